@@ -1,0 +1,114 @@
+/**
+ * Value schemas shared by every layer: the one place for the rules of a MAC, an IP, a
+ * CIDR, a UUID, a Linux interface name and a network-namespace path. These strings arrive
+ * from untrusted input (CNI env and config, socket frames, CLI flags), so every boundary
+ * validates them here and the rest of the code trusts the branded output.
+ *
+ * `core/` is a leaf below `rpc/` and `netns/` (which may import it and nothing else of
+ * ours): both need the same rules, and a copy in each would drift.
+ */
+import * as v from "valibot";
+import ipaddr from "ipaddr.js";
+
+/** `02:16:3e:00:00:01`: lowercase, colon-separated; 6 bytes (Ethernet) up to 20 (InfiniBand). */
+export const MacSchema = v.pipe(
+  v.string(),
+  v.toLowerCase(),
+  v.regex(
+    /^[0-9a-f]{2}(:[0-9a-f]{2}){5,19}$/,
+    'Expected a MAC address such as "02:16:3e:00:00:01"',
+  ),
+);
+export type Mac = v.InferOutput<typeof MacSchema>;
+
+/** An IPv4 or IPv6 address in text form, normalised (`10.0.0.1`, `fd00::1`). */
+export const IpSchema = v.pipe(
+  v.string(),
+  v.check(
+    (s) => ipaddr.isValid(s) && !s.includes("/"),
+    'Expected an IP address such as "10.11.12.1"',
+  ),
+  v.transform((s) => ipaddr.parse(s).toString()),
+);
+export type Ip = v.InferOutput<typeof IpSchema>;
+
+/** `10.11.12.5/24`: an address with its prefix length (the host bits are kept). */
+export const CidrSchema = v.pipe(
+  v.string(),
+  v.check((s) => {
+    try {
+      ipaddr.parseCIDR(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'Expected an address with prefix length such as "10.11.12.5/24"'),
+  v.transform((s) => {
+    const [addr, bits] = ipaddr.parseCIDR(s);
+    return `${addr.toString()}/${bits}`;
+  }),
+);
+export type Cidr = v.InferOutput<typeof CidrSchema>;
+
+export const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+
+/** Canonical lowercase UUID text. */
+export const UuidSchema = v.pipe(
+  v.string(),
+  v.toLowerCase(),
+  v.regex(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    'Expected a UUID such as "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d"',
+  ),
+);
+export type Uuid = v.InferOutput<typeof UuidSchema>;
+
+/**
+ * A Linux interface name as the kernel accepts it (dev_valid_name): 1 to 15 bytes, not
+ * `.` or `..`, no `/`, `:` or white space. The CNI spec repeats the same rule for
+ * CNI_IFNAME.
+ */
+export const IfNameSchema = v.pipe(
+  v.string(),
+  v.minLength(1, "An interface name must not be empty"),
+  v.check(
+    (s) => new TextEncoder().encode(s).length <= 15,
+    "An interface name has at most 15 bytes",
+  ),
+  v.check((s) => s !== "." && s !== "..", 'An interface name must not be "." or ".."'),
+  v.regex(/^[^/:\s]+$/, 'An interface name must not contain "/", ":" or white space'),
+);
+export type IfName = v.InferOutput<typeof IfNameSchema>;
+
+/**
+ * A network-namespace path: absolute, no `..` segments, no NUL or newline. Runtimes hand
+ * us `/var/run/netns/<name>` or `/proc/<pid>/ns/net`.
+ */
+export const NetnsPathSchema = v.pipe(
+  v.string(),
+  v.startsWith("/", "A network namespace path must be absolute"),
+  v.check(
+    (s) => !s.split("/").includes(".."),
+    'A network namespace path must not contain ".." segments',
+  ),
+  v.regex(/^[^\0\n]+$/, "A network namespace path must not contain NUL or newline"),
+);
+export type NetnsPath = v.InferOutput<typeof NetnsPathSchema>;
+
+/** A named network namespace (`ip netns add NAME`): a file name under /var/run/netns. */
+export const NetnsNameSchema = v.pipe(
+  v.string(),
+  v.regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    "A namespace name has letters, digits, '_', '.', '-' and at most 63 characters",
+  ),
+);
+export type NetnsName = v.InferOutput<typeof NetnsNameSchema>;
+
+/** Renders valibot issues as one line naming each field path: `Pod.Name: Expected ...`. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues.map((issue) => {
+    const path = v.getDotPath(issue);
+    return path ? `${path}: ${issue.message}` : issue.message;
+  }).join("; ");
+}

@@ -1,0 +1,3 @@
+export * from "./contract.ts";
+export * from "./go_types.ts";
+export * from "./go_codec.ts";

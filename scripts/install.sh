@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything the toolkit needs on a fresh Debian machine with Node/npm, as root:
+# the Debian packages it drives (iproute2, udhcpc, dnsmasq, the reference CNI plugins, Go for
+# the wire-compatibility peers) and a pinned Deno from the npm registry into .tools/ (never a
+# global one). Idempotent: a second run installs nothing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+DENO_VERSION=2.9.6
+
+need=()
+command -v ip >/dev/null || need+=(iproute2)
+command -v udhcpc >/dev/null || need+=(udhcpc)
+command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
+command -v ping >/dev/null || need+=(iputils-ping)
+command -v nsenter >/dev/null || need+=(util-linux)
+command -v sysctl >/dev/null || need+=(procps)
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+command -v go >/dev/null || need+=(golang-go)
+dpkg -s golang-github-appc-cni-dev >/dev/null 2>&1 || need+=(golang-github-appc-cni-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "install: Debian packages ${need[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+deno="$root/.tools/node_modules/.bin/deno"
+if ! [ -x "$deno" ] || ! "$deno" --version 2>/dev/null | grep -q "^deno $DENO_VERSION "; then
+  echo "install: deno $DENO_VERSION from the npm registry into .tools/" >&2
+  mkdir -p "$root/.tools"
+  [ -f "$root/.tools/package.json" ] || echo '{"private":true}' > "$root/.tools/package.json"
+  (cd "$root/.tools" && npm install --silent --no-audit --no-fund "deno@$DENO_VERSION" >/dev/null)
+fi
+(cd "$root" && "$deno" install --quiet --frozen >/dev/null 2>&1) \
+  || (cd "$root" && "$deno" install --quiet >&2)
+echo "$deno"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test (unit, root-only namespace tests, end-to-end through libcni) after the
+# fmt/lint/type gates and a fresh build, and ends with the line `N passed, N failed`.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+deno=$(bash scripts/install.sh | tail -1) || exit 1
+export PATH="$(dirname "$deno"):$PATH"
+bash "$root/../shared/tools/cnidrive/build.sh" "$root/.tools/cnidrive" >/dev/null 2>&1 \
+  || echo "warning: cnidrive could not be built; end-to-end tests will say why they skip" >&2
+export CNIDRIVE="$root/.tools/cnidrive"
+"$deno" fmt --check && "$deno" lint && "$deno" task check && "$deno" task build || {
+  echo "0 passed, 1 failed"; exit 1; }
+out=$(mktemp)
+"$deno" task test "$@" 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$out" | tail -1)
+passed=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$summary")
+ignored=$(grep -oE '[0-9]+ ignored' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
+rm -f "$out"
+[ -n "$summary" ] || { echo "0 passed, 1 failed"; exit 1; }
+[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
+echo "${passed} passed, ${failed} failed, ${ignored} skipped"
+exit "$rc"
