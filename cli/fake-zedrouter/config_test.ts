@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { ConfigError, parseConfigText } from "./config.ts";
+import { DEFAULT_CONFIG_YAML, defaultConfig } from "./default_config.ts";
+import { uuidFromName } from "./identity.ts";
+import { ipToInt } from "./ipv4.ts";
+
+const APP_UUID = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
+
+function problemsOf(text: string): string[] {
+  try {
+    parseConfigText(text);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  assert.fail("expected the config to be rejected");
+}
+
+Deno.test("the default config resolves with derived UUIDs, MACs and addresses", () => {
+  const config = defaultConfig();
+  assert.deepEqual(config.networkInstances.map((n) => [n.name, n.type, n.bridge]), [
+    ["ni-local", "local", "bn1"],
+    ["ni-airgap", "switch", "bn2"],
+  ]);
+  assert.equal(config.networkInstances[0]!.uuid, uuidFromName("ni-local"));
+  const [nginx, vm] = config.apps;
+  assert.equal(nginx!.kubeName, "nginx-1a2b3");
+  assert.deepEqual(nginx!.adapters[0], {
+    index: 0,
+    niName: "ni-local",
+    niUuid: uuidFromName("ni-local"),
+    mac: "02:16:3e:00:00:01",
+    ip: "10.11.12.50",
+  });
+  assert.equal(vm!.kubeName, "ubuntu-vm-9f8e7");
+  const [local, airgap] = vm!.adapters;
+  assert.ok(local!.ip !== null);
+  const ip = ipToInt(local!.ip);
+  assert.ok(ip < ipToInt("10.11.12.100") || ip > ipToInt("10.11.12.200"), "outside dhcpRange");
+  assert.notEqual(local!.ip, "10.11.12.1");
+  assert.equal(airgap!.ip, null);
+  assert.ok(airgap!.mac.startsWith("02:16:3e:"));
+  // Deterministic: the same text resolves to the same values.
+  assert.deepEqual(parseConfigText(DEFAULT_CONFIG_YAML), config);
+});
+
+Deno.test("JSON configs work too and an empty file is an empty config", () => {
+  const config = parseConfigText(JSON.stringify({
+    networkInstances: [{ name: "n", type: "switch", bridge: "br0", port: "eth1" }],
+  }));
+  assert.deepEqual(config.networkInstances[0], {
+    name: "n",
+    uuid: uuidFromName("n"),
+    type: "switch",
+    bridge: "br0",
+    port: "eth1",
+    mtu: 1500,
+  });
+  assert.deepEqual(parseConfigText(""), { networkInstances: [], apps: [] });
+});
+
+Deno.test("schema problems name the field path", () => {
+  const problems = problemsOf(`
+networkInstances:
+  - name: a
+    type: local
+    bridge: "bad/name"
+    subnet: 10.0.0.0/24
+  - name: b
+    type: bridge
+    bridge: bn9
+`);
+  assert.ok(problems.some((p) => p.startsWith("networkInstances.0.bridge:")), problems.join());
+  assert.ok(problems.some((p) => p.includes('"local" or "switch"')), problems.join());
+});
+
+Deno.test("unknown keys are rejected (typos do not pass silently)", () => {
+  const problems = problemsOf(`networkInstances:\n  - {name: a, type: switch, bridge: b, prot: x}`);
+  assert.match(problems.join(), /prot/);
+});
+
+Deno.test("cross-entry rules: duplicates, references, addresses", () => {
+  const problems = problemsOf(`
+networkInstances:
+  - {name: a, type: local, bridge: bn1, subnet: 10.0.0.0/24, gateway: 10.0.1.1}
+  - {name: a, type: switch, bridge: bn1}
+  - {name: c, type: local, bridge: bn3, subnet: 10.0.5.7/24}
+  - {name: d, type: local, bridge: bn4, subnet: 10.0.4.0/24, dhcpRange: 10.0.4.1-10.0.4.9}
+apps:
+  - name: x
+    uuid: ${APP_UUID}
+    adapters:
+      - {networkInstance: nope}
+      - {networkInstance: a, mac: "02:00:00:00:00:01", ip: 10.9.9.9}
+  - name: y
+    uuid: ${APP_UUID}
+    adapters:
+      - {networkInstance: a, mac: "02:00:00:00:00:01"}
+      - {networkInstance: a, mac: "03:00:00:00:00:01"}
+`);
+  const text = problems.join("\n");
+  assert.match(text, /networkInstances\.1\.name: "a" is used twice/);
+  assert.match(text, /networkInstances\.1\.bridge: "bn1" is already used/);
+  assert.match(text, /networkInstances\.0\.gateway: "10\.0\.1\.1" is not a host address/);
+  assert.match(text, /networkInstances\.2\.subnet: .*use "10\.0\.5\.0\/24"/);
+  assert.match(text, /networkInstances\.3\.dhcpRange: .*contains the gateway 10\.0\.4\.1/);
+});
+
+Deno.test("app rules: references, MACs, addresses, names", () => {
+  const nis = `
+networkInstances:
+  - {name: a, type: local, bridge: bn1, subnet: 10.0.0.0/24}
+  - {name: s, type: switch, bridge: bn2}
+`;
+  const problems = problemsOf(`${nis}
+apps:
+  - name: x
+    uuid: ${APP_UUID}
+    adapters:
+      - {networkInstance: nope}
+      - {networkInstance: a, mac: "02:00:00:00:00:01", ip: 10.9.9.9}
+      - {networkInstance: a, ip: 10.0.0.1}
+      - {networkInstance: s, ip: 10.0.0.7}
+  - name: x
+    uuid: ${APP_UUID}
+    adapters:
+      - {networkInstance: a, mac: "02:00:00:00:00:01", ip: 10.0.0.20}
+      - {networkInstance: a, mac: "03:00:00:00:00:01", ip: 10.0.0.20}
+`);
+  const text = problems.join("\n");
+  assert.match(text, /apps\.0\.adapters\.0\.networkInstance: no network instance "nope"/);
+  assert.match(text, /apps\.0\.adapters\.1\.ip: "10\.9\.9\.9" is not a host address/);
+  assert.match(text, /apps\.0\.adapters\.2\.ip: "10\.0\.0\.1" is already the gateway/);
+  assert.match(text, /apps\.0\.adapters\.3\.ip: only adapters on a local network instance/);
+  assert.match(text, /apps\.1\.adapters\.0\.mac: "02:00:00:00:00:01" is already the MAC/);
+  assert.match(text, /apps\.1\.adapters\.1\.mac: .* is multicast/);
+  assert.match(text, /apps\.1\.adapters\.1\.ip: "10\.0\.0\.20" is already the address/);
+  assert.match(text, /apps\.1\.name: "x" is used twice/);
+  assert.match(text, /apps\.1\.uuid: .* is already the UUID of app "x"/);
+});
+
+Deno.test("derived MACs step around explicit ones", () => {
+  const config = parseConfigText(`
+networkInstances: [{name: a, type: local, bridge: bn1, subnet: 10.0.0.0/24}]
+apps:
+  - {name: x, uuid: ${APP_UUID}, adapters: [{networkInstance: a}, {networkInstance: a}]}
+`);
+  const macs = config.apps[0]!.adapters.map((a) => a.mac);
+  assert.equal(new Set(macs).size, 2);
+  const ips = config.apps[0]!.adapters.map((a) => a.ip);
+  assert.equal(new Set(ips).size, 2);
+});
+
+Deno.test("a full subnet is reported", () => {
+  const problems = problemsOf(`
+networkInstances:
+  - {name: a, type: local, bridge: bn1, subnet: 10.0.0.0/30}
+apps:
+  - {name: x, uuid: ${APP_UUID}, adapters: [{networkInstance: a}, {networkInstance: a}]}
+`);
+  assert.match(problems.join(), /no free address left in 10\.0\.0\.0\/30/);
+});
+
+Deno.test("a YAML syntax error is one clear problem", () => {
+  assert.match(problemsOf("networkInstances: [").join(), /Not valid YAML or JSON/);
+});

@@ -1,0 +1,61 @@
+/**
+ * The resolved configuration every other part of fake-zedrouter works from: defaults
+ * filled in, UUIDs, MACs and addresses decided, cross-checks passed. Built only by
+ * `resolveConfig` (config.ts); trusted everywhere else.
+ */
+import type { Range4, Subnet4 } from "./ipv4.ts";
+
+export const DEFAULT_MTU = 1500;
+
+interface NiCommon {
+  readonly name: string;
+  readonly uuid: string;
+  readonly bridge: string;
+  readonly mtu: number;
+}
+
+export interface LocalNi extends NiCommon {
+  readonly type: "local";
+  readonly subnet: Subnet4;
+  /** The bridge's address and the pods' gateway. */
+  readonly gateway: string;
+  /** Dynamic pool; null = reservations only. */
+  readonly dhcpRange: Range4 | null;
+  readonly dns: readonly string[];
+  readonly defaultRoute: boolean;
+}
+
+export interface SwitchNi extends NiCommon {
+  readonly type: "switch";
+  /** Host interface enslaved to the bridge; null = air-gapped. */
+  readonly port: string | null;
+}
+
+export type NetworkInstance = LocalNi | SwitchNi;
+
+export interface Adapter {
+  /** Position in the app's adapter list: names the host veth (`nbu<index+1>x<appNum>`). */
+  readonly index: number;
+  readonly niName: string;
+  readonly niUuid: string;
+  readonly mac: string;
+  /** Reserved address on a local NI; null on a switch NI. */
+  readonly ip: string | null;
+}
+
+export interface App {
+  readonly name: string;
+  readonly uuid: string;
+  readonly kubeName: string;
+  readonly adapters: readonly Adapter[];
+}
+
+export interface Config {
+  readonly networkInstances: readonly NetworkInstance[];
+  readonly apps: readonly App[];
+}
+
+/** DHCP reaches the pod unless the NI is an air-gapped switch (EVE's `UseDHCP`). */
+export function niUsesDhcp(ni: NetworkInstance): boolean {
+  return ni.type === "local" || ni.port !== null;
+}
