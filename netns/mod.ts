@@ -1,0 +1,101 @@
+/**
+ * netns/: the only code that spawns processes (iproute2, nsenter, sysctl, udhcpc, dnsmasq).
+ * Every short command goes through a Runner; daemons through process.ts.
+ */
+export {
+  classifyStderr,
+  CommandError,
+  type CommandErrorKind,
+  EXIT_NOT_EXECUTABLE,
+  EXIT_TIMED_OUT,
+  isCommandError,
+  recordingRunner,
+  runChecked,
+  type Runner,
+  type RunOptions,
+  type RunResult,
+  systemRunner,
+} from "./runner.ts";
+export { describeNetns, execArgv, ipArgv, type Netns, NETNS_RUN_DIR, netnsPath } from "./target.ts";
+export { createNetns, deleteNetns, listNetns, netnsExists, netnsInode } from "./namespaces.ts";
+export {
+  createVethPair,
+  deleteLink,
+  ensureBridge,
+  getLink,
+  type Link,
+  listBridgePorts,
+  listLinks,
+  parseLinks,
+  setLinkDown,
+  setLinkUp,
+  setMac,
+  setMaster,
+  setMtu,
+  type VethPairOptions,
+} from "./links.ts";
+export {
+  addAddr,
+  type AddressInfo,
+  delAddr,
+  flushAddrs,
+  listAddrs,
+  parseAddrs,
+} from "./addresses.ts";
+export {
+  addRoute,
+  delRoute,
+  listNeighbours,
+  listRoutes,
+  listRules,
+  type NeighbourInfo,
+  parseNeighbours,
+  parseRoutes,
+  parseRules,
+  type RouteInfo,
+  type RouteQuery,
+  type RouteSpec,
+  type RuleInfo,
+} from "./routes.ts";
+export { getSysctl, interfaceSysctlKey, setSysctl } from "./sysctl.ts";
+export {
+  type Daemon,
+  type DaemonOptions,
+  isAlive,
+  readPidFile,
+  signalPid,
+  spawnDaemon,
+  stopPid,
+  waitGone,
+} from "./process.ts";
+export {
+  acquireLease,
+  type AcquireOptions,
+  type DhcpClientIdentity,
+  type DhcpClientOptions,
+  type DhcpEvent,
+  type Lease,
+  leaseFromEvent,
+  parseDhcpEvents,
+  readDhcpEvents,
+  releaseDhcpClient,
+  releaseLease,
+  renewDhcpClient,
+  startDhcpClient,
+  UDHCPC_HOOK_SCRIPT,
+  waitForDhcpEvent,
+  writeUdhcpcHookScript,
+} from "./udhcpc.ts";
+export {
+  type DhcpHost,
+  type DhcpOption,
+  type DhcpRange,
+  type DnsmasqConfigOptions,
+  type DnsmasqLease,
+  parseDnsmasqLeases,
+  readDnsmasqLeases,
+  renderDnsmasqConfig,
+  startDnsmasq,
+  type StartDnsmasqOptions,
+  stopDnsmasq,
+} from "./dnsmasq.ts";
