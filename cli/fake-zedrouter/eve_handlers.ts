@@ -1,0 +1,234 @@
+/**
+ * EVE's four `RPCServer.*` calls with the real zedrouter's semantics (see the reference
+ * "What the real zedrouter does"): pod name to app by prefix, adapter by MAC or NI, a veth
+ * per adapter named `nbu<index+1>x<appNum>`, L3 applied on request, idempotent disconnect
+ * with the stale-pod guard, and a read-only check of the kernel state.
+ */
+import type {
+  CheckPodConnectionArgs,
+  CheckPodConnectionResult,
+  ConnectPodAtL2Args,
+  ConnectPodAtL2Result,
+  ConnectPodAtL3Args,
+  ConnectPodAtL3Result,
+  DisconnectPodArgs,
+  DisconnectPodResult,
+} from "../../rpc/mod.ts";
+import { ZERO_UUID } from "../../core/mod.ts";
+import { getLink } from "../../netns/mod.ts";
+import { withDeadline } from "./deadline.ts";
+import type { KeyedMutex } from "./keyed_mutex.ts";
+import { type Config, niUsesDhcp } from "./model.ts";
+import { hostVethName } from "./names.ts";
+import { existingPodNetns, podNetnsFromPath } from "./pod_netns.ts";
+import {
+  eveErrors,
+  findApp,
+  findAttachment,
+  findNi,
+  requireApp,
+  selectAdapter,
+  ZedrouterError,
+} from "./resolve.ts";
+import { type Attachment, attachmentKey, type StateStore } from "./state.ts";
+import {
+  applyL3,
+  createPodVeth,
+  type Kernel,
+  readVethFacts,
+  removePodVeth,
+  vethProblems,
+} from "./veth.ts";
+
+export interface ZedrouterCore {
+  readonly kernel: Kernel;
+  readonly state: StateStore;
+  /** The config in force now (replaced on reload). */
+  readonly config: () => Config;
+  readonly locks: KeyedMutex;
+  readonly callTimeoutMs: number;
+  readonly log: (message: string) => void;
+}
+
+export interface EveHandlers {
+  connectPodAtL2(args: ConnectPodAtL2Args, signal?: AbortSignal): Promise<ConnectPodAtL2Result>;
+  connectPodAtL3(args: ConnectPodAtL3Args, signal?: AbortSignal): Promise<ConnectPodAtL3Result>;
+  disconnectPod(args: DisconnectPodArgs, signal?: AbortSignal): Promise<DisconnectPodResult>;
+  checkPodConnection(
+    args: CheckPodConnectionArgs,
+    signal?: AbortSignal,
+  ): Promise<CheckPodConnectionResult>;
+}
+
+export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
+  /** Deadline over the whole call (waiting for the app's lock included, as EVE's queue). */
+  const serialized = <T>(appUuid: string, signal: AbortSignal | undefined, fn: () => Promise<T>) =>
+    withDeadline(core.callTimeoutMs, () => core.locks.run(appUuid, fn), signal);
+
+  return {
+    async connectPodAtL2(args, signal) {
+      const config = core.config();
+      const app = requireApp(config, args.pod.name);
+      const { adapter, ni } = selectAdapter(
+        config,
+        app,
+        args.podInterface.mac,
+        args.networkInstance,
+      );
+      const podNetns = await existingPodNetns(args.pod.netNsPath);
+      // The pod interface is created in the namespace PodInterface names (EVE uses it too).
+      if (args.podInterface.netNsPath !== args.pod.netNsPath && args.podInterface.netNsPath) {
+        podNetnsFromPath(args.podInterface.netNsPath);
+      }
+      return await serialized(app.uuid, signal, async () => {
+        const appNum = await core.state.appNum(app.uuid);
+        const hostIfName = hostVethName(adapter.index, appNum);
+        // A previous pod's veth for this adapter (its DEL never came, or a retried ADD)
+        // goes first: one adapter, one veth.
+        const previous = core.state.current.attachments[attachmentKey(app.uuid, adapter.index)];
+        if (previous) core.log(`Replacing ${previous.hostIfName} of pod ${previous.podName}`);
+        await removePodVeth(core.kernel, hostIfName);
+        await createPodVeth(core.kernel, {
+          hostIfName,
+          bridge: ni.bridge,
+          podNetns,
+          podIfName: args.podInterface.name,
+          mac: adapter.mac,
+          mtu: ni.mtu,
+        });
+        const bridge = await getLink(core.kernel.runner, core.kernel.host, ni.bridge);
+        const attachment: Attachment = {
+          appUuid: app.uuid,
+          adapterIndex: adapter.index,
+          niUuid: ni.uuid,
+          bridge: ni.bridge,
+          podName: args.pod.name,
+          podNetnsPath: args.pod.netNsPath,
+          podIfName: args.podInterface.name,
+          hostIfName,
+          mac: adapter.mac,
+          mtu: ni.mtu,
+          usesDhcp: niUsesDhcp(ni),
+          l3: null,
+          connectedAt: new Date().toISOString(),
+        };
+        await core.state.update((s) => {
+          s.boundPods[app.uuid] = { podName: args.pod.name, podNetnsPath: args.pod.netNsPath };
+          s.attachments[attachmentKey(app.uuid, adapter.index)] = attachment;
+        });
+        core.log(`Connected ${args.pod.name}/${args.podInterface.name} via ${hostIfName}`);
+        return {
+          appUUID: app.uuid,
+          useDHCP: attachment.usesDhcp,
+          interfaces: [
+            { name: ni.bridge, mac: bridge?.mac ?? null, netNsPath: "" },
+            { name: hostIfName, mac: null, netNsPath: "" },
+            { name: args.podInterface.name, mac: adapter.mac, netNsPath: args.pod.netNsPath },
+          ],
+        };
+      });
+    },
+
+    async connectPodAtL3(args, signal) {
+      const app = requireApp(core.config(), args.pod.name);
+      return await serialized(app.uuid, signal, async () => {
+        const attachment = findAttachment(
+          core.state.attachmentsOf(app.uuid),
+          args.pod.name,
+          args.podInterface.name,
+          args.networkInstance,
+        );
+        if (!attachment) {
+          throw new ZedrouterError(eveErrors.noAdapterForIf(args.podInterface.name, app.uuid));
+        }
+        const podNetns = await existingPodNetns(attachment.podNetnsPath);
+        const ips = (args.ips ?? []).flatMap((ip) =>
+          ip.address === null ? [] : [{ address: ip.address, gateway: ip.gateway }]
+        );
+        const routes = (args.routes ?? []).flatMap((r) =>
+          r.dst === null ? [] : [{ dst: r.dst, gw: r.gw }]
+        );
+        await applyL3(core.kernel, podNetns, attachment.podIfName, { ips, routes });
+        const dns = {
+          nameservers: args.dns.nameservers ?? [],
+          domain: args.dns.domain,
+          search: args.dns.search ?? [],
+          options: args.dns.options ?? [],
+        };
+        await core.state.update((s) => {
+          const current = s.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];
+          if (current) current.l3 = { ips, routes, dns };
+        });
+        return { appUUID: app.uuid };
+      });
+    },
+
+    async disconnectPod(args, signal) {
+      const app = findApp(core.config(), args.pod.name);
+      if (!app) return { appUUID: ZERO_UUID, usedDHCP: false };
+      return await serialized(app.uuid, signal, async () => {
+        const bound = core.state.current.boundPods[app.uuid];
+        if (bound && bound.podName !== args.pod.name) {
+          // An old pod's late DEL must not remove the new pod's interface. No lease to
+          // release either: the new pod holds the same MAC and so the same lease.
+          core.log(`Ignoring DisconnectPod of stale pod ${args.pod.name} (now ${bound.podName})`);
+          return { appUUID: app.uuid, usedDHCP: false };
+        }
+        const attachment = findAttachment(
+          core.state.attachmentsOf(app.uuid),
+          args.pod.name,
+          args.podInterface.name,
+          args.networkInstance,
+        );
+        if (!attachment) return { appUUID: ZERO_UUID, usedDHCP: false };
+        await removePodVeth(core.kernel, attachment.hostIfName);
+        await core.state.update((s) => {
+          delete s.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];
+        });
+        core.log(`Disconnected ${args.pod.name}/${args.podInterface.name}`);
+        return { appUUID: app.uuid, usedDHCP: attachment.usesDhcp };
+      });
+    },
+
+    checkPodConnection(args, signal) {
+      // Read-only: no lock needed, but the same deadline as every call.
+      return withDeadline(core.callTimeoutMs, async () => {
+        const config = core.config();
+        const app = requireApp(config, args.pod.name);
+        const attachment = findAttachment(
+          core.state.attachmentsOf(app.uuid),
+          args.pod.name,
+          args.podInterface.name,
+          args.networkInstance,
+        );
+        if (!attachment) {
+          throw new ZedrouterError(eveErrors.noAdapterForIf(args.podInterface.name, app.uuid));
+        }
+        const ni = findNi(config, attachment.niUuid);
+        if (!ni) throw new ZedrouterError(eveErrors.noNi(attachment.niUuid));
+        const podNetns = podNetnsFromPath(attachment.podNetnsPath);
+        const facts = await readVethFacts(
+          core.kernel,
+          attachment.hostIfName,
+          attachment.podNetnsPath,
+          podNetns,
+          attachment.podIfName,
+        );
+        const problems = vethProblems(facts, {
+          hostIfName: attachment.hostIfName,
+          bridge: ni.bridge,
+          podIfName: attachment.podIfName,
+          mac: attachment.mac,
+          addresses: attachment.l3?.ips.map((ip) => ip.address) ?? [],
+        });
+        if (problems.length > 0) {
+          throw new ZedrouterError(
+            `pod interface ${attachment.podIfName} of app ${app.uuid} is not fully ` +
+              `configured: ${problems.join("; ")}`,
+          );
+        }
+        return { appUUID: app.uuid, usesDHCP: niUsesDhcp(ni) };
+      }, signal);
+    },
+  };
+}

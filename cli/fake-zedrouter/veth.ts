@@ -1,0 +1,233 @@
+/**
+ * The kernel side of an attachment: the veth between an NI bridge and a pod, the L3
+ * configuration of its pod end, and reading both back. Host-side links live in `host` (the
+ * netns fake-zedrouter runs in, `undefined` = our own); pod ends in the pod's named netns.
+ */
+import {
+  addAddr,
+  addRoute,
+  createVethPair,
+  deleteLink,
+  getLink,
+  interfaceSysctlKey,
+  isCommandError,
+  listAddrs,
+  type Netns,
+  netnsExists,
+  type Runner,
+  setLinkUp,
+  setMaster,
+  setSysctl,
+} from "../../netns/mod.ts";
+import { ZedrouterError } from "./resolve.ts";
+import type { L3Record } from "./state.ts";
+import { ipToInt } from "./ipv4.ts";
+
+export interface Kernel {
+  readonly runner: Runner;
+  /** Where the NI bridges and host veth ends live; undefined = our own netns. */
+  readonly host: Netns | undefined;
+}
+
+export interface VethPlan {
+  readonly hostIfName: string;
+  readonly bridge: string;
+  readonly podNetns: Netns;
+  readonly podIfName: string;
+  readonly mac: string;
+  readonly mtu: number;
+}
+
+/**
+ * Creates the veth (pod end born inside the pod netns with the adapter's MAC and the NI
+ * MTU), enslaves the host end to the bridge, sets the pod-side sysctls EVE sets, and brings
+ * both ends up. On any failure the host end is deleted, which takes the pod end with it.
+ */
+export async function createPodVeth(kernel: Kernel, plan: VethPlan): Promise<void> {
+  const { runner, host } = kernel;
+  try {
+    await createVethPair(runner, host, {
+      hostName: plan.hostIfName,
+      peerName: plan.podIfName,
+      peerNetns: plan.podNetns,
+      peerMac: plan.mac,
+      mtu: plan.mtu,
+    });
+  } catch (error) {
+    if (isCommandError(error, "exists")) {
+      throw new ZedrouterError(
+        `Cannot create pod interface "${plan.podIfName}": an interface with that name ` +
+          `already exists in the pod network namespace`,
+      );
+    }
+    throw error;
+  }
+  try {
+    await setMaster(runner, host, plan.hostIfName, plan.bridge);
+    // DAD would delay the pod's IPv6 link-local address; arp_notify announces the MAC
+    // when the link comes up so the bridge learns it at once (EVE sets both).
+    await setSysctlIfPresent(kernel, plan.podNetns, "ipv6", plan.podIfName, "accept_dad", 0);
+    await setSysctlIfPresent(kernel, plan.podNetns, "ipv4", plan.podIfName, "arp_notify", 1);
+    await setLinkUp(runner, host, plan.hostIfName);
+    await setLinkUp(runner, plan.podNetns, plan.podIfName);
+  } catch (error) {
+    await deleteLink(runner, host, plan.hostIfName).catch(() => {});
+    throw error;
+  }
+}
+
+async function setSysctlIfPresent(
+  kernel: Kernel,
+  ns: Netns,
+  family: "ipv4" | "ipv6",
+  ifName: string,
+  leaf: string,
+  value: number,
+): Promise<void> {
+  try {
+    await setSysctl(kernel.runner, ns, interfaceSysctlKey(family, ifName, leaf), value);
+  } catch (error) {
+    // A pod netns with IPv6 disabled has no net.ipv6.conf.<if>: nothing to turn off.
+    if (family === "ipv6" && isCommandError(error, "not-found")) return;
+    throw error;
+  }
+}
+
+/** Deletes the host end (and with it the pod end); a missing veth is success. */
+export async function removePodVeth(kernel: Kernel, hostIfName: string): Promise<void> {
+  await deleteLink(kernel.runner, kernel.host, hostIfName);
+}
+
+function sameSubnet(cidr: string, ip: string): boolean {
+  const [addr, bits] = cidr.split("/");
+  if (addr === undefined || bits === undefined || !/^\d+\.\d+\.\d+\.\d+$/.test(addr)) return true;
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return true;
+  const prefix = Number(bits);
+  if (prefix === 0) return true;
+  const shift = 32 - prefix;
+  return (ipToInt(addr) >>> shift) === (ipToInt(ip) >>> shift);
+}
+
+/**
+ * EVE's ConnectPodAtL3: every address on the pod interface; a link-scope host route to a
+ * gateway outside the address's subnet; every route `Dst via GW dev <if>`. What is already
+ * there (a retried call) is left alone.
+ */
+export async function applyL3(
+  kernel: Kernel,
+  podNetns: Netns,
+  podIfName: string,
+  l3: Pick<L3Record, "ips" | "routes">,
+): Promise<void> {
+  const { runner } = kernel;
+  for (const ip of l3.ips) {
+    await addAddr(runner, podNetns, podIfName, ip.address, { ignoreExists: true });
+    if (ip.gateway !== null && !sameSubnet(ip.address, ip.gateway)) {
+      const hostBits = ip.gateway.includes(":") ? 128 : 32;
+      await addRoute(
+        runner,
+        podNetns,
+        { dst: `${ip.gateway}/${hostBits}`, dev: podIfName, scope: "link" },
+        { ignoreExists: true },
+      );
+    }
+  }
+  for (const route of l3.routes) {
+    await addRoute(
+      runner,
+      podNetns,
+      { dst: route.dst, dev: podIfName, ...(route.gw === null ? {} : { via: route.gw }) },
+      { ignoreExists: true },
+    );
+  }
+}
+
+/** What the kernel says about one attachment (for CheckPodConnection and Inspect). */
+export interface VethFacts {
+  readonly hostVeth: {
+    readonly present: boolean;
+    readonly master: string | null;
+    readonly adminUp: boolean;
+    readonly operState: string | null;
+    readonly mtu: number | null;
+  };
+  readonly podEnd: {
+    readonly netnsPresent: boolean;
+    readonly present: boolean;
+    readonly mac: string | null;
+    readonly adminUp: boolean;
+    readonly operState: string | null;
+    readonly mtu: number | null;
+    readonly addresses: readonly string[];
+  };
+}
+
+export async function readVethFacts(
+  kernel: Kernel,
+  hostIfName: string,
+  podNetnsPath: string,
+  podNetns: Netns | null,
+  podIfName: string,
+): Promise<VethFacts> {
+  const hostLink = await getLink(kernel.runner, kernel.host, hostIfName);
+  const netnsPresent = podNetns !== null && await netnsExists(podNetnsPath);
+  const podLink = netnsPresent ? await getLink(kernel.runner, podNetns, podIfName) : undefined;
+  const addresses = podLink
+    ? (await listAddrs(kernel.runner, podNetns!, podIfName))
+      .filter((a) => a.scope !== "link").map((a) => a.cidr)
+    : [];
+  return {
+    hostVeth: {
+      present: hostLink !== undefined,
+      master: hostLink?.master ?? null,
+      adminUp: hostLink?.adminUp ?? false,
+      operState: hostLink?.operState ?? null,
+      mtu: hostLink?.mtu ?? null,
+    },
+    podEnd: {
+      netnsPresent,
+      present: podLink !== undefined,
+      mac: podLink?.mac ?? null,
+      adminUp: podLink?.adminUp ?? false,
+      operState: podLink?.operState ?? null,
+      mtu: podLink?.mtu ?? null,
+      addresses,
+    },
+  };
+}
+
+/** Why an attachment is not fully configured, one phrase per problem (empty = fine). */
+export function vethProblems(
+  facts: VethFacts,
+  expected: {
+    hostIfName: string;
+    bridge: string;
+    podIfName: string;
+    mac: string;
+    addresses: readonly string[];
+  },
+): string[] {
+  const problems: string[] = [];
+  const { hostVeth: h, podEnd: p } = facts;
+  if (!h.present) problems.push(`host veth "${expected.hostIfName}" is missing`);
+  else {
+    if (h.master !== expected.bridge) {
+      problems.push(
+        `host veth "${expected.hostIfName}" is not a port of bridge "${expected.bridge}"`,
+      );
+    }
+    if (!h.adminUp) problems.push(`host veth "${expected.hostIfName}" is down`);
+  }
+  if (!p.netnsPresent) problems.push("the pod network namespace is gone");
+  else if (!p.present) problems.push(`pod interface "${expected.podIfName}" is missing`);
+  else {
+    if (p.mac !== expected.mac) {
+      problems.push(`pod interface MAC is ${p.mac ?? "none"}, expected ${expected.mac}`);
+    }
+    if (!p.adminUp) problems.push(`pod interface "${expected.podIfName}" is down`);
+    for (const address of expected.addresses) {
+      if (!p.addresses.includes(address)) problems.push(`address ${address} is missing`);
+    }
+  }
+  return problems;
+}
