@@ -1,0 +1,74 @@
+/**
+ * CNI errors: the one error family that reaches a runtime. Every failure leaves the plugin as
+ * `{"cniVersion","code","msg","details"}` on stdout; the codes below 100 are the spec's, the
+ * ones from 100 up are eve-bridge's own (listed in `EveErrorCode`).
+ */
+
+/** Error codes defined by the CNI spec (SPEC.md "Error"). */
+export const CniErrorCode = {
+  IncompatibleVersion: 1,
+  UnsupportedField: 2,
+  ContainerUnknown: 3,
+  InvalidEnv: 4,
+  IoFailure: 5,
+  DecodeFailure: 6,
+  InvalidConfig: 7,
+  TryAgainLater: 11,
+  PluginNotAvailable: 50,
+  PluginNotAvailableLimitedConnectivity: 51,
+} as const;
+
+/**
+ * eve-bridge's own codes (the spec reserves 100 and up for plugins).
+ * - 100: any failure that is not classified (a bug, an unexpected exception); the message
+ *   carries the exception text, never a stack trace.
+ * - 101: a delegated plugin (bridge, host-local) could not be run or printed nonsense.
+ * - 102: a feature is not implemented yet (the zedrouter path for interfaces other than eth0
+ *   until it lands).
+ * - 103: zedrouter answered an RPC with an error.
+ * - 104: GC released some attachments but failed on others (details list each failure).
+ */
+export const EveErrorCode = {
+  Internal: 100,
+  DelegateFailed: 101,
+  NotImplemented: 102,
+  ZedrouterFailed: 103,
+  GcPartialFailure: 104,
+} as const;
+
+/** A failure with a CNI code; `msg` names the field and the fix, `details` adds context. */
+export class CniError extends Error {
+  readonly code: number;
+  readonly msg: string;
+  readonly details: string;
+
+  constructor(code: number, msg: string, details = "") {
+    super(details ? `${msg}: ${details}` : msg);
+    this.name = "CniError";
+    this.code = code;
+    this.msg = msg;
+    this.details = details;
+  }
+}
+
+/** The error object printed on stdout (the same shape at every spec version). */
+export interface CniErrorJson {
+  cniVersion: string;
+  code: number;
+  msg: string;
+  details: string;
+}
+
+/**
+ * Turns anything thrown into a CniError: CniErrors pass through, other exceptions become code
+ * 100 with their message (stack traces stay out of stdout; the caller logs them).
+ */
+export function toCniError(error: unknown): CniError {
+  if (error instanceof CniError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  return new CniError(EveErrorCode.Internal, "eve-bridge failed unexpectedly", text);
+}
+
+export function errorJson(error: CniError, cniVersion: string): CniErrorJson {
+  return { cniVersion, code: error.code, msg: error.msg, details: error.details };
+}

@@ -1,0 +1,239 @@
+/**
+ * The CNI skeleton: one call per invocation. It owns the protocol (env per command, version
+ * rules, config and prevResult parsing, result printing in the request's version, error JSON,
+ * logging) and calls the plugin's handler with a validated context.
+ *
+ * Only the entry point touches Deno.env, stdin, stdout and exit; this takes them as values.
+ */
+import * as v from "valibot";
+import { describeIssues } from "../../core/mod.ts";
+import { AttachmentSchema, GC_ATTACHMENT_KEYS } from "./config.ts";
+import { CniError, CniErrorCode, errorJson, toCniError } from "./errors.ts";
+import { type CniCommand, parseCommand, parseEnv } from "./env.ts";
+import { type CniLogger, type OpenLog, openLog } from "./logging.ts";
+import { guardNetns } from "./netns_guard.ts";
+import { type CniResult, fromWireResult, toWireResult } from "./result.ts";
+import type { CniContext, CniInput, CniOutput, CniPlugin } from "./types.ts";
+import type { NetConf } from "./config.ts";
+import {
+  atLeast,
+  type CniVersion,
+  COMMAND_MIN_VERSION,
+  isSupportedVersion,
+  LATEST_VERSION,
+  resolveRequestVersion,
+  SUPPORTED_VERSIONS,
+} from "./versions.ts";
+
+function decodeStdin(stdin: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(stdin);
+  } catch (error) {
+    throw new CniError(
+      CniErrorCode.DecodeFailure,
+      "Cannot decode the network configuration on stdin as JSON",
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new CniError(
+      CniErrorCode.DecodeFailure,
+      "The network configuration on stdin must be a JSON object",
+      `Got ${Array.isArray(json) ? "an array" : json === null ? "null" : typeof json}`,
+    );
+  }
+  return json as Record<string, unknown>;
+}
+
+function versionAnswer(stdin: string): CniOutput {
+  // VERSION must answer whatever the caller sends (libcni probes with its own version).
+  let requested: string = LATEST_VERSION;
+  try {
+    const parsed = JSON.parse(stdin) as { cniVersion?: unknown };
+    if (typeof parsed?.cniVersion === "string" && parsed.cniVersion !== "") {
+      requested = parsed.cniVersion;
+    }
+  } catch {
+    // An empty or broken stdin still gets the list.
+  }
+  return {
+    stdout: JSON.stringify({ cniVersion: requested, supportedVersions: SUPPORTED_VERSIONS }),
+    exitCode: 0,
+  };
+}
+
+function logFields(env: Readonly<Record<string, string>>): Record<string, unknown> {
+  const args = new Map(
+    (env.CNI_ARGS ?? "").split(";").map((pair) => {
+      const eq = pair.indexOf("=");
+      return eq < 0 ? [pair, ""] : [pair.slice(0, eq), pair.slice(eq + 1)];
+    }),
+  );
+  return {
+    command: env.CNI_COMMAND ?? "",
+    containerID: env.CNI_CONTAINERID ?? "",
+    ifname: env.CNI_IFNAME ?? "",
+    podNamespace: args.get("K8S_POD_NAMESPACE") ?? "",
+    podName: args.get("K8S_POD_NAME") ?? "",
+  };
+}
+
+function requireCommandVersion(command: CniCommand, version: CniVersion): void {
+  if (command === "VERSION") return;
+  const minimum = COMMAND_MIN_VERSION[command];
+  if (!atLeast(version, minimum)) {
+    throw new CniError(
+      CniErrorCode.IncompatibleVersion,
+      `CNI_COMMAND ${command} needs cniVersion ${minimum} or later, the config says "${version}"`,
+      `Raise cniVersion to ${minimum} or later`,
+    );
+  }
+}
+
+function parsePrevResult(
+  raw: Record<string, unknown>,
+  version: CniVersion,
+  command: CniCommand,
+  logger: CniLogger,
+): CniResult | undefined {
+  if (raw.prevResult === undefined || raw.prevResult === null) return undefined;
+  const parsed = fromWireResult(raw.prevResult, version);
+  if (parsed.ok) return parsed.result;
+  if (command === "DEL") {
+    // DEL is best effort: a garbled prevResult must not keep resources alive.
+    logger.warn("Ignoring an invalid prevResult on DEL: {problem}", { problem: parsed.problem });
+    return undefined;
+  }
+  throw new CniError(
+    CniErrorCode.InvalidConfig,
+    `Invalid prevResult for cniVersion ${version}`,
+    `prevResult.${parsed.problem}`,
+  );
+}
+
+function parseAttachments(raw: Record<string, unknown>) {
+  for (const key of GC_ATTACHMENT_KEYS) {
+    if (raw[key] === undefined) continue;
+    const parsed = v.safeParse(v.array(AttachmentSchema), raw[key]);
+    if (!parsed.success) {
+      throw new CniError(
+        CniErrorCode.InvalidConfig,
+        `Invalid "${key}"`,
+        `${describeIssues(parsed.issues)}; expected a list of {"containerID","ifname"}`,
+      );
+    }
+    return parsed.output;
+  }
+  return [];
+}
+
+async function dispatch<T extends NetConf>(
+  plugin: CniPlugin<T>,
+  input: CniInput,
+  raw: Record<string, unknown>,
+  logger: CniLogger,
+): Promise<string> {
+  const env = parseEnv(input.env);
+  const version = resolveRequestVersion(raw.cniVersion, raw.cniVersions);
+  requireCommandVersion(env.command, version);
+  const parsed = v.safeParse(plugin.configSchema, raw);
+  if (!parsed.success) {
+    throw new CniError(
+      CniErrorCode.InvalidConfig,
+      "Invalid network configuration",
+      describeIssues(parsed.issues),
+    );
+  }
+  let netnsExists = false;
+  if (env.netns !== "") {
+    netnsExists = (await guardNetns(env.netns, env.netnsOverride)) === "exists";
+    if (!netnsExists && env.command !== "DEL") {
+      throw new CniError(
+        CniErrorCode.ContainerUnknown,
+        `CNI_NETNS "${env.netns}" does not exist`,
+        "The container's network namespace is gone or was never created",
+      );
+    }
+  }
+  const prevResult = parsePrevResult(raw, version, env.command, logger);
+  const ctx: CniContext<T> = {
+    command: env.command,
+    containerId: env.containerId,
+    netns: env.netns,
+    netnsExists,
+    ifname: env.ifname,
+    args: env.args,
+    path: env.path,
+    config: parsed.output,
+    rawConfig: raw,
+    ...(prevResult && { prevResult }),
+    cniVersion: version,
+    env: input.env,
+    logger,
+  };
+  switch (env.command) {
+    case "ADD":
+      return JSON.stringify(toWireResult(await plugin.add(ctx), version));
+    case "DEL":
+      await plugin.del(ctx);
+      return "";
+    case "CHECK":
+      await plugin.check(ctx);
+      return "";
+    case "STATUS":
+      await plugin.status(ctx);
+      return "";
+    case "GC":
+      await plugin.gc({ ...ctx, validAttachments: parseAttachments(raw) });
+      return "";
+    case "VERSION":
+      return versionAnswer(input.stdin).stdout;
+  }
+}
+
+/** Runs one CNI invocation of `plugin`. Never throws; never logs to stdout. */
+export async function run<T extends NetConf>(
+  input: CniInput,
+  plugin: CniPlugin<T>,
+): Promise<CniOutput> {
+  const startedAt = performance.now();
+  let errorVersion: string = LATEST_VERSION;
+  let log: OpenLog | undefined;
+  try {
+    const command = parseCommand(input.env);
+    if (command === "VERSION") return versionAnswer(input.stdin);
+    const raw = decodeStdin(input.stdin);
+    if (typeof raw.cniVersion === "string" && isSupportedVersion(raw.cniVersion)) {
+      errorVersion = raw.cniVersion;
+    }
+    const logFile = typeof raw.logFile === "string" && raw.logFile !== ""
+      ? raw.logFile
+      : plugin.defaultLogFile;
+    log = await openLog(logFile, logFields(input.env), startedAt);
+    log.logger.debug("Started {command}", { cniVersion: raw.cniVersion ?? "" });
+    const stdout = await dispatch(plugin, input, raw, log.logger);
+    log.logger.info("Finished {command}", { outcome: "ok" });
+    return { stdout, exitCode: 0 };
+  } catch (error) {
+    const cni = toCniError(error);
+    if (!log) {
+      // Failed before the config named a log file: log to the default place.
+      try {
+        log = await openLog(plugin.defaultLogFile, logFields(input.env), startedAt);
+      } catch {
+        log = undefined;
+      }
+    }
+    log?.logger.error("Failed {command}: code {code}: {msg}", {
+      outcome: "error",
+      code: cni.code,
+      msg: cni.msg,
+      details: cni.details,
+      ...(!(error instanceof CniError) && error instanceof Error && { stack: error.stack }),
+    });
+    return { stdout: JSON.stringify(errorJson(cni, errorVersion)), exitCode: 1 };
+  } finally {
+    await log?.close();
+  }
+}

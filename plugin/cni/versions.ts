@@ -1,0 +1,70 @@
+/**
+ * The CNI spec versions eve-bridge speaks and the rules that depend on them (which commands
+ * exist at which version, which version a conflist's `cniVersions` selects).
+ */
+import { CniError, CniErrorCode } from "./errors.ts";
+
+export const SUPPORTED_VERSIONS = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
+export type CniVersion = typeof SUPPORTED_VERSIONS[number];
+export const LATEST_VERSION: CniVersion = "1.1.0";
+
+export function isSupportedVersion(version: string): version is CniVersion {
+  return (SUPPORTED_VERSIONS as readonly string[]).includes(version);
+}
+
+/** Numeric comparison of dotted versions: negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(".").map((part) => Number.parseInt(part, 10) || 0);
+  const pb = b.split(".").map((part) => Number.parseInt(part, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+export function atLeast(version: string, minimum: string): boolean {
+  return compareVersions(version, minimum) >= 0;
+}
+
+/**
+ * The version a request speaks: `cniVersion` when present, else the highest version of a
+ * `cniVersions` list that we support (the conflist form; libcni normally resolves it before
+ * calling us, but a hand-fed config may carry only the list).
+ */
+export function resolveRequestVersion(cniVersion: unknown, cniVersions: unknown): CniVersion {
+  if (typeof cniVersion === "string" && cniVersion !== "") {
+    if (isSupportedVersion(cniVersion)) return cniVersion;
+    throw new CniError(
+      CniErrorCode.IncompatibleVersion,
+      `Unsupported cniVersion "${cniVersion}"`,
+      `Set cniVersion to one of ${SUPPORTED_VERSIONS.join(", ")}`,
+    );
+  }
+  if (Array.isArray(cniVersions) && cniVersions.length > 0) {
+    const usable = cniVersions.filter((v): v is CniVersion =>
+      typeof v === "string" && isSupportedVersion(v)
+    ).sort(compareVersions);
+    const best = usable.at(-1);
+    if (best) return best;
+    throw new CniError(
+      CniErrorCode.IncompatibleVersion,
+      `None of cniVersions ${JSON.stringify(cniVersions)} is supported`,
+      `List one of ${SUPPORTED_VERSIONS.join(", ")}`,
+    );
+  }
+  throw new CniError(
+    CniErrorCode.InvalidConfig,
+    "Missing cniVersion in the network configuration",
+    `Add "cniVersion" with one of ${SUPPORTED_VERSIONS.join(", ")}`,
+  );
+}
+
+/** Commands that appeared after 0.3.0 are refused below their version with code 1. */
+export const COMMAND_MIN_VERSION = {
+  ADD: "0.3.0",
+  DEL: "0.3.0",
+  CHECK: "0.4.0",
+  STATUS: "1.1.0",
+  GC: "1.1.0",
+} as const;
