@@ -111,7 +111,10 @@ export type CommandErrorKind = "not-found" | "exists" | "busy" | "other";
  */
 export function classifyStderr(stderr: string): CommandErrorKind {
   if (/File exists|Address already assigned/.test(stderr)) return "exists";
-  if (/Cannot find device|No such file or directory|does not exist|No such device/.test(stderr)) {
+  if (
+    /Cannot find device|No such file or directory|does not exist|No such device|Address not found/
+      .test(stderr)
+  ) {
     return "not-found";
   }
   if (/Device or resource busy/.test(stderr)) return "busy";

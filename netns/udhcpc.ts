@@ -220,22 +220,45 @@ export async function acquireLease(runner: Runner, options: AcquireOptions): Pro
   return leaseFromEvent(bound);
 }
 
+export interface ReleaseOptions extends DhcpClientIdentity {
+  /** The leased address (`10.11.12.5` or `10.11.12.5/24`). */
+  address: string;
+  /** Bound on the whole exchange. Default 10000 ms. */
+  timeoutMs?: number;
+}
+
 /**
- * Gives a lease obtained by acquireLease back to the server: a short-lived udhcpc asks for
- * the same address again (-r) and, because of -R, sends DHCPRELEASE as it exits. The server
- * must still know the client (same MAC/client id) for this to work.
+ * Gives a lease obtained by acquireLease back to the server. busybox `udhcpc -q -R` does
+ * not release (it quits before it counts as bound), so a short-lived foreground client
+ * re-requests the same address (-r), and once bound SIGUSR2 makes it send DHCPRELEASE.
+ *
+ * The release is a unicast UDP packet from the leased address, so the pod interface must
+ * still exist and carry that address (release BEFORE removing the interface); without it
+ * busybox cannot send the packet and the server keeps the lease until it expires. Resolves
+ * false when no server answered the re-request within the timeout.
  */
-export async function releaseLease(
-  runner: Runner,
-  options: AcquireOptions & { address: string },
-): Promise<void> {
+export async function releaseLease(options: ReleaseOptions): Promise<boolean> {
   const address = checked(IpSchema, options.address.split("/")[0], "address to release");
-  const retries = checkCount(options.retries, "retries");
-  const timeout = checkCount(options.timeoutSeconds, "timeoutSeconds");
-  const argv = udhcpcArgv(options, ["-q", "-n", "-R", "-r", address, "-t", retries, "-T", timeout]);
-  const timeoutMs = (options.retries * options.timeoutSeconds + 10) * 1000;
-  const result = await runner(argv, { timeoutMs });
-  if (result.code !== 0) throw new CommandError(argv, result.code, result.stderr);
+  const timeoutMs = options.timeoutMs ?? 10000;
+  const dir = await Deno.makeTempDir({ prefix: "eve-dhcp-release-" });
+  const eventFile = `${dir}/events`;
+  const argv = udhcpcArgv(options, ["-r", address, "-t", "3", "-T", "1"]);
+  const client = spawnDaemon(argv, { env: { [EVENT_FILE_ENV]: eventFile } });
+  try {
+    const bound = await waitForDhcpEvent(eventFile, (e) => e.event === "bound", { timeoutMs });
+    if (bound === undefined) return false;
+    const seen = (await readDhcpEvents(eventFile)).length;
+    signalPid(client.pid, "SIGUSR2");
+    const released = await waitForDhcpEvent(eventFile, (e) => e.event === "deconfig", {
+      skip: seen,
+      timeoutMs,
+    });
+    return released !== undefined;
+  } finally {
+    await stopPid(client.pid, { graceMs: 1000 });
+    await client.exited;
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 export interface DhcpClientOptions extends DhcpClientIdentity {
