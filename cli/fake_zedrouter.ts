@@ -1,7 +1,16 @@
 /**
- * fake-zedrouter: placeholder entry point so `deno task build` can bundle all three programs; the
- * real program replaces this file.
+ * Entry point of `fake-zedrouter`: wires the process's streams, signals and exit code to
+ * the CLI in cli/fake-zedrouter/.
  */
-// deno-lint-ignore no-console
-console.error("usage: fake-zedrouter (not built yet: this is a placeholder entry point)");
-Deno.exit(2);
+import { runCli } from "./fake-zedrouter/mod.ts";
+
+const encoder = new TextEncoder();
+const code = await runCli(Deno.args, {
+  out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
+  err: (text) => Deno.stderr.writeSync(encoder.encode(text)),
+  onSignal: (signal, handler) => {
+    Deno.addSignalListener(signal, handler);
+    return () => Deno.removeSignalListener(signal, handler);
+  },
+});
+Deno.exit(code);

@@ -158,7 +158,7 @@ export interface VethFacts {
     readonly adminUp: boolean;
     readonly operState: string | null;
     readonly mtu: number | null;
-    readonly addresses: readonly string[];
+    readonly addresses: string[];
   };
 }
 

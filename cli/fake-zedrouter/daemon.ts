@@ -1,0 +1,140 @@
+/**
+ * `fake-zedrouter serve` as a library: bring up the network instances and their dnsmasqs,
+ * reconcile the saved state with the kernel, and serve EVE's RPC plus our Inspect service
+ * on the socket. Signals and exit codes belong to the entry point; this returns a handle.
+ */
+import { type HandlerMap, serveRpc } from "../../rpc/mod.ts";
+import { type Runner, systemRunner } from "../../netns/mod.ts";
+import { loadConfigFile } from "./config.ts";
+import { DEFAULT_CALL_TIMEOUT_MS } from "./deadline.ts";
+import { defaultConfig } from "./default_config.ts";
+import { DnsmasqSupervisor } from "./dnsmasq_supervisor.ts";
+import { makeEveHandlers, type ZedrouterCore } from "./eve_handlers.ts";
+import { makeInspectHandlers } from "./inspect_handlers.ts";
+import { KeyedMutex } from "./keyed_mutex.ts";
+import type { Config } from "./model.ts";
+import { ensureNetworkInstance, removeNetworkInstance } from "./network_instances.ts";
+import { reconcileWithKernel } from "./reconcile.ts";
+import { StateStore } from "./state.ts";
+import type { Kernel } from "./veth.ts";
+
+export const DEFAULT_STATE_DIR = "/run/fake-zedrouter";
+
+export interface ServeOptions {
+  /** Config file; null = the built-in default. */
+  readonly configPath: string | null;
+  readonly socketPath: string;
+  readonly stateDir: string;
+  readonly callTimeoutMs?: number;
+  readonly runner?: Runner;
+  readonly log?: (message: string) => void;
+}
+
+export interface RunningZedrouter {
+  readonly socketPath: string;
+  readonly stateDir: string;
+  /** Re-reads the config file and applies it; a bad file leaves the old config in force. */
+  reload(): Promise<void>;
+  /** Stops serving and stops dnsmasq; bridges and pod veths stay (restart-safe). */
+  close(): Promise<void>;
+}
+
+async function readConfig(path: string | null): Promise<Config> {
+  return path === null ? defaultConfig() : await loadConfigFile(path);
+}
+
+export async function startZedrouter(options: ServeOptions): Promise<RunningZedrouter> {
+  const log = options.log ?? (() => {});
+  const kernel: Kernel = { runner: options.runner ?? systemRunner, host: undefined };
+  let config = await readConfig(options.configPath);
+  let loadedAt = new Date();
+  await Deno.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  const state = await StateStore.open(`${options.stateDir}/state.json`);
+
+  const report = await reconcileWithKernel(kernel, state);
+  log(
+    `State: ${report.kept} attachment(s) kept, ${report.dropped.length} dropped (veth gone), ` +
+      `${report.orphansDeleted.length} orphan veth(s) deleted`,
+  );
+  for (const ni of config.networkInstances) await ensureNetworkInstance(kernel, ni);
+  const dnsmasq = new DnsmasqSupervisor(kernel.runner, options.stateDir, log);
+  try {
+    await dnsmasq.sync(config);
+  } catch (error) {
+    await dnsmasq.close();
+    throw error;
+  }
+
+  const core: ZedrouterCore = {
+    kernel,
+    state,
+    config: () => config,
+    locks: new KeyedMutex(),
+    callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    log,
+  };
+  const eve = makeEveHandlers(core);
+  const inspect = makeInspectHandlers({
+    core,
+    dnsmasq,
+    configPath: options.configPath,
+    socketPath: options.socketPath,
+    stateDir: options.stateDir,
+    startedAt: Date.now(),
+    loadedAt: () => loadedAt,
+  });
+  const handlers: HandlerMap = {
+    "RPCServer.ConnectPodAtL2": (p, ctx) => eve.connectPodAtL2(p, ctx.signal),
+    "RPCServer.ConnectPodAtL3": (p, ctx) => eve.connectPodAtL3(p, ctx.signal),
+    "RPCServer.DisconnectPod": (p, ctx) => eve.disconnectPod(p, ctx.signal),
+    "RPCServer.CheckPodConnection": (p, ctx) => eve.checkPodConnection(p, ctx.signal),
+    "Inspect.Health": () => inspect.health(),
+    "Inspect.NetworkInstances": () => inspect.networkInstances(),
+    "Inspect.Apps": () => inspect.apps(),
+    "Inspect.Attachments": () => inspect.attachments(),
+    "Inspect.Leases": () => inspect.leases(),
+    "Inspect.Config": () => inspect.config(),
+  };
+  let server;
+  try {
+    server = await serveRpc({
+      path: options.socketPath,
+      handlers,
+      onError: (error) => log(`RPC: ${error instanceof Error ? error.message : error}`),
+    });
+  } catch (error) {
+    await dnsmasq.close();
+    throw error;
+  }
+  log(`Serving on ${options.socketPath} (state in ${options.stateDir})`);
+
+  let reloading = Promise.resolve();
+  return {
+    socketPath: options.socketPath,
+    stateDir: options.stateDir,
+    reload() {
+      // One reload at a time; a SIGHUP burst applies the file as it is at the end.
+      const run = reloading.catch(() => {}).then(async () => {
+        const next = await readConfig(options.configPath);
+        const keep = new Set(next.networkInstances.map((ni) => ni.bridge));
+        for (const ni of config.networkInstances) {
+          if (!keep.has(ni.bridge)) await removeNetworkInstance(kernel, ni);
+        }
+        for (const ni of next.networkInstances) await ensureNetworkInstance(kernel, ni);
+        config = next;
+        loadedAt = new Date();
+        await dnsmasq.sync(next);
+        log(
+          `Reloaded: ${next.networkInstances.length} network instance(s), ` +
+            `${next.apps.length} app(s)`,
+        );
+      });
+      reloading = run;
+      return run;
+    },
+    async close() {
+      await server.close();
+      await dnsmasq.close();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Keeps one dnsmasq running per local NI: starts them, restarts one that dies (with a
+ * growing pause so a broken config does not spin), restarts one whose config changed on
+ * reload (dnsmasq re-reads dhcp-host lines from its main config only on a restart), and
+ * stops them all on exit.
+ */
+import { type Daemon, type Runner, startDnsmasq, stopDnsmasq } from "../../netns/mod.ts";
+import { type DnsmasqPaths, dnsmasqPaths, renderNiDnsmasqConfig } from "./dnsmasq_config.ts";
+import type { Config, LocalNi } from "./model.ts";
+
+const RESTART_PAUSE_MS = [200, 500, 1000, 2000, 5000];
+
+interface Instance {
+  ni: LocalNi;
+  paths: DnsmasqPaths;
+  confText: string;
+  daemon: Daemon | null;
+  restarts: number;
+  /** Set when we stop it on purpose, so the watch does not bring it back. */
+  retired: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+export interface DnsmasqStatus extends DnsmasqPaths {
+  readonly networkInstance: string;
+  readonly pid: number | null;
+  readonly running: boolean;
+  readonly restarts: number;
+}
+
+export class DnsmasqSupervisor {
+  readonly #instances = new Map<string, Instance>();
+  #closed = false;
+
+  constructor(
+    private readonly runner: Runner,
+    private readonly stateDir: string,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** Makes the running set match `config`'s local NIs. */
+  async sync(config: Config): Promise<void> {
+    const wanted = config.networkInstances.filter((ni): ni is LocalNi => ni.type === "local");
+    const wantedNames = new Set(wanted.map((ni) => ni.name));
+    for (const [name, instance] of this.#instances) {
+      if (!wantedNames.has(name)) {
+        await this.#retire(instance);
+        this.#instances.delete(name);
+      }
+    }
+    for (const ni of wanted) {
+      const paths = dnsmasqPaths(this.stateDir, ni);
+      const confText = renderNiDnsmasqConfig(config, ni, paths);
+      const existing = this.#instances.get(ni.name);
+      if (existing && existing.confText === confText && existing.daemon) continue;
+      if (existing) await this.#retire(existing);
+      await Deno.writeTextFile(paths.confPath, confText);
+      const instance: Instance = {
+        ni,
+        paths,
+        confText,
+        daemon: null,
+        restarts: 0,
+        retired: false,
+        timer: undefined,
+      };
+      this.#instances.set(ni.name, instance);
+      await this.#start(instance);
+    }
+  }
+
+  async #start(instance: Instance): Promise<void> {
+    const daemon = await startDnsmasq(this.runner, {
+      confPath: instance.paths.confPath,
+      pidPath: instance.paths.pidFile,
+    });
+    instance.daemon = daemon;
+    this.log(`dnsmasq for ${instance.ni.name} running as pid ${daemon.pid}`);
+    daemon.exited.then((status) => {
+      if (instance.retired || this.#closed) return;
+      instance.daemon = null;
+      const pause = RESTART_PAUSE_MS[Math.min(instance.restarts, RESTART_PAUSE_MS.length - 1)]!;
+      this.log(`dnsmasq for ${instance.ni.name} exited (${status.code}); restart in ${pause} ms`);
+      instance.timer = setTimeout(() => {
+        instance.timer = undefined;
+        if (instance.retired || this.#closed) return;
+        instance.restarts++;
+        this.#start(instance).catch((error) => {
+          this.log(`dnsmasq for ${instance.ni.name} did not restart: ${error}`);
+          // Try again later: the watch must not give up while the daemon runs.
+          instance.timer = setTimeout(() => {
+            instance.timer = undefined;
+            if (!instance.retired && !this.#closed) {
+              this.#start(instance).catch((e) => this.log(String(e)));
+            }
+          }, RESTART_PAUSE_MS.at(-1));
+        });
+      }, pause);
+    });
+  }
+
+  async #retire(instance: Instance): Promise<void> {
+    instance.retired = true;
+    if (instance.timer !== undefined) clearTimeout(instance.timer);
+    const daemon = instance.daemon;
+    instance.daemon = null;
+    if (daemon) {
+      await stopDnsmasq(daemon.pid, { graceMs: 2000 });
+      await daemon.exited;
+    }
+  }
+
+  status(): DnsmasqStatus[] {
+    return [...this.#instances.values()].map((i) => ({
+      networkInstance: i.ni.name,
+      ...i.paths,
+      pid: i.daemon?.pid ?? null,
+      running: i.daemon !== null,
+      restarts: i.restarts,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#instances.values()].map((i) => this.#retire(i)));
+    this.#instances.clear();
+  }
+}

@@ -1,0 +1,14 @@
+/** fake-zedrouter: the daemon, its config and its CLI (imported by the entry point and tests). */
+export { type CliIo, describeConfig, runCli } from "./cli.ts";
+export { ConfigError, loadConfigFile, parseConfigText } from "./config.ts";
+export { DEFAULT_CONFIG_YAML, defaultConfig } from "./default_config.ts";
+export {
+  DEFAULT_STATE_DIR,
+  type RunningZedrouter,
+  type ServeOptions,
+  startZedrouter,
+} from "./daemon.ts";
+export { dnsmasqPaths } from "./dnsmasq_config.ts";
+export type { Adapter, App, Config, LocalNi, NetworkInstance, SwitchNi } from "./model.ts";
+export { hostVethName, isVmiPod, kubeName, podBelongsTo } from "./names.ts";
+export { PROGRAM, VERSION } from "./version.ts";

@@ -1,0 +1,55 @@
+/**
+ * Network instances in the kernel: a Linux bridge each (idempotent), the gateway address on
+ * a local NI's bridge, a switch NI's port enslaved. Bridges stay when fake-zedrouter stops:
+ * pods keep their veths across a restart, as with EVE.
+ */
+import {
+  addAddr,
+  deleteLink,
+  ensureBridge,
+  getLink,
+  listAddrs,
+  setLinkUp,
+  setMaster,
+} from "../../netns/mod.ts";
+import type { NetworkInstance } from "./model.ts";
+import type { Kernel } from "./veth.ts";
+
+export async function ensureNetworkInstance(kernel: Kernel, ni: NetworkInstance): Promise<void> {
+  const { runner, host } = kernel;
+  await ensureBridge(runner, host, ni.bridge, { mtu: ni.mtu });
+  if (ni.type === "local") {
+    const cidr = `${ni.gateway}/${ni.subnet.prefix}`;
+    await addAddr(runner, host, ni.bridge, cidr, { ignoreExists: true });
+    return;
+  }
+  if (ni.port === null) return;
+  const port = await getLink(runner, host, ni.port);
+  if (!port) {
+    throw new Error(
+      `Cannot attach port "${ni.port}" to network instance "${ni.name}": no such interface; ` +
+        "create it first or remove the port from the config",
+    );
+  }
+  if (port.master !== ni.bridge) await setMaster(runner, host, ni.port, ni.bridge);
+  await setLinkUp(runner, host, ni.port);
+}
+
+/** For a reload that dropped the NI: the bridge goes (its veths lose their master). */
+export async function removeNetworkInstance(kernel: Kernel, ni: NetworkInstance): Promise<void> {
+  await deleteLink(kernel.runner, kernel.host, ni.bridge);
+}
+
+/** Kernel facts of an NI's bridge for Inspect.NetworkInstances. */
+export async function bridgeFacts(kernel: Kernel, ni: NetworkInstance): Promise<{
+  present: boolean;
+  mac: string | null;
+  up: boolean;
+  addresses: string[];
+}> {
+  const link = await getLink(kernel.runner, kernel.host, ni.bridge);
+  if (!link) return { present: false, mac: null, up: false, addresses: [] };
+  const addresses = (await listAddrs(kernel.runner, kernel.host, ni.bridge))
+    .filter((a) => a.scope !== "link").map((a) => a.cidr);
+  return { present: true, mac: link.mac, up: link.adminUp, addresses };
+}
