@@ -1,7 +1,11 @@
 /**
- * eve-cni-debug: placeholder entry point so `deno task build` can bundle all three programs; the
- * real program replaces this file.
+ * eve-cni-debug entry point: argv in, text out, exit code. Everything else is in
+ * cli/eve-cni-debug/ (runCli), so tests run the same program without a subprocess.
  */
-// deno-lint-ignore no-console
-console.error("usage: eve-cni-debug (not built yet: this is a placeholder entry point)");
-Deno.exit(2);
+import { defaultDeps, runCli } from "./eve-cni-debug/mod.ts";
+
+const result = await runCli(Deno.args, defaultDeps(Deno.env.toObject()));
+const encoder = new TextEncoder();
+if (result.stdout) await Deno.stdout.write(encoder.encode(result.stdout));
+if (result.stderr) await Deno.stderr.write(encoder.encode(result.stderr));
+Deno.exit(result.exitCode);

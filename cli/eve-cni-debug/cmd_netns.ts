@@ -1,0 +1,143 @@
+/** `netns NAME|PATH`: interfaces, addresses, routes, rules and neighbours of one namespace. */
+import {
+  type AddressInfo,
+  type Link,
+  listAddrs,
+  listLinks,
+  listNeighbours,
+  listRoutes,
+  listRules,
+  type NeighbourInfo,
+  netnsExists,
+  type RouteInfo,
+  type RuleInfo,
+} from "../../netns/mod.ts";
+import type { CommandContext } from "./context.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { netnsPathOf, parseNetnsArg } from "./netns_target.ts";
+import type { Executor, Root } from "./root_command.ts";
+import { orDash, table } from "./table.ts";
+
+export interface NetnsModel {
+  target: string;
+  path: string;
+  exists: boolean;
+  links: Link[];
+  addresses: AddressInfo[];
+  routes: RouteInfo[];
+  rules: RuleInfo[];
+  neighbours: NeighbourInfo[];
+}
+
+export async function inspectNetns(ctx: CommandContext, arg: string): Promise<NetnsModel> {
+  const ns = parseNetnsArg(arg);
+  const path = netnsPathOf(ns);
+  const base = { target: arg, path };
+  if (!(await netnsExists(path))) {
+    return {
+      ...base,
+      exists: false,
+      links: [],
+      addresses: [],
+      routes: [],
+      rules: [],
+      neighbours: [],
+    };
+  }
+  const r = ctx.deps.runner;
+  const [links, addresses, routes, rules, neighbours] = await Promise.all([
+    listLinks(r, ns),
+    listAddrs(r, ns),
+    listRoutes(r, ns, { table: "all" }),
+    listRules(r, ns),
+    listNeighbours(r, ns),
+  ]);
+  return { ...base, exists: true, links, addresses, routes, rules, neighbours };
+}
+
+function linkState(l: Link): string {
+  return `${l.adminUp ? "up" : "down"}/${l.operState.toLowerCase()}`;
+}
+
+export function renderNetns(m: NetnsModel): string {
+  if (!m.exists) return `netns ${m.target} (${m.path}): does not exist`;
+  const addrsOf = (name: string) =>
+    m.addresses.filter((a) => a.ifname === name).map((a) => a.cidr).join(" ");
+  const sections = [
+    `netns ${m.target} (${m.path})`,
+    "",
+    "Interfaces",
+    table(
+      ["IDX", "NAME", "KIND", "MAC", "MTU", "STATE", "MASTER", "PEER", "ADDRESSES"],
+      m.links.map((l) => [
+        String(l.index),
+        l.name,
+        orDash(l.kind),
+        orDash(l.mac),
+        String(l.mtu),
+        linkState(l),
+        orDash(l.master),
+        l.peerIndex === null
+          ? "-"
+          : `${l.peerIndex}${l.linkNetnsId === null ? "" : `@nsid${l.linkNetnsId}`}`,
+        orDash(addrsOf(l.name)),
+      ]),
+    ),
+    "",
+    "Routes",
+    m.routes.length
+      ? table(
+        ["TABLE", "DST", "GATEWAY", "DEV", "SCOPE", "PROTO", "METRIC"],
+        m.routes.map((r) => [
+          orDash(r.table ?? "main"),
+          r.dst,
+          orDash(r.gateway),
+          orDash(r.dev),
+          orDash(r.scope),
+          orDash(r.protocol),
+          orDash(r.metric),
+        ]),
+      )
+      : "(none)",
+    "",
+    "Rules",
+    table(
+      ["PRIO", "FROM", "TO", "IIF", "OIF", "TABLE"],
+      m.rules.map((
+        r,
+      ) => [orDash(r.priority), r.src, r.dst, orDash(r.iif), orDash(r.oif), orDash(r.table)]),
+    ),
+    "",
+    "Neighbours",
+    m.neighbours.length
+      ? table(
+        ["IP", "DEV", "MAC", "STATE"],
+        m.neighbours.map((n) => [n.ip, orDash(n.dev), orDash(n.mac), n.state.join(",")]),
+      )
+      : "(none)",
+  ];
+  return sections.join("\n");
+}
+
+export function registerNetns(root: Root, exec: Executor): void {
+  root.command("netns")
+    .description("Interfaces, addresses, routes, rules and neighbours of a network namespace")
+    .argument("<name|path>", "a name under /var/run/netns, or a path such as /proc/PID/ns/net")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  eve-cni-debug netns cni-5e0c-1234
+  eve-cni-debug netns /proc/4242/ns/net --json`,
+    )
+    .action(async (target, _opts, cmd) => {
+      await exec.run(cmd.optsWithGlobals(), async (ctx) => {
+        const model = await inspectNetns(ctx, target);
+        return {
+          model,
+          human: renderNetns(model),
+          exitCode: model.exists ? ExitCode.Ok : ExitCode.ProblemsFound,
+        };
+      });
+    });
+}

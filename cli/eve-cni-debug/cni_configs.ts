@@ -1,0 +1,113 @@
+/**
+ * The CNI configurations eve-bridge runs under, rendered from data (pure):
+ * - the node's primary conflist for /etc/cni/net.d: eth0 via eve-bridge (which delegates to
+ *   the standard bridge plugin with host-local IPAM over the node's pod subnet), then portmap;
+ * - one Multus NetworkAttachmentDefinition per network instance: eve-bridge (which asks
+ *   zedrouter for the veth and runs DHCP) chained before `tuning`.
+ */
+import { stringify as toYaml } from "yaml";
+import type { NodeSubnet } from "./node_subnets.ts";
+
+export const CNI_VERSION = "1.0.0";
+export const PRIMARY_NETWORK_NAME = "eve-bridge";
+export const PRIMARY_CONFLIST_FILE = "10-eve-bridge.conflist";
+export const EVE_APP_NAMESPACE = "eve-kube-app";
+
+export interface PrimaryOptions {
+  subnet: NodeSubnet;
+  bridge: string;
+  nodeIP?: string;
+  serviceCIDR?: string;
+  zedrouterSocket?: string;
+  logFile?: string;
+  mtu?: number;
+}
+
+/** The primary conflist: eve-bridge (eth0 -> bridge + host-local) then portmap. */
+export function renderPrimaryConflist(o: PrimaryOptions): Record<string, unknown> {
+  return {
+    cniVersion: CNI_VERSION,
+    name: PRIMARY_NETWORK_NAME,
+    plugins: [
+      {
+        type: "eve-bridge",
+        bridge: o.bridge,
+        isGateway: true,
+        ipMasq: true,
+        hairpinMode: true,
+        ...(o.mtu !== undefined && { mtu: o.mtu }),
+        ...(o.nodeIP !== undefined && { nodeIP: o.nodeIP }),
+        ...(o.serviceCIDR !== undefined && { serviceCIDR: o.serviceCIDR }),
+        ...(o.zedrouterSocket !== undefined && { zedrouterSocket: o.zedrouterSocket }),
+        ...(o.logFile !== undefined && { logFile: o.logFile }),
+        ipam: {
+          type: "host-local",
+          ranges: [[{
+            subnet: o.subnet.subnet,
+            rangeStart: o.subnet.rangeStart,
+            rangeEnd: o.subnet.rangeEnd,
+            gateway: o.subnet.gateway,
+          }]],
+          routes: [{ dst: "0.0.0.0/0" }],
+        },
+      },
+      { type: "portmap", capabilities: { portMappings: true }, snat: true },
+    ],
+  };
+}
+
+export interface NiRef {
+  name: string;
+  uuid: string;
+}
+
+/** A Kubernetes object name (DNS-1123 label) for an NI: lowercase, [a-z0-9-], <= 63 chars. */
+export function nadName(ni: NiRef): string {
+  const cleaned = ni.name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+  return (cleaned || `ni-${ni.uuid.slice(0, 8)}`).slice(0, 63).replace(/-+$/, "");
+}
+
+export interface NadOptions {
+  namespace?: string;
+  zedrouterSocket?: string;
+  logFile?: string;
+}
+
+/** The NI's conflist: eve-bridge for the interface, then tuning (sysctls). */
+export function renderNiConflist(ni: NiRef, o: NadOptions = {}): Record<string, unknown> {
+  return {
+    cniVersion: CNI_VERSION,
+    name: nadName(ni),
+    plugins: [
+      {
+        type: "eve-bridge",
+        // Newer EVE clients send the NI to pick the adapter; kept for humans reading the NAD.
+        networkInstance: ni.uuid,
+        ...(o.zedrouterSocket !== undefined && { zedrouterSocket: o.zedrouterSocket }),
+        ...(o.logFile !== undefined && { logFile: o.logFile }),
+      },
+      // tuning is the place for per-NI sysctls; no `mac` capability, so it never overrides
+      // the adapter MAC that zedrouter gave the pod interface.
+      { type: "tuning" },
+    ],
+  };
+}
+
+/** The NetworkAttachmentDefinition object; spec.config is the conflist as a JSON string. */
+export function renderNad(ni: NiRef, o: NadOptions = {}): Record<string, unknown> {
+  return {
+    apiVersion: "k8s.cni.cncf.io/v1",
+    kind: "NetworkAttachmentDefinition",
+    metadata: {
+      name: nadName(ni),
+      namespace: o.namespace ?? EVE_APP_NAMESPACE,
+      annotations: { "eve.lfedge.org/network-instance": ni.uuid },
+    },
+    spec: { config: JSON.stringify(renderNiConflist(ni, o)) },
+  };
+}
+
+/** Several NADs as one multi-document YAML stream. */
+export function nadsToYaml(nads: readonly Record<string, unknown>[]): string {
+  return nads.map((n) => toYaml(n, { lineWidth: 0 })).join("---\n");
+}

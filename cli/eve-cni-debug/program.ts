@@ -1,0 +1,78 @@
+/**
+ * eve-cni-debug as a function: argv and seams in, text and an exit code out. The entry point
+ * (cli/eve_cni_debug.ts) is the only place that touches Deno.args, stdout and Deno.exit.
+ */
+import { CommanderError } from "@commander-js/extra-typings";
+import { isCommandError, systemRunner } from "../../netns/mod.ts";
+import { RpcError } from "../../rpc/mod.ts";
+import type { Deps } from "./context.ts";
+import { ExitCode, UsageError } from "./exit_codes.ts";
+import { registerNetns } from "./cmd_netns.ts";
+import { registerRender } from "./cmd_render.ts";
+import { createRoot, Executor } from "./root_command.ts";
+import { connectZedrouter, isUnreachable } from "./zedrouter_client.ts";
+
+export interface CliResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export function defaultDeps(env: Readonly<Record<string, string>>): Deps {
+  return {
+    runner: systemRunner,
+    connect: connectZedrouter,
+    now: () => new Date(),
+    hostname: () => Deno.hostname(),
+    env,
+  };
+}
+
+function errorExitCode(error: unknown): number {
+  if (error instanceof UsageError) return ExitCode.Usage;
+  if (isUnreachable(error)) return ExitCode.ZedrouterUnreachable;
+  return ExitCode.Failure;
+}
+
+function errorText(error: unknown): string {
+  if (isCommandError(error) && error.stderr.trim()) return error.message;
+  if (error instanceof RpcError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs one eve-cni-debug invocation; never throws. */
+export async function runCli(argv: readonly string[], deps: Deps): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  const exec = new Executor(deps);
+  const root = createRoot()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => stdout += s,
+      writeErr: (s) => stderr += s,
+    });
+  registerRender(root, exec);
+  registerNetns(root, exec);
+  try {
+    await root.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and --version "fail" with exit code 0; everything else is a usage error.
+      return { stdout, stderr, exitCode: error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage };
+    }
+    return {
+      stdout,
+      stderr: `${stderr}eve-cni-debug: ${errorText(error)}\n`,
+      exitCode: errorExitCode(error),
+    };
+  }
+  const outcome = exec.outcome;
+  if (!outcome) return { stdout, stderr, exitCode: ExitCode.Ok };
+  const json = root.opts().json;
+  const body = json ? JSON.stringify(outcome.model, null, 2) : outcome.human;
+  return {
+    stdout: stdout + body + (body.endsWith("\n") ? "" : "\n"),
+    stderr,
+    exitCode: outcome.exitCode,
+  };
+}
