@@ -38,6 +38,9 @@ Every command accepts --json (one JSON document on stdout) and the global option
 
 ${EXIT_CODES_HELP}`;
 
+// The return type is the inferred typed Command (its option types are the point); spelling
+// it out would duplicate every option above.
+// deno-lint-ignore explicit-module-boundary-types
 export function createRoot() {
   return new Command()
     .name("eve-cni-debug")

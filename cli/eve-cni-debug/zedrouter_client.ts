@@ -15,8 +15,12 @@ export type ZedrouterConnector = (
   options: { dialect: Dialect; timeoutMs: number },
 ) => Promise<RpcClient>;
 
-export const connectZedrouter: ZedrouterConnector = (socket, options) =>
-  RpcClient.connect(socket, options);
+export function connectZedrouter(
+  socket: string,
+  options: { dialect: Dialect; timeoutMs: number },
+): Promise<RpcClient> {
+  return RpcClient.connect(socket, options);
+}
 
 /** True for the failures that mean "zedrouter is not there" rather than "it said no". */
 export function isUnreachable(error: unknown): boolean {
