@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import * as v from "valibot";
+import { describeIssues } from "../../core/mod.ts";
+import { EveBridgeConfigSchema } from "./config.ts";
+
+const BASE = { cniVersion: "1.0.0", name: "k8s", type: "eve-bridge" };
+
+Deno.test("eve-bridge config: EVE's defaults fill in, unknown keys are kept", () => {
+  const config = v.parse(EveBridgeConfigSchema, { ...BASE, someFutureKey: { a: 1 } });
+  assert.equal(config.zedrouterSocket, "/run/zedrouter/rpc.sock");
+  assert.equal(config.serviceCIDR, "10.43.0.0/16");
+  assert.equal(config.logFile, "/persist/kubelog/eve-bridge.log");
+  assert.equal(config.stateDir, "/run/eve-bridge");
+  assert.deepEqual(config.dhcp, { timeoutSeconds: 10, retries: 3 });
+  assert.equal(config.nodeIP, undefined);
+  assert.deepEqual((config as Record<string, unknown>).someFutureKey, { a: 1 });
+});
+
+Deno.test("eve-bridge config: mistakes name the field", () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ nodeIP: "10.0.0.256" }, /nodeIP/],
+    [{ serviceCIDR: "10.43.0.0" }, /serviceCIDR/],
+    [{ zedrouterSocket: "relative.sock" }, /zedrouterSocket/],
+    [{ dhcp: { timeoutSeconds: 0 } }, /dhcp\.timeoutSeconds/],
+    [{ dhcp: { retry: 1 } }, /dhcp\.retry/],
+    [{ isGateway: "yes" }, /isGateway/],
+    [{ bridge: "a-very-long-bridge-name" }, /bridge/],
+    [{ name: 5 }, /name/],
+  ];
+  for (const [extra, field] of cases) {
+    const parsed = v.safeParse(EveBridgeConfigSchema, { ...BASE, ...extra });
+    assert.ok(!parsed.success, JSON.stringify(extra));
+    assert.match(describeIssues(parsed.issues), field);
+  }
+});

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import * as v from "valibot";
+import { CniError, parseCniArgs, silentLogger } from "../cni/mod.ts";
+import { EveBridgeConfigSchema } from "./config.ts";
+import { bridgeConfig, withRouteGateways } from "./eth0.ts";
+import type { EveContext } from "./handler.ts";
+
+function ctxFor(raw: Record<string, unknown>, cniArgs: string): EveContext {
+  return {
+    command: "ADD",
+    containerId: "c1",
+    netns: "/var/run/netns/p",
+    netnsExists: true,
+    ifname: "eth0",
+    args: parseCniArgs(cniArgs),
+    path: ["/usr/lib/cni"],
+    config: v.parse(EveBridgeConfigSchema, raw),
+    rawConfig: raw,
+    cniVersion: "1.0.0",
+    env: {},
+    logger: silentLogger,
+  };
+}
+
+const RAW = {
+  cniVersion: "1.0.0",
+  name: "k8s",
+  type: "eve-bridge",
+  bridge: "cni0",
+  isGateway: true,
+  isDefaultGateway: false,
+  forceAddress: false,
+  hairpinMode: false,
+  nodeIP: "192.168.1.10",
+  logFile: "/tmp/x.log",
+  zedrouterSocket: "/run/z.sock",
+  ipam: { type: "host-local", routes: [{ dst: "10.50.0.0/16" }] },
+};
+
+Deno.test("eth0: a Kubernetes pod gets the default gateway; EVE's fixed settings win", () => {
+  const out = bridgeConfig(ctxFor(RAW, "K8S_POD_NAMESPACE=default"), true);
+  assert.equal(out.isDefaultGateway, true);
+  assert.equal(out.forceAddress, true);
+  assert.equal(out.hairpinMode, true);
+  assert.equal(out.isGateway, true);
+  assert.equal(out.bridge, "cni0");
+  assert.deepEqual(out.ipam, RAW.ipam, "ipam untouched for non-EVE pods");
+  for (const field of ["nodeIP", "logFile", "zedrouterSocket", "serviceCIDR", "stateDir", "dhcp"]) {
+    assert.ok(!(field in out), `${field} is eve-bridge's own`);
+  }
+});
+
+Deno.test("eth0: an EVE app gets routes to the service CIDR and the node IP, no default", () => {
+  const out = bridgeConfig(ctxFor(RAW, "K8S_POD_NAMESPACE=eve-kube-app"), true);
+  assert.equal(out.isDefaultGateway, false);
+  assert.deepEqual((out.ipam as { routes: unknown }).routes, [
+    { dst: "10.50.0.0/16" },
+    { dst: "10.43.0.0/16" },
+    { dst: "192.168.1.10/32" },
+  ]);
+  const custom = bridgeConfig(
+    ctxFor(
+      { ...RAW, serviceCIDR: "10.96.0.0/12", nodeIP: "fd00::10" },
+      "K8S_POD_NAMESPACE=eve-kube-app",
+    ),
+    true,
+  );
+  assert.deepEqual((custom.ipam as { routes: unknown[] }).routes.slice(1), [
+    { dst: "10.96.0.0/12" },
+    { dst: "fd00::10/128" },
+  ]);
+});
+
+Deno.test("eth0: a missing nodeIP for an EVE app is code 7 naming nodeIP (not for DEL)", () => {
+  const raw: Record<string, unknown> = { ...RAW };
+  delete raw.nodeIP;
+  const ctx = ctxFor(raw, "K8S_POD_NAMESPACE=eve-kube-app");
+  assert.throws(
+    () => bridgeConfig(ctx, true),
+    (error: unknown) => error instanceof CniError && error.code === 7 && /nodeIP/.test(error.msg),
+  );
+  const forDel = bridgeConfig(ctx, false);
+  assert.deepEqual((forDel.ipam as { routes: unknown[] }).routes.at(-1), { dst: "10.43.0.0/16" });
+});
+
+Deno.test("eth0: gw-less routes in bridge's result get the interface's gateway", () => {
+  const out = withRouteGateways({
+    interfaces: [],
+    ips: [{ address: "10.1.0.5/24", gateway: "10.1.0.1" }, { address: "fd00::5/64" }],
+    routes: [{ dst: "10.43.0.0/16" }, { dst: "0.0.0.0/0", gw: "10.1.0.254" }, { dst: "fd01::/64" }],
+    dns: {},
+  });
+  assert.deepEqual(out.routes, [
+    { dst: "10.43.0.0/16", gw: "10.1.0.1" },
+    { dst: "0.0.0.0/0", gw: "10.1.0.254" },
+    { dst: "fd01::/64" },
+  ]);
+});
