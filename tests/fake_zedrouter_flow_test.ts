@@ -1,0 +1,208 @@
+/**
+ * The whole EVE flow against the real fake-zedrouter, called by the real Go net/rpc/jsonrpc
+ * client: ConnectPodAtL2 -> DHCP from the pod netns (udhcpc against the NI's dnsmasq) ->
+ * ConnectPodAtL3 -> CheckPodConnection -> DisconnectPod, each step read back from the
+ * kernel, dnsmasq's lease file and the Inspect service.
+ */
+import assert from "node:assert/strict";
+import {
+  acquireLease,
+  getLink,
+  getSysctl,
+  interfaceSysctlKey,
+  listAddrs,
+  listLinks,
+  listRoutes,
+  readDnsmasqLeases,
+  systemRunner,
+  writeUdhcpcHookScript,
+} from "../netns/mod.ts";
+import { ZERO_UUID } from "../core/mod.ts";
+import { sandboxTest } from "./sandbox.ts";
+import {
+  goCall,
+  goCallOk,
+  inspect,
+  nodeWithUplink,
+  podArgs,
+  startZedrouter,
+} from "./fixtures/fake_zedrouter/harness.ts";
+
+const WEB = "11111111-aaaa-4aaa-8aaa-111111111111";
+const WEB_MAC = "02:16:3e:77:00:01";
+const TOOLS = ["dnsmasq", "udhcpc", "go"];
+
+sandboxTest(
+  "fake-zedrouter: L2, DHCP, L3, check, disconnect with a Go client",
+  TOOLS,
+  async (sb) => {
+    const { node } = await nodeWithUplink(sb);
+    const pod = await sb.netns("pod1");
+    const zr = await startZedrouter(sb, node);
+    try {
+      const podName = "web-11111-0-x7k2p";
+      const l2 = await goCallOk(
+        zr.socket,
+        "RPCServer.ConnectPodAtL2",
+        podArgs(podName, pod, "net1", WEB_MAC),
+      );
+
+      // The reply: bridge (with its MAC), host veth (MAC null), pod interface echoed back.
+      const bridge = await getLink(systemRunner, node.ns, "bn1");
+      assert.ok(bridge);
+      assert.equal(l2.appUUID, WEB);
+      assert.equal(l2.useDHCP, true);
+      assert.deepEqual(l2.interfaces, [
+        { name: "bn1", mac: bridge.mac, netNsPath: "" },
+        { name: "nbu1x1", mac: null, netNsPath: "" },
+        { name: "net1", mac: WEB_MAC, netNsPath: pod.path },
+      ]);
+
+      // The kernel: host end on the bridge, pod end with the adapter MAC and the NI MTU, both up.
+      const host = await getLink(systemRunner, node.ns, "nbu1x1");
+      assert.ok(host);
+      assert.equal(host.kind, "veth");
+      assert.equal(host.master, "bn1");
+      assert.equal(host.mtu, 1400);
+      assert.ok(host.adminUp);
+      const podIf = await getLink(systemRunner, pod.ns, "net1");
+      assert.ok(podIf);
+      assert.equal(podIf.mac, WEB_MAC);
+      assert.equal(podIf.mtu, 1400);
+      assert.ok(podIf.adminUp);
+      assert.deepEqual(
+        (await listAddrs(systemRunner, pod.ns, "net1")).filter((a) => a.family === "inet"),
+        [],
+        "L2 only: no IPv4 address yet",
+      );
+      assert.equal(
+        await getSysctl(systemRunner, pod.ns, interfaceSysctlKey("ipv4", "net1", "arp_notify")),
+        "1",
+      );
+      assert.equal(
+        await getSysctl(systemRunner, pod.ns, interfaceSysctlKey("ipv6", "net1", "accept_dad")),
+        "0",
+      );
+
+      // DHCP from inside the pod: dnsmasq hands out the reservation with a default route.
+      const script = `${sb.dir}/udhcpc-hook.sh`;
+      await writeUdhcpcHookScript(script);
+      const lease = await acquireLease(systemRunner, {
+        netnsPath: pod.path,
+        ifname: "net1",
+        scriptPath: script,
+        timeoutSeconds: 1,
+        retries: 8,
+      });
+      assert.equal(lease.address, "10.77.1.50/24");
+      assert.equal(lease.gateway, "10.77.1.1");
+      assert.deepEqual(lease.routes, [{ dst: "0.0.0.0/0", via: "10.77.1.1" }]);
+      assert.deepEqual(lease.dns, ["10.77.1.1"]);
+      const leaseFile = `${zr.stateDir}/dnsmasq-ni-local.leases`;
+      const leases = await readDnsmasqLeases(leaseFile);
+      assert.ok(
+        leases.some((l) =>
+          l.mac === WEB_MAC && l.ip === "10.77.1.50" && l.hostname === "web-11111"
+        ),
+        `lease file: ${JSON.stringify(leases)}`,
+      );
+
+      const l3 = await goCallOk(zr.socket, "RPCServer.ConnectPodAtL3", {
+        ...podArgs(podName, pod, "net1", WEB_MAC),
+        ips: [{ address: lease.address, gateway: lease.gateway }],
+        routes: [{ dst: "0.0.0.0/0", gw: "10.77.1.1" }],
+        dns: { nameservers: lease.dns, domain: "", search: null, options: null },
+      });
+      assert.equal(l3.appUUID, WEB);
+      const addrs = (await listAddrs(systemRunner, pod.ns, "net1")).filter((a) =>
+        a.family === "inet"
+      );
+      assert.deepEqual(addrs.map((a) => a.cidr), ["10.77.1.50/24"]);
+      const routes = await listRoutes(systemRunner, pod.ns, { family: "inet" });
+      assert.ok(
+        routes.some((r) => r.dst === "default" && r.gateway === "10.77.1.1" && r.dev === "net1"),
+        JSON.stringify(routes),
+      );
+      // Traffic really flows pod -> bridge.
+      const ping = await sb.exec(pod, ["ping", "-c", "1", "-W", "2", "10.77.1.1"]);
+      assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+
+      // A retried L3 (EEXIST everywhere) is fine.
+      await goCallOk(zr.socket, "RPCServer.ConnectPodAtL3", {
+        ...podArgs(podName, pod, "net1", WEB_MAC),
+        ips: [{ address: lease.address, gateway: lease.gateway }],
+        routes: [{ dst: "0.0.0.0/0", gw: "10.77.1.1" }],
+        dns: { nameservers: lease.dns, domain: "", search: null, options: null },
+      });
+
+      const check = await goCallOk(
+        zr.socket,
+        "RPCServer.CheckPodConnection",
+        podArgs(podName, pod, "net1", null),
+      );
+      assert.deepEqual(check, { appUUID: WEB, usesDHCP: true });
+
+      // Inspect sees the same: attachment with kernel facts, the lease, the app binding.
+      const { attachments } = await inspect(zr.socket, "Inspect.Attachments");
+      assert.equal(attachments.length, 1);
+      const a = attachments[0]!;
+      assert.equal(a.hostIfName, "nbu1x1");
+      assert.equal(a.kernel.hostVeth.master, "bn1");
+      assert.equal(a.kernel.podEnd.mac, WEB_MAC);
+      assert.deepEqual(a.kernel.podEnd.addresses, ["10.77.1.50/24"]);
+      assert.deepEqual(a.problems, []);
+      assert.deepEqual(a.l3?.ips, [{ address: "10.77.1.50/24", gateway: "10.77.1.1" }]);
+      const { networkInstances: leaseNis } = await inspect(zr.socket, "Inspect.Leases");
+      assert.ok(leaseNis.find((n) => n.name === "ni-local")?.leases.some((l) => l.mac === WEB_MAC));
+      const { apps } = await inspect(zr.socket, "Inspect.Apps");
+      const web = apps.find((x) => x.uuid === WEB)!;
+      assert.deepEqual(web.boundPod, { podName, podNetnsPath: pod.path });
+      assert.equal(web.adapters[0]!.attached, true);
+
+      // CheckPodConnection reads the kernel, not only its records.
+      await sb.exec(pod, ["ip", "link", "set", "net1", "down"]);
+      const broken = await goCall(
+        zr.socket,
+        "RPCServer.CheckPodConnection",
+        podArgs(podName, pod, "net1", null),
+      );
+      assert.equal(broken.ok, false);
+      assert.match(
+        !broken.ok ? broken.error : "",
+        /not fully configured: pod interface "net1" is down/,
+      );
+      await sb.exec(pod, ["ip", "link", "set", "net1", "up"]);
+
+      const del = await goCallOk(
+        zr.socket,
+        "RPCServer.DisconnectPod",
+        podArgs(podName, pod, "net1", null),
+      );
+      assert.deepEqual(del, { appUUID: WEB, usedDHCP: true });
+      assert.equal(await getLink(systemRunner, node.ns, "nbu1x1"), undefined);
+      assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
+      // Idempotent: a repeated DEL is success (unknown adapter: zero UUID, as EVE).
+      const again = await goCallOk(
+        zr.socket,
+        "RPCServer.DisconnectPod",
+        podArgs(podName, pod, "net1", null),
+      );
+      assert.deepEqual(again, { appUUID: ZERO_UUID, usedDHCP: false });
+      const gone = await goCall(
+        zr.socket,
+        "RPCServer.CheckPodConnection",
+        podArgs(podName, pod, "net1", null),
+      );
+      assert.deepEqual(gone, {
+        ok: false,
+        error: `failed to find adapter with pod interface net1 for app ${WEB}`,
+      });
+      assert.deepEqual(
+        (await listLinks(systemRunner, node.ns)).filter((l) => l.name.startsWith("nbu")),
+        [],
+      );
+    } finally {
+      await zr.stop();
+    }
+  },
+);
