@@ -1,0 +1,3 @@
+module eve-cni/tests/go/rpcpeer
+
+go 1.19
