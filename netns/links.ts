@@ -96,7 +96,7 @@ export async function ensureBridge(
     );
   }
   if (!existing) {
-    const args = ["link", "add", name];
+    const args = ["link", "add", "name", name];
     if (options.mtu !== undefined) args.push("mtu", String(checkMtu(options.mtu)));
     args.push("type", "bridge");
     try {
@@ -126,7 +126,7 @@ export interface VethPairOptions {
 }
 
 /**
- * One `ip link add HOST [mtu M] type veth peer name PEER [mtu M] [address MAC] netns PATH`
+ * One `ip link add name HOST [mtu M] type veth peer name PEER [mtu M] [address MAC] netns PATH`
  * call: the pod end is born inside the pod netns, so a failure never leaves it in ours and
  * there is no window where two pods could see the same name in the host netns.
  */
@@ -137,7 +137,7 @@ export async function createVethPair(
 ): Promise<void> {
   const host = checkIfName(options.hostName, "host interface name");
   const peer = checkIfName(options.peerName, "peer interface name");
-  const args = ["link", "add", host];
+  const args = ["link", "add", "name", host];
   const mtu = options.mtu === undefined ? [] : ["mtu", String(checkMtu(options.mtu))];
   args.push(...mtu, "type", "veth", "peer", "name", peer, ...mtu);
   if (options.peerMac !== undefined) {

@@ -11,7 +11,7 @@ import { execArgv, type Netns } from "./target.ts";
  * A sysctl key: dotted (`net.ipv4.ip_forward`) or, when a segment holds an interface name
  * with dots, slash-separated (`net/ipv6/conf/eth0.100/accept_dad`), which procps accepts.
  */
-const KEY_PATTERN = /^[a-z0-9_./-]+$/;
+const KEY_PATTERN = /^[a-z][a-z0-9_./-]*$/;
 
 function checkKey(key: string): string {
   const segments = key.split(/[./]/);

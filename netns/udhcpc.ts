@@ -36,10 +36,24 @@ fi
 exit 0
 `;
 
-/** Writes the hook script (mode 0755); safe to call again, it rewrites the same content. */
+/**
+ * Writes the hook script (mode 0755) atomically: concurrent CNI invocations may run it
+ * while another rewrites it, so a reader must never see a half-written file.
+ */
 export async function writeUdhcpcHookScript(path: string): Promise<void> {
-  await Deno.writeTextFile(path, UDHCPC_HOOK_SCRIPT, { mode: 0o755 });
-  await Deno.chmod(path, 0o755);
+  checkAbsPath(path, "hook script path");
+  const current = await Deno.readTextFile(path).catch(() => undefined);
+  if (current === UDHCPC_HOOK_SCRIPT) return;
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  const temp = await Deno.makeTempFile({ dir, prefix: ".udhcpc-hook-" });
+  try {
+    await Deno.writeTextFile(temp, UDHCPC_HOOK_SCRIPT);
+    await Deno.chmod(temp, 0o755);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
 }
 
 const DhcpEventSchema = v.object({

@@ -223,3 +223,48 @@ sandboxTest("long-running udhcpc renews and releases on DEL", ["udhcpc", "dnsmas
   await stopDnsmasq(lab.dnsmasqPid);
   assert.equal(isAlive(lab.dnsmasqPid), false);
 });
+
+sandboxTest(
+  "a detached udhcpc outlives the process that started it (as after a CNI ADD)",
+  ["udhcpc", "dnsmasq"],
+  async (sb) => {
+    const lab = await buildLab(sb);
+    const eventFile = `${sb.dir}/net1.events`;
+    const pidFile = `${sb.dir}/net1.udhcpc.pid`;
+    const script = `${sb.dir}/start_client.ts`;
+    const modUrl = new URL("../netns/mod.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { startDhcpClient } from ${JSON.stringify(modUrl)};\n` +
+        `const client = await startDhcpClient(JSON.parse(Deno.args[0]));\n` +
+        `await Deno.stdout.write(new TextEncoder().encode(String(client.pid)));\n`,
+    );
+    const options = {
+      netnsPath: lab.pod.path,
+      ifname: "net1",
+      scriptPath: lab.hookPath,
+      eventFile,
+      pidFile,
+    };
+    const config = new URL("../deno.json", import.meta.url).pathname;
+    const starter = await run(
+      [Deno.execPath(), "run", "-A", `--config=${config}`, script, JSON.stringify(options)],
+      { timeoutMs: 60000 },
+    );
+    assert.equal(starter.code, 0, starter.stderr);
+    const pid = Number(starter.stdout);
+    assert.ok(pid > 1, starter.stdout);
+    sb.track(pid);
+    // The starter has exited (run() returned); the client keeps going on its own.
+    assert.ok(isAlive(pid));
+    const bound = await waitForDhcpEvent(eventFile, (e) => e.event === "bound", {
+      timeoutMs: 10000,
+    });
+    assert.equal(bound?.ip, POD_IP);
+    assert.equal(await readPidFile(pidFile), pid);
+    await addAddr(run, lab.pod.ns, "net1", `${POD_IP}/24`);
+    await releaseDhcpClient(pid, { eventFile });
+    assert.equal(isAlive(pid), false);
+    assert.deepEqual(await waitLeaseFile(lab.leaseFile, (m) => m.length === 0), []);
+  },
+);

@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { isAlive, readPidFile, signalPid, spawnDaemon, stopPid, waitGone } from "./process.ts";
+
+Deno.test("spawnDaemon + stopPid: SIGTERM stops a cooperative daemon", async () => {
+  const daemon = spawnDaemon(["sleep", "60"]);
+  try {
+    assert.ok(isAlive(daemon.pid));
+  } finally {
+    await stopPid(daemon.pid, { graceMs: 2000 });
+  }
+  assert.equal(isAlive(daemon.pid), false);
+  assert.equal((await daemon.exited).signal, "SIGTERM");
+});
+
+Deno.test("stopPid escalates to SIGKILL when SIGTERM is ignored", async () => {
+  const dir = await Deno.makeTempDir();
+  // A script ignoring TERM; it touches a file once the trap is in place.
+  const ready = `${dir}/ready`;
+  const daemon = spawnDaemon([
+    "sh",
+    "-c",
+    'trap "" TERM; touch "$0"; while :; do sleep 1; done',
+    ready,
+  ]);
+  try {
+    while (!(await Deno.stat(ready).then(() => true, () => false))) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await stopPid(daemon.pid, { graceMs: 200 });
+    assert.equal(isAlive(daemon.pid), false);
+    assert.equal((await daemon.exited).signal, "SIGKILL");
+  } finally {
+    if (isAlive(daemon.pid)) signalPid(daemon.pid, "SIGKILL");
+    await daemon.exited;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("spawnDaemon: output redirected to files; exited waits for the flush", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const daemon = spawnDaemon(["sh", "-c", "echo out; echo err >&2"], {
+      stdoutPath: `${dir}/out`,
+      stderrPath: `${dir}/err`,
+      env: { EVE_X: "1" },
+    });
+    assert.equal((await daemon.exited).code, 0);
+    assert.equal(await Deno.readTextFile(`${dir}/out`), "out\n");
+    assert.equal(await Deno.readTextFile(`${dir}/err`), "err\n");
+    assert.ok(await waitGone(daemon.pid, 1000));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("spawnDaemon: detach puts the daemon in its own session with the same pid", async () => {
+  const daemon = spawnDaemon(["sleep", "60"], { detach: true });
+  try {
+    // setsid execs in place: the same pid turns from setsid into sleep, in a new session.
+    const deadline = Date.now() + 3000;
+    while (!(await Deno.readTextFile(`/proc/${daemon.pid}/cmdline`)).startsWith("sleep\0")) {
+      if (Date.now() > deadline) throw new Error("setsid never exec'd sleep in place");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const stat = await Deno.readTextFile(`/proc/${daemon.pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    assert.equal(fields[3], String(daemon.pid), "session id is the daemon itself");
+  } finally {
+    await stopPid(daemon.pid);
+    await daemon.exited;
+  }
+  assert.throws(
+    () => spawnDaemon(["sleep", "1"], { detach: true, stdoutPath: "/tmp/x" }),
+    /detached daemon/,
+  );
+});
+
+Deno.test("stopPid and signalPid refuse pid <= 1; isAlive is false for them", async () => {
+  await assert.rejects(stopPid(1), /Refusing to signal pid 1/);
+  await assert.rejects(stopPid(0), /Refusing to signal pid 0/);
+  await assert.rejects(stopPid(-1), /Refusing/);
+  assert.throws(() => signalPid(1, "SIGTERM"), /Refusing/);
+  assert.equal(isAlive(0), false);
+  assert.equal(isAlive(-5), false);
+});
+
+Deno.test("readPidFile: plausible pids only", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/pid`;
+    assert.equal(await readPidFile(path), undefined);
+    for (
+      const [text, want] of [
+        ["1234\n", 1234],
+        ["", undefined],
+        ["0", undefined],
+        ["1", undefined],
+        ["12x", undefined],
+        ["-5", undefined],
+      ] as const
+    ) {
+      await Deno.writeTextFile(path, text);
+      assert.equal(await readPidFile(path), want, JSON.stringify(text));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
