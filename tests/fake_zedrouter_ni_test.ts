@@ -1,0 +1,168 @@
+/**
+ * Network instance kinds against the real fake-zedrouter: a VMI on a local NI and an
+ * air-gapped switch NI (UseDHCP false), a switch NI with a port (L2 reaches the uplink
+ * namespace), and a local NI without uplink (DHCP offers no default route).
+ */
+import assert from "node:assert/strict";
+import {
+  acquireLease,
+  getLink,
+  listBridgePorts,
+  listRoutes,
+  systemRunner,
+  writeUdhcpcHookScript,
+} from "../netns/mod.ts";
+import { sandboxTest } from "./sandbox.ts";
+import {
+  goCallOk,
+  inspect,
+  nodeWithUplink,
+  podArgs,
+  startZedrouter,
+} from "./fixtures/fake_zedrouter/harness.ts";
+
+const TOOLS = ["dnsmasq", "udhcpc", "go"];
+const VM = "22222222-bbbb-4bbb-8bbb-222222222222";
+
+sandboxTest("fake-zedrouter: VMI pod on a local and an air-gapped switch NI", TOOLS, async (sb) => {
+  const { node } = await nodeWithUplink(sb);
+  const pod = await sb.netns("vmi");
+  const zr = await startZedrouter(sb, node);
+  try {
+    const { apps } = await inspect(zr.socket, "Inspect.Apps");
+    const vm = apps.find((a) => a.uuid === VM)!;
+    assert.equal(vm.kubeName, "vm-one-22222");
+    const [local, airgap] = vm.adapters;
+    const podName = "virt-launcher-vm-one-22222-abcde";
+
+    // Older client: adapter by MAC.
+    const l2a = await goCallOk(
+      zr.socket,
+      "RPCServer.ConnectPodAtL2",
+      podArgs(podName, pod, "pod1a2b3c", local!.mac),
+    );
+    assert.equal(l2a.appUUID, VM);
+    assert.equal(l2a.useDHCP, true);
+    assert.equal(l2a.interfaces![1]!.name, "nbu1x1");
+    // Newer client: adapter by NetworkInstance (the MAC it sends is not the adapter's).
+    const l2b = await goCallOk(
+      zr.socket,
+      "RPCServer.ConnectPodAtL2",
+      podArgs(podName, pod, "pod9z8y7x", "0a:58:0a:f4:00:09", airgap!.networkInstanceUuid),
+    );
+    assert.equal(l2b.useDHCP, false, "air-gapped switch NI: no DHCP");
+    assert.deepEqual(l2b.interfaces!.map((i) => i.name), ["bn3", "nbu2x1", "pod9z8y7x"]);
+    assert.equal(l2b.interfaces![2]!.mac, airgap!.mac, "the adapter's MAC, not the sent one");
+    assert.ok(airgap!.mac.startsWith("02:16:3e:"));
+
+    const podEnd = await getLink(systemRunner, pod.ns, "pod9z8y7x");
+    assert.equal(podEnd?.mac, airgap!.mac);
+    assert.equal(podEnd?.mtu, 1500);
+    assert.deepEqual(
+      (await listBridgePorts(systemRunner, node.ns, "bn3")).map((l) => l.name),
+      ["nbu2x1"],
+    );
+    const check = await goCallOk(
+      zr.socket,
+      "RPCServer.CheckPodConnection",
+      podArgs(podName, pod, "pod9z8y7x", null),
+    );
+    assert.deepEqual(check, { appUUID: VM, usesDHCP: false });
+    const del = await goCallOk(
+      zr.socket,
+      "RPCServer.DisconnectPod",
+      podArgs(podName, pod, "pod9z8y7x", null),
+    );
+    assert.deepEqual(del, { appUUID: VM, usedDHCP: false });
+    assert.equal(await getLink(systemRunner, node.ns, "nbu2x1"), undefined);
+    assert.ok(await getLink(systemRunner, node.ns, "nbu1x1"), "the other adapter stays");
+  } finally {
+    await zr.stop();
+  }
+});
+
+sandboxTest(
+  "fake-zedrouter: switch NI with a port bridges the pod to the uplink",
+  TOOLS,
+  async (sb) => {
+    const { node, uplink } = await nodeWithUplink(sb);
+    const pod = await sb.netns("pod");
+    const zr = await startZedrouter(sb, node);
+    try {
+      assert.equal((await getLink(systemRunner, node.ns, "swport"))?.master, "bn2");
+      const { networkInstances } = await inspect(zr.socket, "Inspect.NetworkInstances");
+      const sw = networkInstances.find((n) => n.name === "ni-switch")!;
+      assert.equal(sw.port, "swport");
+      assert.equal(sw.usesDhcp, true);
+      assert.ok(sw.bridgePorts.includes("swport"));
+
+      const podName = "switched-33333-abcde";
+      const l2 = await goCallOk(
+        zr.socket,
+        "RPCServer.ConnectPodAtL2",
+        podArgs(podName, pod, "net1", "02:16:3e:77:00:03"),
+      );
+      assert.equal(l2.useDHCP, true, "a switch NI with a port: DHCP comes from outside");
+      assert.equal(l2.interfaces![0]!.name, "bn2");
+      // Static L3 on both sides (the "outside" DHCP is not part of this test): L2 must carry it.
+      await sb.exec(uplink, ["ip", "addr", "add", "192.168.77.1/24", "dev", "up0"]);
+      await goCallOk(zr.socket, "RPCServer.ConnectPodAtL3", {
+        ...podArgs(podName, pod, "net1", "02:16:3e:77:00:03"),
+        ips: [{ address: "192.168.77.10/24", gateway: "192.168.77.1" }],
+        routes: [],
+        dns: { nameservers: null, domain: "", search: null, options: null },
+      });
+      const ping = await sb.exec(pod, ["ping", "-c", "1", "-W", "3", "192.168.77.1"]);
+      assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    } finally {
+      await zr.stop();
+    }
+  },
+);
+
+sandboxTest(
+  "fake-zedrouter: a local NI without uplink offers no default route",
+  TOOLS,
+  async (sb) => {
+    const { node } = await nodeWithUplink(sb);
+    const pod = await sb.netns("pod");
+    const zr = await startZedrouter(sb, node);
+    try {
+      const { apps } = await inspect(zr.socket, "Inspect.Apps");
+      const iso = apps.find((a) => a.name === "iso")!.adapters[0]!;
+      const podName = "iso-44444-abcde";
+      await goCallOk(zr.socket, "RPCServer.ConnectPodAtL2", podArgs(podName, pod, "eth1", iso.mac));
+      const script = `${sb.dir}/hook.sh`;
+      await writeUdhcpcHookScript(script);
+      const lease = await acquireLease(systemRunner, {
+        netnsPath: pod.path,
+        ifname: "eth1",
+        scriptPath: script,
+        timeoutSeconds: 1,
+        retries: 8,
+      });
+      assert.equal(lease.address, `${iso.ip}/24`);
+      assert.equal(lease.gateway, null, "empty router option");
+      assert.deepEqual(lease.routes, []);
+      // A gateway outside the address's subnet gets a link-scope host route.
+      await goCallOk(zr.socket, "RPCServer.ConnectPodAtL3", {
+        ...podArgs(podName, pod, "eth1", iso.mac),
+        ips: [{ address: lease.address, gateway: "10.99.0.1" }],
+        routes: [{ dst: "10.98.0.0/16", gw: "10.99.0.1" }],
+        dns: { nameservers: null, domain: "", search: null, options: null },
+      });
+      const routes = await listRoutes(systemRunner, pod.ns, { family: "inet" });
+      assert.ok(!routes.some((r) => r.dst === "default"), JSON.stringify(routes));
+      assert.ok(
+        routes.some((r) => r.dst === "10.99.0.1/32" && r.scope === "link" && r.dev === "eth1"),
+        JSON.stringify(routes),
+      );
+      assert.ok(
+        routes.some((r) => r.dst === "10.98.0.0/16" && r.gateway === "10.99.0.1"),
+        JSON.stringify(routes),
+      );
+    } finally {
+      await zr.stop();
+    }
+  },
+);
