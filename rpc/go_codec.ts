@@ -6,7 +6,7 @@
  */
 import * as v from "valibot";
 import ipaddr from "ipaddr.js";
-import { describeIssues } from "../core/mod.ts";
+import { describeIssues, ZERO_UUID } from "../core/mod.ts";
 import type { Friendly, GoType } from "./go_types.ts";
 
 /** A value that Go could not have written or would not accept; names the field path. */
@@ -47,8 +47,13 @@ export function cidrToGo(cidr: string): { IP: string; Mask: string } {
 
 /** Go's `{IP, Mask}` back to `ip/prefix`; a non-contiguous mask is refused. */
 export function goToCidr(ip: string, maskBase64: string): string {
-  const mask = base64Bytes(maskBase64);
+  let mask = base64Bytes(maskBase64);
   const addr = ipaddr.parse(ip);
+  // Go keeps IPv4 addresses in 16 bytes; a 16-byte mask on one is `ffff..ff` + the IPv4
+  // mask (net.CIDRMask(96+n, 128)), and Go itself reads its last 4 bytes.
+  if (addr.kind() === "ipv4" && mask.length === 16 && mask.slice(0, 12).every((b) => b === 0xff)) {
+    mask = mask.slice(12);
+  }
   const v4 = addr.kind() === "ipv4" ||
     (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress() && mask.length === 4);
   const wanted = v4 ? 4 : 16;
@@ -181,8 +186,9 @@ function decode(type: GoType, wire: unknown, path: string): unknown {
             continue;
           }
           const value = decode(f.type, raw, sub);
-          // An optional key sent as "" or null is the Go zero value: treat it as absent.
-          if (f.optional && (value === "" || value === null)) continue;
+          // An optional key sent as Go's zero value ("", null, the nil UUID) is absent:
+          // a Go client with the newer types sends it even when it has nothing to say.
+          if (f.optional && (value === "" || value === null || value === ZERO_UUID)) continue;
           out[name] = value;
         }
         return out;
