@@ -268,3 +268,23 @@ sandboxTest(
     assert.deepEqual(await waitLeaseFile(lab.leaseFile, (m) => m.length === 0), []);
   },
 );
+
+sandboxTest("startDnsmasq reports dnsmasq's own start-up error", ["dnsmasq"], async (sb) => {
+  const node = await sb.netns("node");
+  const confPath = `${sb.dir}/bad.conf`;
+  await Deno.writeTextFile(
+    confPath,
+    renderDnsmasqConfig({
+      interface: "nope0",
+      dhcpRanges: [{ start: "10.67.0.2", end: "10.67.0.9" }],
+      leaseFile: `${sb.dir}/bad.leases`,
+    }),
+  );
+  const error = await startDnsmasq(run, {
+    netns: node.ns,
+    confPath,
+    pidPath: `${sb.dir}/bad.pid`,
+  }).catch((e) => e);
+  assert.ok(error instanceof Error);
+  assert.match(error.message, /^dnsmasq did not start \(exit \d+\): .*nope0/);
+});
