@@ -8,6 +8,7 @@ import { RpcError } from "../../rpc/mod.ts";
 import type { Deps } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import { registerNetns } from "./cmd_netns.ts";
+import { registerPods } from "./cmd_pods.ts";
 import { registerRender } from "./cmd_render.ts";
 import { createRoot, Executor } from "./root_command.ts";
 import { connectZedrouter, isUnreachable } from "./zedrouter_client.ts";
@@ -53,6 +54,7 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<CliRe
     });
   registerRender(root, exec);
   registerNetns(root, exec);
+  registerPods(root, exec);
   try {
     await root.parseAsync([...argv], { from: "user" });
   } catch (error) {

@@ -1,0 +1,404 @@
+/**
+ * The chain of one pod attachment, link by link: pod -> app -> adapter -> network instance
+ * -> bridge -> host veth -> pod interface -> DHCP reservation -> lease -> DHCP client. Each
+ * link is checked against the facts of a Snapshot and says "ok" or exactly what mismatches
+ * (`host veth nbu1x1: master is "bn2", expected "bn1"`). Pure: Snapshot in, chains out.
+ */
+import * as v from "valibot";
+import type { Link } from "../../netns/mod.ts";
+import type { EveBridgeRecord } from "./eve_bridge_state.ts";
+import type { AttachmentFact, DnsmasqFact, PodNetnsFact, Snapshot } from "./snapshot.ts";
+
+export const STEPS = [
+  "pod",
+  "app",
+  "adapter",
+  "network-instance",
+  "bridge",
+  "host-veth",
+  "pod-interface",
+  "dhcp-reservation",
+  "dhcp-lease",
+  "dhcp-client",
+] as const;
+export type Step = (typeof STEPS)[number];
+
+export const ChainLinkSchema = v.strictObject({
+  step: v.picklist(STEPS),
+  /** ok: verified; problem: see problems; unknown: no facts to check; n/a: does not apply. */
+  status: v.picklist(["ok", "problem", "unknown", "n/a"]),
+  detail: v.string(),
+  problems: v.array(v.string()),
+});
+export type ChainLink = v.InferOutput<typeof ChainLinkSchema>;
+
+export const ChainSchema = v.strictObject({
+  podName: v.string(),
+  podNamespace: v.nullable(v.string()),
+  containerId: v.nullable(v.string()),
+  ifname: v.string(),
+  netnsPath: v.string(),
+  appUuid: v.nullable(v.string()),
+  bridge: v.nullable(v.string()),
+  hostIfName: v.nullable(v.string()),
+  mac: v.nullable(v.string()),
+  address: v.nullable(v.string()),
+  ok: v.boolean(),
+  links: v.array(ChainLinkSchema),
+  problems: v.array(v.string()),
+});
+export type Chain = v.InferOutput<typeof ChainSchema>;
+
+const VMI_PREFIX = "virt-launcher-";
+
+function link(step: Step, detail: string, problems: string[] = []): ChainLink {
+  return { step, status: problems.length ? "problem" : "ok", detail, problems };
+}
+function unknown(step: Step, detail: string): ChainLink {
+  return { step, status: "unknown", detail, problems: [] };
+}
+function notApplicable(step: Step, detail: string): ChainLink {
+  return { step, status: "n/a", detail, problems: [] };
+}
+
+function state(l: Link): string {
+  return `${l.adminUp ? "up" : "down"}, ${l.operState.toLowerCase()}`;
+}
+
+function podLink(
+  a: { podName: string; podNetnsPath: string },
+  ns: PodNetnsFact | undefined,
+  ns2: string | null,
+): ChainLink {
+  const where = `${a.podName}${ns2 ? ` (${ns2})` : ""}, netns ${a.podNetnsPath}`;
+  if (!ns?.exists) return link("pod", where, [`pod netns ${a.podNetnsPath} does not exist`]);
+  if (ns.error) {
+    return link("pod", where, [`pod netns ${a.podNetnsPath} cannot be read: ${ns.error}`]);
+  }
+  return link("pod", where);
+}
+
+function dnsmasqFor(s: Snapshot, a: AttachmentFact): DnsmasqFact | undefined {
+  const ni = s.networkInstances.find((n) => n.uuid === a.niUuid);
+  return s.dnsmasq.find((d) => d.bridge === a.bridge || (ni !== undefined && d.ni === ni.name));
+}
+
+function attachmentLinks(
+  s: Snapshot,
+  a: AttachmentFact,
+  rec: EveBridgeRecord | undefined,
+): ChainLink[] {
+  const out: ChainLink[] = [];
+  const ns = s.pods[a.podNetnsPath];
+  out.push(podLink(a, ns, rec?.podNamespace ?? null));
+
+  const app = s.apps.find((x) => x.uuid === a.appUuid);
+  const appName = app?.name ?? a.appName;
+  if (!app) out.push(link("app", a.appUuid, [`app ${a.appUuid} is not in zedrouter's config`]));
+  else {
+    const p: string[] = [];
+    if (app.boundPod !== null && app.boundPod !== a.podName) {
+      p.push(`app ${app.name} is bound to pod "${app.boundPod}", not "${a.podName}"`);
+    }
+    out.push(link("app", `${appName} ${a.appUuid}`, p));
+  }
+
+  const adapter = app?.adapters.find((d) => d.index === a.adapterIndex);
+  if (!app || app.adapters.length === 0) {
+    out.push(unknown("adapter", `#${a.adapterIndex} MAC ${a.mac} (app config not available)`));
+  } else if (!adapter) {
+    out.push(
+      link("adapter", `#${a.adapterIndex}`, [`app ${app.name} has no adapter #${a.adapterIndex}`]),
+    );
+  } else {
+    const p = adapter.mac === a.mac
+      ? []
+      : [`adapter #${a.adapterIndex}: MAC is ${a.mac}, app config says ${adapter.mac}`];
+    out.push(
+      link("adapter", `#${a.adapterIndex} MAC ${a.mac}${adapter.ip ? ` IP ${adapter.ip}` : ""}`, p),
+    );
+  }
+
+  const ni = s.networkInstances.find((n) => n.uuid === a.niUuid);
+  if (s.networkInstances.length === 0) {
+    out.push(unknown("network-instance", `${a.niUuid} (NI list not available)`));
+  } else if (!ni) {
+    out.push(
+      link("network-instance", a.niUuid, [`network instance ${a.niUuid} is not configured`]),
+    );
+  } else {
+    const p = ni.bridge === a.bridge
+      ? []
+      : [`network instance ${ni.name}: bridge is ${ni.bridge}, attachment says ${a.bridge}`];
+    out.push(link("network-instance", `${ni.name} (${ni.type}) ${ni.uuid}`, p));
+  }
+
+  const bridge = s.hostLinks.find((l) => l.name === a.bridge);
+  if (!bridge) out.push(link("bridge", a.bridge, [`bridge ${a.bridge} does not exist`]));
+  else {
+    const p: string[] = [];
+    if (bridge.kind !== "bridge") {
+      p.push(`bridge ${a.bridge}: is a ${bridge.kind ?? "plain"} link, not a bridge`);
+    }
+    if (!bridge.adminUp) p.push(`bridge ${a.bridge}: is down`);
+    out.push(
+      link("bridge", `${a.bridge} ifindex ${bridge.index} mtu ${bridge.mtu} ${state(bridge)}`, p),
+    );
+  }
+
+  const veth = s.hostLinks.find((l) => l.name === a.hostIfName);
+  const podIf = ns?.links.find((l) => l.name === a.podIfName);
+  if (!veth) out.push(link("host-veth", a.hostIfName, [`host veth ${a.hostIfName}: missing`]));
+  else {
+    const p: string[] = [];
+    const h = `host veth ${a.hostIfName}`;
+    if (veth.kind !== "veth") p.push(`${h}: is a ${veth.kind ?? "plain"} link, not a veth`);
+    if (veth.master !== a.bridge) {
+      p.push(
+        `${h}: master is ${
+          veth.master === null ? "none" : `"${veth.master}"`
+        }, expected "${a.bridge}"`,
+      );
+    }
+    if (!veth.adminUp) p.push(`${h}: is down`);
+    if (veth.mtu !== a.mtu) p.push(`${h}: MTU is ${veth.mtu}, expected ${a.mtu}`);
+    if (podIf && veth.peerIndex !== null && veth.peerIndex !== podIf.index) {
+      p.push(
+        `${h}: peer is ifindex ${veth.peerIndex}, but pod interface ${a.podIfName} is ifindex ${podIf.index}`,
+      );
+    }
+    out.push(
+      link(
+        "host-veth",
+        `${a.hostIfName} ifindex ${veth.index} master ${veth.master ?? "-"} ${state(veth)}`,
+        p,
+      ),
+    );
+  }
+
+  const expectedIps = a.l3?.ips.map((i) => i.address) ?? [];
+  if (!ns?.exists) out.push(unknown("pod-interface", `${a.podIfName} (netns gone)`));
+  else if (!podIf) {
+    out.push(
+      link("pod-interface", a.podIfName, [
+        `pod interface ${a.podIfName}: missing in ${a.podNetnsPath}`,
+      ]),
+    );
+  } else {
+    const p: string[] = [];
+    const i = `pod interface ${a.podIfName}`;
+    if (podIf.mac !== a.mac) p.push(`${i}: MAC is ${podIf.mac ?? "none"}, expected ${a.mac}`);
+    if (!podIf.adminUp) p.push(`${i}: is down`);
+    if (podIf.mtu !== a.mtu) p.push(`${i}: MTU is ${podIf.mtu}, expected ${a.mtu}`);
+    if (veth && podIf.peerIndex !== null && podIf.peerIndex !== veth.index) {
+      p.push(
+        `${i}: peer is ifindex ${podIf.peerIndex}, not host veth ${a.hostIfName} (ifindex ${veth.index})`,
+      );
+    }
+    const have = ns.addresses.filter((x) => x.ifname === a.podIfName).map((x) => x.cidr);
+    for (const want of expectedIps) {
+      if (!have.includes(want)) p.push(`${i}: address ${want} missing`);
+    }
+    for (const r of a.l3?.routes ?? []) {
+      const dst = r.dst === "0.0.0.0/0" ? "default" : r.dst;
+      const found = ns.routes.some((x) => x.dst === dst && (r.gw === null || x.gateway === r.gw));
+      if (!found) p.push(`${i}: route ${r.dst}${r.gw ? ` via ${r.gw}` : ""} missing`);
+    }
+    const routes = ns.routes.filter((x) => x.dev === a.podIfName).map((x) =>
+      `${x.dst}${x.gateway ? ` via ${x.gateway}` : ""}`
+    );
+    out.push(link(
+      "pod-interface",
+      `${a.podIfName} ifindex ${podIf.index} MAC ${podIf.mac ?? "-"} mtu ${podIf.mtu} ${
+        state(podIf)
+      }` +
+        ` addr ${have.join(" ") || "-"} routes ${routes.join(", ") || "-"}`,
+      p,
+    ));
+  }
+
+  out.push(...dhcpLinks(s, a, rec, adapterIp(s, a)));
+  return out;
+}
+
+function adapterIp(s: Snapshot, a: AttachmentFact): string | null {
+  return s.apps.find((x) => x.uuid === a.appUuid)?.adapters.find((d) => d.index === a.adapterIndex)
+    ?.ip ?? null;
+}
+
+function dhcpLinks(
+  s: Snapshot,
+  a: AttachmentFact,
+  rec: EveBridgeRecord | undefined,
+  reservedIp: string | null,
+): ChainLink[] {
+  if (!a.usesDhcp) {
+    const why = "no DHCP on this network instance (air-gapped switch)";
+    return [
+      notApplicable("dhcp-reservation", why),
+      notApplicable("dhcp-lease", why),
+      notApplicable("dhcp-client", why),
+    ];
+  }
+  const isVmi = a.podName.startsWith(VMI_PREFIX);
+  const d = dnsmasqFor(s, a);
+  const out: ChainLink[] = [];
+  let reservation: string | null = null;
+  if (!d) {
+    const ni = s.networkInstances.find((n) => n.uuid === a.niUuid);
+    if (ni?.type === "switch") {
+      out.push(notApplicable("dhcp-reservation", "DHCP comes from outside (switch NI)"));
+      out.push(notApplicable("dhcp-lease", "DHCP comes from outside (switch NI)"));
+    } else {
+      out.push(unknown("dhcp-reservation", `no dnsmasq files found for bridge ${a.bridge}`));
+      out.push(unknown("dhcp-lease", `no dnsmasq files found for bridge ${a.bridge}`));
+    }
+  } else {
+    const host = d.reservations.find((h) => h.mac === a.mac);
+    const p: string[] = [];
+    if (!d.running) p.push(`dnsmasq for ${d.ni} is not running${d.pid ? ` (pid ${d.pid})` : ""}`);
+    if (!host) p.push(`no dhcp-host for MAC ${a.mac} in ${d.confPath}`);
+    else if (reservedIp !== null && host.ip !== reservedIp) {
+      p.push(`dhcp-host for MAC ${a.mac} reserves ${host.ip}, app config says ${reservedIp}`);
+    }
+    reservation = host?.ip ?? reservedIp;
+    out.push(
+      link(
+        "dhcp-reservation",
+        host ? `${a.mac} -> ${host.ip}${host.hostname ? ` (${host.hostname})` : ""}` : a.mac,
+        p,
+      ),
+    );
+
+    const lease = d.leases.find((l) => l.mac === a.mac);
+    const lp: string[] = [];
+    const applied = a.l3?.ips.map((i) => i.address.split("/")[0]) ?? [];
+    if (!lease) {
+      if (!isVmi) lp.push(`no lease for MAC ${a.mac} in ${d.leaseFile}`);
+    } else {
+      if (reservation !== null && lease.ip !== reservation) {
+        lp.push(`lease for MAC ${a.mac} is ${lease.ip}, reservation is ${reservation}`);
+      }
+      if (applied.length && !applied.includes(lease.ip)) {
+        lp.push(
+          `lease ${lease.ip} is not the address applied to ${a.podIfName} (${applied.join(", ")})`,
+        );
+      }
+      const now = Date.parse(s.collectedAt) / 1000;
+      if (lease.expiry !== 0 && lease.expiry < now) {
+        lp.push(`lease ${lease.ip} expired at ${new Date(lease.expiry * 1000).toISOString()}`);
+      }
+    }
+    const leaseDetail = lease
+      ? `${lease.ip} expires ${
+        lease.expiry === 0 ? "never" : new Date(lease.expiry * 1000).toISOString()
+      }`
+      : isVmi
+      ? "none (the VM runs DHCP itself)"
+      : "none";
+    out.push(link("dhcp-lease", leaseDetail, lp));
+  }
+  out.push(dhcpClientLink(s, a, rec, isVmi));
+  return out;
+}
+
+function dhcpClientLink(
+  s: Snapshot,
+  a: AttachmentFact,
+  rec: EveBridgeRecord | undefined,
+  isVmi: boolean,
+): ChainLink {
+  if (isVmi) return notApplicable("dhcp-client", "VMI: the guest runs its own DHCP client");
+  if (!rec) return unknown("dhcp-client", "no eve-bridge state file for this interface");
+  if (rec.dhcpClientPid === null) {
+    return unknown("dhcp-client", "eve-bridge recorded no DHCP client pid");
+  }
+  const pid = rec.dhcpClientPid;
+  const proc = s.processes[String(pid)];
+  if (!proc?.alive) {
+    return link("dhcp-client", `pid ${pid}`, [`DHCP client pid ${pid} is not running`]);
+  }
+  const p: string[] = [];
+  const ns = s.pods[a.podNetnsPath];
+  if (ns?.inode != null && proc.netnsInode !== null && proc.netnsInode !== ns.inode) {
+    p.push(
+      `DHCP client pid ${pid} runs in another netns (inode ${proc.netnsInode}, pod's is ${ns.inode})`,
+    );
+  }
+  return link("dhcp-client", `pid ${pid} ${proc.command ?? "?"}`, p);
+}
+
+/** The eve-bridge record of an attachment: same netns and ifname (or pod name and ifname). */
+export function recordFor(s: Snapshot, a: AttachmentFact): EveBridgeRecord | undefined {
+  return s.eveBridge.records.find((r) =>
+    r.ifname === a.podIfName &&
+    (r.netnsPath === a.podNetnsPath || (r.podName !== null && r.podName === a.podName))
+  );
+}
+
+function finish(base: Omit<Chain, "ok" | "problems">): Chain {
+  const problems = base.links.flatMap((l) => l.problems);
+  return { ...base, ok: problems.length === 0, problems };
+}
+
+/** One chain per attachment zedrouter knows, plus one per eve-bridge state file it does not. */
+export function buildChains(s: Snapshot): Chain[] {
+  const chains: Chain[] = [];
+  const used = new Set<string>();
+  for (const a of s.attachments) {
+    const rec = recordFor(s, a);
+    if (rec) used.add(rec.path);
+    const ns = s.pods[a.podNetnsPath];
+    const address = ns?.addresses.find((x) =>
+      x.ifname === a.podIfName && x.family === "inet"
+    )?.cidr ??
+      a.l3?.ips[0]?.address ?? null;
+    chains.push(finish({
+      podName: a.podName,
+      podNamespace: rec?.podNamespace ?? null,
+      containerId: rec?.containerId ?? null,
+      ifname: a.podIfName,
+      netnsPath: a.podNetnsPath,
+      appUuid: a.appUuid,
+      bridge: a.bridge,
+      hostIfName: a.hostIfName,
+      mac: a.mac,
+      address,
+      links: attachmentLinks(s, a, rec),
+    }));
+  }
+  for (const r of s.eveBridge.records) {
+    if (used.has(r.path) || r.ifname === "eth0") continue;
+    const netnsPath = r.netnsPath ?? "(unknown)";
+    const pod = { podName: r.podName ?? `container ${r.containerId}`, podNetnsPath: netnsPath };
+    const links: ChainLink[] = [
+      podLink(pod, s.pods[netnsPath], r.podNamespace),
+      link("app", r.appUuid ?? "-", [
+        `zedrouter has no attachment for ${pod.podName} interface ${r.ifname} (eve-bridge state ${r.path})`,
+      ]),
+    ];
+    chains.push(finish({
+      podName: pod.podName,
+      podNamespace: r.podNamespace,
+      containerId: r.containerId,
+      ifname: r.ifname,
+      netnsPath,
+      appUuid: r.appUuid,
+      bridge: null,
+      hostIfName: null,
+      mac: r.mac,
+      address: r.leaseAddress,
+      links,
+    }));
+  }
+  return chains.sort((x, y) =>
+    x.podName.localeCompare(y.podName) || x.ifname.localeCompare(y.ifname)
+  );
+}
+
+/** Chains of one pod (by exact name, or by container ID), optionally one interface. */
+export function selectChains(chains: Chain[], pod: string, ifname?: string): Chain[] {
+  return chains.filter((c) =>
+    (c.podName === pod || c.containerId === pod) && (ifname === undefined || c.ifname === ifname)
+  );
+}

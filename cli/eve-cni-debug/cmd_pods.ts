@@ -1,0 +1,86 @@
+/** `pods` (one line per attachment) and `show POD [IFNAME]` (the whole chain, link by link). */
+import { buildChains, type Chain, selectChains } from "./chain.ts";
+import type { CommandContext, Outcome } from "./context.ts";
+import { ExitCode, UsageError } from "./exit_codes.ts";
+import { gatherSnapshot } from "./gather.ts";
+import { renderChains, renderPodsTable } from "./render_chains.ts";
+import type { Executor, Root } from "./root_command.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+export interface PodsModel {
+  zedrouter: Snapshot["zedrouter"];
+  chains: Chain[];
+}
+
+export function podsOutcome(s: Snapshot): Outcome {
+  const model: PodsModel = { zedrouter: s.zedrouter, chains: buildChains(s) };
+  return {
+    model,
+    human: renderPodsTable(model.chains, s.zedrouter),
+    exitCode: model.chains.every((c) => c.ok) ? ExitCode.Ok : ExitCode.ProblemsFound,
+  };
+}
+
+export function showOutcome(s: Snapshot, pod: string, ifname?: string): Outcome {
+  const chains = selectChains(buildChains(s), pod, ifname);
+  if (chains.length === 0) {
+    throw new UsageError(
+      `No attachment of pod "${pod}"${
+        ifname ? ` interface "${ifname}"` : ""
+      }; see "eve-cni-debug pods"`,
+    );
+  }
+  const model: PodsModel = { zedrouter: s.zedrouter, chains };
+  return {
+    model,
+    human: renderChains(chains, s.zedrouter),
+    exitCode: chains.every((c) => c.ok) ? ExitCode.Ok : ExitCode.ProblemsFound,
+  };
+}
+
+async function snapshot(ctx: CommandContext): Promise<Snapshot> {
+  return await gatherSnapshot(ctx);
+}
+
+export function registerPods(root: Root, exec: Executor): void {
+  root.command("pods")
+    .description("Every pod attachment and whether its chain is whole")
+    .option(
+      "--snapshot",
+      "print the raw facts collected (with --json) instead of the chains",
+      false,
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  eve-cni-debug pods
+  eve-cni-debug pods --json | jq '.chains[] | select(.ok | not)'`,
+    )
+    .action(async (opts, cmd) => {
+      await exec.run(cmd.optsWithGlobals(), async (ctx) => {
+        const s = await snapshot(ctx);
+        if (opts.snapshot) {
+          return { model: s, human: JSON.stringify(s, null, 2), exitCode: ExitCode.Ok };
+        }
+        return podsOutcome(s);
+      });
+    });
+  root.command("show")
+    .description("The chain of one pod: pod, app, adapter, NI, bridge, veth, interface, DHCP")
+    .argument("<pod>", "pod name or container ID")
+    .argument("[ifname]", "only this interface")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  eve-cni-debug show nginx-1a2b3-x7k2p
+  eve-cni-debug show nginx-1a2b3-x7k2p net1 --json`,
+    )
+    .action(async (pod, ifname, _opts, cmd) => {
+      await exec.run(
+        cmd.optsWithGlobals(),
+        async (ctx) => showOutcome(await snapshot(ctx), pod, ifname),
+      );
+    });
+}

@@ -1,0 +1,88 @@
+/**
+ * Collects a Snapshot: zedrouter's view, eve-bridge's state files, and the kernel's view of
+ * the host namespace, every pod namespace mentioned anywhere, and every DHCP client pid.
+ * Only reads; the doctor's --fix acts separately on findings.
+ */
+import { isAlive, listAddrs, listLinks, listRoutes, netnsInode } from "../../netns/mod.ts";
+import type { CommandContext } from "./context.ts";
+import { readEveBridgeState } from "./eve_bridge_state.ts";
+import { hostNetns, netnsFromPath } from "./netns_target.ts";
+import type { PodNetnsFact, ProcessFact, Snapshot } from "./snapshot.ts";
+import { readZedrouterView, zedrouterSection } from "./zedrouter_view.ts";
+
+async function podFact(ctx: CommandContext, path: string): Promise<PodNetnsFact> {
+  const empty = { links: [], addresses: [], routes: [] };
+  let inode: number | undefined;
+  try {
+    inode = await netnsInode(path);
+  } catch (error) {
+    return { exists: false, inode: null, ...empty, error: String(error) };
+  }
+  if (inode === undefined) return { exists: false, inode: null, ...empty, error: null };
+  const ns = netnsFromPath(path);
+  const r = ctx.deps.runner;
+  try {
+    const [links, addresses, routes] = await Promise.all([
+      listLinks(r, ns),
+      listAddrs(r, ns),
+      listRoutes(r, ns),
+    ]);
+    return { exists: true, inode, links, addresses, routes, error: null };
+  } catch (error) {
+    return {
+      exists: true,
+      inode,
+      ...empty,
+      error: error instanceof Error ? error.message : String(error),
+    };
+  }
+}
+
+/** What /proc says of a pid: alive, its program, its network namespace. */
+export async function processFact(pid: number): Promise<ProcessFact> {
+  if (!isAlive(pid)) return { alive: false, command: null, netnsInode: null };
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+  const argv0 = cmdline.split("\0")[0] ?? "";
+  const link = await Deno.readLink(`/proc/${pid}/ns/net`).catch(() => "");
+  const m = /^net:\[(\d+)\]$/.exec(link);
+  return {
+    alive: true,
+    command: argv0 ? argv0.slice(argv0.lastIndexOf("/") + 1) : null,
+    netnsInode: m?.[1] ? Number(m[1]) : null,
+  };
+}
+
+export async function gatherSnapshot(ctx: CommandContext): Promise<Snapshot> {
+  const { globals: g, deps } = ctx;
+  const host = hostNetns(g.hostNetns);
+  const [view, eveBridge, hostLinks] = await Promise.all([
+    readZedrouterView(ctx),
+    readEveBridgeState(g.stateDir),
+    listLinks(deps.runner, host),
+  ]);
+  const paths = new Set<string>();
+  for (const a of view.attachments) paths.add(a.podNetnsPath);
+  for (const r of eveBridge.records) if (r.netnsPath) paths.add(r.netnsPath);
+  const pods: Record<string, PodNetnsFact> = {};
+  await Promise.all([...paths].sort().map(async (p) => pods[p] = await podFact(ctx, p)));
+  const processes: Record<string, ProcessFact> = {};
+  for (const r of eveBridge.records) {
+    if (r.dhcpClientPid !== null) {
+      processes[String(r.dhcpClientPid)] = await processFact(r.dhcpClientPid);
+    }
+  }
+  return {
+    collectedAt: deps.now().toISOString(),
+    socket: g.socket,
+    zedrouter: zedrouterSection(view),
+    networkInstances: view.networkInstances,
+    apps: view.apps,
+    attachments: view.attachments,
+    dnsmasq: view.dnsmasq,
+    eveBridge: { stateDir: g.stateDir, ...eveBridge },
+    hostNetns: g.hostNetns ?? null,
+    hostLinks,
+    pods: Object.fromEntries(Object.entries(pods).sort(([a], [b]) => a.localeCompare(b))),
+    processes,
+  };
+}

@@ -1,0 +1,69 @@
+/** Human text for chains (pods, show, check): pure functions of the model, for snapshots. */
+import type { Chain, ChainLink } from "./chain.ts";
+import type { Snapshot } from "./snapshot.ts";
+import { orDash, table } from "./table.ts";
+
+const MARK: Record<ChainLink["status"], string> = {
+  ok: "ok",
+  problem: "PROBLEM",
+  unknown: "?",
+  "n/a": "-",
+};
+
+/** One line saying where zedrouter's view came from, when it is not the Inspect service. */
+export function sourceNote(z: Snapshot["zedrouter"]): string | null {
+  if (z.source === "inspect") return null;
+  const from = z.source === "state-file" ? "zedrouter's state file" : "nothing (no zedrouter view)";
+  return `note: zedrouter facts from ${from}${z.note ? `: ${z.note}` : ""}`;
+}
+
+export function renderPodsTable(chains: readonly Chain[], z: Snapshot["zedrouter"]): string {
+  const note = sourceNote(z);
+  const body = chains.length === 0 ? "No pod attachments found" : table(
+    ["POD", "IFNAME", "BRIDGE", "HOST VETH", "MAC", "ADDRESS", "STATUS"],
+    chains.map((c) => [
+      c.podName,
+      c.ifname,
+      orDash(c.bridge),
+      orDash(c.hostIfName),
+      orDash(c.mac),
+      orDash(c.address),
+      c.ok ? "ok" : `${c.problems.length} problem(s): ${c.problems[0]}`,
+    ]),
+  );
+  return note ? `${body}\n${note}` : body;
+}
+
+const STEP_LABEL: Record<ChainLink["step"], string> = {
+  pod: "pod",
+  app: "app",
+  adapter: "adapter",
+  "network-instance": "network instance",
+  bridge: "bridge",
+  "host-veth": "host veth",
+  "pod-interface": "pod interface",
+  "dhcp-reservation": "DHCP reservation",
+  "dhcp-lease": "DHCP lease",
+  "dhcp-client": "DHCP client",
+};
+
+export function renderChain(c: Chain): string {
+  const head = `${c.podName}${c.podNamespace ? ` (${c.podNamespace})` : ""} ${c.ifname}` +
+    `${c.containerId ? ` container ${c.containerId.slice(0, 12)}` : ""}: ` +
+    (c.ok ? "ok" : `${c.problems.length} problem(s)`);
+  const rows: string[][] = [];
+  for (const l of c.links) {
+    rows.push([MARK[l.status], STEP_LABEL[l.step], l.detail]);
+    for (const p of l.problems) rows.push(["", "", `-> ${p}`]);
+  }
+  return `${head}\n${
+    table(["", "LINK", "DETAIL"], rows).split("\n").slice(1).map((l) => `  ${l}`).join("\n")
+  }`;
+}
+
+export function renderChains(chains: readonly Chain[], z: Snapshot["zedrouter"]): string {
+  const note = sourceNote(z);
+  const parts = chains.map(renderChain);
+  if (note) parts.push(note);
+  return parts.join("\n\n");
+}

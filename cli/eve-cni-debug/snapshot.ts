@@ -1,0 +1,120 @@
+/**
+ * Everything eve-cni-debug looked at, in one JSON-able value: zedrouter's view (from its
+ * Inspect service, or its state file), dnsmasq's files, eve-bridge's state files, and what
+ * the kernel shows in the host and pod namespaces. The chain checks and the doctor are pure
+ * functions of a Snapshot, so they can be tested (and their output snapshotted) from fixtures.
+ */
+import type { AddressInfo, DnsmasqLease, Link, RouteInfo } from "../../netns/mod.ts";
+import type { EveBridgeRecord } from "./eve_bridge_state.ts";
+
+export interface NiFact {
+  name: string;
+  uuid: string;
+  type: "local" | "switch";
+  bridge: string;
+  usesDhcp: boolean;
+}
+
+export interface AdapterFact {
+  index: number;
+  niUuid: string;
+  mac: string;
+  ip: string | null;
+}
+
+export interface AppFact {
+  name: string;
+  uuid: string;
+  kubeName: string;
+  boundPod: string | null;
+  adapters: AdapterFact[];
+}
+
+export interface L3Fact {
+  ips: { address: string; gateway: string | null }[];
+  routes: { dst: string; gw: string | null }[];
+}
+
+/** One pod interface zedrouter believes it connected. */
+export interface AttachmentFact {
+  appUuid: string;
+  appName: string | null;
+  adapterIndex: number;
+  niUuid: string;
+  bridge: string;
+  podName: string;
+  podNetnsPath: string;
+  podIfName: string;
+  hostIfName: string;
+  mac: string;
+  mtu: number;
+  usesDhcp: boolean;
+  l3: L3Fact | null;
+  /** What zedrouter itself says is wrong (Inspect.Attachments only). */
+  zedrouterProblems: string[];
+}
+
+export interface DhcpHostFact {
+  mac: string;
+  ip: string;
+  hostname: string | null;
+}
+
+export interface DnsmasqFact {
+  /** NI name (fake-zedrouter names its files dnsmasq-<ni>.*). */
+  ni: string;
+  /** The bridge it serves (`interface=` in its conf), when the conf could be read. */
+  bridge: string | null;
+  confPath: string;
+  leaseFile: string;
+  pid: number | null;
+  running: boolean;
+  reservations: DhcpHostFact[];
+  leases: DnsmasqLease[];
+}
+
+export interface PodNetnsFact {
+  exists: boolean;
+  /** nsfs inode, to compare with a DHCP client's /proc/PID/ns/net. */
+  inode: number | null;
+  links: Link[];
+  addresses: AddressInfo[];
+  routes: RouteInfo[];
+  /** Why the namespace could not be read, if it exists but listing failed. */
+  error: string | null;
+}
+
+export interface ProcessFact {
+  alive: boolean;
+  /** argv[0] base name from /proc/PID/cmdline, e.g. "udhcpc". */
+  command: string | null;
+  netnsInode: number | null;
+}
+
+export type ZedrouterSource = "inspect" | "state-file" | "none";
+
+export interface Snapshot {
+  collectedAt: string;
+  socket: string;
+  zedrouter: {
+    reachable: boolean;
+    source: ZedrouterSource;
+    /** Why the Inspect service was not used, or why nothing could be read. */
+    note: string | null;
+  };
+  networkInstances: NiFact[];
+  apps: AppFact[];
+  attachments: AttachmentFact[];
+  dnsmasq: DnsmasqFact[];
+  eveBridge: {
+    stateDir: string;
+    records: EveBridgeRecord[];
+    unreadable: { path: string; error: string }[];
+  };
+  hostNetns: string | null;
+  hostLinks: Link[];
+  /** Keyed by netns path. */
+  pods: Record<string, PodNetnsFact>;
+  /** Keyed by pid (as text). */
+  processes: Record<string, ProcessFact>;
+}

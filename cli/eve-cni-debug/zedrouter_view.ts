@@ -1,0 +1,246 @@
+/**
+ * zedrouter's view of the node: network instances, apps, attachments and dnsmasq files.
+ * From fake-zedrouter's Inspect service when it answers; otherwise (EVE's real zedrouter
+ * has no Inspect service, or the socket is down) from the state dir: `state.json` and the
+ * `dnsmasq-<ni>.{conf,leases,pid}` files fake-zedrouter keeps there.
+ */
+import * as v from "valibot";
+import { isAlive, readDnsmasqLeases, readPidFile } from "../../netns/mod.ts";
+import { type RpcClient, RpcRemoteError } from "../../rpc/mod.ts";
+import type { CommandContext } from "./context.ts";
+import type {
+  AppFact,
+  AttachmentFact,
+  DhcpHostFact,
+  DnsmasqFact,
+  NiFact,
+  Snapshot,
+  ZedrouterSource,
+} from "./snapshot.ts";
+import { isUnreachable } from "./zedrouter_client.ts";
+
+export interface ZedrouterView {
+  reachable: boolean;
+  source: ZedrouterSource;
+  note: string | null;
+  networkInstances: NiFact[];
+  apps: AppFact[];
+  attachments: AttachmentFact[];
+  dnsmasq: DnsmasqFact[];
+}
+
+/** `dhcp-host=MAC[,id:*],IP[,hostname][,lease]` and `interface=` lines of a dnsmasq conf. */
+export function parseDnsmasqConf(text: string): { bridge: string | null; hosts: DhcpHostFact[] } {
+  let bridge: string | null = null;
+  const hosts: DhcpHostFact[] = [];
+  for (const line of text.split("\n").map((l) => l.trim())) {
+    if (line.startsWith("interface=")) bridge = line.slice("interface=".length);
+    if (!line.startsWith("dhcp-host=")) continue;
+    const parts = line.slice("dhcp-host=".length).split(",").filter((p) => p !== "id:*");
+    const [mac, ip, hostname] = parts;
+    if (mac && ip) hosts.push({ mac: mac.toLowerCase(), ip, hostname: hostname ?? null });
+  }
+  return { bridge, hosts };
+}
+
+async function readDnsmasq(
+  ni: string,
+  paths: { confPath: string; leaseFile: string; pidFile?: string },
+  pid: number | null,
+): Promise<DnsmasqFact> {
+  const conf = await Deno.readTextFile(paths.confPath).catch(() => "");
+  const { bridge, hosts } = parseDnsmasqConf(conf);
+  const actualPid = pid ?? (paths.pidFile ? (await readPidFile(paths.pidFile)) ?? null : null);
+  return {
+    ni,
+    bridge,
+    confPath: paths.confPath,
+    leaseFile: paths.leaseFile,
+    pid: actualPid,
+    running: actualPid !== null && isAlive(actualPid),
+    reservations: hosts,
+    leases: await readDnsmasqLeases(paths.leaseFile),
+  };
+}
+
+async function fromInspect(
+  client: RpcClient,
+): Promise<Omit<ZedrouterView, "reachable" | "source" | "note">> {
+  const [nis, apps, attachments, config] = await Promise.all([
+    client.call("Inspect.NetworkInstances", {}),
+    client.call("Inspect.Apps", {}),
+    client.call("Inspect.Attachments", {}),
+    client.call("Inspect.Config", {}),
+  ]);
+  const niByName = new Map(nis.networkInstances.map((n) => [n.name, n]));
+  return {
+    networkInstances: nis.networkInstances.map((n) => ({
+      name: n.name,
+      uuid: n.uuid,
+      type: n.type,
+      bridge: n.bridge,
+      usesDhcp: n.usesDhcp,
+    })),
+    apps: apps.apps.map((a) => ({
+      name: a.name,
+      uuid: a.uuid,
+      kubeName: a.kubeName,
+      boundPod: a.boundPod?.podName ?? null,
+      adapters: a.adapters.map((d) => ({
+        index: d.index,
+        niUuid: d.networkInstanceUuid,
+        mac: d.mac.toLowerCase(),
+        ip: d.ip,
+      })),
+    })),
+    attachments: attachments.attachments.map((a) => ({
+      appUuid: a.appUuid,
+      appName: a.appName,
+      adapterIndex: a.adapterIndex,
+      niUuid: a.networkInstanceUuid,
+      bridge: a.bridge,
+      podName: a.podName,
+      podNetnsPath: a.podNetnsPath,
+      podIfName: a.podIfName,
+      hostIfName: a.hostIfName,
+      mac: a.mac.toLowerCase(),
+      mtu: a.mtu,
+      usesDhcp: a.usesDhcp,
+      l3: a.l3 ? { ips: a.l3.ips, routes: a.l3.routes } : null,
+      zedrouterProblems: a.problems,
+    })),
+    dnsmasq: await Promise.all(
+      config.dnsmasq.map((d) =>
+        readDnsmasq(d.networkInstance, d, d.pid).then((f) => ({
+          ...f,
+          bridge: f.bridge ?? niByName.get(d.networkInstance)?.bridge ?? null,
+        }))
+      ),
+    ),
+  };
+}
+
+/** fake-zedrouter's state.json, just the parts we use (the owner's schema is stricter). */
+const StateFileSchema = v.looseObject({
+  boundPods: v.optional(v.record(v.string(), v.looseObject({ podName: v.string() })), {}),
+  attachments: v.optional(
+    v.record(
+      v.string(),
+      v.looseObject({
+        appUuid: v.string(),
+        adapterIndex: v.number(),
+        niUuid: v.string(),
+        bridge: v.string(),
+        podName: v.string(),
+        podNetnsPath: v.string(),
+        podIfName: v.string(),
+        hostIfName: v.string(),
+        mac: v.string(),
+        mtu: v.number(),
+        usesDhcp: v.boolean(),
+        l3: v.nullable(v.looseObject({
+          ips: v.array(v.object({ address: v.string(), gateway: v.nullable(v.string()) })),
+          routes: v.array(v.object({ dst: v.string(), gw: v.nullable(v.string()) })),
+        })),
+      }),
+    ),
+    {},
+  ),
+});
+
+async function fromStateDir(
+  dir: string,
+): Promise<Omit<ZedrouterView, "reachable" | "source" | "note">> {
+  const text = await Deno.readTextFile(`${dir}/state.json`);
+  const state = v.parse(StateFileSchema, JSON.parse(text));
+  const dnsmasq: DnsmasqFact[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const m = /^dnsmasq-(.+)\.conf$/.exec(entry.name);
+    if (!m?.[1]) continue;
+    const base = `${dir}/dnsmasq-${m[1]}`;
+    dnsmasq.push(
+      await readDnsmasq(m[1], {
+        confPath: `${base}.conf`,
+        leaseFile: `${base}.leases`,
+        pidFile: `${base}.pid`,
+      }, null),
+    );
+  }
+  const bound = new Map(Object.entries(state.boundPods).map(([uuid, b]) => [uuid, b.podName]));
+  const appUuids = new Set([...bound.keys()]);
+  const attachments = Object.values(state.attachments).map((a) => {
+    appUuids.add(a.appUuid);
+    return {
+      appUuid: a.appUuid,
+      appName: null,
+      adapterIndex: a.adapterIndex,
+      niUuid: a.niUuid,
+      bridge: a.bridge,
+      podName: a.podName,
+      podNetnsPath: a.podNetnsPath,
+      podIfName: a.podIfName,
+      hostIfName: a.hostIfName,
+      mac: a.mac.toLowerCase(),
+      mtu: a.mtu,
+      usesDhcp: a.usesDhcp,
+      l3: a.l3 ? { ips: a.l3.ips, routes: a.l3.routes } : null,
+      zedrouterProblems: [],
+    };
+  });
+  // Without the config we know apps only by UUID and bound pod; NIs only by their bridges.
+  const apps: AppFact[] = [...appUuids].sort().map((uuid) => ({
+    name: uuid,
+    uuid,
+    kubeName: "",
+    boundPod: bound.get(uuid) ?? null,
+    adapters: [],
+  }));
+  return { networkInstances: [], apps, attachments, dnsmasq };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** zedrouter's view, from the best source available. Never throws. */
+export async function readZedrouterView(ctx: CommandContext): Promise<ZedrouterView> {
+  const { globals: g, deps } = ctx;
+  let reachable = false;
+  let note: string | null = null;
+  try {
+    const client = await deps.connect(g.socket, g);
+    reachable = true;
+    try {
+      return { reachable, source: "inspect", note: null, ...(await fromInspect(client)) };
+    } finally {
+      await client.close();
+    }
+  } catch (error) {
+    if (isUnreachable(error)) note = message(error);
+    else if (error instanceof RpcRemoteError) {
+      note = `zedrouter does not serve the Inspect service (${error.remoteMessage})`;
+    } else note = message(error);
+  }
+  try {
+    const view = await fromStateDir(g.zedrouterStateDir);
+    return { reachable, source: "state-file", note, ...view };
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? `no state file in "${g.zedrouterStateDir}"`
+      : `cannot read "${g.zedrouterStateDir}/state.json": ${message(error)}`;
+    return {
+      reachable,
+      source: "none",
+      note: `${note ?? ""}${note ? "; " : ""}${why}`,
+      networkInstances: [],
+      apps: [],
+      attachments: [],
+      dnsmasq: [],
+    };
+  }
+}
+
+/** The zedrouter part of a Snapshot. */
+export function zedrouterSection(view: ZedrouterView): Snapshot["zedrouter"] {
+  return { reachable: view.reachable, source: view.source, note: view.note };
+}
