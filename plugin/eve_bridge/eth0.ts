@@ -5,7 +5,14 @@
  * their default route on their EVE network instance, so their eth0 only gets routes to the
  * cluster's service CIDR and to the node IP (appended to `ipam.routes`).
  */
-import { CniError, CniErrorCode, type CniResult, delegate, withUndo } from "../cni/mod.ts";
+import {
+  CniError,
+  CniErrorCode,
+  type CniResult,
+  delegate,
+  findPlugin,
+  withUndo,
+} from "../cni/mod.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
 import { isEveApp } from "./pod_kind.ts";
 
@@ -77,6 +84,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
   add(ctx: EveContext): Promise<CniResult> {
     const config = bridgeConfig(ctx, true);
     return withUndo(ctx.logger, async (undo) => {
+      await findPlugin(BRIDGE_PLUGIN, ctx.path);
       // Registered before the call: a failed ADD can leave a half-made veth or a held IP.
       undo.push(
         `${BRIDGE_PLUGIN} DEL`,
