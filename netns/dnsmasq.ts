@@ -52,8 +52,10 @@ export interface DnsmasqConfigOptions {
   /** Default true: NAK foreign leases at once instead of waiting. */
   authoritative?: boolean;
   /**
-   * Default "root": dnsmasq started as root otherwise drops to "nobody", which cannot
-   * rewrite a lease file in a root-owned directory.
+   * Default "root". dnsmasq opens its lease, log and pid files before dropping to "nobody"
+   * and rewrites the lease file through that descriptor, so "nobody" works too (checked
+   * against dnsmasq 2.90); root keeps files it re-opens later (log rotation on SIGUSR2)
+   * writable in root-owned state directories.
    */
   user?: string;
 }
@@ -159,6 +161,14 @@ export async function startDnsmasq(runner: Runner, options: StartDnsmasqOptions)
   const pidPath = checkAbsPath(options.pidPath, "pid file path");
   const stderrPath = checkAbsPath(options.stderrPath ?? `${conf}.stderr`, "stderr path");
   await runChecked(runner, ["dnsmasq", "--test", `--conf-file=${conf}`]);
+  // dnsmasq reads the config after the command line and a pid-file there wins, so a
+  // different one would make us wait for a pid file that never comes.
+  const configured = /^pid-file=(.*)$/m.exec(await Deno.readTextFile(conf))?.[1]?.trim();
+  if (configured !== undefined && configured !== pidPath) {
+    throw new Error(
+      `Cannot start dnsmasq: "${conf}" sets pid-file="${configured}", not "${pidPath}"`,
+    );
+  }
   await Deno.remove(pidPath).catch(() => {});
   const argv = execArgv(options.netns, [
     "dnsmasq",

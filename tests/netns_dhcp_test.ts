@@ -288,3 +288,24 @@ sandboxTest("startDnsmasq reports dnsmasq's own start-up error", ["dnsmasq"], as
   assert.ok(error instanceof Error);
   assert.match(error.message, /^dnsmasq did not start \(exit \d+\): .*nope0/);
 });
+
+sandboxTest(
+  "startDnsmasq refuses a config whose pid-file differs from pidPath",
+  ["dnsmasq"],
+  async (sb) => {
+    const confPath = `${sb.dir}/pid.conf`;
+    await Deno.writeTextFile(
+      confPath,
+      renderDnsmasqConfig({
+        interface: "bn1",
+        dhcpRanges: [],
+        leaseFile: `${sb.dir}/l`,
+        pidFile: `${sb.dir}/a.pid`,
+      }),
+    );
+    await assert.rejects(
+      startDnsmasq(run, { confPath, pidPath: `${sb.dir}/b.pid` }),
+      /sets pid-file=".*a\.pid", not ".*b\.pid"/,
+    );
+  },
+);
