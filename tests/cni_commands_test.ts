@@ -24,7 +24,7 @@ interface PrintedResult {
   routes?: { dst: string; gw?: string }[];
 }
 
-async function podEth0(lab: Lab, pod: string) {
+async function podEth0(pod: string) {
   const links = await ipJson(pod, "addr", "show");
   return links.find((l) => l.ifname === "eth0") as
     | { address: string; addr_info: { family: string; local: string; prefixlen: number }[] }
@@ -76,7 +76,7 @@ for (const version of VERSIONS) {
         assert.equal(sandboxIf.name, "eth0");
         assert.equal(sandboxIf.sandbox, lab.netnsPath(podA));
         assert.equal(sandboxIf.mac, mac);
-        const eth0A = await podEth0(lab, podA);
+        const eth0A = await podEth0(podA);
         assert.ok(eth0A, "pod eth0 exists in the kernel");
         assert.equal(eth0A.address, mac);
         const v4 = eth0A.addr_info.find((a) => a.family === "inet");
@@ -148,7 +148,7 @@ for (const version of VERSIONS) {
           const del = await lab.run(cniEnv("DEL", lab, podA), { ...config, prevResult: resultA });
           assert.equal(del.code, 0, `DEL #${i + 1}: ${del.stdout}`);
           assert.equal(del.stdout, "");
-          assert.equal(await podEth0(lab, podA), undefined, "pod eth0 is gone");
+          assert.equal(await podEth0(podA), undefined, "pod eth0 is gone");
         }
         assert.deepEqual(await lab.allocatedIps(), [resultB.ips[0]!.address.split("/")[0]]);
 
