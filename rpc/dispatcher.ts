@@ -206,8 +206,9 @@ export class RpcDispatcher {
 
 /** The thrown value as EVE-style plain text. */
 function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return String(e);
+  // Go's client reads an empty error string as "unspecified error": say the same.
+  const text = e instanceof Error ? e.message : String(e);
+  return text || "unspecified error";
 }
 
 function jsonKind(value: unknown): string {
