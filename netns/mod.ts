@@ -69,22 +69,25 @@ export {
   waitGone,
 } from "./process.ts";
 export {
-  acquireLease,
-  type AcquireOptions,
-  type DhcpClientIdentity,
-  type DhcpClientOptions,
   type DhcpEvent,
   type Lease,
   leaseFromEvent,
   parseDhcpEvents,
   readDhcpEvents,
-  releaseDhcpClient,
-  releaseLease,
-  renewDhcpClient,
-  startDhcpClient,
   UDHCPC_HOOK_SCRIPT,
   waitForDhcpEvent,
   writeUdhcpcHookScript,
+} from "./dhcp_events.ts";
+export {
+  acquireLease,
+  type AcquireOptions,
+  type DhcpClientIdentity,
+  type DhcpClientOptions,
+  releaseDhcpClient,
+  releaseLease,
+  type ReleaseOptions,
+  renewDhcpClient,
+  startDhcpClient,
 } from "./udhcpc.ts";
 export {
   type DhcpHost,
