@@ -7,6 +7,8 @@ import { isCommandError, systemRunner } from "../../netns/mod.ts";
 import { RpcError } from "../../rpc/mod.ts";
 import type { Deps } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
+import { registerCheck } from "./cmd_check.ts";
+import { registerDoctor } from "./cmd_doctor.ts";
 import { registerNetns } from "./cmd_netns.ts";
 import { registerPods } from "./cmd_pods.ts";
 import { registerRender } from "./cmd_render.ts";
@@ -55,6 +57,8 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<CliRe
   registerRender(root, exec);
   registerNetns(root, exec);
   registerPods(root, exec);
+  registerCheck(root, exec);
+  registerDoctor(root, exec);
   try {
     await root.parseAsync([...argv], { from: "user" });
   } catch (error) {

@@ -1,0 +1,127 @@
+/**
+ * `check POD [IFNAME]`: zedrouter's own verdict (CheckPodConnection over the socket) next to
+ * the same verification from the kernel (the chain). Non-zero exit on any problem.
+ */
+import * as v from "valibot";
+import { RpcError } from "../../rpc/mod.ts";
+import { buildChains, type Chain, ChainSchema, selectChains } from "./chain.ts";
+import type { CommandContext, Outcome } from "./context.ts";
+import { ExitCode, UsageError } from "./exit_codes.ts";
+import { gatherSnapshot } from "./gather.ts";
+import { renderChain, sourceNote } from "./render_chains.ts";
+import type { Executor, Root } from "./root_command.ts";
+import { isUnreachable, withClient } from "./zedrouter_client.ts";
+
+export const RpcVerdictSchema = v.strictObject({
+  ok: v.boolean(),
+  unreachable: v.boolean(),
+  appUuid: v.nullable(v.string()),
+  usesDhcp: v.nullable(v.boolean()),
+  error: v.nullable(v.string()),
+});
+export type RpcVerdict = v.InferOutput<typeof RpcVerdictSchema>;
+
+export const CheckModelSchema = v.strictObject({
+  pod: v.string(),
+  ok: v.boolean(),
+  results: v.array(v.strictObject({ rpc: RpcVerdictSchema, chain: ChainSchema })),
+  note: v.nullable(v.string()),
+});
+export type CheckModel = v.InferOutput<typeof CheckModelSchema>;
+
+async function checkOverRpc(ctx: CommandContext, c: Chain): Promise<RpcVerdict> {
+  const { globals: g, deps } = ctx;
+  try {
+    const r = await withClient(
+      deps.connect,
+      g.socket,
+      g,
+      (client) =>
+        client.call("RPCServer.CheckPodConnection", {
+          pod: { name: c.podName, netNsPath: c.netnsPath },
+          podInterface: { name: c.ifname, mac: null, netNsPath: c.netnsPath },
+        }),
+    );
+    return { ok: true, unreachable: false, appUuid: r.appUUID, usesDhcp: r.usesDHCP, error: null };
+  } catch (error) {
+    const text = error instanceof RpcError && "remoteMessage" in error
+      ? String(error.remoteMessage)
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    return {
+      ok: false,
+      unreachable: isUnreachable(error),
+      appUuid: null,
+      usesDhcp: null,
+      error: text,
+    };
+  }
+}
+
+export function renderCheck(m: CheckModel): string {
+  const parts = m.results.map(({ rpc, chain }) => {
+    const verdict = rpc.ok
+      ? `zedrouter CheckPodConnection: ok (app ${rpc.appUuid}, usesDHCP ${rpc.usesDhcp})`
+      : `zedrouter CheckPodConnection: FAILED: ${rpc.error}`;
+    return `${renderChain(chain)}\n  ${verdict}`;
+  });
+  parts.push(m.ok ? `check ${m.pod}: ok` : `check ${m.pod}: problems found`);
+  if (m.note) parts.push(m.note);
+  return parts.join("\n\n");
+}
+
+export function checkExitCode(m: CheckModel): ExitCode {
+  if (m.ok) return ExitCode.Ok;
+  if (m.results.length && m.results.every((r) => r.rpc.unreachable)) {
+    return ExitCode.ZedrouterUnreachable;
+  }
+  return ExitCode.ProblemsFound;
+}
+
+export async function runCheck(
+  ctx: CommandContext,
+  pod: string,
+  ifname?: string,
+): Promise<CheckModel> {
+  const s = await gatherSnapshot(ctx);
+  const chains = selectChains(buildChains(s), pod, ifname);
+  if (chains.length === 0) {
+    throw new UsageError(
+      `No attachment of pod "${pod}"${
+        ifname ? ` interface "${ifname}"` : ""
+      }; see "eve-cni-debug pods"`,
+    );
+  }
+  const results = [];
+  for (const chain of chains) results.push({ rpc: await checkOverRpc(ctx, chain), chain });
+  return {
+    pod,
+    ok: results.every((r) => r.rpc.ok && r.chain.ok),
+    results,
+    note: sourceNote(s.zedrouter),
+  };
+}
+
+export function registerCheck(root: Root, exec: Executor): void {
+  root.command("check")
+    .description("CheckPodConnection over the socket plus the same verification from the kernel")
+    .argument("<pod>", "pod name or container ID")
+    .argument("[ifname]", "only this interface")
+    .addHelpText(
+      "after",
+      `
+Exit 0 when zedrouter and the kernel agree the attachment is whole, 1 on any problem,
+3 when zedrouter cannot be reached.
+
+Examples:
+  eve-cni-debug check nginx-1a2b3-x7k2p
+  eve-cni-debug check nginx-1a2b3-x7k2p net1 --json`,
+    )
+    .action(async (pod, ifname, _opts, cmd) => {
+      await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
+        const model = await runCheck(ctx, pod, ifname);
+        return { model, human: renderCheck(model), exitCode: checkExitCode(model) };
+      });
+    });
+}

@@ -1,0 +1,244 @@
+/**
+ * The doctor's findings: leaks and drift across zedrouter, eve-bridge, dnsmasq and the
+ * kernel. Pure: Snapshot in, findings out. A finding carries a hint for the human and, when
+ * repairing it cannot hurt a live pod, the one action --fix may take.
+ */
+import * as v from "valibot";
+import { recordFor } from "./chain.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+export const FINDING_KINDS = [
+  "orphan-veth",
+  "missing-veth",
+  "departed-pod",
+  "stale-lease",
+  "orphan-dhcp-client",
+  "dead-dhcp-client",
+  "orphan-state-file",
+  "unreadable-state-file",
+  "duplicate-mac",
+  "two-generations",
+] as const;
+
+export const FixSchema = v.variant("action", [
+  v.strictObject({
+    action: v.literal("delete-link"),
+    netns: v.nullable(v.string()),
+    ifname: v.string(),
+  }),
+  v.strictObject({
+    action: v.literal("stop-pid"),
+    pid: v.number(),
+    expectCommand: v.nullable(v.string()),
+  }),
+  v.strictObject({ action: v.literal("remove-file"), path: v.string() }),
+]);
+export type Fix = v.InferOutput<typeof FixSchema>;
+
+export const FindingSchema = v.strictObject({
+  kind: v.picklist(FINDING_KINDS),
+  subject: v.string(),
+  message: v.string(),
+  hint: v.string(),
+  fix: v.nullable(FixSchema),
+});
+export type Finding = v.InferOutput<typeof FindingSchema>;
+
+function niBridges(s: Snapshot): Set<string> {
+  const set = new Set<string>([
+    ...s.networkInstances.map((n) => n.bridge),
+    ...s.attachments.map((a) => a.bridge),
+  ]);
+  for (const d of s.dnsmasq) if (d.bridge) set.add(d.bridge);
+  return set;
+}
+
+function orphanVeths(s: Snapshot): Finding[] {
+  const bridges = niBridges(s);
+  const known = new Set(s.attachments.map((a) => a.hostIfName));
+  // Without any zedrouter view every veth would look orphaned: say nothing rather than lie.
+  if (s.zedrouter.source === "none") return [];
+  return s.hostLinks
+    .filter((l) =>
+      l.kind === "veth" && l.master !== null && bridges.has(l.master) && !known.has(l.name)
+    )
+    .map((l) => ({
+      kind: "orphan-veth" as const,
+      subject: l.name,
+      message: `host veth ${l.name} is a port of ${l.master} but no attachment owns it`,
+      hint:
+        "left behind by a pod whose DEL never reached zedrouter; deleting it frees the bridge port",
+      fix: { action: "delete-link" as const, netns: s.hostNetns, ifname: l.name },
+    }));
+}
+
+function missingVeths(s: Snapshot): Finding[] {
+  const names = new Set(s.hostLinks.map((l) => l.name));
+  return s.attachments.filter((a) => !names.has(a.hostIfName)).map((a) => ({
+    kind: "missing-veth" as const,
+    subject: `${a.podName}/${a.podIfName}`,
+    message: `attachment of ${a.podName} ${a.podIfName} has no host veth ${a.hostIfName}`,
+    hint: "the pod has lost connectivity on this interface; delete the pod so CNI re-runs ADD",
+    fix: null,
+  }));
+}
+
+function departedPods(s: Snapshot): Finding[] {
+  return s.attachments.filter((a) => s.pods[a.podNetnsPath]?.exists === false).map((a) => ({
+    kind: "departed-pod" as const,
+    subject: `${a.podName}/${a.podIfName}`,
+    message:
+      `zedrouter still has an attachment of ${a.podName} ${a.podIfName}, whose netns ${a.podNetnsPath} is gone`,
+    hint: "a DEL was lost; zedrouter drops it on the next DisconnectPod or restart of the app",
+    fix: null,
+  }));
+}
+
+function staleLeases(s: Snapshot): Finding[] {
+  const live = new Set(s.attachments.map((a) => a.mac));
+  const out: Finding[] = [];
+  for (const d of s.dnsmasq) {
+    for (const l of d.leases) {
+      if (live.has(l.mac)) continue;
+      out.push({
+        kind: "stale-lease",
+        subject: `${l.mac} ${l.ip}`,
+        message: `lease ${l.ip} of MAC ${l.mac} in ${d.leaseFile} has no attached pod interface`,
+        hint:
+          "the pod left without releasing its lease; dnsmasq keeps the reservation, so this only " +
+          "matters if the MAC moved to another address",
+        fix: null,
+      });
+    }
+  }
+  return out;
+}
+
+function dhcpClients(s: Snapshot): Finding[] {
+  const out: Finding[] = [];
+  for (const r of s.eveBridge.records) {
+    if (r.dhcpClientPid === null) continue;
+    const proc = s.processes[String(r.dhcpClientPid)];
+    const ns = r.netnsPath ? s.pods[r.netnsPath] : undefined;
+    const subject = `pid ${r.dhcpClientPid}`;
+    if (!proc?.alive) {
+      if (ns?.exists) {
+        out.push({
+          kind: "dead-dhcp-client",
+          subject,
+          message: `DHCP client pid ${r.dhcpClientPid} of ${
+            r.podName ?? r.containerId
+          } ${r.ifname} is not running`,
+          hint:
+            "the lease will not be renewed; delete the pod (or run CNI CHECK) to get a new client",
+          fix: null,
+        });
+      }
+      continue;
+    }
+    const wrongNs = ns?.exists && ns.inode !== null && proc.netnsInode !== null &&
+      proc.netnsInode !== ns.inode;
+    if (!ns?.exists || wrongNs) {
+      out.push({
+        kind: "orphan-dhcp-client",
+        subject,
+        message:
+          `DHCP client pid ${r.dhcpClientPid} (${proc.command ?? "?"}) serves ${
+            r.netnsPath ?? "an unknown netns"
+          }, ` +
+          (wrongNs ? "but runs in another namespace" : "which is gone"),
+        hint: "stopping it releases nothing a live pod needs",
+        fix: { action: "stop-pid", pid: r.dhcpClientPid, expectCommand: proc.command },
+      });
+    }
+  }
+  return out;
+}
+
+function stateFiles(s: Snapshot): Finding[] {
+  const out: Finding[] = s.eveBridge.unreadable.map((u) => ({
+    kind: "unreadable-state-file" as const,
+    subject: u.path,
+    message: `eve-bridge state file ${u.path} cannot be read: ${u.error}`,
+    hint: "inspect it by hand; eve-bridge's DEL of that interface may fail",
+    fix: null,
+  }));
+  const attached = new Set(s.attachments.map((a) => `${a.podNetnsPath} ${a.podIfName}`));
+  for (const r of s.eveBridge.records) {
+    const gone = r.netnsPath === null || s.pods[r.netnsPath]?.exists === false;
+    if (!gone || attached.has(`${r.netnsPath} ${r.ifname}`)) continue;
+    out.push({
+      kind: "orphan-state-file",
+      subject: r.path,
+      message:
+        `eve-bridge state of ${r.podName ?? r.containerId} ${r.ifname} remains, but its netns ` +
+        `${r.netnsPath ?? "(none recorded)"} is gone and zedrouter has no attachment`,
+      hint: "left by a DEL that never ran; removing it is safe",
+      fix: { action: "remove-file", path: r.path },
+    });
+  }
+  return out;
+}
+
+function duplicateMacs(s: Snapshot): Finding[] {
+  // An interface is `<netns path>/<ifname>`: zedrouter's attachment and the kernel's link of
+  // the same pod interface are then one owner, and two owners of a MAC are a real clash.
+  const owners = new Map<string, Set<string>>();
+  const add = (mac: string | null, who: string) => {
+    if (mac) owners.set(mac, (owners.get(mac) ?? new Set()).add(who));
+  };
+  for (const a of s.attachments) add(a.mac, `${a.podNetnsPath}/${a.podIfName}`);
+  for (const [path, ns] of Object.entries(s.pods)) {
+    for (const l of ns.links) if (l.kind === "veth") add(l.mac, `${path}/${l.name}`);
+  }
+  return [...owners].filter(([, who]) => who.size > 1).map(([mac, who]) => ({
+    kind: "duplicate-mac" as const,
+    subject: mac,
+    message: `MAC ${mac} is used by ${[...who].sort().join(", ")}`,
+    hint: "two pods of one app adapter are alive at once (or a MAC was changed by hand); the " +
+      "bridge will flap between them",
+    fix: null,
+  }));
+}
+
+function twoGenerations(s: Snapshot): Finding[] {
+  const podsOfApp = new Map<string, Set<string>>();
+  const note = (app: string | null, pod: string | null) => {
+    if (!app || !pod) return;
+    podsOfApp.set(app, (podsOfApp.get(app) ?? new Set()).add(pod));
+  };
+  for (const a of s.attachments) note(a.appUuid, a.podName);
+  for (const r of s.eveBridge.records) {
+    const a = s.attachments.find((x) => recordFor(s, x) === r);
+    note(r.appUuid ?? a?.appUuid ?? null, r.podName);
+  }
+  const out: Finding[] = [];
+  for (const [app, pods] of podsOfApp) {
+    if (pods.size < 2) continue;
+    const bound = s.apps.find((x) => x.uuid === app)?.boundPod;
+    out.push({
+      kind: "two-generations",
+      subject: app,
+      message: `app ${app} has attachments of ${pods.size} pods: ${[...pods].sort().join(", ")}` +
+        (bound ? ` (zedrouter is bound to ${bound})` : ""),
+      hint:
+        "an old pod's attachment outlived its replacement; the older pod's DEL will be ignored by " +
+        "the stale-pod guard, so remove its leftovers with doctor --fix or delete the old pod",
+      fix: null,
+    });
+  }
+  return out;
+}
+
+export function doctorFindings(s: Snapshot): Finding[] {
+  return [
+    ...orphanVeths(s),
+    ...missingVeths(s),
+    ...departedPods(s),
+    ...staleLeases(s),
+    ...dhcpClients(s),
+    ...stateFiles(s),
+    ...duplicateMacs(s),
+    ...twoGenerations(s),
+  ];
+}

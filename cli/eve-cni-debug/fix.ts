@@ -1,0 +1,66 @@
+/**
+ * `doctor --fix`: applies the safe repairs the findings carry, and says what it did. Each
+ * action re-checks what it is about to touch (a pid must still run the same program, so a
+ * recycled pid is never signalled).
+ */
+import { deleteLink, type Runner, stopPid } from "../../netns/mod.ts";
+import type { Finding, Fix } from "./findings.ts";
+import { processFact } from "./gather.ts";
+import { hostNetns } from "./netns_target.ts";
+
+export interface FixResult {
+  done: boolean;
+  /** What happened, in words: `deleted link "nbu1x9"`, or why nothing was done. */
+  message: string;
+}
+
+const ORDER: Record<Fix["action"], number> = { "stop-pid": 0, "delete-link": 1, "remove-file": 2 };
+
+async function apply(runner: Runner, fix: Fix): Promise<FixResult> {
+  switch (fix.action) {
+    case "delete-link": {
+      await deleteLink(runner, hostNetns(fix.netns ?? undefined), fix.ifname);
+      return { done: true, message: `deleted link "${fix.ifname}"` };
+    }
+    case "stop-pid": {
+      const now = await processFact(fix.pid);
+      if (!now.alive) return { done: true, message: `pid ${fix.pid} had already exited` };
+      if (fix.expectCommand !== null && now.command !== fix.expectCommand) {
+        return {
+          done: false,
+          message:
+            `left pid ${fix.pid} alone: it now runs "${now.command}", not "${fix.expectCommand}"`,
+        };
+      }
+      await stopPid(fix.pid, { graceMs: 2000 });
+      return { done: true, message: `stopped pid ${fix.pid} (${now.command ?? "?"})` };
+    }
+    case "remove-file": {
+      await Deno.remove(fix.path).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+      return { done: true, message: `removed "${fix.path}"` };
+    }
+  }
+}
+
+/** Applies every finding's fix (DHCP clients first, then links, then files). */
+export async function applyFixes(
+  runner: Runner,
+  findings: readonly Finding[],
+): Promise<Map<Finding, FixResult>> {
+  const results = new Map<Finding, FixResult>();
+  const fixable = findings.filter((f) => f.fix !== null)
+    .sort((a, b) => ORDER[a.fix!.action] - ORDER[b.fix!.action]);
+  for (const finding of fixable) {
+    try {
+      results.set(finding, await apply(runner, finding.fix!));
+    } catch (error) {
+      results.set(finding, {
+        done: false,
+        message: `failed: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  }
+  return results;
+}
