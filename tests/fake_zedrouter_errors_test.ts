@@ -107,6 +107,18 @@ sandboxTest("fake-zedrouter: bad inputs are clear errors and leave nothing behin
       else assert.match(error, expected, `${what}: ${error}`);
     }
 
+    // A failure after the veth exists (its bridge was deleted behind our back): rolled back.
+    await sb.exec(node, ["ip", "link", "del", "bn4"]);
+    const { apps } = await inspect(zr.socket, "Inspect.Apps");
+    const iso = apps.find((a) => a.name === "iso")!.adapters[0]!;
+    const half = await goCall(
+      zr.socket,
+      "RPCServer.ConnectPodAtL2",
+      podArgs("iso-44444-abcde", pod, "net1", iso.mac),
+    );
+    assert.equal(half.ok, false);
+    assert.match(half.ok ? "" : half.error, /master bn4.*(Cannot find device|does not exist)/);
+
     // Later calls for unknown things: Disconnect succeeds with the zero UUID, Check fails.
     assert.deepEqual(
       await goCallOk(zr.socket, "RPCServer.DisconnectPod", podArgs("redis-9-x", pod, "net1", null)),
@@ -191,3 +203,24 @@ Deno.test("fake-zedrouter CLI: default-config prints a config that validates", a
   assert.match(help.stdout, /--state-dir <dir>/);
   assert.match(help.stdout, /Examples:/);
 });
+
+sandboxTest(
+  "fake-zedrouter: a call past its deadline gets EVE's text",
+  ["dnsmasq", "go"],
+  async (sb) => {
+    const { node } = await nodeWithUplink(sb);
+    const pod = await sb.netns("pod");
+    // 1 ms: no ConnectPodAtL2 (several ip commands) can finish in time.
+    const zr = await startZedrouter(sb, node, { extraArgs: ["--call-timeout", "1"] });
+    try {
+      const r = await goCall(
+        zr.socket,
+        "RPCServer.ConnectPodAtL2",
+        podArgs("web-11111-abcde", pod, "net1", WEB_MAC),
+      );
+      assert.deepEqual(r, { ok: false, error: "context deadline exceeded" });
+    } finally {
+      await zr.stop();
+    }
+  },
+);
