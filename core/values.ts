@@ -24,18 +24,26 @@ export type Mac = v.InferOutput<typeof MacSchema>;
 /** An IPv4 or IPv6 address in text form, normalised (`10.0.0.1`, `fd00::1`). */
 export const IpSchema = v.pipe(
   v.string(),
-  v.check(
-    (s) => ipaddr.isValid(s) && !s.includes("/"),
-    'Expected an IP address such as "10.11.12.1"',
-  ),
+  v.check(isStrictIp, 'Expected an IP address such as "10.11.12.1"'),
   v.transform((s) => ipaddr.parse(s).toString()),
 );
 export type Ip = v.InferOutput<typeof IpSchema>;
+
+/**
+ * ipaddr.js also accepts the old short and octal IPv4 forms (`10.11.12` is read as
+ * `10.11.0.12`); Go's net.ParseIP and iproute2 do not, so neither do we.
+ */
+export function isStrictIp(s: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(s) || (s.includes(":") && ipaddr.IPv6.isValid(s));
+}
 
 /** `10.11.12.5/24`: an address with its prefix length (the host bits are kept). */
 export const CidrSchema = v.pipe(
   v.string(),
   v.check((s) => {
+    const [addr, bits, ...rest] = s.split("/");
+    if (addr === undefined || bits === undefined || rest.length > 0) return false;
+    if (!isStrictIp(addr) || !/^\d{1,3}$/.test(bits)) return false;
     try {
       ipaddr.parseCIDR(s);
       return true;

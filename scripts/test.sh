@@ -12,8 +12,21 @@ export CNIDRIVE="$root/.tools/cnidrive"
 "$deno" fmt --check && "$deno" lint && "$deno" task check && "$deno" task build || {
   echo "0 passed, 1 failed"; exit 1; }
 out=$(mktemp)
+before=$(bash scripts/host_snapshot.sh)
 "$deno" task test "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
+after=$(bash scripts/host_snapshot.sh)
+if [ "$before" != "$after" ]; then
+  echo "FAILED: the tests changed the machine's own network namespace:" >&2
+  diff <(echo "$before") <(echo "$after") >&2
+  rc=1
+fi
+leaked=$(ip netns list 2>/dev/null | grep -c '^evetest' || true)
+if [ "${leaked:-0}" -gt 0 ]; then
+  echo "FAILED: $leaked evetest-* namespaces are left behind:" >&2
+  ip netns list | grep '^evetest' >&2
+  rc=1
+fi
 summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$out" | tail -1)
 passed=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$summary")
 failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$summary")
