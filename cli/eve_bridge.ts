@@ -1,16 +1,26 @@
 /**
  * eve-bridge: EVE's CNI plugin. The thin entry point: read the CNI environment and stdin,
  * run one invocation, print the result (or error JSON), exit with its code.
+ *
+ * The plugin is imported dynamically: the bundle then evaluates the plugin's modules only when
+ * needed, so VERSION (which runtimes call often) does not pay for loading them.
  */
-import { run } from "../plugin/cni/mod.ts";
-import { createEveBridgePlugin } from "../plugin/eve_bridge/mod.ts";
-
+const env = Deno.env.toObject();
 const stdin = await new Response(Deno.stdin.readable).text();
-const output = await run({ env: Deno.env.toObject(), stdin }, createEveBridgePlugin());
+
+let output: { stdout: string; exitCode: number };
+if (env.CNI_COMMAND === "VERSION") {
+  const { versionAnswer } = await import("../plugin/cni/version_answer.ts");
+  output = { stdout: versionAnswer(stdin), exitCode: 0 };
+} else {
+  const { run } = await import("../plugin/cni/mod.ts");
+  const { createEveBridgePlugin } = await import("../plugin/eve_bridge/mod.ts");
+  output = await run({ env, stdin }, createEveBridgePlugin());
+}
+
 if (output.stdout !== "") {
-  const bytes = new TextEncoder().encode(
-    output.stdout.endsWith("\n") ? output.stdout : `${output.stdout}\n`,
-  );
+  const text = output.stdout.endsWith("\n") ? output.stdout : `${output.stdout}\n`;
+  const bytes = new TextEncoder().encode(text);
   let written = 0;
   while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
 }

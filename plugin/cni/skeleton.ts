@@ -14,6 +14,7 @@ import { type CniLogger, type OpenLog, openLog } from "./logging.ts";
 import { guardNetns } from "./netns_guard.ts";
 import { type CniResult, fromWireResult, toWireResult } from "./result.ts";
 import type { CniContext, CniInput, CniOutput, CniPlugin } from "./types.ts";
+import { versionAnswer } from "./version_answer.ts";
 import type { NetConf } from "./config.ts";
 import {
   atLeast,
@@ -22,7 +23,6 @@ import {
   isSupportedVersion,
   LATEST_VERSION,
   resolveRequestVersion,
-  SUPPORTED_VERSIONS,
 } from "./versions.ts";
 
 function decodeStdin(stdin: string): Record<string, unknown> {
@@ -44,23 +44,6 @@ function decodeStdin(stdin: string): Record<string, unknown> {
     );
   }
   return json as Record<string, unknown>;
-}
-
-function versionAnswer(stdin: string): CniOutput {
-  // VERSION must answer whatever the caller sends (libcni probes with its own version).
-  let requested: string = LATEST_VERSION;
-  try {
-    const parsed = JSON.parse(stdin) as { cniVersion?: unknown };
-    if (typeof parsed?.cniVersion === "string" && parsed.cniVersion !== "") {
-      requested = parsed.cniVersion;
-    }
-  } catch {
-    // An empty or broken stdin still gets the list.
-  }
-  return {
-    stdout: JSON.stringify({ cniVersion: requested, supportedVersions: SUPPORTED_VERSIONS }),
-    exitCode: 0,
-  };
 }
 
 function logFields(env: Readonly<Record<string, string>>): Record<string, unknown> {
@@ -188,7 +171,7 @@ async function dispatch<T extends NetConf>(
       await plugin.gc({ ...ctx, validAttachments: parseAttachments(raw) });
       return "";
     case "VERSION":
-      return versionAnswer(input.stdin).stdout;
+      return versionAnswer(input.stdin);
   }
 }
 
@@ -202,7 +185,7 @@ export async function run<T extends NetConf>(
   let log: OpenLog | undefined;
   try {
     const command = parseCommand(input.env);
-    if (command === "VERSION") return versionAnswer(input.stdin);
+    if (command === "VERSION") return { stdout: versionAnswer(input.stdin), exitCode: 0 };
     const raw = decodeStdin(input.stdin);
     if (typeof raw.cniVersion === "string" && isSupportedVersion(raw.cniVersion)) {
       errorVersion = raw.cniVersion;
