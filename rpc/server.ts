@@ -5,6 +5,7 @@
  */
 import { serveConnection } from "./connection.ts";
 import { RpcDispatcher } from "./dispatcher.ts";
+import { RpcError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "./json_splitter.ts";
 import type { HandlerMap } from "./methods.ts";
 import { bindSocketFile, removeSocketFile } from "./socket_file.ts";
@@ -26,13 +27,17 @@ export interface RpcServer {
 
 export async function serveRpc(options: ServeRpcOptions): Promise<RpcServer> {
   const { path } = options;
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  if (!Number.isSafeInteger(maxFrameBytes) || maxFrameBytes < 64) {
+    throw new RpcError(`Cannot serve on "${path}": maxFrameBytes must be an integer >= 64`, path);
+  }
   const onError = options.onError ?? (() => {});
   const dispatcher = new RpcDispatcher(options.handlers, { onError });
   const { listener, inode } = await bindSocketFile(path);
   const shutdown = new AbortController();
   const connections = new Set<Promise<void>>();
   const connectionOptions = {
-    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    maxFrameBytes,
     signal: shutdown.signal,
     onError,
   };

@@ -18,7 +18,8 @@ export interface BoundSocket {
 
 function dirname(path: string): string {
   const at = path.lastIndexOf("/");
-  return at <= 0 ? "/" : path.slice(0, at);
+  if (at < 0) return ".";
+  return at === 0 ? "/" : path.slice(0, at);
 }
 
 function byteLength(text: string): number {
@@ -49,6 +50,16 @@ async function checkFree(path: string): Promise<"free" | "stale"> {
 
 /** Listens on `path` with mode 0600, creating its directory and replacing a stale socket. */
 export async function bindSocketFile(path: string): Promise<BoundSocket> {
+  try {
+    return await bind(path);
+  } catch (e) {
+    if (e instanceof RpcError) throw e;
+    const detail = e instanceof Error ? e.message : String(e);
+    throw new RpcError(`Cannot serve on "${path}": ${detail}`, path, { cause: e });
+  }
+}
+
+async function bind(path: string): Promise<BoundSocket> {
   if (byteLength(path) > MAX_SOCKET_PATH_BYTES) {
     throw new RpcError(
       `Cannot serve on "${path}": a socket path has at most ${MAX_SOCKET_PATH_BYTES} bytes`,
