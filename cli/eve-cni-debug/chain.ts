@@ -320,7 +320,10 @@ function dhcpClientLink(
   }
   const p: string[] = [];
   const ns = s.pods[a.podNetnsPath];
-  if (ns?.inode != null && proc.netnsInode !== null && proc.netnsInode !== ns.inode) {
+  if (
+    ns?.inode !== undefined && ns.inode !== null && proc.netnsInode !== null &&
+    proc.netnsInode !== ns.inode
+  ) {
     p.push(
       `DHCP client pid ${pid} runs in another netns (inode ${proc.netnsInode}, pod's is ${ns.inode})`,
     );

@@ -1,8 +1,8 @@
 /** `doctor [--fix]`: leaks and drift, each with a hint; --fix repairs the safe ones. */
 import * as v from "valibot";
-import type { Outcome } from "./context.ts";
+import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { doctorFindings, FindingSchema } from "./findings.ts";
+import { doctorFindings, type Finding, FindingSchema } from "./findings.ts";
 import { applyFixes } from "./fix.ts";
 import { gatherSnapshot } from "./gather.ts";
 import { sourceNote } from "./render_chains.ts";
@@ -23,6 +23,8 @@ export const DoctorModelSchema = v.strictObject({
   }),
   findings: v.array(DoctorFindingSchema),
   fixApplied: v.boolean(),
+  /** What is still wrong after the fixes (the same as findings without --fix). */
+  remaining: v.array(FindingSchema),
 });
 export type DoctorModel = v.InferOutput<typeof DoctorModelSchema>;
 
@@ -36,13 +38,48 @@ export function renderDoctor(m: DoctorModel): string {
     if (f.fixed) lines.push(`      fix: ${f.fixed.message}`);
     else if (f.fix && !m.fixApplied) lines.push(`      fixable with --fix (${f.fix.action})`);
   }
+  if (m.fixApplied && m.findings.length) {
+    lines.push(
+      m.remaining.length
+        ? `Still wrong after the fixes: ${
+          m.remaining.map((f) => `${f.kind} ${f.subject}`).join(", ")
+        }`
+        : "Nothing left to fix",
+    );
+  }
   const note = sourceNote(m.zedrouter);
   if (note) lines.push(note);
   return lines.join("\n");
 }
 
 export function doctorExitCode(m: DoctorModel): ExitCode {
-  return m.findings.every((f) => f.fixed?.done) ? ExitCode.Ok : ExitCode.ProblemsFound;
+  return m.remaining.length === 0 ? ExitCode.Ok : ExitCode.ProblemsFound;
+}
+
+/** A fix can uncover the next one (stopping a client frees a netns, and its veth): 3 rounds. */
+const FIX_ROUNDS = 3;
+
+const key = (f: Finding) => `${f.kind} ${f.subject}`;
+
+export async function runDoctor(ctx: CommandContext, fix: boolean): Promise<DoctorModel> {
+  let s = await gatherSnapshot(ctx);
+  let current = doctorFindings(s);
+  const seen = new Map<string, DoctorFinding>(current.map((f) => [key(f), { ...f, fixed: null }]));
+  for (let round = 0; fix && round < FIX_ROUNDS; round++) {
+    const todo = current.filter((f) => f.fix !== null && seen.get(key(f))?.fixed === null);
+    if (todo.length === 0) break;
+    const results = await applyFixes(ctx, todo);
+    for (const [f, result] of results) seen.set(key(f), { ...f, fixed: result });
+    s = await gatherSnapshot(ctx);
+    current = doctorFindings(s);
+    for (const f of current) if (!seen.has(key(f))) seen.set(key(f), { ...f, fixed: null });
+  }
+  return {
+    zedrouter: s.zedrouter,
+    findings: [...seen.values()],
+    fixApplied: fix,
+    remaining: current,
+  };
 }
 
 export function registerDoctor(root: Root, exec: Executor): void {
@@ -67,14 +104,7 @@ Examples:
     )
     .action(async (opts, cmd) => {
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
-        const s = await gatherSnapshot(ctx);
-        const findings = doctorFindings(s);
-        const results = opts.fix ? await applyFixes(ctx.deps.runner, findings) : new Map();
-        const model: DoctorModel = {
-          zedrouter: s.zedrouter,
-          findings: findings.map((f) => ({ ...f, fixed: results.get(f) ?? null })),
-          fixApplied: opts.fix,
-        };
+        const model = await runDoctor(ctx, opts.fix);
         return { model, human: renderDoctor(model), exitCode: doctorExitCode(model) };
       });
     });

@@ -4,6 +4,7 @@
  * repairing it cannot hurt a live pod, the one action --fix may take.
  */
 import * as v from "valibot";
+import { podBelongsTo } from "../fake-zedrouter/mod.ts";
 import { recordFor } from "./chain.ts";
 import type { Snapshot } from "./snapshot.ts";
 
@@ -32,6 +33,13 @@ export const FixSchema = v.variant("action", [
     expectCommand: v.nullable(v.string()),
   }),
   v.strictObject({ action: v.literal("remove-file"), path: v.string() }),
+  /** DisconnectPod for a pod whose netns is gone: zedrouter's stale-pod guard protects a newer pod. */
+  v.strictObject({
+    action: v.literal("disconnect-pod"),
+    podName: v.string(),
+    netnsPath: v.string(),
+    ifname: v.string(),
+  }),
 ]);
 export type Fix = v.InferOutput<typeof FixSchema>;
 
@@ -89,8 +97,13 @@ function departedPods(s: Snapshot): Finding[] {
     subject: `${a.podName}/${a.podIfName}`,
     message:
       `zedrouter still has an attachment of ${a.podName} ${a.podIfName}, whose netns ${a.podNetnsPath} is gone`,
-    hint: "a DEL was lost; zedrouter drops it on the next DisconnectPod or restart of the app",
-    fix: null,
+    hint: "a DEL was lost; DisconnectPod removes zedrouter's attachment and its veth",
+    fix: {
+      action: "disconnect-pod" as const,
+      podName: a.podName,
+      netnsPath: a.podNetnsPath,
+      ifname: a.podIfName,
+    },
   }));
 }
 
@@ -210,7 +223,10 @@ function twoGenerations(s: Snapshot): Finding[] {
   for (const a of s.attachments) note(a.appUuid, a.podName);
   for (const r of s.eveBridge.records) {
     const a = s.attachments.find((x) => recordFor(s, x) === r);
-    note(r.appUuid ?? a?.appUuid ?? null, r.podName);
+    const byName = r.podName === null
+      ? undefined
+      : s.apps.find((x) => x.kubeName !== "" && podBelongsTo(r.podName!, x.kubeName));
+    note(r.appUuid ?? a?.appUuid ?? byName?.uuid ?? null, r.podName);
   }
   const out: Finding[] = [];
   for (const [app, pods] of podsOfApp) {

@@ -3,7 +3,9 @@
  * action re-checks what it is about to touch (a pid must still run the same program, so a
  * recycled pid is never signalled).
  */
-import { deleteLink, type Runner, stopPid } from "../../netns/mod.ts";
+import { deleteLink, stopPid } from "../../netns/mod.ts";
+import type { CommandContext } from "./context.ts";
+import { withClient } from "./zedrouter_client.ts";
 import type { Finding, Fix } from "./findings.ts";
 import { processFact } from "./gather.ts";
 import { hostNetns } from "./netns_target.ts";
@@ -14,10 +16,34 @@ export interface FixResult {
   message: string;
 }
 
-const ORDER: Record<Fix["action"], number> = { "stop-pid": 0, "delete-link": 1, "remove-file": 2 };
+const ORDER: Record<Fix["action"], number> = {
+  "stop-pid": 0,
+  "disconnect-pod": 1,
+  "delete-link": 2,
+  "remove-file": 3,
+};
 
-async function apply(runner: Runner, fix: Fix): Promise<FixResult> {
+async function apply(ctx: CommandContext, fix: Fix): Promise<FixResult> {
+  const runner = ctx.deps.runner;
   switch (fix.action) {
+    case "disconnect-pod": {
+      const { globals: g } = ctx;
+      const r = await withClient(
+        ctx.deps.connect,
+        g.socket,
+        g,
+        (client) =>
+          client.call("RPCServer.DisconnectPod", {
+            pod: { name: fix.podName, netNsPath: fix.netnsPath },
+            podInterface: { name: fix.ifname, mac: null, netNsPath: fix.netnsPath },
+          }),
+      );
+      return {
+        done: true,
+        message:
+          `DisconnectPod ${fix.podName} ${fix.ifname}: app ${r.appUUID}, usedDHCP ${r.usedDHCP}`,
+      };
+    }
     case "delete-link": {
       await deleteLink(runner, hostNetns(fix.netns ?? undefined), fix.ifname);
       return { done: true, message: `deleted link "${fix.ifname}"` };
@@ -46,7 +72,7 @@ async function apply(runner: Runner, fix: Fix): Promise<FixResult> {
 
 /** Applies every finding's fix (DHCP clients first, then links, then files). */
 export async function applyFixes(
-  runner: Runner,
+  ctx: CommandContext,
   findings: readonly Finding[],
 ): Promise<Map<Finding, FixResult>> {
   const results = new Map<Finding, FixResult>();
@@ -54,7 +80,7 @@ export async function applyFixes(
     .sort((a, b) => ORDER[a.fix!.action] - ORDER[b.fix!.action]);
   for (const finding of fixable) {
     try {
-      results.set(finding, await apply(runner, finding.fix!));
+      results.set(finding, await apply(ctx, finding.fix!));
     } catch (error) {
       results.set(finding, {
         done: false,
