@@ -96,9 +96,18 @@ export class RpcDispatcher {
       }
       return { kind: "close" };
     }
+    return this.#classifyMessage(message, text);
+  }
+
+  #classifyMessage(message: unknown, text: string): Classified {
     if (isJsonrpc2(message)) return { kind: "jsonrpc2", message };
     const request = readGoRequest(message, text);
     return request ? { kind: "go", request } : { kind: "close" };
+  }
+
+  /** One already-parsed message (an in-memory transport, say) to its outcome. */
+  async handleMessage(message: unknown, signal: AbortSignal): Promise<DispatchOutcome> {
+    return await this.#outcome(this.#classifyMessage(message, JSON.stringify(message)), signal);
   }
 
   /** Runs a classified request to its reply text (null for a 2.0 notification). */
@@ -118,7 +127,10 @@ export class RpcDispatcher {
     signal: AbortSignal,
     hint: Dialect = "go",
   ): Promise<DispatchOutcome> {
-    const classified = this.classify(text, hint);
+    return await this.#outcome(this.classify(text, hint), signal);
+  }
+
+  async #outcome(classified: Classified, signal: AbortSignal): Promise<DispatchOutcome> {
     switch (classified.kind) {
       case "close":
         return { reply: null, close: true, dialect: "go" };

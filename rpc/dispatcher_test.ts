@@ -133,3 +133,21 @@ Deno.test("dispatcher: the dialect is chosen per message on one connection", asy
     error: { code: -32601, message: "rpc: can't find method RPCServer.Nope" },
   });
 });
+
+Deno.test("dispatcher: handleMessage takes a parsed message; Go's undecodable shapes mean close", async () => {
+  const dispatcher = new RpcDispatcher(handlers);
+  const signal = new AbortController().signal;
+  const ok = await dispatcher.handleMessage({
+    method: "RPCServer.ConnectPodAtL2",
+    params: [{ Pod: { Name: "p" }, PodInterface: { Name: "net1", MAC: "HqjDdxJd" } }],
+    id: "x",
+  }, signal);
+  assert.equal(ok.close, false);
+  assert.equal(JSON.parse(ok.reply!).id, "x");
+  assert.equal(JSON.parse(ok.reply!).result.Interfaces[1].MAC, "HqjDdxJd");
+  assert.deepEqual(await dispatcher.handleMessage([1, 2], signal), {
+    reply: null,
+    close: true,
+    dialect: "go",
+  });
+});
