@@ -155,9 +155,9 @@ Deno.test("zedrouter probe: a server that answers passes, one that is silent or 
       await probeZedrouterSocket(`${dir}/answer.sock`, 2000);
       await assert.rejects(
         probeZedrouterSocket(`${dir}/silent.sock`, 200),
-        /no answer within 200 ms/,
+        /No reply .* within 200 ms/,
       );
-      await assert.rejects(probeZedrouterSocket(`${dir}/absent.sock`, 200));
+      await assert.rejects(probeZedrouterSocket(`${dir}/absent.sock`, 200), /no such socket/);
     } finally {
       await serveAnswering;
       await serveSilent;
