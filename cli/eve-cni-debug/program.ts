@@ -9,6 +9,7 @@ import type { Deps } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import { registerCheck } from "./cmd_check.ts";
 import { registerDoctor } from "./cmd_doctor.ts";
+import { registerLogs } from "./cmd_logs.ts";
 import { registerNetns } from "./cmd_netns.ts";
 import { registerPods } from "./cmd_pods.ts";
 import { registerRender } from "./cmd_render.ts";
@@ -59,6 +60,7 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<CliRe
   registerPods(root, exec);
   registerCheck(root, exec);
   registerDoctor(root, exec);
+  registerLogs(root, exec);
   try {
     await root.parseAsync([...argv], { from: "user" });
   } catch (error) {

@@ -1,0 +1,152 @@
+/**
+ * eve-bridge's structured log: JSON lines written by LogTape's jsonLinesFormatter
+ * (`{"@timestamp","level","message","logger","properties":{command, containerID, ifname,
+ * podNamespace, podName, durationMs, ...}}`). Parsing, filtering and per-step durations are
+ * pure functions here; cmd_logs.ts reads the files.
+ */
+import * as v from "valibot";
+
+/** One line as LogTape writes it; loose, since plugin code adds its own properties. */
+export const LogLineSchema = v.looseObject({
+  "@timestamp": v.string(),
+  level: v.string(),
+  message: v.optional(v.string(), ""),
+  logger: v.optional(v.string(), ""),
+  properties: v.optional(v.record(v.string(), v.unknown()), {}),
+});
+
+export const LogEntrySchema = v.strictObject({
+  timestamp: v.string(),
+  level: v.string(),
+  message: v.string(),
+  command: v.string(),
+  containerId: v.string(),
+  ifname: v.string(),
+  podNamespace: v.string(),
+  podName: v.string(),
+  /** Milliseconds since the invocation started, as logged. */
+  durationMs: v.nullable(v.number()),
+  /** Milliseconds since the previous line of the same invocation (the step's duration). */
+  stepMs: v.nullable(v.number()),
+  /** The remaining properties (code, msg, plugin, exitCode...). */
+  extra: v.record(v.string(), v.unknown()),
+});
+export type LogEntry = v.InferOutput<typeof LogEntrySchema>;
+
+const KNOWN = new Set([
+  "command",
+  "containerID",
+  "ifname",
+  "podNamespace",
+  "podName",
+  "durationMs",
+]);
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+/** Parses log text; lines that are not LogTape JSON are counted, not fatal. */
+export function parseLog(content: string): { entries: LogEntry[]; skipped: number } {
+  const entries: LogEntry[] = [];
+  let skipped = 0;
+  const lastAt = new Map<string, number>();
+  for (const line of content.split("\n")) {
+    if (line.trim() === "") continue;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      skipped++;
+      continue;
+    }
+    const parsed = v.safeParse(LogLineSchema, raw);
+    if (!parsed.success) {
+      skipped++;
+      continue;
+    }
+    const p = parsed.output.properties;
+    const durationMs = typeof p.durationMs === "number" ? p.durationMs : null;
+    const entry: LogEntry = {
+      timestamp: parsed.output["@timestamp"],
+      level: parsed.output.level,
+      message: parsed.output.message,
+      command: text(p.command),
+      containerId: text(p.containerID),
+      ifname: text(p.ifname),
+      podNamespace: text(p.podNamespace),
+      podName: text(p.podName),
+      durationMs,
+      stepMs: null,
+      extra: Object.fromEntries(Object.entries(p).filter(([k]) => !KNOWN.has(k))),
+    };
+    // One invocation = one command on one container interface; a new "Started" restarts it.
+    const key = `${entry.command} ${entry.containerId} ${entry.ifname}`;
+    if (durationMs !== null) {
+      const previous = lastAt.get(key);
+      entry.stepMs = previous === undefined || durationMs < previous
+        ? durationMs
+        : durationMs - previous;
+      lastAt.set(key, durationMs);
+    }
+    entries.push(entry);
+  }
+  return { entries, skipped };
+}
+
+export interface LogFilter {
+  pod?: string;
+  container?: string;
+  ifname?: string;
+  command?: string;
+  /** Epoch ms, inclusive. */
+  since?: number;
+  until?: number;
+}
+
+/** Pod: exact name or a prefix (all pods of an app); container: an ID prefix, as people paste short IDs. */
+export function matches(e: LogEntry, f: LogFilter): boolean {
+  if (f.pod !== undefined && !e.podName.startsWith(f.pod)) return false;
+  if (f.container !== undefined && !e.containerId.startsWith(f.container)) return false;
+  if (f.ifname !== undefined && e.ifname !== f.ifname) return false;
+  if (f.command !== undefined && e.command.toUpperCase() !== f.command.toUpperCase()) return false;
+  const at = Date.parse(e.timestamp);
+  if (f.since !== undefined && !(at >= f.since)) return false;
+  if (f.until !== undefined && !(at <= f.until)) return false;
+  return true;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `10m`, `2h`, `30s`, `1d` before now, or an ISO 8601 time; undefined when neither. */
+export function parseTimeBound(value: string, now: Date): number | undefined {
+  const rel = /^(\d+)([smhd])$/.exec(value);
+  if (rel) return now.getTime() - Number(rel[1]) * (UNIT_MS[rel[2]!] ?? 0);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : at;
+}
+
+function extraText(extra: Record<string, unknown>): string {
+  const parts = Object.entries(extra)
+    .filter(([k]) => k !== "stack")
+    .map(([k, val]) => `${k}=${typeof val === "string" ? val : JSON.stringify(val)}`);
+  return parts.length ? `  {${parts.join(", ")}}` : "";
+}
+
+/** One readable line per entry: time, level, command, container, interface, pod, step time. */
+export function renderLogLine(e: LogEntry): string {
+  const pod = e.podName ? `${e.podNamespace ? `${e.podNamespace}/` : ""}${e.podName}` : "-";
+  const step = e.stepMs === null ? "" : `+${e.stepMs}ms`;
+  const at = e.durationMs === null ? "" : ` (${e.durationMs}ms)`;
+  return [
+    e.timestamp,
+    e.level.padEnd(5),
+    (e.command || "-").padEnd(7),
+    (e.containerId.slice(0, 12) || "-").padEnd(12),
+    (e.ifname || "-").padEnd(6),
+    pod,
+    `${step}${at}`.padStart(1),
+    e.message,
+  ].join(" ") + extraText(e.extra);
+}
