@@ -90,6 +90,12 @@ for (const version of VERSIONS) {
           "bridge lives in the node netns",
         );
 
+        // A second ADD of the same interface fails and leaves the first one alone.
+        const again = await lab.run(cniEnv("ADD", lab, podA), config);
+        assert.equal(JSON.parse(again.stdout).code, 105, again.stdout);
+        assert.equal((await podEth0(podA))?.address, mac, "the existing eth0 is untouched");
+        assert.equal((await lab.allocatedIps()).length, 1);
+
         // ADD: an EVE app pod: no default route, routes to the service CIDR and the node IP.
         const addB = await lab.run(cniEnv("ADD", lab, podB, { CNI_ARGS: EVE_APP_ARGS }), config);
         assert.equal(addB.code, 0, addB.stdout);

@@ -27,6 +27,7 @@ export const CniErrorCode = {
  *   until it lands).
  * - 103: zedrouter answered an RPC with an error.
  * - 104: GC released some attachments but failed on others (details list each failure).
+ * - 105: ADD found CNI_IFNAME already present in the container's namespace.
  */
 export const EveErrorCode = {
   Internal: 100,
@@ -34,6 +35,7 @@ export const EveErrorCode = {
   NotImplemented: 102,
   ZedrouterFailed: 103,
   GcPartialFailure: 104,
+  InterfaceExists: 105,
 } as const;
 
 /** A failure with a CNI code; `msg` names the field and the fix, `details` adds context. */

@@ -10,9 +10,11 @@ import {
   CniErrorCode,
   type CniResult,
   delegate,
+  EveErrorCode,
   findPlugin,
   withUndo,
 } from "../cni/mod.ts";
+import { getLink, systemRunner } from "../../netns/mod.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
 import { isEveApp } from "./pod_kind.ts";
 
@@ -85,6 +87,15 @@ export const eth0BridgeHandler: InterfaceHandler = {
     const config = bridgeConfig(ctx, true);
     return withUndo(ctx.logger, async (undo) => {
       await findPlugin(BRIDGE_PLUGIN, ctx.path);
+      // A repeated ADD must fail without touching the attachment that exists: checked here
+      // because the rollback below (bridge DEL) would otherwise remove it.
+      if (await getLink(systemRunner, { path: ctx.netns }, ctx.ifname)) {
+        throw new CniError(
+          EveErrorCode.InterfaceExists,
+          `Interface "${ctx.ifname}" already exists in "${ctx.netns}"`,
+          "Run DEL for this container and interface before adding it again",
+        );
+      }
       // Registered before the call: a failed ADD can leave a half-made veth or a held IP.
       undo.push(
         `${BRIDGE_PLUGIN} DEL`,

@@ -10,6 +10,7 @@ import {
   type CniResult,
   delegate,
   delegateSupports,
+  EveErrorCode,
   findPlugin,
   runAll,
   type Step,
@@ -110,7 +111,7 @@ export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBr
         if (gc) steps.push({ label: `GC of ${handler.name}`, run: () => gc(ctx) });
       }
       await runAll(steps, ctx.logger, {
-        code: 104,
+        code: EveErrorCode.GcPartialFailure,
         msg: "GC could not release every stale attachment",
       });
     },
