@@ -83,7 +83,7 @@ export class RpcClient {
 
   /** Dials the socket at `path`. */
   static async connect(path: string, options: ConnectOptions = {}): Promise<RpcClient> {
-    const stream = await dial(path);
+    const stream = await dial(path, options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
     return RpcClient.over(stream, path, options);
   }
 
@@ -273,11 +273,25 @@ function abbreviate(text: string): string {
   return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}...` : text);
 }
 
-/** Opens the socket, turning the OS errors into the RPC error family. */
-async function dial(path: string): Promise<Deno.UnixConn> {
+/**
+ * Opens the socket, turning the OS errors into the RPC error family. Bounded by the call
+ * timeout too: a wedged server whose accept backlog is full must not hang the caller.
+ */
+async function dial(path: string, timeoutMs: number): Promise<Deno.UnixConn> {
+  const connecting = Deno.connect({ transport: "unix", path });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<null>((resolve) =>
+    timer = setTimeout(() => resolve(null), timeoutMs)
+  );
   try {
-    return await Deno.connect({ transport: "unix", path });
+    const conn = await Promise.race([connecting, expired]);
+    if (conn === null) {
+      connecting.then((late) => late.close(), () => {});
+      throw new RpcTimeoutError(path, "connect", timeoutMs);
+    }
+    return conn;
   } catch (e) {
+    if (e instanceof RpcError) throw e;
     if (e instanceof Deno.errors.NotFound) throw new RpcSocketMissingError(path, { cause: e });
     if (e instanceof Deno.errors.ConnectionRefused) {
       const isSocket = await Deno.lstat(path).then((i) => i.isSocket, () => true);
@@ -288,6 +302,8 @@ async function dial(path: string): Promise<Deno.UnixConn> {
     }
     const detail = e instanceof Error ? e.message : String(e);
     throw new RpcError(`Cannot connect to "${path}": ${detail}`, path, { cause: e });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
