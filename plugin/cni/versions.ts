@@ -60,7 +60,12 @@ export function resolveRequestVersion(cniVersion: unknown, cniVersions: unknown)
   );
 }
 
-/** Commands that appeared after 0.3.0 are refused below their version with code 1. */
+/**
+ * Commands that appeared after 0.3.0 are refused below their version with code 1
+ * (incompatible version): CHECK exists from 0.4.0, STATUS and GC from 1.1.0 only. libcni's
+ * skel answers the same way ("config version does not allow STATUS"); a runtime that speaks
+ * an older version never sends them, so code 1 tells a hand-made call exactly what is wrong.
+ */
 export const COMMAND_MIN_VERSION = {
   ADD: "0.3.0",
   DEL: "0.3.0",

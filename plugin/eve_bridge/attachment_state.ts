@@ -71,7 +71,11 @@ export interface AttachmentPaths {
   readonly lock: string;
 }
 
-export function attachmentPaths(stateDir: string, containerId: string, ifname: string) {
+export function attachmentPaths(
+  stateDir: string,
+  containerId: string,
+  ifname: string,
+): AttachmentPaths {
   if (containerId.includes("/") || ifname.includes("/") || containerId.startsWith(".")) {
     throw new Error(`Invalid attachment "${containerId}"/"${ifname}" for a state file name`);
   }
@@ -82,7 +86,7 @@ export function attachmentPaths(stateDir: string, containerId: string, ifname: s
     events: `${dir}/${ifname}.events`,
     pid: `${dir}/${ifname}.pid`,
     lock: `${dir}/${ifname}.lock`,
-  } satisfies AttachmentPaths;
+  };
 }
 
 /** The record at `path`, undefined when there is none; a corrupt file is an error. */

@@ -49,9 +49,8 @@ async function forwardToModernDelegates(
       });
       continue;
     }
-    const config = type === BRIDGE_PLUGIN
-      ? bridgeConfig(ctx, false)
-      : { ...(ctx.config.ipam ?? {}), name: ctx.config.name };
+    // IPAM plugins get the whole network config, as bridge itself hands it to them.
+    const config = bridgeConfig(ctx, false);
     steps.push({
       label: `${command} of ${type}`,
       run: () => delegate(ctx, type, config, { command, maxVersion: "1.1.0" }),

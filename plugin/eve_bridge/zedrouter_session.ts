@@ -1,0 +1,117 @@
+/**
+ * One CNI invocation's conversation with zedrouter: the socket is dialled ONCE and every call
+ * of the invocation goes over that connection (ids 0, 1, ... as EVE's Go client sends them),
+ * in Go's net/rpc/jsonrpc dialect. RPC failures become CNI errors here, at the boundary:
+ * - no socket, refused, no reply in time: code 11 (try again later): zedrouter is starting,
+ *   restarting or busy, and the runtime retries;
+ * - zedrouter answered with an error: 103, with zedrouter's own string in the message;
+ * - anything else (garbled reply, connection dropped mid-call): 103 as well.
+ */
+import {
+  type MethodName,
+  type ParamsOf,
+  type ResultOf,
+  RpcClient,
+  RpcConnectionRefusedError,
+  RpcError,
+  RpcRemoteError,
+  RpcSocketMissingError,
+  RpcTimeoutError,
+} from "../../rpc/mod.ts";
+import { CniError, CniErrorCode, type CniLogger, EveErrorCode } from "../cni/mod.ts";
+
+type EveMethod = MethodName & `RPCServer.${string}`;
+
+function isUnavailable(error: unknown): boolean {
+  return error instanceof RpcSocketMissingError ||
+    error instanceof RpcConnectionRefusedError ||
+    error instanceof RpcTimeoutError;
+}
+
+/** The CNI error for a failed dial or call; `step` says what we were doing ("ConnectPodAtL2"). */
+export function zedrouterError(error: unknown, socket: string, step: string): CniError {
+  if (error instanceof CniError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  if (isUnavailable(error)) {
+    return new CniError(
+      CniErrorCode.TryAgainLater,
+      `zedrouter is not reachable on "${socket}" (${step})`,
+      `${text}; check that zedrouter runs, or fix "zedrouterSocket" in the config`,
+    );
+  }
+  if (error instanceof RpcRemoteError) {
+    return new CniError(
+      EveErrorCode.ZedrouterFailed,
+      `zedrouter refused ${step}: ${error.remoteMessage}`,
+      `Socket "${socket}"`,
+    );
+  }
+  if (error instanceof RpcError) {
+    return new CniError(EveErrorCode.ZedrouterFailed, `zedrouter ${step} failed`, text);
+  }
+  return new CniError(EveErrorCode.ZedrouterFailed, `zedrouter ${step} failed`, text);
+}
+
+export class ZedrouterSession {
+  readonly #client: RpcClient;
+  readonly #logger: CniLogger;
+  readonly socket: string;
+
+  private constructor(client: RpcClient, socket: string, logger: CniLogger) {
+    this.#client = client;
+    this.socket = socket;
+    this.#logger = logger;
+  }
+
+  /** Dials `socket`; code 11 naming the socket when nobody listens there. */
+  static async open(socket: string, logger: CniLogger): Promise<ZedrouterSession> {
+    try {
+      return new ZedrouterSession(
+        await RpcClient.connect(socket, { dialect: "go" }),
+        socket,
+        logger,
+      );
+    } catch (error) {
+      throw zedrouterError(error, socket, "dial");
+    }
+  }
+
+  /** Calls an EVE method; failures come out as CniErrors (see the file comment). */
+  async call<M extends EveMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    const started = performance.now();
+    const step = method.slice("RPCServer.".length);
+    try {
+      const result = await this.#client.call(method, params);
+      this.#logger.debug("zedrouter {method} answered", {
+        method: step,
+        rpcMs: Math.round(performance.now() - started),
+      });
+      return result;
+    } catch (error) {
+      this.#logger.warn("zedrouter {method} failed: {error}", {
+        method: step,
+        error: error instanceof Error ? error.message : String(error),
+        rpcMs: Math.round(performance.now() - started),
+      });
+      throw zedrouterError(error, this.socket, step);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close().catch(() => {});
+  }
+}
+
+/** Runs `body` with a fresh session, always closing it. */
+export async function withZedrouter<T>(
+  socket: string,
+  logger: CniLogger,
+  body: (session: ZedrouterSession) => Promise<T>,
+): Promise<T> {
+  const session = await ZedrouterSession.open(socket, logger);
+  try {
+    return await body(session);
+  } finally {
+    await session.close();
+  }
+}
