@@ -34,7 +34,11 @@ export type Ip = v.InferOutput<typeof IpSchema>;
  * `10.11.0.12`); Go's net.ParseIP and iproute2 do not, so neither do we.
  */
 export function isStrictIp(s: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(s) || (s.includes(":") && ipaddr.IPv6.isValid(s));
+  if (ipaddr.IPv4.isValidFourPartDecimal(s)) return true;
+  if (!s.includes(":") || !ipaddr.IPv6.isValid(s)) return false;
+  // ipaddr.js reads the deprecated IPv4-compatible form `::1.2.3.4` as `::ffff:1.2.3.4`, a
+  // different address; accept an embedded dotted quad only in the IPv4-mapped form.
+  return !s.includes(".") || /^::ffff:[0-9.]+$/i.test(s);
 }
 
 /** `10.11.12.5/24`: an address with its prefix length (the host bits are kept). */

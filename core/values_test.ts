@@ -8,7 +8,18 @@ Deno.test("IpSchema accepts dotted quads and IPv6, normalised", () => {
 });
 
 Deno.test("IpSchema refuses the short and octal IPv4 forms Go and iproute2 refuse", () => {
-  for (const bad of ["10.11.12", "10", "0x0a.0.0.1", "10.0.0.1/24", "", "1.2.3.4.5", "256.1.1.1"]) {
+  for (
+    const bad of [
+      "10.11.12",
+      "10",
+      "0x0a.0.0.1",
+      "10.0.0.1/24",
+      "",
+      "1.2.3.4.5",
+      "256.1.1.1",
+      "::1.2.3.4",
+    ]
+  ) {
     assert.equal(v.safeParse(IpSchema, bad).success, false, bad);
   }
 });
