@@ -13,6 +13,9 @@ import { registerLogs } from "./cmd_logs.ts";
 import { registerNetns } from "./cmd_netns.ts";
 import { registerPods } from "./cmd_pods.ts";
 import { registerRender } from "./cmd_render.ts";
+import { registerReplay } from "./cmd_replay.ts";
+import { registerRpc } from "./cmd_rpc.ts";
+import { registerStatus } from "./cmd_status.ts";
 import { createRoot, Executor } from "./root_command.ts";
 import { connectZedrouter, isUnreachable } from "./zedrouter_client.ts";
 
@@ -55,12 +58,15 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<CliRe
       writeOut: (s) => stdout += s,
       writeErr: (s) => stderr += s,
     });
+  registerStatus(root, exec);
   registerRender(root, exec);
   registerNetns(root, exec);
   registerPods(root, exec);
   registerCheck(root, exec);
   registerDoctor(root, exec);
   registerLogs(root, exec);
+  registerRpc(root, exec);
+  registerReplay(root, exec);
   try {
     await root.parseAsync([...argv], { from: "user" });
   } catch (error) {

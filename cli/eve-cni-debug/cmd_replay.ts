@@ -1,0 +1,160 @@
+/**
+ * `replay`: re-runs a logged CNI invocation against a plugin. The log names the command,
+ * container, interface and pod; eve-bridge does not (yet) log its netns or its stdin config,
+ * so those come from --netns and --config unless the logged "Started" line carries
+ * `netns`/`config` properties (used when present, so a richer log needs no flags).
+ */
+import * as v from "valibot";
+import type { CommandContext, Outcome } from "./context.ts";
+import { DEFAULTS } from "./context.ts";
+import { ExitCode, UsageError } from "./exit_codes.ts";
+import { type LogEntry, LogEntrySchema } from "./log_entries.ts";
+import { readLogs } from "./cmd_logs.ts";
+import type { Executor, Root } from "./root_command.ts";
+
+export const ReplayModelSchema = v.strictObject({
+  from: LogEntrySchema,
+  plugin: v.string(),
+  env: v.record(v.string(), v.string()),
+  stdin: v.string(),
+  ran: v.boolean(),
+  exitCode: v.nullable(v.number()),
+  stdout: v.string(),
+  stderr: v.string(),
+});
+export type ReplayModel = v.InferOutput<typeof ReplayModelSchema>;
+
+export interface ReplayOptions {
+  pod?: string;
+  container?: string;
+  ifname?: string;
+  command?: string;
+  as?: string;
+  config?: string;
+  netns?: string;
+  plugin?: string;
+  cniPath?: string;
+  dryRun: boolean;
+}
+
+function stringProp(e: LogEntry, key: string): string | undefined {
+  const value = e.extra[key];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** The CNI environment of the logged invocation (CNI_NETNS from the log or --netns). */
+export function replayEnv(e: LogEntry, o: ReplayOptions, cniPath: string): Record<string, string> {
+  const netns = o.netns ?? stringProp(e, "netns");
+  const command = (o.as ?? e.command).toUpperCase();
+  if (netns === undefined && command !== "DEL" && command !== "VERSION") {
+    throw new UsageError("The log does not record the pod's netns: give --netns PATH");
+  }
+  const args = ["IgnoreUnknown=true"];
+  if (e.podNamespace) args.push(`K8S_POD_NAMESPACE=${e.podNamespace}`);
+  if (e.podName) args.push(`K8S_POD_NAME=${e.podName}`);
+  return {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: e.containerId,
+    CNI_IFNAME: e.ifname,
+    ...(netns !== undefined && { CNI_NETNS: netns }),
+    CNI_ARGS: args.join(";"),
+    CNI_PATH: cniPath,
+  };
+}
+
+async function replayStdin(e: LogEntry, o: ReplayOptions): Promise<string> {
+  if (o.config !== undefined) return await Deno.readTextFile(o.config);
+  const logged = e.extra.config;
+  if (typeof logged === "string") return logged;
+  if (logged !== null && typeof logged === "object") return JSON.stringify(logged);
+  throw new UsageError(
+    "The log does not record the network configuration: give --config FILE (e.g. the NAD's spec.config)",
+  );
+}
+
+async function findPlugin(cniPath: string, name: string): Promise<string> {
+  if (name.includes("/")) return name;
+  for (const dir of cniPath.split(":").filter((d) => d)) {
+    const path = `${dir}/${name}`;
+    if (await Deno.stat(path).then((i) => i.isFile, () => false)) return path;
+  }
+  throw new UsageError(`Plugin "${name}" not found on ${cniPath}; give --plugin PATH`);
+}
+
+export async function replay(ctx: CommandContext, o: ReplayOptions): Promise<ReplayModel> {
+  const logs = await readLogs(ctx, {
+    ...(o.pod !== undefined && { pod: o.pod }),
+    ...(o.container !== undefined && { container: o.container }),
+    ...(o.ifname !== undefined && { ifname: o.ifname }),
+    ...(o.command !== undefined && { command: o.command }),
+  });
+  const from = logs.entries.filter((e) => e.containerId !== "" && e.command !== "").at(-1);
+  if (!from) throw new UsageError('No logged invocation matches; see "eve-cni-debug logs"');
+  const cniPath = o.cniPath ?? ctx.deps.env.CNI_PATH ?? DEFAULTS.cniPath;
+  const env = replayEnv(from, o, cniPath);
+  const stdin = await replayStdin(from, o);
+  const plugin = await findPlugin(cniPath, o.plugin ?? "eve-bridge");
+  if (o.dryRun) {
+    return { from, plugin, env, stdin, ran: false, exitCode: null, stdout: "", stderr: "" };
+  }
+  const r = await ctx.deps.runner([plugin], { env, stdin, timeoutMs: 60_000 });
+  return {
+    from,
+    plugin,
+    env,
+    stdin,
+    ran: true,
+    exitCode: r.code,
+    stdout: r.stdout,
+    stderr: r.stderr,
+  };
+}
+
+export function renderReplay(m: ReplayModel): string {
+  const lines = [
+    `# replaying ${m.from.command} of container ${m.from.containerId} ${m.from.ifname} logged at ${m.from.timestamp}`,
+    ...Object.entries(m.env).map(([k, val]) => `${k}=${val}`),
+    `${m.plugin} <<'EOF'`,
+    m.stdin.trimEnd(),
+    "EOF",
+  ];
+  if (m.ran) {
+    lines.push(`# exit ${m.exitCode}`);
+    if (m.stdout.trim()) lines.push(`# stdout:\n${m.stdout.trimEnd()}`);
+    if (m.stderr.trim()) lines.push(`# stderr:\n${m.stderr.trimEnd()}`);
+  } else lines.push("# dry run: not executed");
+  return lines.join("\n");
+}
+
+export function registerReplay(root: Root, exec: Executor): void {
+  root.command("replay")
+    .description("Re-run the last matching logged CNI invocation against the plugin")
+    .option("--pod <name>", "pod name or prefix")
+    .option("--container <id>", "container ID or prefix")
+    .option("--ifname <name>", "interface")
+    .option("--command <cmd>", "the logged command to pick (ADD, DEL, CHECK...)")
+    .option("--as <cmd>", "run it as another command (e.g. CHECK after a logged ADD)")
+    .option("--config <file>", "the network configuration to send on stdin")
+    .option("--netns <path>", "CNI_NETNS (the log does not record it)")
+    .option("--plugin <name|path>", "plugin to run (default eve-bridge, found on CNI_PATH)")
+    .option("--cni-path <dirs>", `CNI_PATH (default: $CNI_PATH or ${DEFAULTS.cniPath})`)
+    .option("--dry-run", "print what would run, do not run it", false)
+    .addHelpText(
+      "after",
+      `
+eve-bridge logs command, container, interface and pod, but not the netns or the config on
+stdin; give them with --netns and --config.
+
+Examples:
+  eve-cni-debug replay --pod nginx-1a2b3 --command ADD --as CHECK --netns /var/run/netns/cni-5e0c \\
+      --config net1.json
+  eve-cni-debug replay --container 5e0c --dry-run --config net1.json --netns /var/run/netns/cni-5e0c`,
+    )
+    .action(async (opts, cmd) => {
+      await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
+        const model = await replay(ctx, opts);
+        const exitCode = !model.ran || model.exitCode === 0 ? ExitCode.Ok : ExitCode.ProblemsFound;
+        return { model, human: renderReplay(model), exitCode };
+      });
+    });
+}

@@ -1,0 +1,266 @@
+/**
+ * `status`: is the node's CNI plumbing in place? zedrouter's socket (reachable, which wire
+ * dialects answer, round-trip time), the tools eve-bridge needs, the CNI plugins on
+ * CNI_PATH with the versions each supports, eve-bridge's log file and state dir.
+ */
+import * as v from "valibot";
+import type { Runner } from "../../netns/mod.ts";
+import { type CommandContext, DEFAULTS, type Dialect, type Outcome } from "./context.ts";
+import { ExitCode } from "./exit_codes.ts";
+import type { Executor, Root } from "./root_command.ts";
+import { keyValues, orDash, table } from "./table.ts";
+
+const DialectProbeSchema = v.strictObject({
+  dialect: v.picklist(["go", "jsonrpc2"]),
+  answered: v.boolean(),
+  rttMs: v.nullable(v.number()),
+  /** `fake-zedrouter 0.1.0` from Inspect.Health, or the server's error (EVE's zedrouter). */
+  server: v.nullable(v.string()),
+  error: v.nullable(v.string()),
+});
+
+export const StatusModelSchema = v.strictObject({
+  zedrouter: v.strictObject({
+    socket: v.string(),
+    exists: v.boolean(),
+    isSocket: v.boolean(),
+    probes: v.array(DialectProbeSchema),
+  }),
+  tools: v.array(
+    v.strictObject({ name: v.string(), found: v.boolean(), version: v.nullable(v.string()) }),
+  ),
+  cniPath: v.array(v.string()),
+  plugins: v.array(v.strictObject({
+    dir: v.string(),
+    name: v.string(),
+    supportedVersions: v.nullable(v.array(v.string())),
+    error: v.nullable(v.string()),
+  })),
+  logFile: v.strictObject({
+    path: v.string(),
+    exists: v.boolean(),
+    sizeBytes: v.nullable(v.number()),
+    modifiedAt: v.nullable(v.string()),
+  }),
+  stateDir: v.strictObject({ path: v.string(), exists: v.boolean(), files: v.number() }),
+  problems: v.array(v.string()),
+});
+export type StatusModel = v.InferOutput<typeof StatusModelSchema>;
+type DialectProbe = v.InferOutput<typeof DialectProbeSchema>;
+
+/** One request on a fresh connection; any well-formed reply (even an error) counts as answered. */
+async function probe(ctx: CommandContext, dialect: Dialect): Promise<DialectProbe> {
+  const started = performance.now();
+  try {
+    const client = await ctx.deps.connect(ctx.globals.socket, {
+      dialect,
+      timeoutMs: ctx.globals.timeoutMs,
+    });
+    try {
+      const x = await client.callRaw("Inspect.Health", dialect === "go" ? [{}] : {});
+      const rttMs = Math.round((performance.now() - started) * 10) / 10;
+      const reply = x.reply as { result?: { version?: unknown } | null; error?: unknown };
+      const version = typeof reply.result?.version === "string" ? reply.result.version : null;
+      const error = reply.error === null || reply.error === undefined
+        ? null
+        : typeof reply.error === "string"
+        ? reply.error
+        : JSON.stringify(reply.error);
+      return { dialect, answered: true, rttMs, server: version, error };
+    } finally {
+      await client.close();
+    }
+  } catch (error) {
+    return {
+      dialect,
+      answered: false,
+      rttMs: null,
+      server: null,
+      error: error instanceof Error ? error.message : String(error),
+    };
+  }
+}
+
+const TOOLS: { name: string; argv: string[]; pattern: RegExp }[] = [
+  { name: "ip", argv: ["ip", "-V"], pattern: /iproute2-([\w.-]+)/ },
+  { name: "nsenter", argv: ["nsenter", "--version"], pattern: /util-linux ([\d.]+)/ },
+  { name: "udhcpc", argv: ["udhcpc", "--help"], pattern: /BusyBox v([\d.]+)/ },
+  { name: "dnsmasq", argv: ["dnsmasq", "--version"], pattern: /Dnsmasq version ([\d.]+)/ },
+];
+
+async function tool(runner: Runner, t: (typeof TOOLS)[number]) {
+  const r = await runner(t.argv, { timeoutMs: 3000 });
+  const out = `${r.stdout}\n${r.stderr}`;
+  const found = r.code !== 127 && !/^Cannot run/.test(r.stderr);
+  return { name: t.name, found, version: found ? (t.pattern.exec(out)?.[1] ?? null) : null };
+}
+
+async function plugins(runner: Runner, dirs: string[]): Promise<StatusModel["plugins"]> {
+  const found: { dir: string; name: string }[] = [];
+  for (const dir of dirs) {
+    try {
+      for await (const e of Deno.readDir(dir)) {
+        if (e.isFile || e.isSymlink) found.push({ dir, name: e.name });
+      }
+    } catch {
+      // A missing CNI_PATH entry is reported by the problems list below, not here.
+    }
+  }
+  found.sort((a, b) => a.dir.localeCompare(b.dir) || a.name.localeCompare(b.name));
+  return await Promise.all(found.map(async ({ dir, name }) => {
+    const r = await runner([`${dir}/${name}`], {
+      stdin: JSON.stringify({ cniVersion: "1.0.0" }),
+      env: { CNI_COMMAND: "VERSION" },
+      timeoutMs: 5000,
+    });
+    try {
+      const parsed = JSON.parse(r.stdout) as { supportedVersions?: unknown; msg?: unknown };
+      if (Array.isArray(parsed.supportedVersions)) {
+        return { dir, name, supportedVersions: parsed.supportedVersions.map(String), error: null };
+      }
+      return { dir, name, supportedVersions: null, error: String(parsed.msg ?? `exit ${r.code}`) };
+    } catch {
+      return { dir, name, supportedVersions: null, error: `not a CNI plugin (exit ${r.code})` };
+    }
+  }));
+}
+
+export async function collectStatus(ctx: CommandContext, cniPath: string): Promise<StatusModel> {
+  const { globals: g, deps } = ctx;
+  const info = await Deno.lstat(g.socket).catch(() => undefined);
+  const probes = info ? [await probe(ctx, "go"), await probe(ctx, "jsonrpc2")] : [];
+  const dirs = cniPath.split(":").filter((d) => d !== "");
+  const tools = await Promise.all(TOOLS.map((t) => tool(deps.runner, t)));
+  const logInfo = await Deno.stat(g.logFile).catch(() => undefined);
+  let stateFiles = -1;
+  try {
+    stateFiles = 0;
+    for await (const e of Deno.readDir(g.stateDir)) if (e.name.endsWith(".json")) stateFiles++;
+  } catch {
+    stateFiles = -1;
+  }
+  const model: StatusModel = {
+    zedrouter: {
+      socket: g.socket,
+      exists: info !== undefined,
+      isSocket: info?.isSocket ?? false,
+      probes,
+    },
+    tools,
+    cniPath: dirs,
+    plugins: await plugins(deps.runner, dirs),
+    logFile: {
+      path: g.logFile,
+      exists: logInfo !== undefined,
+      sizeBytes: logInfo?.size ?? null,
+      modifiedAt: logInfo?.mtime?.toISOString() ?? null,
+    },
+    stateDir: { path: g.stateDir, exists: stateFiles >= 0, files: Math.max(stateFiles, 0) },
+    problems: [],
+  };
+  model.problems = statusProblems(model);
+  return model;
+}
+
+export function statusProblems(m: StatusModel): string[] {
+  const p: string[] = [];
+  if (!m.zedrouter.exists) p.push(`zedrouter socket ${m.zedrouter.socket} does not exist`);
+  else if (!m.zedrouter.probes.some((x) => x.answered)) {
+    p.push(
+      `zedrouter socket ${m.zedrouter.socket} does not answer: ${
+        m.zedrouter.probes[0]?.error ?? "?"
+      }`,
+    );
+  } else if (!m.zedrouter.probes.find((x) => x.dialect === "go")?.answered) {
+    p.push("zedrouter does not answer in Go's dialect, which EVE's eve-bridge speaks");
+  }
+  for (const t of m.tools) if (!t.found) p.push(`tool ${t.name} is not installed`);
+  for (const name of ["bridge", "host-local"]) {
+    if (!m.plugins.some((x) => x.name === name && x.supportedVersions)) {
+      p.push(`CNI plugin ${name} not found on ${m.cniPath.join(":")} (eth0 needs it)`);
+    }
+  }
+  if (!m.logFile.exists) {
+    p.push(`eve-bridge log ${m.logFile.path} does not exist (no invocation yet?)`);
+  }
+  return p;
+}
+
+export function statusExitCode(m: StatusModel): ExitCode {
+  if (!m.zedrouter.probes.some((x) => x.answered)) return ExitCode.ZedrouterUnreachable;
+  return m.problems.length ? ExitCode.ProblemsFound : ExitCode.Ok;
+}
+
+export function renderStatus(m: StatusModel): string {
+  const z = m.zedrouter;
+  const probeText = (x: DialectProbe) =>
+    x.answered
+      ? `answered in ${x.rttMs} ms${x.server ? ` (${x.server})` : x.error ? ` (${x.error})` : ""}`
+      : `no answer: ${x.error}`;
+  const lines = [
+    "zedrouter",
+    keyValues([
+      ["  socket", `${z.socket}${z.exists ? (z.isSocket ? "" : " (not a socket)") : " (missing)"}`],
+      ...z.probes.map((x) => [`  ${x.dialect}`, probeText(x)] as const),
+    ]),
+    "",
+    "Tools",
+    table(
+      ["  NAME", "VERSION"],
+      m.tools.map((t) => [`  ${t.name}`, t.found ? orDash(t.version) : "MISSING"]),
+    ),
+    "",
+    `CNI plugins on ${m.cniPath.join(":")}`,
+    m.plugins.length
+      ? table(
+        ["  PLUGIN", "SUPPORTED VERSIONS"],
+        m.plugins.map((
+          x,
+        ) => [`  ${x.dir}/${x.name}`, x.supportedVersions?.join(" ") ?? `ERROR: ${x.error}`]),
+      )
+      : "  (none)",
+    "",
+    "eve-bridge",
+    keyValues([
+      [
+        "  log file",
+        m.logFile.exists
+          ? `${m.logFile.path} (${m.logFile.sizeBytes} bytes, modified ${m.logFile.modifiedAt})`
+          : `${m.logFile.path} (missing)`,
+      ],
+      [
+        "  state dir",
+        m.stateDir.exists
+          ? `${m.stateDir.path} (${m.stateDir.files} state file(s))`
+          : `${m.stateDir.path} (missing)`,
+      ],
+    ]),
+    "",
+    m.problems.length ? `Problems:\n${m.problems.map((p) => `  ${p}`).join("\n")}` : "No problems",
+  ];
+  return lines.join("\n");
+}
+
+export function registerStatus(root: Root, exec: Executor): void {
+  root.command("status")
+    .description("zedrouter socket, tools, CNI plugins (with their versions), eve-bridge's log")
+    .option("--cni-path <dirs>", `plugin directories (default: $CNI_PATH or ${DEFAULTS.cniPath})`)
+    .addHelpText(
+      "after",
+      `
+Exit 0 when all is in place, 1 on a problem, 3 when zedrouter does not answer.
+
+Examples:
+  eve-cni-debug status
+  eve-cni-debug status --cni-path /opt/cni/bin --json`,
+    )
+    .action(async (opts, cmd) => {
+      await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
+        const model = await collectStatus(
+          ctx,
+          opts.cniPath ?? ctx.deps.env.CNI_PATH ?? DEFAULTS.cniPath,
+        );
+        return { model, human: renderStatus(model), exitCode: statusExitCode(model) };
+      });
+    });
+}
