@@ -18,8 +18,9 @@ import {
   writeUdhcpcHookScript,
 } from "../netns/mod.ts";
 import { ZERO_UUID } from "../core/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { type Sandbox, sandboxTest, skipReason, withSandbox } from "./sandbox.ts";
 import {
+  bundledProgram,
   goCall,
   goCallOk,
   inspect,
@@ -206,3 +207,45 @@ sandboxTest(
     }
   },
 );
+
+/**
+ * Known broken, so skipped unless FZ_TEST_BUNDLE=1: under the launcher's permissions
+ * (scripts/programs.ts, no --allow-all) Deno 2 refuses /proc/<pid>/stat and
+ * /proc/self/ns/net with NotCapable, so netns/ isAlive() is always false (startDnsmasq()
+ * then waits forever) and netnsExists() throws. It passes once that is fixed.
+ */
+const bundleSkip = Deno.env.get("FZ_TEST_BUNDLE") === "1"
+  ? skipReason(...TOOLS)
+  : "known broken: the shipped permissions deny /proc; FZ_TEST_BUNDLE=1 runs it";
+Deno.test({
+  name: `fake-zedrouter: the bundle serves under its shipped permissions${
+    bundleSkip ? ` (skipped: ${bundleSkip})` : ""
+  }`,
+  ignore: bundleSkip !== undefined,
+  fn: () => withSandbox(bundleTest),
+});
+
+async function bundleTest(sb: Sandbox): Promise<void> {
+  const { node } = await nodeWithUplink(sb);
+  const pod = await sb.netns("pod1");
+  const zr = await startZedrouter(sb, node, { program: await bundledProgram(sb.dir) });
+  try {
+    const podName = "web-11111-abcde";
+    const l2 = await goCallOk(
+      zr.socket,
+      "RPCServer.ConnectPodAtL2",
+      podArgs(podName, pod, "net1", WEB_MAC),
+    );
+    assert.equal(l2.appUUID, WEB);
+    assert.equal((await getLink(systemRunner, pod.ns, "net1"))?.mac, WEB_MAC);
+    const { dnsmasq } = await inspect(zr.socket, "Inspect.Config");
+    assert.ok(dnsmasq.every((d) => d.running), JSON.stringify(dnsmasq));
+    await goCallOk(zr.socket, "RPCServer.DisconnectPod", podArgs(podName, pod, "net1", null));
+    assert.equal(await getLink(systemRunner, node.ns, "nbu1x1"), undefined);
+  } finally {
+    await zr.stop();
+  }
+  // SIGTERM: it stopped its dnsmasqs and removed its socket.
+  await assert.rejects(Deno.stat(zr.socket));
+  assert.match(await zr.log(), /Stopping/);
+}

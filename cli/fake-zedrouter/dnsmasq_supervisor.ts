@@ -4,7 +4,7 @@
  * reload (dnsmasq re-reads dhcp-host lines from its main config only on a restart), and
  * stops them all on exit.
  */
-import { type Daemon, type Runner, startDnsmasq, stopDnsmasq } from "../../netns/mod.ts";
+import { type Daemon, type Runner, startDnsmasq } from "../../netns/mod.ts";
 import { type DnsmasqPaths, dnsmasqPaths, renderNiDnsmasqConfig } from "./dnsmasq_config.ts";
 import type { Config, LocalNi } from "./model.ts";
 
@@ -104,10 +104,7 @@ export class DnsmasqSupervisor {
     if (instance.timer !== undefined) clearTimeout(instance.timer);
     const daemon = instance.daemon;
     instance.daemon = null;
-    if (daemon) {
-      await stopDnsmasq(daemon.pid, { graceMs: 2000 });
-      await daemon.exited;
-    }
+    if (daemon) await stopChild(daemon);
   }
 
   status(): DnsmasqStatus[] {
@@ -125,4 +122,28 @@ export class DnsmasqSupervisor {
     await Promise.all([...this.#instances.values()].map((i) => this.#retire(i)));
     this.#instances.clear();
   }
+}
+
+/**
+ * Stops a dnsmasq we spawned through its child handle (SIGTERM, then SIGKILL after 2 s)
+ * and waits for it. Signalling our own child needs no /proc access, which Deno denies
+ * without --allow-all, so this works under the launcher's narrower permissions too.
+ */
+async function stopChild(daemon: Daemon): Promise<void> {
+  const signal = (name: Deno.Signal) => {
+    try {
+      daemon.child.kill(name);
+    } catch {
+      // Already exited.
+    }
+  };
+  signal("SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const gone = await Promise.race([
+    daemon.exited.then(() => true),
+    new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), 2000)),
+  ]);
+  clearTimeout(timer);
+  if (!gone) signal("SIGKILL");
+  await daemon.exited;
 }
