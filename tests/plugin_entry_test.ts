@@ -68,3 +68,25 @@ Deno.test(`eve-bridge entry: parallel ADD and DEL for different pods${ROOT_SKIP_
     await lab.close();
   }
 });
+
+Deno.test(`eve-bridge entry: DEL without CNI_NETNS after the pod is gone${ROOT_SKIP_REASON}`, {
+  ignore: ROOT_SKIP_REASON !== "",
+}, async () => {
+  await requireBuilt();
+  const lab = await Lab.open();
+  try {
+    const pod = await lab.addPod("pod");
+    const config = lab.config({}, "0.4.0");
+    const add = await lab.run(cniEnv("ADD", lab, pod), config);
+    assert.equal(add.code, 0, add.stdout);
+    assert.equal((await lab.allocatedIps()).length, 1);
+    await lab.deletePod(pod);
+    const env = cniEnv("DEL", lab, pod);
+    delete env.CNI_NETNS;
+    const del = await lab.run(env, config);
+    assert.equal(del.code, 0, del.stdout);
+    assert.deepEqual(await lab.allocatedIps(), [], "host-local released the address");
+  } finally {
+    await lab.close();
+  }
+});
