@@ -166,11 +166,22 @@ sandboxTest("fake-zedrouter: SIGHUP reloads; a dead dnsmasq is restarted", TOOLS
     assert.equal(restarted.restarts, 1);
     assert.ok(isAlive(restarted.pid!));
 
-    // A new NI and a new app on ni-local, then SIGHUP.
+    // A pod of app "switched", which the new config drops.
+    const pod = await sb.netns("pod");
+    await goCallOk(
+      zr.socket,
+      "RPCServer.ConnectPodAtL2",
+      podArgs("switched-33333-abcde", pod, "net1", "02:16:3e:77:00:03"),
+    );
+    assert.ok(await getLink(systemRunner, pod.ns, "net1"));
+
+    // A new NI and a new app on ni-local, app "switched" gone, then SIGHUP.
     const text = await Deno.readTextFile(config);
+    const withoutSwitched = text.replace(/  - name: switched\n(    .*\n)+/, "");
+    assert.notEqual(withoutSwitched, text);
     await Deno.writeTextFile(
       config,
-      text.replace(
+      withoutSwitched.replace(
         "apps:\n",
         `  - {name: ni-new, type: local, bridge: bn9, subnet: 10.77.9.0/24}
 apps:
@@ -188,6 +199,9 @@ apps:
       return apps.find((a) => a.name === "late");
     });
     assert.equal(late.kubeName, "late-55555");
+    // The dropped app's pod interface went with it.
+    assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
+    assert.deepEqual((await inspect(zr.socket, "Inspect.Attachments")).attachments, []);
     assert.ok(await getLink(systemRunner, node.ns, "bn9"), "new bridge");
     const conf = await Deno.readTextFile(`${zr.stateDir}/dnsmasq-ni-local.conf`);
     assert.match(conf, /^dhcp-host=02:16:3e:77:00:55,id:\*,10\.77\.1\.55,late-55555$/m);

@@ -16,7 +16,8 @@ import type { Config } from "./model.ts";
 import { ensureNetworkInstance, removeNetworkInstance } from "./network_instances.ts";
 import { reconcileWithKernel } from "./reconcile.ts";
 import { StateStore } from "./state.ts";
-import type { Kernel } from "./veth.ts";
+import { type Kernel, removePodVeth } from "./veth.ts";
+import { attachmentKey } from "./state.ts";
 
 export const DEFAULT_STATE_DIR = "/run/fake-zedrouter";
 
@@ -116,6 +117,7 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
       // One reload at a time; a SIGHUP burst applies the file as it is at the end.
       const run = reloading.catch(() => {}).then(async () => {
         const next = await readConfig(options.configPath);
+        await detachRemoved(core, next);
         const keep = new Set(next.networkInstances.map((ni) => ni.bridge));
         for (const ni of config.networkInstances) {
           if (!keep.has(ni.bridge)) await removeNetworkInstance(kernel, ni);
@@ -137,4 +139,27 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
       await dnsmasq.close();
     },
   };
+}
+
+/**
+ * A reload that removes an app, one of its adapters or an NI takes the matching pod
+ * interfaces down with it, as EVE does when an app's network config goes away: otherwise
+ * their veths would outlive every call that could still remove them.
+ */
+async function detachRemoved(core: ZedrouterCore, next: Config): Promise<void> {
+  const niUuids = new Set(next.networkInstances.map((ni) => ni.uuid));
+  const stale = Object.values(core.state.current.attachments).filter((a) => {
+    const app = next.apps.find((x) => x.uuid === a.appUuid);
+    const adapter = app?.adapters.find((ad) => ad.index === a.adapterIndex);
+    return adapter === undefined || adapter.niUuid !== a.niUuid || !niUuids.has(a.niUuid);
+  });
+  for (const a of stale) {
+    await core.locks.run(a.appUuid, async () => {
+      await removePodVeth(core.kernel, a.hostIfName);
+      await core.state.update((s) => {
+        delete s.attachments[attachmentKey(a.appUuid, a.adapterIndex)];
+      });
+      core.log(`Removed ${a.hostIfName} of pod ${a.podName}: its adapter left the config`);
+    });
+  }
 }
