@@ -177,7 +177,7 @@ sandboxTest("fake-zedrouter: SIGHUP reloads; a dead dnsmasq is restarted", TOOLS
 
     // A new NI and a new app on ni-local, app "switched" gone, then SIGHUP.
     const text = await Deno.readTextFile(config);
-    const withoutSwitched = text.replace(/  - name: switched\n(    .*\n)+/, "");
+    const withoutSwitched = text.replace(/ {2}- name: switched\n( {4}.*\n)+/, "");
     assert.notEqual(withoutSwitched, text);
     await Deno.writeTextFile(
       config,
