@@ -156,8 +156,11 @@ async function dispatch<T extends NetConf>(
     logger,
   };
   switch (env.command) {
-    case "ADD":
-      return JSON.stringify(toWireResult(await plugin.add(ctx), version));
+    case "ADD": {
+      const wire = toWireResult(await plugin.add(ctx), version);
+      logger.debug("Result of {command}", { result: wire });
+      return JSON.stringify(wire);
+    }
     case "DEL":
       await plugin.del(ctx);
       return "";
