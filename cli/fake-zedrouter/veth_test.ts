@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { recordingRunner } from "../../netns/mod.ts";
+import { applyL3, createPodVeth, type VethFacts, vethProblems } from "./veth.ts";
+
+const plan = {
+  hostIfName: "nbu1x1",
+  bridge: "bn1",
+  podNetns: { name: "pod1" },
+  podIfName: "net1",
+  mac: "02:16:3e:00:00:01",
+  mtu: 1400,
+};
+
+Deno.test("createPodVeth: one veth add with the pod end born in the pod netns", async () => {
+  const runner = recordingRunner();
+  await createPodVeth({ runner, host: undefined }, plan);
+  const [add, ...rest] = runner.calls;
+  // The exact argv is netns/'s business; what matters here is what we asked for.
+  const line = add!.join(" ");
+  assert.match(line, /^ip link add (name )?nbu1x1 .*type veth peer name net1 /);
+  assert.match(line, / address 02:16:3e:00:00:01 /);
+  assert.match(line, / mtu 1400 /);
+  assert.match(line, / netns \/var\/run\/netns\/pod1$/);
+  const text = rest.map((argv) => argv.join(" "));
+  assert.ok(text.includes("ip link set dev nbu1x1 master bn1"));
+  assert.ok(text.some((t) => t.endsWith("net/ipv6/conf/net1/accept_dad=0")));
+  assert.ok(text.some((t) => t.endsWith("net/ipv4/conf/net1/arp_notify=1")));
+  assert.ok(text.includes("ip link set dev nbu1x1 up"));
+  assert.ok(text.includes("ip -n pod1 link set dev net1 up"));
+});
+
+Deno.test("createPodVeth: a failure after the veth exists deletes it", async () => {
+  const runner = recordingRunner((argv) =>
+    argv.includes("master")
+      ? { code: 1, stdout: "", stderr: 'Cannot find device "bn1"\n' }
+      : undefined
+  );
+  await assert.rejects(createPodVeth({ runner, host: undefined }, plan), /bn1/);
+  assert.deepEqual(runner.calls.at(-1), ["ip", "link", "del", "dev", "nbu1x1"]);
+});
+
+Deno.test("createPodVeth: a taken pod interface name is a clear error, nothing to undo", async () => {
+  const runner = recordingRunner(() => ({
+    code: 2,
+    stdout: "",
+    stderr: "RTNETLINK answers: File exists\n",
+  }));
+  await assert.rejects(
+    createPodVeth({ runner, host: undefined }, plan),
+    {
+      message:
+        'Cannot create pod interface "net1": an interface with that name already exists in the pod network namespace',
+    },
+  );
+  assert.equal(runner.calls.length, 1);
+});
+
+Deno.test("applyL3: addresses, an on-link route to an off-subnet gateway, then routes", async () => {
+  const runner = recordingRunner();
+  await applyL3({ runner, host: undefined }, { name: "pod1" }, "net1", {
+    ips: [
+      { address: "10.0.0.5/24", gateway: "10.0.0.1" },
+      { address: "10.1.0.5/32", gateway: "10.1.9.1" },
+    ],
+    routes: [{ dst: "0.0.0.0/0", gw: "10.0.0.1" }, { dst: "10.43.0.0/16", gw: null }],
+  });
+  assert.deepEqual(runner.calls.map((argv) => argv.slice(3).join(" ")), [
+    "addr add 10.0.0.5/24 dev net1",
+    "addr add 10.1.0.5/32 dev net1",
+    "route add 10.1.9.1/32 dev net1 scope link",
+    "route add 0.0.0.0/0 via 10.0.0.1 dev net1",
+    "route add 10.43.0.0/16 dev net1",
+  ]);
+});
+
+Deno.test("vethProblems names each missing piece", () => {
+  const good: VethFacts = {
+    hostVeth: { present: true, master: "bn1", adminUp: true, operState: "UP", mtu: 1400 },
+    podEnd: {
+      netnsPresent: true,
+      present: true,
+      mac: plan.mac,
+      adminUp: true,
+      operState: "UP",
+      mtu: 1400,
+      addresses: ["10.0.0.5/24"],
+    },
+  };
+  const expected = { ...plan, addresses: ["10.0.0.5/24"] };
+  assert.deepEqual(vethProblems(good, expected), []);
+  assert.deepEqual(
+    vethProblems({
+      hostVeth: { ...good.hostVeth, master: null, adminUp: false },
+      podEnd: { ...good.podEnd, mac: "02:00:00:00:00:09", addresses: [] },
+    }, expected),
+    [
+      'host veth "nbu1x1" is not a port of bridge "bn1"',
+      'host veth "nbu1x1" is down',
+      "pod interface MAC is 02:00:00:00:00:09, expected 02:16:3e:00:00:01",
+      "address 10.0.0.5/24 is missing",
+    ],
+  );
+  assert.deepEqual(
+    vethProblems({ ...good, podEnd: { ...good.podEnd, netnsPresent: false } }, expected),
+    ["the pod network namespace is gone"],
+  );
+});
