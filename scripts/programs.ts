@@ -11,15 +11,12 @@ export interface Program {
   readonly permissions: readonly string[];
 }
 
-// Unix sockets need read+write on their path; subprocesses need --allow-run; LogTape's file
-// sink and state files need write. None of the programs opens an IP socket.
-const NODE_TOOL = [
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-sys=hostname,osRelease",
-];
+// All three read /proc (process liveness in /proc/<pid>/stat, netns identity via
+// /proc/<pid>/ns/net), and Deno 2.x refuses any /proc/<pid> read unless the program runs with
+// --allow-all ("Requires all access to /proc/..."); no narrower flag grants it. Without it the
+// built fake-zedrouter hangs waiting for dnsmasq and never serves. None of the programs opens
+// an IP socket; they run as root on a node anyway.
+const NODE_TOOL = ["--allow-all"];
 
 export const PROGRAMS: readonly Program[] = [
   { name: "eve-bridge", entry: "cli/eve_bridge.ts", permissions: NODE_TOOL },
