@@ -3,7 +3,7 @@
  * with the reason when something is missing, builds the node in a fresh sandbox and always
  * tears it down (stray udhcpc by pid, fake-zedrouter, namespaces), even when the test fails.
  */
-import { getLink, listAddrs, listRoutes, systemRunner } from "../../netns/mod.ts";
+import { getLink, type Link, listAddrs, listRoutes, systemRunner } from "../../netns/mod.ts";
 import { skipReason, withSandbox } from "../sandbox.ts";
 import { type E2eNode, type NodeOptions, startNode, type ZedrouterConfig } from "./node.ts";
 import { stopStrayDhcpClients } from "./leaks.ts";
@@ -167,7 +167,7 @@ export async function podRoutes(pod: E2ePod): Promise<string[]> {
   );
 }
 
-export async function podLink(pod: E2ePod, ifname: string) {
+export async function podLink(pod: E2ePod, ifname: string): Promise<Link | undefined> {
   return await getLink(systemRunner, pod.netns.ns, ifname);
 }
 

@@ -44,14 +44,22 @@ export async function attach(
   return { pod, attachments, results };
 }
 
-export async function checkAll(cnidrive: string, node: E2eNode, attached: AttachedPod) {
+export async function checkAll(
+  cnidrive: string,
+  node: E2eNode,
+  attached: AttachedPod,
+): Promise<void> {
   for (const attachment of attached.attachments) {
     await cniOk(cnidrive, node, "check", attached.pod, attachment);
   }
 }
 
 /** DEL every attachment in reverse order; each DEL must succeed. */
-export async function detach(cnidrive: string, node: E2eNode, attached: AttachedPod) {
+export async function detach(
+  cnidrive: string,
+  node: E2eNode,
+  attached: AttachedPod,
+): Promise<void> {
   for (const attachment of [...attached.attachments].reverse()) {
     await cniOk(cnidrive, node, "del", attached.pod, attachment);
   }
