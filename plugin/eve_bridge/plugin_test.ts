@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { run } from "../cni/mod.ts";
+import { zedrouterNotImplementedHandler } from "./not_implemented.ts";
 import { createEveBridgePlugin } from "./plugin.ts";
 import { probeZedrouterSocket } from "./zedrouter_probe.ts";
 
@@ -117,9 +118,9 @@ Deno.test("eve-bridge: interfaces other than eth0 go to the zedrouter handler", 
   });
 });
 
-Deno.test("eve-bridge: until the zedrouter flow lands, net1 ADD is code 102 and DEL succeeds", async () => {
+Deno.test("eve-bridge: the not-implemented stand-in answers net1 ADD with code 102, DEL succeeds", async () => {
   await withTempDir(async (dir) => {
-    const plugin = createEveBridgePlugin();
+    const plugin = createEveBridgePlugin({ podInterface: zedrouterNotImplementedHandler });
     const env = {
       CNI_COMMAND: "ADD",
       CNI_CONTAINERID: "c1",
