@@ -53,6 +53,8 @@ export function renderDoctor(m: DoctorModel): string {
 }
 
 export function doctorExitCode(m: DoctorModel): ExitCode {
+  // Without any zedrouter view most checks cannot run: "nothing found" would mislead.
+  if (!m.zedrouter.reachable && m.zedrouter.source === "none") return ExitCode.ZedrouterUnreachable;
   return m.remaining.length === 0 ? ExitCode.Ok : ExitCode.ProblemsFound;
 }
 

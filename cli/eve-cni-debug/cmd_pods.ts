@@ -12,12 +12,18 @@ export interface PodsModel {
   chains: Chain[];
 }
 
+/** No zedrouter view at all (socket down, no state file): the verdict is "unreachable". */
+export function viewExitCode(s: Snapshot, ok: boolean): ExitCode {
+  if (!s.zedrouter.reachable && s.zedrouter.source === "none") return ExitCode.ZedrouterUnreachable;
+  return ok ? ExitCode.Ok : ExitCode.ProblemsFound;
+}
+
 export function podsOutcome(s: Snapshot): Outcome {
   const model: PodsModel = { zedrouter: s.zedrouter, chains: buildChains(s) };
   return {
     model,
     human: renderPodsTable(model.chains, s.zedrouter),
-    exitCode: model.chains.every((c) => c.ok) ? ExitCode.Ok : ExitCode.ProblemsFound,
+    exitCode: viewExitCode(s, model.chains.every((c) => c.ok)),
   };
 }
 
@@ -34,7 +40,7 @@ export function showOutcome(s: Snapshot, pod: string, ifname?: string): Outcome 
   return {
     model,
     human: renderChains(chains, s.zedrouter),
-    exitCode: chains.every((c) => c.ok) ? ExitCode.Ok : ExitCode.ProblemsFound,
+    exitCode: viewExitCode(s, chains.every((c) => c.ok)),
   };
 }
 

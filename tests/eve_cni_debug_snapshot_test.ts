@@ -1,0 +1,175 @@
+/**
+ * Snapshot tests of the human output: a Snapshot captured from a live node with faults
+ * (tests/fixtures/eve_cni_debug/snapshot_faults.json, see capture_snapshot.ts) goes through
+ * the pure chain/doctor/render functions, and the text must match the stored .txt files.
+ * `UPDATE_SNAPSHOTS=1 deno test -A tests/eve_cni_debug_snapshot_test.ts` rewrites them.
+ * The --json models are validated by their valibot schemas on the way.
+ */
+import assert from "node:assert/strict";
+import * as v from "valibot";
+import { buildChains, ChainSchema, selectChains } from "../cli/eve-cni-debug/chain.ts";
+import {
+  type DoctorModel,
+  DoctorModelSchema,
+  renderDoctor,
+} from "../cli/eve-cni-debug/cmd_doctor.ts";
+import { doctorFindings } from "../cli/eve-cni-debug/findings.ts";
+import { renderChains, renderPodsTable } from "../cli/eve-cni-debug/render_chains.ts";
+import {
+  renderStatus,
+  type StatusModel,
+  StatusModelSchema,
+} from "../cli/eve-cni-debug/cmd_status.ts";
+import { type CheckModel, CheckModelSchema, renderCheck } from "../cli/eve-cni-debug/cmd_check.ts";
+import type { Snapshot } from "../cli/eve-cni-debug/snapshot.ts";
+
+const FIXTURES = new URL("./fixtures/eve_cni_debug/", import.meta.url);
+const UPDATE = Deno.env.get("UPDATE_SNAPSHOTS") === "1";
+
+async function matchSnapshot(name: string, actual: string): Promise<void> {
+  const url = new URL(`${name}.txt`, FIXTURES);
+  if (UPDATE) {
+    await Deno.writeTextFile(url, actual + "\n");
+    return;
+  }
+  const expected = await Deno.readTextFile(url);
+  assert.equal(
+    actual + "\n",
+    expected,
+    `snapshot ${name}.txt differs (UPDATE_SNAPSHOTS=1 to accept)`,
+  );
+}
+
+async function loadSnapshot(): Promise<Snapshot> {
+  return JSON.parse(await Deno.readTextFile(new URL("snapshot_faults.json", FIXTURES))) as Snapshot;
+}
+
+Deno.test("snapshot: pods table and chains of a node with faults", async () => {
+  const s = await loadSnapshot();
+  const chains = v.parse(v.array(ChainSchema), buildChains(s));
+  assert.deepEqual(chains.map((c) => [c.podName, c.ok]), [
+    ["nginx-1a2b3-x7k2p", false],
+    ["old-pod", false],
+    ["redis-2b3c4-abcde", true],
+  ]);
+  assert.ok(chains[0]!.problems.includes('host veth nbu1x1: master is "bn2", expected "bn1"'));
+  await matchSnapshot("pods", renderPodsTable(chains, s.zedrouter));
+  await matchSnapshot(
+    "show_nginx",
+    renderChains(selectChains(chains, "nginx-1a2b3-x7k2p"), s.zedrouter),
+  );
+  // A container ID selects the same chain as the pod name.
+  assert.deepEqual(selectChains(chains, "c0ffeepod1"), selectChains(chains, "nginx-1a2b3-x7k2p"));
+});
+
+Deno.test("snapshot: doctor findings of a node with faults", async () => {
+  const s = await loadSnapshot();
+  const findings = doctorFindings(s);
+  const model: DoctorModel = v.parse(DoctorModelSchema, {
+    zedrouter: s.zedrouter,
+    findings: findings.map((f) => ({ ...f, fixed: null })),
+    fixApplied: false,
+    remaining: findings,
+  });
+  assert.deepEqual(model.findings.map((f) => f.kind).sort(), ["orphan-state-file", "orphan-veth"]);
+  await matchSnapshot("doctor", renderDoctor(model));
+});
+
+Deno.test("snapshot: a clean node and a node without zedrouter", async () => {
+  const s = await loadSnapshot();
+  const clean: Snapshot = {
+    ...s,
+    hostLinks: s.hostLinks.map((l) => l.name === "nbu1x1" ? { ...l, master: "bn1" } : l)
+      .filter((l) => l.name !== "nbu9x9"),
+    eveBridge: {
+      ...s.eveBridge,
+      records: s.eveBridge.records.filter((r) => r.containerId !== "deadbeef"),
+    },
+  };
+  assert.ok(
+    buildChains(clean).every((c) => c.ok),
+    JSON.stringify(buildChains(clean).map((c) => c.problems)),
+  );
+  assert.deepEqual(doctorFindings(clean), []);
+  const none: Snapshot = {
+    ...s,
+    zedrouter: {
+      reachable: false,
+      source: "none",
+      note: 'Cannot connect to "/run/zedrouter/rpc.sock": no such socket (is zedrouter running?)',
+    },
+    networkInstances: [],
+    apps: [],
+    attachments: [],
+    dnsmasq: [],
+    eveBridge: { ...s.eveBridge, records: [] },
+  };
+  await matchSnapshot("pods_no_zedrouter", renderPodsTable(buildChains(none), none.zedrouter));
+  // With no zedrouter view, veths on bridges are not called orphans.
+  assert.deepEqual(doctorFindings(none), []);
+});
+
+Deno.test("snapshot: check and status from fixed models", async () => {
+  const s = await loadSnapshot();
+  const chain = selectChains(buildChains(s), "nginx-1a2b3-x7k2p")[0]!;
+  const check: CheckModel = v.parse(CheckModelSchema, {
+    pod: "nginx-1a2b3-x7k2p",
+    ok: false,
+    results: [{
+      rpc: {
+        ok: false,
+        unreachable: false,
+        appUuid: null,
+        usesDhcp: null,
+        error:
+          "pod interface net1 of app 1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d is not fully configured",
+      },
+      chain,
+    }],
+    note: null,
+  });
+  await matchSnapshot("check_nginx", renderCheck(check));
+  const status: StatusModel = v.parse(StatusModelSchema, {
+    zedrouter: {
+      socket: "/run/zedrouter/rpc.sock",
+      exists: true,
+      isSocket: true,
+      probes: [
+        { dialect: "go", answered: true, rttMs: 0.8, server: "fake-zedrouter 0.1.0", error: null },
+        {
+          dialect: "jsonrpc2",
+          answered: true,
+          rttMs: 0.6,
+          server: "fake-zedrouter 0.1.0",
+          error: null,
+        },
+      ],
+    },
+    tools: [
+      { name: "ip", found: true, version: "6.1.0" },
+      { name: "nsenter", found: true, version: "2.38.1" },
+      { name: "udhcpc", found: false, version: null },
+      { name: "dnsmasq", found: true, version: "2.90" },
+    ],
+    cniPath: ["/opt/cni/bin", "/usr/lib/cni"],
+    plugins: [
+      { dir: "/usr/lib/cni", name: "bridge", supportedVersions: ["0.4.0", "1.0.0"], error: null },
+      { dir: "/usr/lib/cni", name: "host-local", supportedVersions: ["1.0.0"], error: null },
+      {
+        dir: "/opt/cni/bin",
+        name: "README",
+        supportedVersions: null,
+        error: "not a CNI plugin (exit 126)",
+      },
+    ],
+    logFile: {
+      path: "/persist/kubelog/eve-bridge.log",
+      exists: true,
+      sizeBytes: 2048,
+      modifiedAt: "2026-11-23T10:00:00.000Z",
+    },
+    stateDir: { path: "/run/eve-bridge", exists: true, files: 2 },
+    problems: ["tool udhcpc is not installed"],
+  });
+  await matchSnapshot("status", renderStatus(status));
+});
