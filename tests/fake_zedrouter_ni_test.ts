@@ -34,6 +34,7 @@ sandboxTest("fake-zedrouter: VMI pod on a local and an air-gapped switch NI", TO
     assert.equal(vm.kubeName, "vm-one-22222");
     const [local, airgap] = vm.adapters;
     const podName = "virt-launcher-vm-one-22222-abcde";
+    const bridgeMacBefore = (await getLink(systemRunner, node.ns, "bn1"))?.mac;
 
     // Older client: adapter by MAC.
     const l2a = await goCallOk(
@@ -55,6 +56,9 @@ sandboxTest("fake-zedrouter: VMI pod on a local and an air-gapped switch NI", TO
     assert.equal(l2b.interfaces![2]!.mac, airgap!.mac, "the adapter's MAC, not the sent one");
     assert.ok(airgap!.mac.startsWith("02:16:3e:"));
 
+    // The bridge keeps its own MAC while ports come (pods' gateway ARP entries stay right).
+    assert.equal((await getLink(systemRunner, node.ns, "bn1"))?.mac, bridgeMacBefore);
+    assert.equal(l2a.interfaces![0]!.mac, bridgeMacBefore);
     const podEnd = await getLink(systemRunner, pod.ns, "pod9z8y7x");
     assert.equal(podEnd?.mac, airgap!.mac);
     assert.equal(podEnd?.mtu, 1500);

@@ -10,14 +10,20 @@ import {
   getLink,
   listAddrs,
   setLinkUp,
+  setMac,
   setMaster,
 } from "../../netns/mod.ts";
+import { deriveMac } from "./identity.ts";
 import type { NetworkInstance } from "./model.ts";
 import type { Kernel } from "./veth.ts";
 
 export async function ensureNetworkInstance(kernel: Kernel, ni: NetworkInstance): Promise<void> {
   const { runner, host } = kernel;
-  await ensureBridge(runner, host, ni.bridge, { mtu: ni.mtu });
+  const bridge = await ensureBridge(runner, host, ni.bridge, { mtu: ni.mtu });
+  // A bridge without a set MAC takes the lowest MAC of its ports, so it would change as
+  // pods come and go and leave stale gateway ARP entries in the pods. A fixed one does not.
+  const mac = bridgeMac(ni);
+  if (bridge.mac !== mac) await setMac(runner, host, ni.bridge, mac);
   if (ni.type === "local") {
     const cidr = `${ni.gateway}/${ni.subnet.prefix}`;
     await addAddr(runner, host, ni.bridge, cidr, { ignoreExists: true });
@@ -33,6 +39,11 @@ export async function ensureNetworkInstance(kernel: Kernel, ni: NetworkInstance)
   }
   if (port.master !== ni.bridge) await setMaster(runner, host, ni.port, ni.bridge);
   await setLinkUp(runner, host, ni.port);
+}
+
+/** The NI bridge's own MAC: locally administered, stable per NI UUID. */
+export function bridgeMac(ni: NetworkInstance): string {
+  return deriveMac({ appUuid: "bridge", niUuid: ni.uuid, adapterIndex: 0, switchNi: false });
 }
 
 /** For a reload that dropped the NI: the bridge goes (its veths lose their master). */
