@@ -13,3 +13,6 @@ export type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
 export { EVE_APP_NAMESPACE, isEveApp, isVmi, VMI_POD_PREFIX } from "./pod_kind.ts";
 export { probeZedrouterSocket, type ZedrouterProbe } from "./zedrouter_probe.ts";
 export { bridgeConfig, ETH0 } from "./eth0.ts";
+export { createPodInterfaceHandler, type PodInterfaceDeps } from "./pod_interface.ts";
+export { DHCP_EVENT_COMMAND } from "./dhcp_hook.ts";
+export { runDhcpEvent } from "./lease_follow.ts";

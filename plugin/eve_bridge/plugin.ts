@@ -18,7 +18,7 @@ import {
 import { DEFAULT_LOG_FILE, type EveBridgeConfig, EveBridgeConfigSchema } from "./config.ts";
 import { BRIDGE_PLUGIN, bridgeConfig, ETH0, eth0BridgeHandler } from "./eth0.ts";
 import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
-import { zedrouterNotImplementedHandler } from "./not_implemented.ts";
+import { podInterfaceHandler } from "./pod_interface.ts";
 import { probeZedrouterSocket, type ZedrouterProbe } from "./zedrouter_probe.ts";
 
 export interface EveBridgeDeps {
@@ -61,7 +61,7 @@ async function forwardToModernDelegates(
 
 export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBridgeConfig> {
   const eth0 = deps.eth0 ?? eth0BridgeHandler;
-  const podInterface = deps.podInterface ?? zedrouterNotImplementedHandler;
+  const podInterface = deps.podInterface ?? podInterfaceHandler;
   const probe = deps.probeZedrouter ?? ((path) => probeZedrouterSocket(path));
   const handlerFor = (ctx: EveContext): InterfaceHandler => {
     const handler = ctx.ifname === ETH0 ? eth0 : podInterface;

@@ -1,0 +1,115 @@
+/**
+ * `eve-bridge dhcp-event <eventFile>`: what the udhcpc hook starts after a `bound` or `renew`
+ * (see dhcp_hook.ts). It makes the pod follow its lease: when the newest lease puts the pod at
+ * another address, zedrouter is told (ConnectPodAtL3 with the new address) and the old address
+ * leaves the pod interface; a plain renewal only refreshes the recorded lease.
+ *
+ * It runs under the attachment's lock, so it waits for a running ADD (whose first `bound`
+ * started it) and finds nothing to do once DEL removed the state. It decides from the files
+ * alone, so running it twice, late, or out of order is harmless.
+ */
+import { delAddr, type Runner, systemRunner } from "../../netns/mod.ts";
+import { type CniLogger, openLog } from "../cni/mod.ts";
+import {
+  type AttachmentPaths,
+  attachmentPaths,
+  nowIso,
+  readState,
+  withAttachmentLock,
+  writeState,
+} from "./attachment_state.ts";
+import { l3Fields } from "./l3_request.ts";
+import { latestLease, sameAddressing } from "./lease_keeper.ts";
+import { withZedrouter } from "./zedrouter_session.ts";
+
+export type FollowOutcome = "no-state" | "not-ready" | "no-lease" | "renewed" | "moved";
+
+/** The attachment an event file belongs to (`<stateDir>/<containerID>/<ifname>.events`). */
+export function pathsOfEventFile(eventFile: string): AttachmentPaths {
+  const match = /^(\/.+)\/([^/]+)\/([^/]+)\.events$/.exec(eventFile);
+  if (!match || eventFile.includes("/../") || eventFile.includes("\0")) {
+    throw new Error(`Invalid DHCP event file "${eventFile}": expected <stateDir>/<id>/<if>.events`);
+  }
+  const [, stateDir, containerId, ifname] = match as unknown as [string, string, string, string];
+  return attachmentPaths(stateDir, containerId, ifname);
+}
+
+/** Brings the pod in line with the newest lease of the attachment. */
+export async function followLease(
+  paths: AttachmentPaths,
+  logger: CniLogger,
+  runner: Runner = systemRunner,
+): Promise<FollowOutcome> {
+  return await withAttachmentLock(paths, async () => {
+    const state = await readState(paths.state);
+    if (state === undefined) return "no-state";
+    if (state.phase !== "ready" || state.dhcp === null) return "not-ready";
+    const lease = await latestLease(state.dhcp.eventFile);
+    if (lease === undefined) return "no-lease";
+    const old = state.lease;
+    if (old !== null && sameAddressing(old, lease)) {
+      await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
+      logger.debug("Lease {address} renewed", { address: lease.address });
+      return "renewed";
+    }
+    const started = performance.now();
+    await withZedrouter(
+      state.zedrouterSocket,
+      logger,
+      (session) =>
+        session.call("RPCServer.ConnectPodAtL3", {
+          pod: {
+            name: state.podName,
+            netNsPath: state.netnsPath,
+            ...(state.podNamespace !== "" && { namespace: state.podNamespace }),
+          },
+          podInterface: { name: state.ifname, mac: state.mac, netNsPath: state.netnsPath },
+          ...l3Fields(lease),
+        }),
+    );
+    const l3Ms = Math.round(performance.now() - started);
+    if (old !== null && old.address !== lease.address) {
+      await delAddr(runner, { path: state.netnsPath }, state.ifname, old.address);
+    }
+    await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
+    logger.info("Lease moved {ifname} from {from} to {to}", {
+      from: old?.address ?? null,
+      to: lease.address,
+      l3Ms,
+    });
+    return "moved";
+  });
+}
+
+/** The whole `dhcp-event` command: returns the process exit code (0 ok, 1 failed). */
+export async function runDhcpEvent(argv: readonly string[]): Promise<number> {
+  const started = performance.now();
+  const eventFile = argv[0] ?? "";
+  let paths: AttachmentPaths;
+  try {
+    paths = pathsOfEventFile(eventFile);
+  } catch {
+    return 2;
+  }
+  const peek = await readState(paths.state).catch(() => undefined);
+  if (peek === undefined) return 0;
+  const log = await openLog(peek.logFile, {
+    command: "DHCP-EVENT",
+    containerID: peek.containerID,
+    ifname: peek.ifname,
+    podNamespace: peek.podNamespace,
+    podName: peek.podName,
+  }, started);
+  try {
+    const outcome = await followLease(paths, log.logger);
+    log.logger.debug("DHCP event handled: {outcome}", { outcome });
+    return 0;
+  } catch (error) {
+    log.logger.error("DHCP event failed: {error}", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 1;
+  } finally {
+    await log.close();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * eve-bridge's pod-interface flow end to end, with the BUILT plugin, the real fake-zedrouter
+ * in a node namespace, real dnsmasq and udhcpc: ADD gets the reserved address, CHECK, DEL
+ * (twice, after the netns went, after the app went), L2-only pods, zedrouter unreachable.
+ */
+import assert from "node:assert/strict";
+import { getLink, isAlive, systemRunner } from "../netns/mod.ts";
+import { sandboxTest } from "./sandbox.ts";
+import {
+  goCall,
+  nodeWithUplink,
+  podArgs,
+  startZedrouter,
+} from "./fixtures/fake_zedrouter/harness.ts";
+import {
+  dhcpClientsOf,
+  failed,
+  inetAddrs,
+  leasedMacs,
+  ok,
+  podConfig,
+  requireBuilt,
+  runPod,
+  stateFile,
+  TOOLS,
+  WEB,
+  WEB_MAC,
+  WEB_POD,
+} from "./eve_bridge_pod_harness.ts";
+
+sandboxTest(
+  "eve-bridge pod: ADD gets the reservation, CHECK, DEL releases everything",
+  TOOLS,
+  async (sb) => {
+    await requireBuilt();
+    const { node } = await nodeWithUplink(sb);
+    const pod = await sb.netns("pod1");
+    const zr = await startZedrouter(sb, node);
+    const config = podConfig(sb.dir, zr, WEB_MAC);
+    const call = { node, pod, containerId: "c-web-1", podName: WEB_POD };
+    const stateDir = String(config.stateDir);
+    try {
+      const result = ok(await runPod("ADD", call, config), "ADD");
+      // The result: zedrouter's interfaces, sandbox on the pod end, ips pointing at it.
+      const interfaces = result.interfaces as { name: string; mac?: string; sandbox?: string }[];
+      assert.deepEqual(interfaces.map((i) => i.name), ["bn1", "nbu1x1", "net1"]);
+      assert.equal(interfaces[2]!.sandbox, pod.path);
+      assert.equal(interfaces[2]!.mac, WEB_MAC);
+      assert.deepEqual(result.ips, [{
+        interface: 2,
+        address: "10.77.1.50/24",
+        gateway: "10.77.1.1",
+      }]);
+      assert.deepEqual(result.routes, [{ dst: "0.0.0.0/0", gw: "10.77.1.1" }]);
+      assert.deepEqual(result.dns, { nameservers: ["10.77.1.1"] });
+
+      // The kernel, the server and zedrouter agree.
+      assert.deepEqual(await inetAddrs(pod), ["10.77.1.50/24"]);
+      assert.ok((await leasedMacs(zr)).includes(WEB_MAC));
+      const check = await goCall(
+        zr.socket,
+        "RPCServer.CheckPodConnection",
+        podArgs(WEB_POD, pod, "net1", null),
+      );
+      assert.deepEqual(check, { ok: true, result: { appUUID: WEB, usesDHCP: true } });
+
+      // State on the node, with a live udhcpc.
+      const state = await stateFile(config, "c-web-1");
+      assert.ok(state);
+      assert.equal(state.phase, "ready");
+      assert.equal(state.appUUID, WEB);
+      const pid = (state.dhcp as { pid: number }).pid;
+      assert.ok(isAlive(pid));
+      assert.deepEqual(await dhcpClientsOf(stateDir), [pid]);
+
+      // CHECK against the result ADD printed.
+      ok(await runPod("CHECK", call, { ...config, prevResult: result }), "CHECK");
+      // CHECK notices a missing address.
+      await sb.exec(pod, ["ip", "addr", "del", "10.77.1.50/24", "dev", "net1"]);
+      const broken = failed(
+        await runPod("CHECK", call, { ...config, prevResult: result }),
+        "CHECK",
+      );
+      // zedrouter's own check reads the kernel too, and answers first.
+      assert.equal(broken.code, 103, JSON.stringify(broken));
+      assert.match(broken.msg, /zedrouter refused CheckPodConnection: .*net1/);
+      await sb.exec(pod, ["ip", "addr", "add", "10.77.1.50/24", "dev", "net1"]);
+
+      ok(await runPod("DEL", call, { ...config, prevResult: result }), "DEL");
+      assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
+      assert.equal(await getLink(systemRunner, node.ns, "nbu1x1"), undefined);
+      assert.ok(!(await leasedMacs(zr)).includes(WEB_MAC), "the lease was released");
+      assert.ok(!isAlive(pid), "udhcpc stopped");
+      assert.equal(await stateFile(config, "c-web-1"), undefined);
+      // DEL again: still fine.
+      ok(await runPod("DEL", call, config), "second DEL");
+    } finally {
+      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
+      await zr.stop();
+    }
+  },
+);

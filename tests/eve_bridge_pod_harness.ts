@@ -1,0 +1,131 @@
+/**
+ * Shared pieces of the eve-bridge pod-interface tests: the BUILT dist/bin/eve-bridge run with
+ * CNI env + stdin inside a sandbox's node namespace (where the real fake-zedrouter serves),
+ * its config, and read-backs of what the flow leaves on the node (state files, udhcpc).
+ */
+import assert from "node:assert/strict";
+import { isAlive, listAddrs, readDnsmasqLeases, systemRunner } from "../netns/mod.ts";
+import type { SandboxNetns } from "./sandbox.ts";
+import { EVE_BRIDGE, exec, type Output, requireBuilt } from "./cni_harness.ts";
+import type { Zedrouter } from "./fixtures/fake_zedrouter/harness.ts";
+
+export { EVE_BRIDGE, exec, requireBuilt };
+export const TOOLS = ["dnsmasq", "udhcpc"];
+export const WEB = "11111111-aaaa-4aaa-8aaa-111111111111";
+export const WEB_MAC = "02:16:3e:77:00:01";
+export const WEB_POD = "web-11111-0-x7k2p";
+
+export interface PodCall {
+  readonly node: SandboxNetns;
+  readonly pod: SandboxNetns | { path: string };
+  readonly containerId: string;
+  readonly podName: string;
+  readonly ifname?: string;
+  readonly podNamespace?: string;
+  readonly extraArgs?: string;
+}
+
+export function podConfig(
+  dir: string,
+  zr: Pick<Zedrouter, "socket">,
+  mac: string | undefined,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    cniVersion: "1.0.0",
+    name: "ni-local-net",
+    type: "eve-bridge",
+    zedrouterSocket: zr.socket,
+    stateDir: `${dir}/eve-bridge-state`,
+    logFile: `${dir}/eve-bridge.log`,
+    dhcp: { timeoutSeconds: 2, retries: 4 },
+    ...(mac !== undefined && { runtimeConfig: { mac } }),
+    ...extra,
+  };
+}
+
+/** Runs the built plugin inside the node namespace with exactly this CNI environment. */
+export async function runPod(
+  command: string,
+  call: PodCall,
+  config: Record<string, unknown>,
+): Promise<Output> {
+  const env: Record<string, string> = {
+    PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: call.containerId,
+    CNI_NETNS: call.pod.path,
+    CNI_IFNAME: call.ifname ?? "net1",
+    CNI_PATH: "/usr/lib/cni",
+    CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${call.podNamespace ?? "eve-kube-app"};` +
+      `K8S_POD_NAME=${call.podName}${call.extraArgs ?? ""}`,
+  };
+  return await exec(
+    ["ip", "netns", "exec", call.node.name, EVE_BRIDGE],
+    JSON.stringify(config),
+    env,
+  );
+}
+
+export function ok(out: Output, what: string): Record<string, unknown> {
+  assert.equal(out.code, 0, `${what} failed: ${out.stdout} ${out.stderr}`);
+  return out.stdout.trim() === "" ? {} : JSON.parse(out.stdout);
+}
+
+export function failed(out: Output, what: string): { code: number; msg: string; details: string } {
+  assert.notEqual(out.code, 0, `${what} should have failed: ${out.stdout}`);
+  return JSON.parse(out.stdout);
+}
+
+/** The state file of an attachment (undefined when gone). */
+export async function stateFile(
+  config: Record<string, unknown>,
+  containerId: string,
+  ifname = "net1",
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(
+      await Deno.readTextFile(`${config.stateDir}/${containerId}/${ifname}.json`),
+    );
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+export async function inetAddrs(ns: SandboxNetns, ifname = "net1"): Promise<string[]> {
+  return (await listAddrs(systemRunner, ns.ns, ifname)).filter((a) => a.family === "inet")
+    .map((a) => a.cidr);
+}
+
+export async function leasedMacs(zr: Pick<Zedrouter, "stateDir">, ni = "ni-local"): Promise<
+  string[]
+> {
+  return (await readDnsmasqLeases(`${zr.stateDir}/dnsmasq-${ni}.leases`)).map((l) => l.mac);
+}
+
+/** udhcpc processes whose command line names this state dir (leak detector). */
+export async function dhcpClientsOf(stateDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+    if (cmdline.startsWith("udhcpc\0") && cmdline.includes(stateDir)) {
+      if (isAlive(Number(entry.name))) pids.push(Number(entry.name));
+    }
+  }
+  return pids;
+}
+
+/** Polls `probe` until it returns true (bounded); false on timeout. */
+export async function eventually(
+  probe: () => Promise<boolean>,
+  timeoutMs = 15000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
