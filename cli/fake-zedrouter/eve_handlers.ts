@@ -15,7 +15,7 @@ import type {
   DisconnectPodResult,
 } from "../../rpc/mod.ts";
 import { ZERO_UUID } from "../../core/mod.ts";
-import { getLink } from "../../netns/mod.ts";
+import { bridgeMac } from "./network_instances.ts";
 import { withDeadline } from "./deadline.ts";
 import type { KeyedMutex } from "./keyed_mutex.ts";
 import { type Config, niUsesDhcp } from "./model.ts";
@@ -83,11 +83,10 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
       return await serialized(app.uuid, signal, async () => {
         const appNum = await core.state.appNum(app.uuid);
         const hostIfName = hostVethName(adapter.index, appNum);
-        // A previous pod's veth for this adapter (its DEL never came, or a retried ADD)
-        // goes first: one adapter, one veth.
+        // One adapter, one veth: a previous pod's veth for this adapter (its DEL never came,
+        // or a retried ADD) is replaced by createPodVeth.
         const previous = core.state.current.attachments[attachmentKey(app.uuid, adapter.index)];
         if (previous) core.log(`Replacing ${previous.hostIfName} of pod ${previous.podName}`);
-        await removePodVeth(core.kernel, hostIfName);
         await createPodVeth(core.kernel, {
           hostIfName,
           bridge: ni.bridge,
@@ -96,7 +95,6 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
           mac: adapter.mac,
           mtu: ni.mtu,
         });
-        const bridge = await getLink(core.kernel.runner, core.kernel.host, ni.bridge);
         const attachment: Attachment = {
           appUuid: app.uuid,
           adapterIndex: adapter.index,
@@ -121,7 +119,8 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
           appUUID: app.uuid,
           useDHCP: attachment.usesDhcp,
           interfaces: [
-            { name: ni.bridge, mac: bridge?.mac ?? null, netNsPath: "" },
+            // Set on the bridge when the NI came up (network_instances.ts), so no need to ask.
+            { name: ni.bridge, mac: bridgeMac(ni), netNsPath: "" },
             { name: hostIfName, mac: null, netNsPath: "" },
             { name: args.podInterface.name, mac: adapter.mac, netNsPath: args.pod.netNsPath },
           ],

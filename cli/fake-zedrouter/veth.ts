@@ -45,22 +45,30 @@ export interface VethPlan {
  */
 export async function createPodVeth(kernel: Kernel, plan: VethPlan): Promise<void> {
   const { runner, host } = kernel;
-  try {
-    await createVethPair(runner, host, {
+  const create = () =>
+    createVethPair(runner, host, {
       hostName: plan.hostIfName,
       peerName: plan.podIfName,
       peerNetns: plan.podNetns,
       peerMac: plan.mac,
       mtu: plan.mtu,
     });
+  try {
+    await create();
   } catch (error) {
-    if (isCommandError(error, "exists")) {
-      throw new ZedrouterError(
-        `Cannot create pod interface "${plan.podIfName}": an interface with that name ` +
-          `already exists in the pod network namespace`,
-      );
+    if (!isCommandError(error, "exists")) throw error;
+    // Either our host end is still there (a previous pod's veth for this adapter, whose DEL
+    // never came): it goes, taking the old pod end along, and we try once more. Or the
+    // name is taken inside the pod, which is the caller's mistake.
+    if (await getLink(runner, host, plan.hostIfName) === undefined) {
+      throw podNameTaken(plan.podIfName);
     }
-    throw error;
+    await deleteLink(runner, host, plan.hostIfName);
+    try {
+      await create();
+    } catch (retryError) {
+      throw isCommandError(retryError, "exists") ? podNameTaken(plan.podIfName) : retryError;
+    }
   }
   try {
     await setMaster(runner, host, plan.hostIfName, plan.bridge);
@@ -74,6 +82,13 @@ export async function createPodVeth(kernel: Kernel, plan: VethPlan): Promise<voi
     await deleteLink(runner, host, plan.hostIfName).catch(() => {});
     throw error;
   }
+}
+
+function podNameTaken(podIfName: string): ZedrouterError {
+  return new ZedrouterError(
+    `Cannot create pod interface "${podIfName}": an interface with that name ` +
+      `already exists in the pod network namespace`,
+  );
 }
 
 async function setSysctlIfPresent(

@@ -40,11 +40,11 @@ Deno.test("createPodVeth: a failure after the veth exists deletes it", async () 
 });
 
 Deno.test("createPodVeth: a taken pod interface name is a clear error, nothing to undo", async () => {
-  const runner = recordingRunner(() => ({
-    code: 2,
-    stdout: "",
-    stderr: "RTNETLINK answers: File exists\n",
-  }));
+  const runner = recordingRunner((argv) =>
+    argv.includes("show")
+      ? { code: 1, stdout: "", stderr: 'Device "nbu1x1" does not exist.\n' }
+      : { code: 2, stdout: "", stderr: "RTNETLINK answers: File exists\n" }
+  );
   await assert.rejects(
     createPodVeth({ runner, host: undefined }, plan),
     {
@@ -52,7 +52,29 @@ Deno.test("createPodVeth: a taken pod interface name is a clear error, nothing t
         'Cannot create pod interface "net1": an interface with that name already exists in the pod network namespace',
     },
   );
-  assert.equal(runner.calls.length, 1);
+  assert.equal(runner.calls.length, 2, "the add, then a look for our own host end");
+});
+
+Deno.test("createPodVeth: an old veth of the adapter is replaced", async () => {
+  let adds = 0;
+  const runner = recordingRunner((argv) => {
+    if (argv.includes("add") && adds++ === 0) {
+      return { code: 2, stdout: "", stderr: "RTNETLINK answers: File exists\n" };
+    }
+    if (argv.includes("show")) {
+      return {
+        code: 0,
+        stdout: JSON.stringify([{ ifindex: 9, ifname: "nbu1x1", mtu: 1400, flags: ["UP"] }]),
+        stderr: "",
+      };
+    }
+    return undefined;
+  });
+  await createPodVeth({ runner, host: undefined }, plan);
+  const text = runner.calls.map((argv) => argv.join(" "));
+  assert.ok(text[0]!.startsWith("ip link add"));
+  assert.ok(text.includes("ip link del dev nbu1x1"));
+  assert.ok(text[3]!.startsWith("ip link add"), "retried after the delete");
 });
 
 Deno.test("applyL3: addresses, an on-link route to an off-subnet gateway, then routes", async () => {
