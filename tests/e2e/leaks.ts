@@ -67,10 +67,17 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
+/**
+ * Files in eve-bridge's state dir that belong to no attachment: the udhcpc hook scripts it
+ * installs once and shares (plugin/eve_bridge/dhcp_hook.ts). Everything else is per-attachment
+ * (`<containerID>/<ifname>.{json,events,pid,lock}`) and must go with DEL.
+ */
+export const SHARED_STATE_FILES = /^udhcpc-[a-z]+\.sh$/;
+
 export interface LeakOptions {
   /** Extra dnsmasq lease files to check (e.g. the upstream server of a switch NI). */
   extraLeaseFiles?: readonly string[];
-  /** State-dir files that are not per-attachment state (shared, long-lived files). */
+  /** State-dir files that are not per-attachment state (default SHARED_STATE_FILES). */
   sharedStateFile?: RegExp;
   /** Skip the zedrouter checks (when it was stopped on purpose). */
   zedrouterStopped?: boolean;
@@ -121,7 +128,8 @@ export async function findLeaks(
     leaks.push(`udhcpc pid ${client.pid} still runs: ${client.cmdline.join(" ")}`);
   }
   for (const file of await filesUnder(node.stateDir)) {
-    if (options.sharedStateFile?.test(file.slice(node.stateDir.length + 1))) continue;
+    const shared = options.sharedStateFile ?? SHARED_STATE_FILES;
+    if (shared.test(file.slice(node.stateDir.length + 1))) continue;
     leaks.push(`state file "${file}" left: ${await Deno.readTextFile(file).catch(() => "?")}`);
   }
   for (const file of await filesUnder(node.ipamDir)) {

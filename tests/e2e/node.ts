@@ -31,7 +31,8 @@ export const POD_NETWORK = {
 } as const;
 
 export interface NodeOptions {
-  config: ZedrouterConfig;
+  /** The config file's content, or "built-in" for fake-zedrouter's default (no --config). */
+  config: ZedrouterConfig | "built-in";
   /** Switch-NI ports to create before zedrouter starts: `port` in the node, `up0` upstream. */
   uplinks?: readonly { port: string; role: string }[];
   /** fake-zedrouter's per-call deadline (default: its own, EVE's 10 s). */
@@ -67,12 +68,6 @@ export interface E2eNode {
   reload(config: ZedrouterConfig): Promise<void>;
   /** SIGTERM to fake-zedrouter (and any dnsmasq it left) and wait. Idempotent. */
   stopZedrouter(): Promise<void>;
-}
-
-/** The uuid of an NI in a config (the NADs name it; newer EVE clients send it). */
-function niUuid(config: ZedrouterConfig, name: string): string | undefined {
-  const ni = config.networkInstances.find((n) => n.name === name);
-  return typeof ni?.uuid === "string" ? ni.uuid : undefined;
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {
@@ -200,15 +195,15 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
   await Deno.mkdir(`${dir}/net.d`, { recursive: true });
   await Deno.mkdir(`${dir}/multus`, { recursive: true });
   const configPath = `${dir}/zedrouter/config.json`;
-  await writeJson(configPath, options.config);
+  const builtIn = options.config === "built-in";
+  if (options.config !== "built-in") await writeJson(configPath, options.config);
 
   const argv = [
     "nsenter",
     `--net=${ns.path}`,
     FAKE_ZEDROUTER,
     "serve",
-    "--config",
-    configPath,
+    ...(builtIn ? [] : ["--config", configPath]),
     "--socket",
     paths.socket,
     "--state-dir",
@@ -238,17 +233,17 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
 
   const primaryPath = `${dir}/net.d/10-eve-bridge.conflist`;
   await writeJson(primaryPath, primaryConflist(paths));
-  const nadPaths = new Map<string, string>();
-  for (const ni of options.config.networkInstances) {
-    const name = String(ni.name);
-    const path = `${dir}/multus/${name}.conflist`;
-    await writeJson(path, nadConflist(paths, name, niUuid(options.config, name)));
-    nadPaths.set(name, path);
-  }
-
   const inspect = <M extends MethodName & `Inspect.${string}`>(method: M) =>
-    callOnce(socketOf(), method, {} as ParamsOf<M>, { timeoutMs: 10_000 }) as Promise<ResultOf<M>>;
-  const socketOf = () => paths.socket;
+    callOnce(paths.socket, method, {} as ParamsOf<M>, { timeoutMs: 10_000 }) as Promise<
+      ResultOf<M>
+    >;
+  // One NAD per network instance zedrouter serves (named after the NI, carrying its UUID).
+  const nadPaths = new Map<string, string>();
+  for (const ni of (await inspect("Inspect.NetworkInstances")).networkInstances) {
+    const path = `${dir}/multus/${ni.name}.conflist`;
+    await writeJson(path, nadConflist(paths, ni.name, ni.uuid));
+    nadPaths.set(ni.name, path);
+  }
   return {
     sb,
     ns,
@@ -270,6 +265,7 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
     zedrouter,
     inspect,
     async reload(config) {
+      if (builtIn) throw new Error("Cannot reload the built-in config");
       const before = (await inspect("Inspect.Config")).loadedAt;
       await writeJson(configPath, config);
       Deno.kill(zedrouter.pid, "SIGHUP");
