@@ -1,0 +1,224 @@
+/**
+ * eve-bridge's pod-interface flow at its edges, with the BUILT plugin and the real
+ * fake-zedrouter: L2-only pods (a VMI, an air-gapped switch NI), zedrouter unreachable on ADD
+ * and on DEL, DEL after the pod netns went, after a zedrouter restart and after the app was
+ * removed, and GC of stale attachments.
+ */
+import assert from "node:assert/strict";
+import { getLink, isAlive, systemRunner } from "../netns/mod.ts";
+import { sandboxTest } from "./sandbox.ts";
+import {
+  FLOW_CONFIG,
+  inspect,
+  nodeWithUplink,
+  startZedrouter,
+} from "./fixtures/fake_zedrouter/harness.ts";
+import {
+  dhcpClientsOf,
+  eventually,
+  failed,
+  inetAddrs,
+  leasedMacs,
+  ok,
+  podConfig,
+  requireBuilt,
+  runPod,
+  stateFile,
+  TOOLS,
+  WEB_MAC,
+  WEB_POD,
+} from "./eve_bridge_pod_harness.ts";
+
+const VM = "22222222-bbbb-4bbb-8bbb-222222222222";
+
+async function vmAdapters(socket: string) {
+  const { apps } = await inspect(socket, "Inspect.Apps");
+  const vm = apps.find((a) => a.uuid === VM);
+  assert.ok(vm);
+  return vm.adapters;
+}
+
+sandboxTest("eve-bridge pod: a VMI and an air-gapped switch NI stay L2-only", TOOLS, async (sb) => {
+  await requireBuilt();
+  const { node } = await nodeWithUplink(sb);
+  const zr = await startZedrouter(sb, node);
+  const stateDir = `${sb.dir}/eve-bridge-state`;
+  try {
+    const [local, airgap] = await vmAdapters(zr.socket);
+    // A VMI on a local NI: zedrouter says UseDHCP, but the guest runs DHCP itself.
+    const vmiPod = await sb.netns("vmi");
+    const vmiCall = {
+      node,
+      pod: vmiPod,
+      containerId: "c-vmi",
+      podName: "virt-launcher-vm-one-22222-abcde",
+      podNamespace: "eve-kube-app",
+      ifname: "pod1a2b3c",
+    };
+    const config = podConfig(sb.dir, zr, local!.mac);
+    const vmi = ok(await runPod("ADD", vmiCall, config), "VMI ADD");
+    assert.equal(vmi.ips, undefined, "no address for a VMI");
+    const podEnd = await getLink(systemRunner, vmiPod.ns, "pod1a2b3c");
+    assert.equal(podEnd?.mac, local!.mac);
+    assert.deepEqual(await inetAddrs(vmiPod, "pod1a2b3c"), []);
+    assert.deepEqual(await dhcpClientsOf(stateDir), [], "no udhcpc for a VMI");
+    assert.ok(!(await leasedMacs(zr)).includes(local!.mac));
+    const vmiState = await stateFile(config, "c-vmi", "pod1a2b3c");
+    assert.equal(vmiState?.vmi, true);
+    assert.equal(vmiState?.dhcp, null);
+    ok(
+      await runPod("CHECK", vmiCall, { ...config, cniVersion: "1.0.0", prevResult: vmi }),
+      "VMI CHECK",
+    );
+    ok(await runPod("DEL", vmiCall, config), "VMI DEL");
+    assert.equal(await getLink(systemRunner, vmiPod.ns, "pod1a2b3c"), undefined);
+
+    // An app pod on an air-gapped switch NI: zedrouter says UseDHCP false.
+    const gapPod = await sb.netns("gap");
+    const gapCall = { node, pod: gapPod, containerId: "c-gap", podName: "vm-one-22222-x1y2z" };
+    const gapConfig = podConfig(sb.dir, zr, airgap!.mac);
+    const gap = ok(await runPod("ADD", gapCall, gapConfig), "air-gapped ADD");
+    assert.equal(gap.ips, undefined);
+    assert.equal((await getLink(systemRunner, gapPod.ns, "net1"))?.master ?? null, null);
+    assert.deepEqual(await inetAddrs(gapPod), []);
+    assert.deepEqual(await dhcpClientsOf(stateDir), []);
+    assert.equal((await stateFile(gapConfig, "c-gap"))?.useDHCP, false);
+    ok(await runPod("DEL", gapCall, gapConfig), "air-gapped DEL");
+    assert.equal(await getLink(systemRunner, gapPod.ns, "net1"), undefined);
+    assert.equal(await stateFile(gapConfig, "c-gap"), undefined);
+  } finally {
+    for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
+    await zr.stop();
+  }
+});
+
+sandboxTest(
+  "eve-bridge pod: zedrouter unreachable is code 11 and leaves nothing",
+  TOOLS,
+  async (sb) => {
+    await requireBuilt();
+    const node = await sb.netns("node");
+    const pod = await sb.netns("pod1");
+    const config = podConfig(sb.dir, { socket: `${sb.dir}/nobody/rpc.sock` }, WEB_MAC);
+    const call = { node, pod, containerId: "c-web-1", podName: WEB_POD };
+    const out = failed(await runPod("ADD", call, config), "ADD");
+    assert.equal(out.code, 11);
+    assert.match(out.msg, /zedrouter is not reachable on ".*\/nobody\/rpc\.sock"/);
+    assert.deepEqual(await inetAddrs(pod).catch(() => []), []);
+    assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
+    assert.equal(await stateFile(config, "c-web-1"), undefined);
+    assert.deepEqual(await dhcpClientsOf(String(config.stateDir)), []);
+    // DEL of that never-attached interface succeeds although zedrouter is still away.
+    ok(await runPod("DEL", call, config), "DEL");
+  },
+);
+
+sandboxTest(
+  "eve-bridge pod: DEL after the netns went, with zedrouter away then restarted, after the app went",
+  TOOLS,
+  async (sb) => {
+    await requireBuilt();
+    const { node } = await nodeWithUplink(sb);
+    const configFile = `${sb.dir}/zr.yaml`;
+    await Deno.copyFile(FLOW_CONFIG, configFile);
+    let zr = await startZedrouter(sb, node, { config: configFile });
+    const config = podConfig(sb.dir, zr, WEB_MAC);
+    const stateDir = String(config.stateDir);
+    try {
+      // 1. The runtime deleted the netns before DEL: udhcpc still pins it, so the lease is
+      //    released properly, then zedrouter removes the host veth.
+      const pod1 = await sb.netns("pod1");
+      const call1 = { node, pod: pod1, containerId: "c-1", podName: WEB_POD };
+      ok(await runPod("ADD", call1, config), "ADD 1");
+      const pid1 = ((await stateFile(config, "c-1"))?.dhcp as { pid: number }).pid;
+      await systemRunner(["ip", "netns", "del", pod1.name]);
+      ok(await runPod("DEL", call1, config), "DEL after netns deletion");
+      assert.ok(!isAlive(pid1));
+      assert.ok(!(await leasedMacs(zr)).includes(WEB_MAC), "released although the netns went");
+      assert.equal(await getLink(systemRunner, node.ns, "nbu1x1"), undefined);
+      assert.equal(await stateFile(config, "c-1"), undefined);
+      ok(await runPod("DEL", call1, config), "DEL again");
+
+      // 2. zedrouter away at DEL: the lease is released locally, DEL says "try again later"
+      //    and keeps the state; after a restart the retried DEL disconnects.
+      const pod2 = await sb.netns("pod2");
+      const call2 = { node, pod: pod2, containerId: "c-2", podName: WEB_POD };
+      ok(await runPod("ADD", call2, config), "ADD 2");
+      const pid2 = ((await stateFile(config, "c-2"))?.dhcp as { pid: number }).pid;
+      await zr.stop();
+      const away = failed(await runPod("DEL", call2, config), "DEL with zedrouter away");
+      assert.equal(away.code, 11);
+      assert.ok(!isAlive(pid2), "udhcpc stopped even so");
+      const kept = await stateFile(config, "c-2");
+      assert.equal(kept?.dhcp, null, "the retry will not look for the client again");
+      zr = await startZedrouter(sb, node, { config: configFile, stateDir: zr.stateDir });
+      ok(await runPod("DEL", call2, config), "retried DEL");
+      assert.equal(await getLink(systemRunner, pod2.ns, "net1"), undefined);
+      assert.equal(await stateFile(config, "c-2"), undefined);
+
+      // 3. The app was removed from zedrouter's config (SIGHUP): DEL still succeeds.
+      const pod3 = await sb.netns("pod3");
+      const call3 = { node, pod: pod3, containerId: "c-3", podName: WEB_POD };
+      ok(await runPod("ADD", call3, config), "ADD 3");
+      const pid3 = ((await stateFile(config, "c-3"))?.dhcp as { pid: number }).pid;
+      const text = await Deno.readTextFile(configFile);
+      const start = text.indexOf("  - name: web\n");
+      const end = text.indexOf("  - name: vm_one\n");
+      assert.ok(start > 0 && end > start);
+      await Deno.writeTextFile(configFile, text.slice(0, start) + text.slice(end));
+      zr.signal("SIGHUP");
+      assert.ok(
+        await eventually(async () => {
+          const { apps } = await inspect(zr.socket, "Inspect.Apps");
+          return !apps.some((a) => a.name === "web");
+        }),
+        "fake-zedrouter reloaded its config",
+      );
+      ok(await runPod("DEL", call3, config), "DEL after the app went");
+      assert.ok(!isAlive(pid3));
+      assert.equal(await stateFile(config, "c-3"), undefined);
+    } finally {
+      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
+      await zr.stop();
+    }
+  },
+);
+
+sandboxTest("eve-bridge pod: GC detaches what is not in the valid list", TOOLS, async (sb) => {
+  await requireBuilt();
+  const { node } = await nodeWithUplink(sb);
+  const zr = await startZedrouter(sb, node);
+  const stateDir = `${sb.dir}/eve-bridge-state`;
+  try {
+    const [, airgap] = await vmAdapters(zr.socket);
+    const web = await sb.netns("web");
+    const webCall = { node, pod: web, containerId: "c-web", podName: WEB_POD };
+    ok(await runPod("ADD", webCall, podConfig(sb.dir, zr, WEB_MAC)), "ADD web");
+    const gap = await sb.netns("gap");
+    const gapCall = { node, pod: gap, containerId: "c-gap", podName: "vm-one-22222-x1y2z" };
+    ok(await runPod("ADD", gapCall, podConfig(sb.dir, zr, airgap!.mac)), "ADD gap");
+    const webPid = ((await stateFile(podConfig(sb.dir, zr, WEB_MAC), "c-web"))?.dhcp as {
+      pid: number;
+    }).pid;
+    const gcConfig = {
+      ...podConfig(sb.dir, zr, undefined),
+      cniVersion: "1.1.0",
+      "cni.dev/valid-attachments": [{ containerID: "c-gap", ifname: "net1" }],
+    };
+    const gc = await runPod(
+      "GC",
+      { node, pod: { path: "" }, containerId: "", podName: "" },
+      gcConfig,
+    );
+    assert.equal(gc.code, 0, gc.stdout);
+    assert.ok(!isAlive(webPid));
+    assert.ok(!(await leasedMacs(zr)).includes(WEB_MAC));
+    assert.equal(await getLink(systemRunner, web.ns, "net1"), undefined);
+    assert.equal(await stateFile(gcConfig, "c-web"), undefined);
+    assert.ok(await getLink(systemRunner, gap.ns, "net1"), "the valid attachment stays");
+    assert.ok(await stateFile(gcConfig, "c-gap"));
+  } finally {
+    for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
+    await zr.stop();
+  }
+});
