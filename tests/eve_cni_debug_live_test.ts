@@ -139,7 +139,10 @@ sandboxTest("eve-cni-debug live: leaks found and the safe ones fixed", TOOLS, as
   await sb.exec(live.node, ["ip", "link", "add", "nbu9x9", "type", "veth", "peer", "name", "tmp9"]);
   await sb.exec(live.node, ["ip", "link", "set", "nbu9x9", "master", "bn1"]);
   // A state file whose pod is long gone (no netns, no attachment).
-  const orphanState = `${live.ebStateDir}/deadbeef-net1.json`;
+  const orphanDir = `${live.ebStateDir}/deadbeef`;
+  const orphanState = `${orphanDir}/net1.json`;
+  await Deno.mkdir(orphanDir);
+  await Deno.writeTextFile(`${orphanDir}/net1.events`, "");
   await Deno.writeTextFile(
     orphanState,
     JSON.stringify({
@@ -176,7 +179,7 @@ sandboxTest("eve-cni-debug live: leaks found and the safe ones fixed", TOOLS, as
   // Read back: the veth, the process and the file are gone; the healthy pod is untouched.
   assert.equal(await getLink(systemRunner, live.node.ns, "nbu9x9"), undefined);
   assert.equal(isAlive(gone.dhcpPid), false);
-  await assert.rejects(Deno.stat(orphanState), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(orphanDir), Deno.errors.NotFound, "record, events and dir gone");
   assert.ok(await getLink(systemRunner, live.node.ns, "nbu1x1"));
 
   // DisconnectPod removed zedrouter's attachment of the departed pod, and a later round

@@ -310,6 +310,7 @@ function dhcpClientLink(
 ): ChainLink {
   if (isVmi) return notApplicable("dhcp-client", "VMI: the guest runs its own DHCP client");
   if (!rec) return unknown("dhcp-client", "no eve-bridge state file for this interface");
+  if (rec.useDhcp === false) return notApplicable("dhcp-client", "eve-bridge was told no DHCP");
   if (rec.dhcpClientPid === null) {
     return unknown("dhcp-client", "eve-bridge recorded no DHCP client pid");
   }

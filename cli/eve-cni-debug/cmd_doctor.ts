@@ -97,7 +97,8 @@ export function registerDoctor(root: Root, exec: Executor): void {
       "after",
       `
 Findings: orphan-veth, missing-veth, departed-pod, stale-lease, orphan-dhcp-client,
-dead-dhcp-client, orphan-state-file, unreadable-state-file, duplicate-mac, two-generations.
+dead-dhcp-client, orphan-state-file, unreadable-state-file, unfinished-add, duplicate-mac,
+two-generations.
 Exit 0 when nothing is left to fix, 1 otherwise.
 
 Examples:

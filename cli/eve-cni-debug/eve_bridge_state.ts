@@ -1,9 +1,10 @@
 /**
- * eve-bridge's node-side state: one JSON file per pod interface (containerID + ifname) in
- * its state dir, written by the pod-interface flow. THE ONE PLACE that knows that format:
- * `EveBridgeStateFileSchema` below. The flow's exact file layout was still landing when this
- * was written, so the schema is loose and accepts the plausible spellings of each field;
- * adjust the aliases here if the writer settles on other names.
+ * eve-bridge's node-side state: one JSON file per pod interface, written by its pod-interface
+ * flow as `<stateDir>/<containerID>/<ifname>.json` beside `<ifname>.events`, `.pid` and
+ * `.lock` (plugin/eve_bridge/attachment_state.ts). THE ONE PLACE in eve-cni-debug that knows
+ * that format: `EveBridgeStateFileSchema` below. It is loose on purpose: a debugging tool must
+ * still read a record from an older or newer eve-bridge, so it takes the fields it needs and
+ * accepts the plausible spellings of each; adjust the aliases here if the writer renames one.
  */
 import * as v from "valibot";
 import { describeIssues } from "../../core/mod.ts";
@@ -28,6 +29,9 @@ export const EveBridgeStateFileSchema = v.looseObject({
   dhcpPid: optionalPid,
   dhcp: v.optional(v.looseObject({ pid: optionalPid, eventFile: optionalString })),
   lease: v.optional(v.nullable(v.looseObject({ address: optionalString }))),
+  phase: optionalString,
+  vmi: v.optional(v.nullable(v.boolean())),
+  useDHCP: v.optional(v.nullable(v.boolean())),
 });
 
 /** A state file, normalised: what eve-cni-debug uses of it. */
@@ -43,6 +47,12 @@ export interface EveBridgeRecord {
   dhcpClientPid: number | null;
   /** `10.11.12.50/24` as obtained by DHCP. */
   leaseAddress: string | null;
+  /** "adding" while ADD runs (or after it died), "ready" once it succeeded; null if unknown. */
+  phase: string | null;
+  vmi: boolean | null;
+  useDhcp: boolean | null;
+  /** The attachment's other files (`.events`, `.pid`, `.lock`) that go with the record. */
+  siblings: string[];
 }
 
 export function normaliseRecord(path: string, raw: unknown): EveBridgeRecord {
@@ -63,6 +73,10 @@ export function normaliseRecord(path: string, raw: unknown): EveBridgeRecord {
     appUuid: s.appUUID ?? s.appUuid ?? null,
     dhcpClientPid: s.dhcpClientPid ?? s.dhcpPid ?? s.dhcp?.pid ?? null,
     leaseAddress: s.lease?.address ?? null,
+    phase: s.phase ?? null,
+    vmi: s.vmi ?? null,
+    useDhcp: s.useDHCP ?? null,
+    siblings: [".events", ".pid", ".lock"].map((ext) => path.replace(/\.json$/, ext)),
   };
 }
 

@@ -17,6 +17,7 @@ export const FINDING_KINDS = [
   "dead-dhcp-client",
   "orphan-state-file",
   "unreadable-state-file",
+  "unfinished-add",
   "duplicate-mac",
   "two-generations",
 ] as const;
@@ -32,7 +33,13 @@ export const FixSchema = v.variant("action", [
     pid: v.number(),
     expectCommand: v.nullable(v.string()),
   }),
-  v.strictObject({ action: v.literal("remove-file"), path: v.string() }),
+  /** The record, its sibling files (events, pid, lock) and its container dir once empty. */
+  v.strictObject({
+    action: v.literal("remove-file"),
+    path: v.string(),
+    siblings: v.array(v.string()),
+    dir: v.nullable(v.string()),
+  }),
   /** DisconnectPod for a pod whose netns is gone: zedrouter's stale-pod guard protects a newer pod. */
   v.strictObject({
     action: v.literal("disconnect-pod"),
@@ -187,10 +194,34 @@ function stateFiles(s: Snapshot): Finding[] {
         `eve-bridge state of ${r.podName ?? r.containerId} ${r.ifname} remains, but its netns ` +
         `${r.netnsPath ?? "(none recorded)"} is gone and zedrouter has no attachment`,
       hint: "left by a DEL that never ran; removing it is safe",
-      fix: { action: "remove-file", path: r.path },
+      fix: {
+        action: "remove-file",
+        path: r.path,
+        siblings: r.siblings,
+        dir: containerDir(s, r.path),
+      },
     });
   }
   return out;
+}
+
+/** `<stateDir>/<containerID>` for eve-bridge's nested layout; null for a flat file. */
+function containerDir(s: Snapshot, path: string): string | null {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  return dir !== s.eveBridge.stateDir && dir.startsWith(`${s.eveBridge.stateDir}/`) ? dir : null;
+}
+
+function unfinishedAdds(s: Snapshot): Finding[] {
+  return s.eveBridge.records.filter((r) => r.phase === "adding").map((r) => ({
+    kind: "unfinished-add" as const,
+    subject: r.path,
+    message: `eve-bridge's ADD of ${
+      r.podName ?? r.containerId
+    } ${r.ifname} never finished (phase "adding")`,
+    hint:
+      "an ADD is running now, or died half-way; the runtime's DEL (or eve-bridge GC) cleans it up",
+    fix: null,
+  }));
 }
 
 function duplicateMacs(s: Snapshot): Finding[] {
@@ -254,6 +285,7 @@ export function doctorFindings(s: Snapshot): Finding[] {
     ...staleLeases(s),
     ...dhcpClients(s),
     ...stateFiles(s),
+    ...unfinishedAdds(s),
     ...duplicateMacs(s),
     ...twoGenerations(s),
   ];

@@ -62,10 +62,14 @@ async function apply(ctx: CommandContext, fix: Fix): Promise<FixResult> {
       return { done: true, message: `stopped pid ${fix.pid} (${now.command ?? "?"})` };
     }
     case "remove-file": {
-      await Deno.remove(fix.path).catch((error) => {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      });
-      return { done: true, message: `removed "${fix.path}"` };
+      for (const file of [fix.path, ...fix.siblings]) {
+        await Deno.remove(file).catch((error) => {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        });
+      }
+      // Only when empty: another interface of the same container may still live there.
+      if (fix.dir !== null) await Deno.remove(fix.dir).catch(() => {});
+      return { done: true, message: `removed "${fix.path}" and its events/pid/lock files` };
     }
   }
 }
