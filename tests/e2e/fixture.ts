@@ -42,6 +42,7 @@ export const APPS = {
     name: "redis",
     uuid: "2b3c4d5e-6f7a-4b2c-8d3e-4f5a6b7c8d9e",
     local: { mac: "02:16:3e:78:01:02", ip: "10.78.1.51" },
+    airgap: { mac: "02:16:3e:78:04:02" },
   },
   switched: {
     name: "edge_gw",
@@ -84,7 +85,10 @@ export function e2eConfig(): ZedrouterConfig {
       {
         name: APPS.redis.name,
         uuid: APPS.redis.uuid,
-        adapters: [{ networkInstance: NI.local.name, ...APPS.redis.local }],
+        adapters: [
+          { networkInstance: NI.local.name, ...APPS.redis.local },
+          { networkInstance: NI.airgap.name, ...APPS.redis.airgap },
+        ],
       },
       {
         name: APPS.switched.name,
@@ -182,4 +186,44 @@ export async function ping(pod: E2ePod, address: string): Promise<{ ok: boolean;
     address,
   ]);
   return { ok: r.code === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+/** eve-bridge's record of one attachment (`<stateDir>/<containerID>/<ifname>.json`), if any. */
+export async function attachmentState(
+  node: E2eNode,
+  pod: E2ePod,
+  ifname: string,
+): Promise<
+  | {
+    vmi: boolean;
+    useDHCP: boolean;
+    phase: string;
+    dhcp: { pid: number } | null;
+    lease: { address: string } | null;
+  }
+  | undefined
+> {
+  try {
+    return JSON.parse(
+      await Deno.readTextFile(`${node.stateDir}/${pod.containerId}/${ifname}.json`),
+    );
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `ms`. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -1,0 +1,105 @@
+/**
+ * End to end on a switch network instance: the NI bridge has a port (a veth to an "upstream"
+ * namespace), and the pod's address comes from an EXTERNAL DHCP server there (dnsmasq in the
+ * upstream namespace), not from zedrouter. Driven through libcni with Multus' CNI_ARGS.
+ */
+import assert from "node:assert/strict";
+import {
+  addAddr,
+  listBridgePorts,
+  readDnsmasqLeases,
+  renderDnsmasqConfig,
+  startDnsmasq,
+  stopPid,
+  systemRunner,
+} from "../netns/mod.ts";
+import {
+  APPS,
+  attachmentState,
+  CNIDRIVE,
+  e2eTest,
+  NI,
+  ping,
+  podAddresses,
+  podRoutes,
+  SWITCH_NET,
+  SWITCH_PORT,
+  UPSTREAM_ROLE,
+} from "./e2e/fixture.ts";
+import { findLeaks } from "./e2e/leaks.ts";
+import { createPod } from "./e2e/pod.ts";
+import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
+
+e2eTest(
+  "e2e: a pod on a switch NI gets its address from the DHCP server behind the port",
+  {},
+  async (
+    ctx,
+  ) => {
+    const { node } = ctx;
+    const upstream = node.upstream(UPSTREAM_ROLE);
+    await addAddr(systemRunner, upstream.ns, "up0", `${SWITCH_NET.server}/${SWITCH_NET.prefix}`);
+    const leaseFile = `${node.dir}/upstream.leases`;
+    const confPath = `${node.dir}/upstream-dnsmasq.conf`;
+    const pidPath = `${node.dir}/upstream-dnsmasq.pid`;
+    await Deno.writeTextFile(
+      confPath,
+      renderDnsmasqConfig({
+        interface: "up0",
+        dhcpRanges: [{ start: "10.79.3.0", end: "static", netmask: "255.255.255.0" }],
+        dhcpHosts: [{
+          mac: APPS.switched.switch.mac,
+          ip: APPS.switched.switch.ip,
+          anyClientId: true,
+        }],
+        dhcpOptions: [{ option: "option:router", values: [SWITCH_NET.server] }],
+        leaseFile,
+        pidFile: pidPath,
+      }),
+    );
+    const dnsmasq = await startDnsmasq(systemRunner, { netns: upstream.ns, confPath, pidPath });
+    try {
+      const pod = await createPod(node, "pod1", APPS.switched);
+      ctx.pods.push(pod);
+      const attached = await attach(CNIDRIVE, node, pod, [
+        eth0(node),
+        netX(node, "net1", NI.switch.name, APPS.switched.switch.mac),
+      ]);
+
+      assert.deepEqual(await podAddresses(pod, "net1"), [`${APPS.switched.switch.ip}/24`]);
+      assert.equal(
+        attached.results.get("net1")?.ips?.[0]?.address,
+        `${APPS.switched.switch.ip}/24`,
+      );
+      const routes = await podRoutes(pod);
+      assert.ok(routes.includes(`default via ${SWITCH_NET.server} dev net1`), routes.join("\n"));
+      // The external server, not zedrouter, holds the lease.
+      const leases = await readDnsmasqLeases(leaseFile);
+      assert.deepEqual(leases.map((l) => `${l.mac} ${l.ip}`), [
+        `${APPS.switched.switch.mac} ${APPS.switched.switch.ip}`,
+      ]);
+      const ports = (await listBridgePorts(systemRunner, node.ns.ns, NI.switch.bridge))
+        .map((p) => p.name).sort();
+      assert.equal(ports.length, 2);
+      assert.ok(
+        ports.includes(SWITCH_PORT) && ports.some((p) => /^nbu1x\d+$/.test(p)),
+        ports.join(),
+      );
+      const state = await attachmentState(node, pod, "net1");
+      assert.equal(state?.useDHCP, true);
+      assert.equal(state?.lease?.address, `${APPS.switched.switch.ip}/24`);
+      // L2 through the switch port to the upstream network.
+      const reach = await ping(pod, SWITCH_NET.server);
+      assert.ok(reach.ok, reach.output);
+
+      await checkAll(CNIDRIVE, node, attached);
+      await detach(CNIDRIVE, node, attached);
+      assert.deepEqual(await findLeaks(node, ctx.pods, { extraLeaseFiles: [leaseFile] }), []);
+      await detach(CNIDRIVE, node, attached);
+      assert.deepEqual(await findLeaks(node, ctx.pods, { extraLeaseFiles: [leaseFile] }), []);
+    } finally {
+      await stopPid(dnsmasq.pid, { graceMs: 2000 });
+      await dnsmasq.exited;
+    }
+  },
+);
