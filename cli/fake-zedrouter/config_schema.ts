@@ -78,12 +78,13 @@ export const AppConfigSchema = v.strictObject({
   /** Display name; the kubeName (and so the pod names) derive from it. */
   name: v.pipe(v.string(), v.minLength(1, "An app name must not be empty")),
   uuid: UuidSchema,
-  adapters: v.optional(v.array(AdapterConfigSchema), []),
+  adapters: v.nullish(v.array(AdapterConfigSchema), []),
 });
 export type AppConfig = v.InferOutput<typeof AppConfigSchema>;
 
+/** Lists may be absent or null (`apps:` with nothing under it): both mean empty. */
 export const ConfigFileSchema = v.strictObject({
-  networkInstances: v.optional(v.array(NiConfigSchema), []),
-  apps: v.optional(v.array(AppConfigSchema), []),
+  networkInstances: v.nullish(v.array(NiConfigSchema), []),
+  apps: v.nullish(v.array(AppConfigSchema), []),
 });
 export type ConfigFile = v.InferOutput<typeof ConfigFileSchema>;

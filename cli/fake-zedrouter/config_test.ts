@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { ConfigError, parseConfigText } from "./config.ts";
 import { DEFAULT_CONFIG_YAML, defaultConfig } from "./default_config.ts";
 import { uuidFromName } from "./identity.ts";
@@ -163,4 +164,46 @@ apps:
 
 Deno.test("a YAML syntax error is one clear problem", () => {
   assert.match(problemsOf("networkInstances: [").join(), /Not valid YAML or JSON/);
+});
+
+Deno.test("property: resolved adapters get unique MACs and free in-subnet addresses", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 24, max: 28 }),
+      fc.array(fc.tuple(fc.uuid(), fc.integer({ min: 0, max: 3 })), { maxLength: 6 }),
+      fc.boolean(),
+      (prefix, appSpecs, withRange) => {
+        const uuids = new Set(appSpecs.map(([u]) => u.toLowerCase()));
+        fc.pre(uuids.size === appSpecs.length);
+        const hosts = 2 ** (32 - prefix) - 2;
+        const range = withRange ? "\n    dhcpRange: 10.5.0.2-10.5.0.4" : "";
+        const needed = appSpecs.reduce((n, [, k]) => n + k, 0);
+        fc.pre(needed <= hosts - 1 - (withRange ? 3 : 0));
+        const apps = appSpecs.map(([uuid, n], i) =>
+          `  - name: app${i}\n    uuid: ${uuid}\n    adapters: [${
+            Array.from({ length: n }, (_, j) => `{networkInstance: ${j % 2 ? "sw" : "l"}}`)
+              .join(", ")
+          }]`
+        );
+        const config = parseConfigText(`networkInstances:
+  - name: l
+    type: local
+    bridge: bn1
+    subnet: 10.5.0.0/${prefix}${range}
+  - {name: sw, type: switch, bridge: bn2}
+apps:
+${apps.join("\n")}
+`);
+        const adapters = config.apps.flatMap((a) => a.adapters);
+        assert.equal(new Set(adapters.map((a) => a.mac)).size, adapters.length);
+        const ips = adapters.filter((a) => a.ip !== null).map((a) => ipToInt(a.ip!));
+        assert.equal(new Set(ips).size, ips.length);
+        for (const ip of ips) {
+          assert.ok(ip > ipToInt("10.5.0.1") && ip < ipToInt("10.5.0.0") + hosts + 1);
+          if (withRange) assert.ok(ip < ipToInt("10.5.0.2") || ip > ipToInt("10.5.0.4"));
+        }
+        for (const a of adapters) assert.equal(a.ip === null, a.niName === "sw");
+      },
+    ),
+  );
 });
