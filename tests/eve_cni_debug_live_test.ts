@@ -191,3 +191,57 @@ sandboxTest("eve-cni-debug live: leaks found and the safe ones fixed", TOOLS, as
   const check = await checkJson(live, POD);
   assert.equal(check.exitCode, 0, "the healthy pod is still whole");
 });
+
+sandboxTest("eve-cni-debug live: two generations of one app, duplicate MAC", TOOLS, async (sb) => {
+  const live = await startNode(sb);
+  const old = await attachPod(live, { role: "old", podName: "nginx-1a2b3-aaaaa", mac: APP_MAC });
+  // The replacement pod of the same app: zedrouter moves the adapter to it; the old pod
+  // lives on with its eve-bridge state and DHCP client.
+  await attachPod(live, { role: "new", podName: POD, mac: APP_MAC });
+  const redis = await attachPod(live, {
+    role: "redis",
+    podName: "redis-2b3c4-abcde",
+    mac: APP2_MAC,
+  });
+  await setMac(systemRunner, redis.netns.ns, "net1", APP_MAC);
+
+  const doctor = await doctorJson(live);
+  assert.equal(doctor.exitCode, 1);
+  const two = doctor.model.findings.find((f) => f.kind === "two-generations");
+  assert.ok(two, kinds(doctor.model).join());
+  assert.match(
+    two.message,
+    /nginx-1a2b3-aaaaa, nginx-1a2b3-x7k2p \(zedrouter is bound to nginx-1a2b3-x7k2p\)/,
+  );
+  const dup = doctor.model.findings.find((f) => f.kind === "duplicate-mac");
+  assert.ok(dup, kinds(doctor.model).join());
+  assert.equal(dup.subject, APP_MAC);
+
+  // The old pod's chain says zedrouter no longer knows its interface.
+  const show = await live.debug("show", "nginx-1a2b3-aaaaa");
+  assert.equal(show.exitCode, 1);
+  assert.match(show.stdout, /zedrouter has no attachment for nginx-1a2b3-aaaaa interface net1/);
+  assert.ok(isAlive(old.dhcpPid), "the doctor touches nothing without --fix");
+});
+
+sandboxTest("eve-cni-debug live: zedrouter down, facts from its state dir", TOOLS, async (sb) => {
+  const live = await startNode(sb);
+  await attachPod(live, { role: "pod1", podName: POD, mac: APP_MAC });
+  const r = await live.debug("--socket", `${sb.dir}/absent.sock`, "pods");
+  assert.equal(r.exitCode, 0, r.stdout);
+  assert.match(
+    r.stdout,
+    /nginx-1a2b3-x7k2p +net1 +bn1 +nbu1x1 +02:16:3e:77:00:01 +10\.77\.12\.50\/24 +ok/,
+  );
+  assert.match(r.stdout, /note: zedrouter facts from zedrouter's state file: Cannot connect to/);
+  const check = await live.debug("--socket", `${sb.dir}/absent.sock`, "check", POD);
+  assert.equal(check.exitCode, 3, "CheckPodConnection cannot be asked");
+  const nothing = await live.debug(
+    "--socket",
+    `${sb.dir}/absent.sock`,
+    "--zedrouter-state-dir",
+    `${sb.dir}/none`,
+    "doctor",
+  );
+  assert.equal(nothing.exitCode, 3);
+});

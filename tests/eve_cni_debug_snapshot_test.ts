@@ -173,3 +173,35 @@ Deno.test("snapshot: check and status from fixed models", async () => {
   });
   await matchSnapshot("status", renderStatus(status));
 });
+
+Deno.test("chains: no DHCP on an air-gapped NI; a VMI has no lease or client of ours", async () => {
+  const s = await loadSnapshot();
+  const airgapped: Snapshot = {
+    ...s,
+    attachments: s.attachments.map((a) => ({ ...a, usesDhcp: false })),
+  };
+  for (const c of buildChains(airgapped).filter((c) => c.bridge !== null)) {
+    assert.deepEqual(
+      c.links.filter((l) => l.step.startsWith("dhcp")).map((l) => l.status),
+      ["n/a", "n/a", "n/a"],
+    );
+  }
+  const vmiName = "virt-launcher-redis-2b3c4-zzzzz";
+  const leaseFree: Snapshot = {
+    ...s,
+    attachments: s.attachments.map((a) =>
+      a.podName.startsWith("redis") ? { ...a, podName: vmiName } : a
+    ),
+    dnsmasq: s.dnsmasq.map((d) => ({
+      ...d,
+      leases: d.leases.filter((l) => l.mac !== "02:16:3e:77:00:02"),
+    })),
+  };
+  const vmi = buildChains(leaseFree).find((c) => c.podName === vmiName)!;
+  assert.equal(vmi.ok, true, vmi.problems.join("; "));
+  assert.equal(
+    vmi.links.find((l) => l.step === "dhcp-lease")?.detail,
+    "none (the VM runs DHCP itself)",
+  );
+  assert.equal(vmi.links.find((l) => l.step === "dhcp-client")?.status, "n/a");
+});
