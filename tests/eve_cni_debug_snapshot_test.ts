@@ -192,6 +192,7 @@ Deno.test("chains: no DHCP on an air-gapped NI; a VMI has no lease or client of 
     attachments: s.attachments.map((a) =>
       a.podName.startsWith("redis") ? { ...a, podName: vmiName } : a
     ),
+    apps: s.apps.map((a) => a.name === "redis" ? { ...a, boundPod: vmiName } : a),
     dnsmasq: s.dnsmasq.map((d) => ({
       ...d,
       leases: d.leases.filter((l) => l.mac !== "02:16:3e:77:00:02"),
