@@ -52,6 +52,13 @@ export async function followLease(
       logger.debug("Lease {address} renewed", { address: lease.address });
       return "renewed";
     }
+    // The old address goes FIRST: deleting a primary address also deletes the secondaries of
+    // its subnet (promote_secondaries is off by default), so removing it after zedrouter added
+    // the new one would take the new one along. A failed L3 below leaves the state at the old
+    // lease, so the next event (or renewal) tries again.
+    if (old !== null && old.address !== lease.address) {
+      await delAddr(runner, { path: state.netnsPath }, state.ifname, old.address);
+    }
     const started = performance.now();
     await withZedrouter(
       state.zedrouterSocket,
@@ -68,9 +75,6 @@ export async function followLease(
         }),
     );
     const l3Ms = Math.round(performance.now() - started);
-    if (old !== null && old.address !== lease.address) {
-      await delAddr(runner, { path: state.netnsPath }, state.ifname, old.address);
-    }
     await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
     logger.info("Lease moved {ifname} from {from} to {to}", {
       from: old?.address ?? null,
