@@ -222,3 +222,88 @@ sandboxTest("eve-bridge pod: GC detaches what is not in the valid list", TOOLS, 
     await zr.stop();
   }
 });
+
+sandboxTest(
+  "eve-bridge pod: no DHCP answer after L2 is code 106 and everything is undone",
+  TOOLS,
+  async (sb) => {
+    await requireBuilt();
+    const { node } = await nodeWithUplink(sb); // the switch NI's uplink runs no DHCP server
+    const zr = await startZedrouter(sb, node);
+    const pod = await sb.netns("pod1");
+    const config = podConfig(sb.dir, zr, "02:16:3e:77:00:03", {
+      dhcp: { timeoutSeconds: 1, retries: 1 },
+    });
+    const stateDir = String(config.stateDir);
+    const call = { node, pod, containerId: "c-sw", podName: "switched-33333-0-abcde" };
+    try {
+      const out = failed(await runPod("ADD", call, config), "ADD");
+      assert.equal(out.code, 106, JSON.stringify(out));
+      assert.match(out.msg, /No DHCP lease on "net1" within 2 attempt\(s\) of 1 s/);
+      assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined, "pod end removed");
+      assert.equal(await getLink(systemRunner, node.ns, "nbu1x3"), undefined, "host end removed");
+      assert.deepEqual(await dhcpClientsOf(stateDir), [], "no udhcpc left");
+      assert.equal(await stateFile(config, "c-sw"), undefined, "no state left");
+      const { attachments } = await inspect(zr.socket, "Inspect.Attachments");
+      assert.deepEqual(attachments, [], "zedrouter holds no attachment");
+      const log = await Deno.readTextFile(String(config.logFile));
+      assert.match(log, /Rolled back.*release DHCP lease/);
+      assert.match(log, /Rolled back.*DisconnectPod/);
+      // The runtime's DEL after the failed ADD succeeds.
+      ok(await runPod("DEL", call, config), "DEL");
+    } finally {
+      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
+      await zr.stop();
+    }
+  },
+);
+
+sandboxTest("eve-bridge pod: parallel ADDs and a doubled DEL", TOOLS, async (sb) => {
+  await requireBuilt();
+  const { node } = await nodeWithUplink(sb);
+  const zr = await startZedrouter(sb, node);
+  const stateDir = `${sb.dir}/eve-bridge-state`;
+  try {
+    const [local, airgap] = await vmAdapters(zr.socket);
+    const web = await sb.netns("web");
+    const vm = await sb.netns("vm");
+    const webCall = { node, pod: web, containerId: "c-web", podName: WEB_POD };
+    const vmCall = { node, pod: vm, containerId: "c-vm", podName: "vm-one-22222-0-abcde" };
+    const vmCall2 = { ...vmCall, ifname: "net2" };
+    const webConfig = podConfig(sb.dir, zr, WEB_MAC);
+    const [a, b, c] = await Promise.all([
+      runPod("ADD", webCall, webConfig),
+      runPod("ADD", vmCall, podConfig(sb.dir, zr, local!.mac)),
+      runPod("ADD", vmCall2, podConfig(sb.dir, zr, airgap!.mac)),
+    ]);
+    ok(a, "ADD web");
+    const vmResult = ok(b, "ADD vm");
+    ok(c, "ADD vm net2");
+    assert.deepEqual(await inetAddrs(web), ["10.77.1.50/24"]);
+    const vmAddress = (vmResult.ips as { address: string }[])[0]!.address;
+    assert.deepEqual(await inetAddrs(vm), [vmAddress]);
+    assert.ok((await leasedMacs(zr)).includes(local!.mac));
+    assert.equal((await dhcpClientsOf(stateDir)).length, 2);
+
+    // Two DELs of the same attachment at once: both succeed, one does the work.
+    const [d1, d2] = await Promise.all([
+      runPod("DEL", webCall, webConfig),
+      runPod("DEL", webCall, webConfig),
+    ]);
+    ok(d1, "DEL 1");
+    ok(d2, "DEL 2");
+    assert.equal(await getLink(systemRunner, web.ns, "net1"), undefined);
+    assert.ok(!(await leasedMacs(zr)).includes(WEB_MAC));
+    assert.equal(await stateFile(webConfig, "c-web"), undefined);
+    // The other pod's interfaces are untouched.
+    assert.deepEqual(await inetAddrs(vm), [vmAddress]);
+    assert.ok(await getLink(systemRunner, vm.ns, "net2"));
+    ok(await runPod("DEL", vmCall2, webConfig), "DEL vm net2");
+    ok(await runPod("DEL", vmCall, webConfig), "DEL vm");
+    assert.deepEqual(await dhcpClientsOf(stateDir), []);
+    assert.deepEqual([...Deno.readDirSync(stateDir)].filter((e) => e.isDirectory), []);
+  } finally {
+    for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
+    await zr.stop();
+  }
+});
