@@ -1,0 +1,76 @@
+/**
+ * DEL the way runtimes really send it: after the pod's network namespace is already gone
+ * (kubelet tearing down a crashed sandbox), repeated, for an ADD that failed, and for a
+ * container that was never added. Each must succeed and leave nothing of the pod behind.
+ */
+import assert from "node:assert/strict";
+import { deleteNetns, isAlive, readDnsmasqLeases, systemRunner } from "../netns/mod.ts";
+import { APPS, attachmentState, CNIDRIVE, e2eTest, NI } from "./e2e/fixture.ts";
+import { findLeaks } from "./e2e/leaks.ts";
+import { cni, createPod } from "./e2e/pod.ts";
+import { attach, detach, eth0, netX } from "./e2e/runtime.ts";
+
+e2eTest("e2e: DEL after the pod netns is deleted releases everything on the node", {}, async (
+  ctx,
+) => {
+  const { node } = ctx;
+  const pod = await createPod(node, "pod1", APPS.nginx);
+  ctx.pods.push(pod);
+  const attached = await attach(CNIDRIVE, node, pod, [
+    eth0(node),
+    netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
+    netX(node, "net2", NI.local2.name, APPS.nginx.local2.mac),
+  ]);
+  const pids = [
+    (await attachmentState(node, pod, "net1"))?.dhcp?.pid,
+    (await attachmentState(node, pod, "net2"))?.dhcp?.pid,
+  ];
+  assert.ok(pids.every((pid) => pid !== undefined && isAlive(pid)), "two DHCP clients run");
+
+  await deleteNetns(systemRunner, pod.netns.name);
+  await detach(CNIDRIVE, node, attached);
+  for (const pid of pids) assert.ok(!isAlive(pid!), `udhcpc ${pid} was stopped by DEL`);
+
+  // The DHCPRELEASE would have to leave from the pod's address, which went with the netns:
+  // the reservation's lease may stay with dnsmasq until it expires (the same MAC gets the same
+  // address again). Everything else must be gone.
+  const leaseFiles = (await node.inspect("Inspect.Config")).dnsmasq.map((d) => d.leaseFile);
+  const held = (await Promise.all(leaseFiles.map(readDnsmasqLeases))).flat();
+  assert.ok(
+    held.every((l) => l.mac === APPS.nginx.local.mac || l.mac === APPS.nginx.local2.mac),
+    "only this pod's reservations",
+  );
+  const leaks = (await findLeaks(node, ctx.pods)).filter((l) => !l.startsWith("lease "));
+  assert.deepEqual(leaks, []);
+  await detach(CNIDRIVE, node, attached);
+  assert.deepEqual((await findLeaks(node, ctx.pods)).filter((l) => !l.startsWith("lease ")), []);
+});
+
+e2eTest("e2e: a failed ADD leaves nothing, and DEL of it (or of nothing) succeeds", {}, async (
+  ctx,
+) => {
+  const { node } = ctx;
+  const pod = await createPod(node, "pod1", APPS.nginx);
+  ctx.pods.push(pod);
+  // A MAC no adapter of the app has: zedrouter refuses at L2.
+  const wrong = netX(node, "net1", NI.local.name, "02:16:3e:99:99:99");
+  const add = await cni(CNIDRIVE, node, "add", pod, wrong);
+  assert.notEqual(add.code, 0);
+  assert.match(add.stderr, /failed to find adapter with MAC 02:16:3e:99:99:99/);
+  const afterAdd = await findLeaks(node, ctx.pods);
+  // containerd follows a failed ADD with DEL; kubelet may DEL a sandbox it never set up.
+  for (let i = 0; i < 2; i++) {
+    const del = await cni(CNIDRIVE, node, "del", pod, wrong);
+    assert.equal(del.code, 0, del.stderr);
+    const delEth0 = await cni(CNIDRIVE, node, "del", pod, eth0(node));
+    assert.equal(delEth0.code, 0, delEth0.stderr);
+  }
+  assert.deepEqual(await findLeaks(node, ctx.pods), []);
+  // Only the attachment's empty flock file may outlive a failed ADD: unlinking a lock file
+  // others may be waiting on would split the lock; the runtime's DEL removes it (checked above).
+  assert.deepEqual(
+    afterAdd.filter((l) => !/\/net1\.lock" left: $/.test(l)),
+    [],
+    "the failed ADD itself left nothing",
+  );
+});
