@@ -36,7 +36,9 @@ for (const program of PROGRAMS) {
     [
       "#!/bin/sh",
       `# ${program.name}: launcher written by deno task build. Override Deno with EVE_CNI_DENO.`,
-      `here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)`,
+      // Follow a symlink ($0 in /opt/cni/bin) to find the bundle beside the real launcher.
+      `self=$(readlink -f -- "$0" 2>/dev/null || printf '%s' "$0")`,
+      `here=$(CDPATH= cd -- "$(dirname -- "$self")" && pwd)`,
       `exec "\${EVE_CNI_DENO:-${deno}}" run --quiet --no-config --no-prompt --cached-only ${
         program.permissions.join(" ")
       } "$here/../${program.name}.js" "$@"`,
