@@ -206,3 +206,24 @@ Deno.test("chains: no DHCP on an air-gapped NI; a VMI has no lease or client of 
   );
   assert.equal(vmi.links.find((l) => l.step === "dhcp-client")?.status, "n/a");
 });
+
+Deno.test("doctor: only zedrouter-named veths are fixable; an NI's port is never an orphan", async () => {
+  const s = await loadSnapshot();
+  const orphan = s.hostLinks.find((l) => l.name === "nbu9x9")!;
+  const withStrangers: Snapshot = {
+    ...s,
+    networkInstances: s.networkInstances.map((n) =>
+      n.bridge === "bn1" ? { ...n, port: "uplink0" } : n
+    ),
+    hostLinks: [
+      ...s.hostLinks,
+      { ...orphan, index: 90, name: "vethcafe" },
+      { ...orphan, index: 91, name: "uplink0" },
+    ],
+  };
+  const veths = doctorFindings(withStrangers).filter((f) => f.kind === "orphan-veth");
+  assert.deepEqual(veths.map((f) => [f.subject, f.fix?.action ?? null]), [
+    ["nbu9x9", "delete-link"],
+    ["vethcafe", null],
+  ]);
+});

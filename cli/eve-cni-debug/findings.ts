@@ -59,6 +59,9 @@ export const FindingSchema = v.strictObject({
 });
 export type Finding = v.InferOutput<typeof FindingSchema>;
 
+/** zedrouter names the host end of an app's veth `nbu<adapter+1>x<appNum>`. */
+const ZEDROUTER_VETH = /^nbu\d+x\d+$/;
+
 function niBridges(s: Snapshot): Set<string> {
   const set = new Set<string>([
     ...s.networkInstances.map((n) => n.bridge),
@@ -73,18 +76,25 @@ function orphanVeths(s: Snapshot): Finding[] {
   const known = new Set(s.attachments.map((a) => a.hostIfName));
   // Without any zedrouter view every veth would look orphaned: say nothing rather than lie.
   if (s.zedrouter.source === "none") return [];
+  const ports = new Set(s.networkInstances.map((n) => n.port).filter((p) => p));
   return s.hostLinks
     .filter((l) =>
-      l.kind === "veth" && l.master !== null && bridges.has(l.master) && !known.has(l.name)
+      l.kind === "veth" && l.master !== null && bridges.has(l.master) && !known.has(l.name) &&
+      !ports.has(l.name)
     )
-    .map((l) => ({
-      kind: "orphan-veth" as const,
-      subject: l.name,
-      message: `host veth ${l.name} is a port of ${l.master} but no attachment owns it`,
-      hint:
-        "left behind by a pod whose DEL never reached zedrouter; deleting it frees the bridge port",
-      fix: { action: "delete-link" as const, netns: s.hostNetns, ifname: l.name },
-    }));
+    .map((l) => {
+      // Only zedrouter's own naming makes a veth safe to delete unattended.
+      const ours = ZEDROUTER_VETH.test(l.name);
+      return {
+        kind: "orphan-veth" as const,
+        subject: l.name,
+        message: `host veth ${l.name} is a port of ${l.master} but no attachment owns it`,
+        hint: ours
+          ? "left behind by a pod whose DEL never reached zedrouter; deleting it frees the bridge port"
+          : "not named like zedrouter's veths (nbu<N>x<M>): find its owner before deleting it",
+        fix: ours ? { action: "delete-link" as const, netns: s.hostNetns, ifname: l.name } : null,
+      };
+    });
 }
 
 function missingVeths(s: Snapshot): Finding[] {

@@ -13,6 +13,8 @@ export interface NiFact {
   type: "local" | "switch";
   bridge: string;
   usesDhcp: boolean;
+  /** A switch NI's uplink enslaved to the bridge (never an orphan); null otherwise. */
+  port?: string | null;
 }
 
 export interface AdapterFact {

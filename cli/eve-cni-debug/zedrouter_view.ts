@@ -80,6 +80,7 @@ async function fromInspect(
       type: n.type,
       bridge: n.bridge,
       usesDhcp: n.usesDhcp,
+      port: n.port,
     })),
     apps: apps.apps.map((a) => ({
       name: a.name,
