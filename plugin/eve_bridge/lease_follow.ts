@@ -20,6 +20,7 @@ import {
 } from "./attachment_state.ts";
 import { l3Fields } from "./l3_request.ts";
 import { latestLease, sameAddressing } from "./lease_keeper.ts";
+import { podInterfaceOf, podOf } from "./pod_args.ts";
 import { withZedrouter } from "./zedrouter_session.ts";
 
 export type FollowOutcome = "no-state" | "not-ready" | "no-lease" | "renewed" | "moved";
@@ -65,12 +66,8 @@ export async function followLease(
       logger,
       (session) =>
         session.call("RPCServer.ConnectPodAtL3", {
-          pod: {
-            name: state.podName,
-            netNsPath: state.netnsPath,
-            ...(state.podNamespace !== "" && { namespace: state.podNamespace }),
-          },
-          podInterface: { name: state.ifname, mac: state.mac, netNsPath: state.netnsPath },
+          pod: podOf(state),
+          podInterface: podInterfaceOf(state.ifname, state.netnsPath, state.mac),
           ...l3Fields(lease),
         }),
     );

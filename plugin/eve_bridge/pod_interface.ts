@@ -16,21 +16,9 @@
  *      interface (read from the kernel) and the one prevResult lists.
  * GC   detach every attachment in the state dir that is not in the valid list.
  */
-import { ZERO_UUID } from "../../core/mod.ts";
-import { addAddr, getLink, listAddrs, type Runner, systemRunner } from "../../netns/mod.ts";
-import type { Pod, PodInterface } from "../../rpc/mod.ts";
+import { type Runner, systemRunner } from "../../netns/mod.ts";
+import { CniError, type CniResult, EveErrorCode, runAll, type Step, withUndo } from "../cni/mod.ts";
 import {
-  CniError,
-  CniErrorCode,
-  type CniLogger,
-  type CniResult,
-  EveErrorCode,
-  runAll,
-  type Step,
-  withUndo,
-} from "../cni/mod.ts";
-import {
-  type AttachmentPaths,
   attachmentPaths,
   type AttachmentState,
   listStates,
@@ -41,13 +29,15 @@ import {
   withAttachmentLock,
   writeState,
 } from "./attachment_state.ts";
+import { detach, releaseLease } from "./detach.ts";
 import { installHook, selfCommand } from "./dhcp_hook.ts";
-import { isOurDhcpClient, stopDhcpClient } from "./dhcp_process.ts";
+import { requireDhcpTools } from "./dhcp_tools.ts";
 import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
 import { l3Fields, mergeResults, podResult } from "./l3_request.ts";
-import { latestLease, startLeaseClient, waitFirstLease } from "./lease_keeper.ts";
+import { startLeaseClient, waitFirstLease } from "./lease_keeper.ts";
 import { resolveMac } from "./mac_source.ts";
-import { PodErrorCode } from "./pod_errors.ts";
+import { podInterfaceOf, podOf } from "./pod_args.ts";
+import { checkAttachment } from "./pod_check.ts";
 import { isVmi } from "./pod_kind.ts";
 import { withZedrouter, ZedrouterSession } from "./zedrouter_session.ts";
 
@@ -60,104 +50,9 @@ export interface PodInterfaceDeps {
 
 const ms = (since: number): number => Math.round(performance.now() - since);
 
-function podOf(state: Pick<AttachmentState, "podName" | "podNamespace" | "netnsPath">): Pod {
-  return {
-    name: state.podName,
-    netNsPath: state.netnsPath,
-    ...(state.podNamespace !== "" && { namespace: state.podNamespace }),
-  };
-}
-
-function podInterfaceOf(ifname: string, netnsPath: string, mac: string | null): PodInterface {
-  return { name: ifname, mac, netNsPath: netnsPath };
-}
-
-/** What DEL and GC need to detach one attachment. */
-interface DetachTarget {
-  readonly paths: AttachmentPaths;
-  readonly state: AttachmentState | undefined;
-  readonly ifname: string;
-  /** From CNI_ARGS / CNI_NETNS when there is no state. */
-  readonly podName: string;
-  readonly podNamespace: string;
-  readonly netnsPath: string;
-  readonly zedrouterSocket: string;
-}
-
 export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): InterfaceHandler {
   const runner = deps.runner ?? systemRunner;
   const self = deps.selfCommand ?? (() => selfCommand());
-
-  async function releaseLease(
-    state: AttachmentState,
-    logger: CniLogger,
-    options: { ensureAddress: boolean },
-  ): Promise<string> {
-    if (state.dhcp === null) return "none";
-    if (options.ensureAddress && state.lease !== null) {
-      // DHCPRELEASE is sent from the leased address: before L3 put it on the interface
-      // (an ADD that failed at L3) we put it there ourselves, or the server keeps the lease.
-      await addAddr(runner, { path: state.netnsPath }, state.ifname, state.lease.address, {
-        ignoreExists: true,
-      }).catch((error) =>
-        logger.warn("Cannot add {address} for the release: {error}", {
-          address: state.lease?.address,
-          error: String(error),
-        })
-      );
-    }
-    const outcome = await stopDhcpClient(runner, state.dhcp);
-    logger.info("DHCP client {pid} stopped: {outcome}", { pid: state.dhcp.pid, outcome });
-    return outcome;
-  }
-
-  async function detach(target: DetachTarget, logger: CniLogger): Promise<void> {
-    const started = performance.now();
-    const { state } = target;
-    let releaseOutcome = "none";
-    if (state?.dhcp) {
-      releaseOutcome = await releaseLease(state, logger, { ensureAddress: false });
-      // The client is gone: a retried DEL must not look for it again.
-      await writeState(target.paths.state, { ...state, dhcp: null, updatedAt: nowIso() });
-    }
-    const releaseMs = ms(started);
-    const pod = state ? podOf(state) : {
-      name: target.podName,
-      netNsPath: target.netnsPath,
-      ...(target.podNamespace !== "" && { namespace: target.podNamespace }),
-    };
-    const disconnectStarted = performance.now();
-    let appUUID = ZERO_UUID;
-    try {
-      const reply = await withZedrouter(
-        state?.zedrouterSocket ?? target.zedrouterSocket,
-        logger,
-        (session) =>
-          session.call("RPCServer.DisconnectPod", {
-            pod,
-            podInterface: podInterfaceOf(target.ifname, pod.netNsPath, null),
-          }),
-      );
-      appUUID = reply.appUUID;
-    } catch (error) {
-      if (state === undefined) {
-        // Nothing of ours is recorded: this DEL follows an ADD that never attached.
-        logger.warn("DisconnectPod without state failed, ignored: {error}", {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      } else {
-        throw error; // state kept: the retry disconnects
-      }
-    }
-    await removeAttachmentFiles(target.paths);
-    logger.info("Detached {ifname}", {
-      appUUID,
-      releaseOutcome,
-      releaseMs,
-      disconnectMs: ms(disconnectStarted),
-      totalMs: ms(started),
-    });
-  }
 
   async function add(ctx: EveContext): Promise<CniResult> {
     const started = performance.now();
@@ -234,7 +129,7 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             await writeState(paths.state, state);
             undo.push("release DHCP lease", () =>
               // Reads the state at unwind time: the lease, if one came, is in it by then.
-              releaseLease(state, ctx.logger, { ensureAddress: true }));
+              releaseLease(runner, state, ctx.logger, { ensureAddress: true }));
             const lease = await waitFirstLease(client, ctx.config.dhcp, ctx.ifname, ctx.logger);
             state = { ...state, lease, updatedAt: nowIso() };
             await writeState(paths.state, state);
@@ -281,92 +176,17 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
           error: error instanceof Error ? error.message : String(error),
         });
       }
-      await detach({
+      await detach(runner, {
         paths,
         state,
         ifname: ctx.ifname,
-        podName: ctx.args.podName ?? "",
-        podNamespace: ctx.args.podNamespace ?? "",
-        netnsPath: ctx.netns,
+        fallback: {
+          podName: ctx.args.podName ?? "",
+          podNamespace: ctx.args.podNamespace ?? "",
+          netnsPath: ctx.netns,
+        },
         zedrouterSocket: ctx.config.zedrouterSocket,
       }, ctx.logger);
-    });
-  }
-
-  function checkFailed(msg: string, details = ""): CniError {
-    return new CniError(PodErrorCode.CheckFailed, msg, details);
-  }
-
-  async function check(ctx: EveContext): Promise<void> {
-    const paths = attachmentPaths(ctx.config.stateDir, ctx.containerId, ctx.ifname);
-    await withAttachmentLock(paths, async () => {
-      const state = await readState(paths.state);
-      if (state === undefined || state.phase !== "ready") {
-        throw new CniError(
-          CniErrorCode.ContainerUnknown,
-          `No attachment of "${ctx.ifname}" for container "${ctx.containerId}"`,
-          `eve-bridge has no ready state at "${paths.state}"`,
-        );
-      }
-      await withZedrouter(
-        state.zedrouterSocket,
-        ctx.logger,
-        (session) =>
-          session.call("RPCServer.CheckPodConnection", {
-            pod: podOf(state),
-            podInterface: podInterfaceOf(ctx.ifname, state.netnsPath, null),
-          }),
-      );
-      const link = await getLink(runner, { path: ctx.netns }, ctx.ifname);
-      if (!link) throw checkFailed(`Interface "${ctx.ifname}" is missing in "${ctx.netns}"`);
-      if (link.mac !== state.mac) {
-        throw checkFailed(
-          `Interface "${ctx.ifname}" has MAC "${link.mac}", expected "${state.mac}"`,
-        );
-      }
-      const prev = ctx.prevResult;
-      const ourIndex = prev?.interfaces.findIndex((i) =>
-        i.name === ctx.ifname && i.sandbox !== undefined
-      ) ?? -1;
-      if (prev && ourIndex < 0) {
-        throw checkFailed(`prevResult lists no interface "${ctx.ifname}" with a sandbox`);
-      }
-      if (!state.useDHCP || state.vmi) return;
-      if (state.dhcp === null || !(await isOurDhcpClient(runner, state.dhcp))) {
-        throw checkFailed(
-          `The DHCP client of "${ctx.ifname}" is not running`,
-          `pid ${state.dhcp?.pid ?? "none"}; DEL and ADD the pod interface again`,
-        );
-      }
-      const lease = (state.dhcp ? await latestLease(state.dhcp.eventFile) : undefined) ??
-        state.lease;
-      if (lease === null) throw checkFailed(`No DHCP lease recorded for "${ctx.ifname}"`);
-      const expires = Date.parse(lease.obtainedAt) + lease.leaseSeconds * 1000;
-      if (lease.leaseSeconds > 0 && expires < Date.now()) {
-        throw checkFailed(
-          `The DHCP lease ${lease.address} of "${ctx.ifname}" expired at ${
-            new Date(expires).toISOString()
-          }`,
-        );
-      }
-      const present = (await listAddrs(runner, { path: ctx.netns }, ctx.ifname)).map((a) => a.cidr);
-      if (!present.includes(lease.address)) {
-        throw checkFailed(
-          `Address ${lease.address} is not on "${ctx.ifname}"`,
-          `The interface has ${present.length ? present.join(", ") : "no address"}`,
-        );
-      }
-      if (prev) {
-        const listed = prev.ips.filter((ip) => ip.interface === ourIndex).map((ip) => ip.address);
-        if (!listed.includes(lease.address)) {
-          throw checkFailed(
-            `prevResult lists ${
-              listed.length ? listed.join(", ") : "no address"
-            } for "${ctx.ifname}", the lease is ${lease.address}`,
-            "The address moved with a DHCP renewal; the runtime's recorded result is stale",
-          );
-        }
-      }
     });
   }
 
@@ -382,13 +202,11 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
           withAttachmentLock(paths, async () => {
             const current = await readState(paths.state);
             if (!current) return; // a DEL got there first
-            await detach({
+            await detach(runner, {
               paths,
               state: current,
               ifname: current.ifname,
-              podName: current.podName,
-              podNamespace: current.podNamespace,
-              netnsPath: current.netnsPath,
+              fallback: current,
               zedrouterSocket: current.zedrouterSocket,
             }, ctx.logger);
           }),
@@ -400,38 +218,14 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
     });
   }
 
-  async function status(ctx: EveContext): Promise<void> {
-    const dirs = [
-      ...(ctx.env.PATH ?? "").split(":").filter((d) => d.startsWith("/")),
-      "/usr/sbin",
-      "/usr/bin",
-      "/sbin",
-      "/bin",
-    ];
-    for (const tool of ["udhcpc", "nsenter"]) {
-      let found = false;
-      for (const dir of dirs) {
-        try {
-          if ((await Deno.stat(`${dir}/${tool}`)).isFile) {
-            found = true;
-            break;
-          }
-        } catch {
-          // Not in this directory.
-        }
-      }
-      if (!found) {
-        throw new CniError(
-          CniErrorCode.PluginNotAvailable,
-          `"${tool}" is not installed`,
-          `eve-bridge runs ${tool} for the DHCP lease of pod interfaces; install it (busybox ` +
-            `or util-linux) in one of ${dirs.join(":")}`,
-        );
-      }
-    }
-  }
-
-  return { name: "zedrouter", add, del, check, gc, status };
+  return {
+    name: "zedrouter",
+    add,
+    del,
+    check: (ctx) => checkAttachment(runner, ctx),
+    gc,
+    status: (ctx) => requireDhcpTools(ctx.env),
+  };
 }
 
 export const podInterfaceHandler: InterfaceHandler = createPodInterfaceHandler();
