@@ -245,3 +245,19 @@ sandboxTest("eve-cni-debug live: zedrouter down, facts from its state dir", TOOL
   );
   assert.equal(nothing.exitCode, 3);
 });
+
+sandboxTest("eve-cni-debug live: a DHCP client whose state file vanished", TOOLS, async (sb) => {
+  const live = await startNode(sb);
+  const pod = await attachPod(live, { role: "pod1", podName: POD, mac: APP_MAC });
+  await Deno.remove(pod.statePath);
+
+  const before = await doctorJson(live);
+  const stray = before.model.findings.find((f) => f.kind === "orphan-dhcp-client");
+  assert.ok(stray, kinds(before.model).join());
+  assert.equal(stray.subject, `pid ${pod.dhcpPid}`);
+  assert.deepEqual(stray.fix, { action: "stop-pid", pid: pod.dhcpPid, expectCommand: "udhcpc" });
+
+  const fixed = await doctorJson(live, "--fix");
+  assert.equal(fixed.exitCode, 0, JSON.stringify(fixed.model.remaining));
+  assert.equal(isAlive(pod.dhcpPid), false, "the stray client was stopped");
+});

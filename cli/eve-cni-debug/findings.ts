@@ -185,6 +185,18 @@ function dhcpClients(s: Snapshot): Finding[] {
   return out;
 }
 
+function strayDhcpClients(s: Snapshot): Finding[] {
+  const recorded = new Set(s.eveBridge.records.map((r) => r.dhcpClientPid));
+  return (s.dhcpClientsOnNode ?? []).filter((c) => !recorded.has(c.pid)).map((c) => ({
+    kind: "orphan-dhcp-client" as const,
+    subject: `pid ${c.pid}`,
+    message:
+      `DHCP client pid ${c.pid} (udhcpc, pid file ${c.pidFile}) belongs to no eve-bridge state`,
+    hint: "its attachment's state was removed without stopping it; stopping it is safe",
+    fix: { action: "stop-pid" as const, pid: c.pid, expectCommand: "udhcpc" },
+  }));
+}
+
 function stateFiles(s: Snapshot): Finding[] {
   const out: Finding[] = s.eveBridge.unreadable.map((u) => ({
     kind: "unreadable-state-file" as const,
@@ -294,6 +306,7 @@ export function doctorFindings(s: Snapshot): Finding[] {
     ...departedPods(s),
     ...staleLeases(s),
     ...dhcpClients(s),
+    ...strayDhcpClients(s),
     ...stateFiles(s),
     ...unfinishedAdds(s),
     ...duplicateMacs(s),

@@ -52,6 +52,27 @@ export async function processFact(pid: number): Promise<ProcessFact> {
   };
 }
 
+/**
+ * Every running udhcpc whose `-p PIDFILE` lies under `stateDir`: eve-bridge's clients, found
+ * from /proc rather than from its state files, so a client whose state file is gone shows up.
+ */
+export async function findDhcpClients(
+  stateDir: string,
+): Promise<{ pid: number; pidFile: string; netnsInode: number | null }[]> {
+  const out: { pid: number; pidFile: string; netnsInode: number | null }[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const argv = (await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => ""))
+      .split("\0");
+    if (!(argv[0] ?? "").endsWith("udhcpc")) continue;
+    const pidFile = argv[argv.indexOf("-p") + 1];
+    if (argv.indexOf("-p") < 0 || !pidFile?.startsWith(`${stateDir}/`)) continue;
+    const fact = await processFact(Number(entry.name));
+    if (fact.alive) out.push({ pid: Number(entry.name), pidFile, netnsInode: fact.netnsInode });
+  }
+  return out.sort((a, b) => a.pid - b.pid);
+}
+
 export async function gatherSnapshot(ctx: CommandContext): Promise<Snapshot> {
   const { globals: g, deps } = ctx;
   const host = hostNetns(g.hostNetns);
@@ -84,5 +105,6 @@ export async function gatherSnapshot(ctx: CommandContext): Promise<Snapshot> {
     hostLinks,
     pods: Object.fromEntries(Object.entries(pods).sort(([a], [b]) => a.localeCompare(b))),
     processes,
+    dhcpClientsOnNode: await findDhcpClients(g.stateDir),
   };
 }

@@ -119,4 +119,6 @@ export interface Snapshot {
   pods: Record<string, PodNetnsFact>;
   /** Keyed by pid (as text). */
   processes: Record<string, ProcessFact>;
+  /** Running udhcpc processes whose pid file is under eve-bridge's state dir. */
+  dhcpClientsOnNode?: { pid: number; pidFile: string; netnsInode: number | null }[];
 }
