@@ -1,0 +1,425 @@
+/**
+ * `deno task bench:attach`: pod attachments end to end, driven as a runtime drives them
+ * (libcni via cnidrive, inside a sandbox node namespace running the built fake-zedrouter).
+ *
+ * 1. Serial: CYCLES ADD/DEL cycles of net1 (eve-bridge -> zedrouter -> DHCP -> L3, chained
+ *    before tuning), of eth0 through eve-bridge, and of eth0 through Debian's bridge +
+ *    host-local directly (the same conflist minus eve-bridge: the baseline). Per-phase times
+ *    of net1 come from eve-bridge's own log lines ("Attached"/"Detached": l2Ms, dhcpMs, l3Ms,
+ *    releaseMs, disconnectMs); "process" is the plugin's time from its start; "runtime" is the
+ *    wall time of the whole libcni invocation (Deno start-up, tuning, result cache).
+ * 2. Parallel: PODS pods x (eth0 + net1) at PARALLEL-way parallelism: failures (a failed
+ *    ADD/DEL or a wrong address) and leaks after DEL (both must be 0), attachments/s.
+ *
+ * Bounded: every invocation times out after 60 s, the run stops issuing work after
+ * BENCH_DEADLINE_S; the sandbox (namespaces, fake-zedrouter, DHCP clients) is always removed.
+ * Root only; prints a table.
+ */
+import { withSandbox } from "../sandbox.ts";
+import { type E2eNode, POD_NETWORK, startNode, type ZedrouterConfig } from "../e2e/node.ts";
+import { cnidriveArgv, createPod, type E2ePod } from "../e2e/pod.ts";
+import { findLeaks, stopStrayDhcpClients } from "../e2e/leaks.ts";
+import { e2eSkipReason } from "../e2e/fixture.ts";
+import { findCnidrive } from "../e2e/paths.ts";
+import { listAddrs, systemRunner } from "../../netns/mod.ts";
+
+const CYCLES = Number(Deno.env.get("BENCH_CYCLES") ?? 50);
+const PODS = Number(Deno.env.get("BENCH_PODS") ?? 100);
+const PARALLEL = Number(Deno.env.get("BENCH_PARALLEL") ?? 8);
+const DEADLINE_MS = Number(Deno.env.get("BENCH_DEADLINE_S") ?? 600) * 1000;
+const CALL_TIMEOUT_MS = 60_000;
+
+const encoder = new TextEncoder();
+function out(line = ""): void {
+  Deno.stdout.writeSync(encoder.encode(`${line}\n`));
+}
+
+// ---- The node: one local NI, one app per parallel pod (each with a reservation) ---------
+
+const NI_NAME = "ni-bench";
+function appOf(i: number): { name: string; uuid: string; mac: string; ip: string } {
+  const hex = i.toString(16).padStart(4, "0");
+  return {
+    name: `bench${i}`,
+    uuid: `${hex}${hex}-0000-4000-8000-00000000${hex}`,
+    mac: `02:16:3e:be:${hex.slice(0, 2)}:${hex.slice(2)}`,
+    ip: `10.80.${1 + Math.floor(i / 200)}.${10 + (i % 200)}`,
+  };
+}
+const APP_COUNT = Math.max(PODS, 1);
+
+function benchConfig(): ZedrouterConfig {
+  return {
+    networkInstances: [{
+      name: NI_NAME,
+      uuid: "b0b0b0b0-0000-4000-8000-00000000b0b0",
+      type: "local",
+      bridge: "bn1",
+      subnet: "10.80.0.0/16",
+      gateway: "10.80.0.1",
+      defaultRoute: true,
+    }],
+    apps: Array.from({ length: APP_COUNT }, (_, i) => {
+      const app = appOf(i);
+      return {
+        name: app.name,
+        uuid: app.uuid,
+        adapters: [{ networkInstance: NI_NAME, mac: app.mac, ip: app.ip }],
+      };
+    }),
+  };
+}
+
+/** Debian's bridge + host-local alone: what eve-bridge hands `bridge` for an ordinary pod. */
+function baselineConflist(node: E2eNode): Record<string, unknown> {
+  return {
+    cniVersion: "1.0.0",
+    name: "baseline",
+    plugins: [{
+      type: "bridge",
+      bridge: POD_NETWORK.bridge,
+      isGateway: true,
+      isDefaultGateway: true,
+      forceAddress: true,
+      hairpinMode: true,
+      ipam: {
+        type: "host-local",
+        dataDir: `${node.ipamDir}-baseline`,
+        ranges: [[{ subnet: POD_NETWORK.subnet, gateway: POD_NETWORK.gateway }]],
+      },
+    }],
+  };
+}
+
+// ---- Running and timing invocations ------------------------------------------------------
+
+interface Timed {
+  ok: boolean;
+  ms: number;
+  stderr: string;
+}
+
+async function drive(
+  cnidrive: string,
+  node: E2eNode,
+  op: "add" | "del",
+  pod: E2ePod,
+  attachment: { ifname: string; conflist: string; mac?: string },
+): Promise<Timed> {
+  const [program, ...args] = cnidriveArgv(cnidrive, node, op, pod, attachment);
+  const started = performance.now();
+  try {
+    const r = await new Deno.Command(program!, {
+      args,
+      stdout: "null",
+      stderr: "piped",
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+    }).output();
+    return {
+      ok: r.success,
+      ms: performance.now() - started,
+      stderr: new TextDecoder().decode(r.stderr).trim(),
+    };
+  } catch (error) {
+    return { ok: false, ms: performance.now() - started, stderr: String(error) };
+  }
+}
+
+/** A new sandbox container id per cycle, as a runtime makes one per pod sandbox. */
+function withNewContainer(pod: E2ePod): E2ePod {
+  const id = Array.from(
+    crypto.getRandomValues(new Uint8Array(32)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  return { ...pod, containerId: id };
+}
+
+interface LogLine {
+  message: string;
+  properties: Record<string, unknown>;
+}
+
+async function readLog(path: string): Promise<LogLine[]> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  const lines: LogLine[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const parsed = JSON.parse(line) as { message?: string; properties?: Record<string, unknown> };
+      lines.push({ message: parsed.message ?? "", properties: parsed.properties ?? {} });
+    } catch {
+      // A torn line (rotation); skip.
+    }
+  }
+  return lines;
+}
+
+/** A numeric field of the log lines whose message starts with `prefix`, for these containers. */
+function logField(
+  lines: LogLine[],
+  containers: Set<string>,
+  command: string,
+  prefix: string,
+  field: string,
+): number[] {
+  return lines
+    .filter((l) =>
+      l.message.startsWith(prefix) && l.properties.command === command &&
+      containers.has(String(l.properties.containerID))
+    )
+    .map((l) => Number(l.properties[field]))
+    .filter((n) => Number.isFinite(n));
+}
+
+// ---- Statistics and the table ------------------------------------------------------------
+
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+const rows: string[][] = [];
+function row(what: string, values: number[]): void {
+  const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
+  rows.push([what, String(values.length), f(percentile(values, 0.5)), f(percentile(values, 0.99))]);
+}
+
+function printTable(title: string, header: string[], body: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  out(`\n${title}`);
+  out(line(header));
+  out(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of body) out(line(r));
+}
+
+// ---- The benchmark -----------------------------------------------------------------------
+
+async function serialCycles(
+  cnidrive: string,
+  node: E2eNode,
+  pod: E2ePod,
+  attachment: { ifname: string; conflist: string; mac?: string },
+  label: string,
+  deadline: number,
+): Promise<{ add: number[]; del: number[]; containers: Set<string>; failures: string[] }> {
+  const add: number[] = [];
+  const del: number[] = [];
+  const containers = new Set<string>();
+  const failures: string[] = [];
+  for (let i = 0; i < CYCLES && performance.now() < deadline; i++) {
+    const p = withNewContainer(pod);
+    containers.add(p.containerId);
+    const a = await drive(cnidrive, node, "add", p, attachment);
+    if (a.ok) add.push(a.ms);
+    else failures.push(`${label} ADD ${i}: ${a.stderr}`);
+    const d = await drive(cnidrive, node, "del", p, attachment);
+    if (d.ok) del.push(d.ms);
+    else failures.push(`${label} DEL ${i}: ${d.stderr}`);
+  }
+  return { add, del, containers, failures };
+}
+
+async function parallelPods(
+  cnidrive: string,
+  node: E2eNode,
+  deadline: number,
+): Promise<
+  { failures: string[]; attachMs: number; detachMs: number; attachments: number; pods: E2ePod[] }
+> {
+  const pods: E2ePod[] = [];
+  for (let i = 0; i < PODS; i++) {
+    pods.push(await createPod(node, `p${String(i).padStart(3, "0")}`, appOf(i)));
+  }
+  const failures: string[] = [];
+  const attachmentsOf = (i: number) => [
+    { ifname: "eth0", conflist: node.primaryConflist },
+    { ifname: "net1", conflist: node.nad(NI_NAME), mac: appOf(i).mac },
+  ];
+  const added: boolean[] = pods.map(() => false);
+  let attachments = 0;
+
+  const pool = async (work: (i: number) => Promise<void>) => {
+    let next = 0;
+    await Promise.all(Array.from({ length: PARALLEL }, async () => {
+      while (next < pods.length && performance.now() < deadline) await work(next++);
+    }));
+  };
+
+  let started = performance.now();
+  await pool(async (i) => {
+    const pod = pods[i]!;
+    added[i] = true;
+    for (const attachment of attachmentsOf(i)) {
+      const r = await drive(cnidrive, node, "add", pod, attachment);
+      if (!r.ok) {
+        failures.push(`${pod.name} ADD ${attachment.ifname}: ${r.stderr}`);
+        return;
+      }
+      attachments += 1;
+    }
+    const addrs = (await listAddrs(systemRunner, pod.netns.ns, "net1"))
+      .filter((a) => a.family === "inet").map((a) => a.cidr);
+    if (addrs.join() !== `${appOf(i).ip}/16`) {
+      failures.push(`${pod.name} net1 has ${addrs.join() || "no address"}, not ${appOf(i).ip}/16`);
+    }
+  });
+  const attachMs = performance.now() - started;
+
+  started = performance.now();
+  await pool(async (i) => {
+    if (!added[i]) return;
+    for (const attachment of attachmentsOf(i).reverse()) {
+      const r = await drive(cnidrive, node, "del", pods[i]!, attachment);
+      if (!r.ok) failures.push(`${pods[i]!.name} DEL ${attachment.ifname}: ${r.stderr}`);
+    }
+  });
+  const detachMs = performance.now() - started;
+  return { failures, attachMs, detachMs, attachments, pods };
+}
+
+async function bench(): Promise<number> {
+  const reason = await e2eSkipReason();
+  if (reason) {
+    out(`bench:attach skipped: ${reason}`);
+    return 0;
+  }
+  const cnidrive = (await findCnidrive(false))!;
+  const deadline = performance.now() + DEADLINE_MS;
+  let exitCode = 0;
+  await withSandbox(async (sb) => {
+    const node = await startNode(sb, { config: benchConfig() });
+    const allPods: E2ePod[] = [];
+    try {
+      const baselinePath = `${node.dir}/net.d/00-baseline.conflist`;
+      await Deno.writeTextFile(baselinePath, JSON.stringify(baselineConflist(node)));
+      const serialPod = await createPod(node, "serial", appOf(0));
+      allPods.push(serialPod);
+      out(
+        `bench:attach: ${CYCLES} serial ADD/DEL cycles per path, then ${PODS} pods x ` +
+          `(eth0 + net1) at ${PARALLEL}-way parallelism; node ${node.ns.name}`,
+      );
+
+      const netx = await serialCycles(
+        cnidrive,
+        node,
+        serialPod,
+        {
+          ifname: "net1",
+          conflist: node.nad(NI_NAME),
+          mac: appOf(0).mac,
+        },
+        "net1",
+        deadline,
+      );
+      const eth0 = await serialCycles(
+        cnidrive,
+        node,
+        serialPod,
+        {
+          ifname: "eth0",
+          conflist: node.primaryConflist,
+        },
+        "eth0",
+        deadline,
+      );
+      const base = await serialCycles(
+        cnidrive,
+        node,
+        serialPod,
+        {
+          ifname: "eth0",
+          conflist: baselinePath,
+        },
+        "baseline",
+        deadline,
+      );
+
+      const log = await readLog(node.logFile);
+      row(
+        "net1 ADD  L2 (ConnectPodAtL2)",
+        logField(log, netx.containers, "ADD", "Attached", "l2Ms"),
+      );
+      row(
+        "net1 ADD  DHCP (udhcpc, first lease)",
+        logField(log, netx.containers, "ADD", "Attached", "dhcpMs"),
+      );
+      row(
+        "net1 ADD  L3 (ConnectPodAtL3)",
+        logField(log, netx.containers, "ADD", "Attached", "l3Ms"),
+      );
+      row(
+        "net1 ADD  eve-bridge logic total",
+        logField(log, netx.containers, "ADD", "Attached", "totalMs"),
+      );
+      row(
+        "net1 ADD  eve-bridge process",
+        logField(log, netx.containers, "ADD", "Finished", "durationMs"),
+      );
+      row("net1 ADD  runtime (libcni + tuning)", netx.add);
+      row(
+        "net1 DEL  release lease",
+        logField(log, netx.containers, "DEL", "Detached", "releaseMs"),
+      );
+      row(
+        "net1 DEL  DisconnectPod",
+        logField(log, netx.containers, "DEL", "Detached", "disconnectMs"),
+      );
+      row(
+        "net1 DEL  eve-bridge process",
+        logField(log, netx.containers, "DEL", "Finished", "durationMs"),
+      );
+      row("net1 DEL  runtime (libcni + tuning)", netx.del);
+      row(
+        "eth0 ADD  eve-bridge process",
+        logField(log, eth0.containers, "ADD", "Finished", "durationMs"),
+      );
+      row("eth0 ADD  runtime (eve-bridge -> bridge)", eth0.add);
+      row(
+        "eth0 DEL  eve-bridge process",
+        logField(log, eth0.containers, "DEL", "Finished", "durationMs"),
+      );
+      row("eth0 DEL  runtime (eve-bridge -> bridge)", eth0.del);
+      row("eth0 ADD  baseline (bridge + host-local)", base.add);
+      row("eth0 DEL  baseline (bridge + host-local)", base.del);
+      printTable(
+        `Serial cycles (ms; p99 of ${CYCLES} samples is close to the maximum)`,
+        ["phase", "n", "p50", "p99"],
+        rows,
+      );
+
+      const par = await parallelPods(cnidrive, node, deadline);
+      allPods.push(...par.pods);
+      const leaks = await findLeaks(node, allPods);
+      const strays = await stopStrayDhcpClients(node, allPods);
+      const failures = [...netx.failures, ...eth0.failures, ...base.failures, ...par.failures];
+      const planned = PODS * 2;
+      printTable(`Parallel: ${PODS} pods x 2 interfaces, ${PARALLEL}-way`, ["measure", "value"], [
+        ["attachments made", `${par.attachments} of ${planned}`],
+        ["ADD wall time", `${(par.attachMs / 1000).toFixed(2)} s`],
+        ["attachments/s (ADD)", (par.attachments / (par.attachMs / 1000)).toFixed(1)],
+        ["DEL wall time", `${(par.detachMs / 1000).toFixed(2)} s`],
+        ["detachments/s (DEL)", (par.attachments / (par.detachMs / 1000)).toFixed(1)],
+        ["failures (all phases)", String(failures.length)],
+        ["leaks after DEL", String(leaks.length + strays.length)],
+      ]);
+      for (const f of failures.slice(0, 10)) out(`  failure: ${f}`);
+      for (const l of leaks.slice(0, 10)) out(`  leak: ${l}`);
+      if (failures.length || leaks.length || strays.length || par.attachments < planned) {
+        exitCode = 1;
+      }
+      if (performance.now() > deadline) {
+        out(`\nStopped early: the ${DEADLINE_MS / 1000} s deadline passed`);
+        exitCode = 1;
+      }
+    } finally {
+      await stopStrayDhcpClients(node, allPods);
+      await node.stopZedrouter();
+    }
+  });
+  return exitCode;
+}
+
+Deno.exit(await bench());
