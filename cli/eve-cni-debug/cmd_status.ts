@@ -180,9 +180,7 @@ export function statusProblems(m: StatusModel): string[] {
       p.push(`CNI plugin ${name} not found on ${m.cniPath.join(":")} (eth0 needs it)`);
     }
   }
-  if (!m.logFile.exists) {
-    p.push(`eve-bridge log ${m.logFile.path} does not exist (no invocation yet?)`);
-  }
+  // A missing log is shown but not a problem: a fresh node has had no invocation yet.
   return p;
 }
 
@@ -226,7 +224,7 @@ export function renderStatus(m: StatusModel): string {
         "  log file",
         m.logFile.exists
           ? `${m.logFile.path} (${m.logFile.sizeBytes} bytes, modified ${m.logFile.modifiedAt})`
-          : `${m.logFile.path} (missing)`,
+          : `${m.logFile.path} (missing: nothing logged yet, or another --log-file)`,
       ],
       [
         "  state dir",
