@@ -1,0 +1,143 @@
+/**
+ * The lease keeper against a real dnsmasq, with the pod netns given as /proc/<pid>/ns/net
+ * (how some runtimes pass CNI_NETNS): the first lease within bounds, option 121 routes, a
+ * renewal, the release (dnsmasq's lease entry goes), and the pid-reuse guard.
+ */
+import assert from "node:assert/strict";
+import {
+  addAddr,
+  createVethPair,
+  ensureBridge,
+  isAlive,
+  readDnsmasqLeases,
+  renderDnsmasqConfig,
+  renewDhcpClient,
+  setLinkUp,
+  spawnDaemon,
+  startDnsmasq,
+  systemRunner as run,
+} from "../netns/mod.ts";
+import { silentLogger } from "../plugin/cni/mod.ts";
+import { attachmentPaths } from "../plugin/eve_bridge/attachment_state.ts";
+import { installHook } from "../plugin/eve_bridge/dhcp_hook.ts";
+import { isOurDhcpClient, stopDhcpClient } from "../plugin/eve_bridge/dhcp_process.ts";
+import { leaseRoutes } from "../plugin/eve_bridge/l3_request.ts";
+import {
+  latestLease,
+  startLeaseClient,
+  waitFirstLease,
+} from "../plugin/eve_bridge/lease_keeper.ts";
+import { type Sandbox, sandboxTest } from "./sandbox.ts";
+
+const POD_MAC = "02:16:3e:aa:bb:07";
+
+async function lab(sb: Sandbox): Promise<{ podPath: string; leaseFile: string }> {
+  const node = await sb.netns("node");
+  const pod = await sb.netns("pod");
+  await ensureBridge(run, node.ns, "bn1");
+  await addAddr(run, node.ns, "bn1", "10.66.0.1/24");
+  await createVethPair(run, node.ns, {
+    hostName: "nbu1x1",
+    peerName: "net1",
+    peerNetns: pod.ns,
+    peerMac: POD_MAC,
+  });
+  await run(["ip", "-n", node.name, "link", "set", "nbu1x1", "master", "bn1", "up"]);
+  await setLinkUp(run, pod.ns, "net1");
+  const leaseFile = `${sb.dir}/dnsmasq.leases`;
+  const confPath = `${sb.dir}/dnsmasq.conf`;
+  await Deno.writeTextFile(
+    confPath,
+    renderDnsmasqConfig({
+      interface: "bn1",
+      dhcpRanges: [{
+        start: "10.66.0.0",
+        end: "static",
+        netmask: "255.255.255.0",
+        leaseTime: "1h",
+      }],
+      dhcpHosts: [{ mac: POD_MAC, anyClientId: true, ip: "10.66.0.7", hostname: "app7" }],
+      dhcpOptions: [
+        { option: "option:router", values: ["10.66.0.1"] },
+        { option: "option:dns-server", values: ["10.66.0.1"] },
+        {
+          option: "option:classless-static-route",
+          values: ["0.0.0.0/0", "10.66.0.1", "10.99.0.0/16", "10.66.0.1"],
+        },
+      ],
+      leaseFile,
+    }),
+  );
+  sb.track(await startDnsmasq(run, { netns: node.ns, confPath, pidPath: `${sb.dir}/dnsmasq.pid` }));
+  // A process living in the pod netns, as a container's init would.
+  const holder = spawnDaemon(["nsenter", `--net=${pod.path}`, "sleep", "600"]);
+  sb.track(holder);
+  return { podPath: `/proc/${holder.pid}/ns/net`, leaseFile };
+}
+
+sandboxTest(
+  "eve-bridge lease keeper: lease, renewal and release via a /proc/<pid>/ns/net path",
+  ["udhcpc", "dnsmasq"],
+  async (sb) => {
+    const { podPath, leaseFile } = await lab(sb);
+    const stateDir = `${sb.dir}/state`;
+    const paths = attachmentPaths(stateDir, "c1", "net1");
+    await Deno.mkdir(paths.dir, { recursive: true });
+    const hook = await installHook(stateDir, undefined);
+    const client = await startLeaseClient(paths, podPath, "net1", hook);
+    sb.track(client.record.pid);
+    const lease = await waitFirstLease(
+      client,
+      { timeoutSeconds: 2, retries: 3 },
+      "net1",
+      silentLogger,
+    );
+    assert.equal(lease.address, "10.66.0.7/24");
+    assert.deepEqual(leaseRoutes(lease), [
+      { dst: "0.0.0.0/0", gw: "10.66.0.1" },
+      { dst: "10.99.0.0/16", gw: "10.66.0.1" },
+    ]);
+    assert.ok((await readDnsmasqLeases(leaseFile)).some((l) => l.mac === POD_MAC));
+    assert.equal(await isOurDhcpClient(run, client.record), true);
+    // A pid whose command line names another pid file is not ours (pid reuse guard).
+    assert.equal(await isOurDhcpClient(run, { ...client.record, pidFile: "/x.pid" }), false);
+
+    // Renewal: a `renew` event with the same address.
+    renewDhcpClient(client.record.pid);
+    const deadline = Date.now() + 10000;
+    let renewed = false;
+    while (!renewed && Date.now() < deadline) {
+      const text = await Deno.readTextFile(paths.events);
+      renewed = text.includes('"event":"renew"');
+      if (!renewed) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(renewed, "udhcpc renewed");
+    assert.equal((await latestLease(paths.events))?.address, "10.66.0.7/24");
+
+    // The release needs the address on the interface (zedrouter's L3 would have put it).
+    await run(["nsenter", `--net=${podPath}`, "ip", "addr", "add", "10.66.0.7/24", "dev", "net1"]);
+    assert.equal(await stopDhcpClient(run, client.record), "released");
+    assert.ok(!isAlive(client.record.pid));
+    assert.ok(!(await readDnsmasqLeases(leaseFile)).some((l) => l.mac === POD_MAC));
+    assert.equal(await stopDhcpClient(run, client.record), "already-gone");
+  },
+);
+
+sandboxTest(
+  "eve-bridge lease keeper: a client that cannot start fails fast with code 106",
+  ["udhcpc"],
+  async (sb) => {
+    const stateDir = `${sb.dir}/state`;
+    const paths = attachmentPaths(stateDir, "c1", "net1");
+    await Deno.mkdir(paths.dir, { recursive: true });
+    const hook = await installHook(stateDir, undefined);
+    const client = await startLeaseClient(paths, `${sb.dir}/no-such-netns`, "net1", hook);
+    sb.track(client.record.pid);
+    await assert.rejects(
+      waitFirstLease(client, { timeoutSeconds: 30, retries: 3 }, "net1", silentLogger),
+      (e: { code: number; msg: string }) =>
+        // Not the timeout's message: the exit was noticed at once.
+        e.code === 106 && e.msg === 'udhcpc exited before it obtained a lease on "net1"',
+    );
+  },
+);
