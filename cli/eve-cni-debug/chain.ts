@@ -4,62 +4,20 @@
  * link is checked against the facts of a Snapshot and says "ok" or exactly what mismatches
  * (`host veth nbu1x1: master is "bn2", expected "bn1"`). Pure: Snapshot in, chains out.
  */
-import * as v from "valibot";
 import type { Link } from "../../netns/mod.ts";
+import { type Chain, type ChainLink, link, unknown } from "./chain_model.ts";
+import { dhcpLinks } from "./chain_dhcp.ts";
 import type { EveBridgeRecord } from "./eve_bridge_state.ts";
-import type { AttachmentFact, DnsmasqFact, PodNetnsFact, Snapshot } from "./snapshot.ts";
+import type { AttachmentFact, PodNetnsFact, Snapshot } from "./snapshot.ts";
 
-export const STEPS = [
-  "pod",
-  "app",
-  "adapter",
-  "network-instance",
-  "bridge",
-  "host-veth",
-  "pod-interface",
-  "dhcp-reservation",
-  "dhcp-lease",
-  "dhcp-client",
-] as const;
-export type Step = (typeof STEPS)[number];
-
-export const ChainLinkSchema = v.strictObject({
-  step: v.picklist(STEPS),
-  /** ok: verified; problem: see problems; unknown: no facts to check; n/a: does not apply. */
-  status: v.picklist(["ok", "problem", "unknown", "n/a"]),
-  detail: v.string(),
-  problems: v.array(v.string()),
-});
-export type ChainLink = v.InferOutput<typeof ChainLinkSchema>;
-
-export const ChainSchema = v.strictObject({
-  podName: v.string(),
-  podNamespace: v.nullable(v.string()),
-  containerId: v.nullable(v.string()),
-  ifname: v.string(),
-  netnsPath: v.string(),
-  appUuid: v.nullable(v.string()),
-  bridge: v.nullable(v.string()),
-  hostIfName: v.nullable(v.string()),
-  mac: v.nullable(v.string()),
-  address: v.nullable(v.string()),
-  ok: v.boolean(),
-  links: v.array(ChainLinkSchema),
-  problems: v.array(v.string()),
-});
-export type Chain = v.InferOutput<typeof ChainSchema>;
-
-const VMI_PREFIX = "virt-launcher-";
-
-function link(step: Step, detail: string, problems: string[] = []): ChainLink {
-  return { step, status: problems.length ? "problem" : "ok", detail, problems };
-}
-function unknown(step: Step, detail: string): ChainLink {
-  return { step, status: "unknown", detail, problems: [] };
-}
-function notApplicable(step: Step, detail: string): ChainLink {
-  return { step, status: "n/a", detail, problems: [] };
-}
+export {
+  type Chain,
+  type ChainLink,
+  ChainLinkSchema,
+  ChainSchema,
+  type Step,
+  STEPS,
+} from "./chain_model.ts";
 
 function state(l: Link): string {
   return `${l.adminUp ? "up" : "down"}, ${l.operState.toLowerCase()}`;
@@ -76,11 +34,6 @@ function podLink(
     return link("pod", where, [`pod netns ${a.podNetnsPath} cannot be read: ${ns.error}`]);
   }
   return link("pod", where);
-}
-
-function dnsmasqFor(s: Snapshot, a: AttachmentFact): DnsmasqFact | undefined {
-  const ni = s.networkInstances.find((n) => n.uuid === a.niUuid);
-  return s.dnsmasq.find((d) => d.bridge === a.bridge || (ni !== undefined && d.ni === ni.name));
 }
 
 function attachmentLinks(
@@ -224,112 +177,6 @@ function attachmentLinks(
 function adapterIp(s: Snapshot, a: AttachmentFact): string | null {
   return s.apps.find((x) => x.uuid === a.appUuid)?.adapters.find((d) => d.index === a.adapterIndex)
     ?.ip ?? null;
-}
-
-function dhcpLinks(
-  s: Snapshot,
-  a: AttachmentFact,
-  rec: EveBridgeRecord | undefined,
-  reservedIp: string | null,
-): ChainLink[] {
-  if (!a.usesDhcp) {
-    const why = "no DHCP on this network instance (air-gapped switch)";
-    return [
-      notApplicable("dhcp-reservation", why),
-      notApplicable("dhcp-lease", why),
-      notApplicable("dhcp-client", why),
-    ];
-  }
-  const isVmi = a.podName.startsWith(VMI_PREFIX);
-  const d = dnsmasqFor(s, a);
-  const out: ChainLink[] = [];
-  let reservation: string | null = null;
-  if (!d) {
-    const ni = s.networkInstances.find((n) => n.uuid === a.niUuid);
-    if (ni?.type === "switch") {
-      out.push(notApplicable("dhcp-reservation", "DHCP comes from outside (switch NI)"));
-      out.push(notApplicable("dhcp-lease", "DHCP comes from outside (switch NI)"));
-    } else {
-      out.push(unknown("dhcp-reservation", `no dnsmasq files found for bridge ${a.bridge}`));
-      out.push(unknown("dhcp-lease", `no dnsmasq files found for bridge ${a.bridge}`));
-    }
-  } else {
-    const host = d.reservations.find((h) => h.mac === a.mac);
-    const p: string[] = [];
-    if (!d.running) p.push(`dnsmasq for ${d.ni} is not running${d.pid ? ` (pid ${d.pid})` : ""}`);
-    if (!host) p.push(`no dhcp-host for MAC ${a.mac} in ${d.confPath}`);
-    else if (reservedIp !== null && host.ip !== reservedIp) {
-      p.push(`dhcp-host for MAC ${a.mac} reserves ${host.ip}, app config says ${reservedIp}`);
-    }
-    reservation = host?.ip ?? reservedIp;
-    out.push(
-      link(
-        "dhcp-reservation",
-        host ? `${a.mac} -> ${host.ip}${host.hostname ? ` (${host.hostname})` : ""}` : a.mac,
-        p,
-      ),
-    );
-
-    const lease = d.leases.find((l) => l.mac === a.mac);
-    const lp: string[] = [];
-    const applied = a.l3?.ips.map((i) => i.address.split("/")[0]) ?? [];
-    if (!lease) {
-      if (!isVmi) lp.push(`no lease for MAC ${a.mac} in ${d.leaseFile}`);
-    } else {
-      if (reservation !== null && lease.ip !== reservation) {
-        lp.push(`lease for MAC ${a.mac} is ${lease.ip}, reservation is ${reservation}`);
-      }
-      if (applied.length && !applied.includes(lease.ip)) {
-        lp.push(
-          `lease ${lease.ip} is not the address applied to ${a.podIfName} (${applied.join(", ")})`,
-        );
-      }
-      const now = Date.parse(s.collectedAt) / 1000;
-      if (lease.expiry !== 0 && lease.expiry < now) {
-        lp.push(`lease ${lease.ip} expired at ${new Date(lease.expiry * 1000).toISOString()}`);
-      }
-    }
-    const leaseDetail = lease
-      ? `${lease.ip} expires ${
-        lease.expiry === 0 ? "never" : new Date(lease.expiry * 1000).toISOString()
-      }`
-      : isVmi
-      ? "none (the VM runs DHCP itself)"
-      : "none";
-    out.push(link("dhcp-lease", leaseDetail, lp));
-  }
-  out.push(dhcpClientLink(s, a, rec, isVmi));
-  return out;
-}
-
-function dhcpClientLink(
-  s: Snapshot,
-  a: AttachmentFact,
-  rec: EveBridgeRecord | undefined,
-  isVmi: boolean,
-): ChainLink {
-  if (isVmi) return notApplicable("dhcp-client", "VMI: the guest runs its own DHCP client");
-  if (!rec) return unknown("dhcp-client", "no eve-bridge state file for this interface");
-  if (rec.useDhcp === false) return notApplicable("dhcp-client", "eve-bridge was told no DHCP");
-  if (rec.dhcpClientPid === null) {
-    return unknown("dhcp-client", "eve-bridge recorded no DHCP client pid");
-  }
-  const pid = rec.dhcpClientPid;
-  const proc = s.processes[String(pid)];
-  if (!proc?.alive) {
-    return link("dhcp-client", `pid ${pid}`, [`DHCP client pid ${pid} is not running`]);
-  }
-  const p: string[] = [];
-  const ns = s.pods[a.podNetnsPath];
-  if (
-    ns?.inode !== undefined && ns.inode !== null && proc.netnsInode !== null &&
-    proc.netnsInode !== ns.inode
-  ) {
-    p.push(
-      `DHCP client pid ${pid} runs in another netns (inode ${proc.netnsInode}, pod's is ${ns.inode})`,
-    );
-  }
-  return link("dhcp-client", `pid ${pid} ${proc.command ?? "?"}`, p);
 }
 
 /** The eve-bridge record of an attachment: same netns and ifname (or pod name and ifname). */
