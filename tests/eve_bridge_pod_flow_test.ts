@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { getLink, isAlive, systemRunner } from "../netns/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { findTool, sandboxTest } from "./sandbox.ts";
 import {
   goCall,
   nodeWithUplink,
@@ -14,6 +14,8 @@ import {
 } from "./fixtures/fake_zedrouter/harness.ts";
 import {
   dhcpClientsOf,
+  EVE_BRIDGE,
+  exec,
   failed,
   inetAddrs,
   leasedMacs,
@@ -94,6 +96,66 @@ sandboxTest(
       assert.equal(await stateFile(config, "c-web-1"), undefined);
       // DEL again: still fine.
       ok(await runPod("DEL", call, config), "second DEL");
+    } finally {
+      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
+      await zr.stop();
+    }
+  },
+);
+
+sandboxTest(
+  "eve-bridge pod: zedrouter's refusal is code 103 with its words, a repeated ADD is 105, STATUS",
+  TOOLS,
+  async (sb) => {
+    await requireBuilt();
+    const { node } = await nodeWithUplink(sb);
+    const pod = await sb.netns("pod1");
+    const zr = await startZedrouter(sb, node);
+    const stateDir = `${sb.dir}/eve-bridge-state`;
+    const call = { node, pod, containerId: "c-web-1", podName: WEB_POD };
+    try {
+      // A MAC no adapter of the app has: zedrouter refuses, nothing is left behind.
+      const wrong = podConfig(sb.dir, zr, "02:16:3e:77:00:99");
+      const refused = failed(await runPod("ADD", call, wrong), "ADD with a foreign MAC");
+      assert.equal(refused.code, 103);
+      assert.equal(
+        refused.msg,
+        `zedrouter refused ConnectPodAtL2: failed to find adapter with MAC 02:16:3e:77:00:99 for app ${WEB}`,
+      );
+      assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
+      assert.equal(await stateFile(wrong, "c-web-1"), undefined);
+
+      // The MAC from CNI_ARGS when the config has none.
+      const config = podConfig(sb.dir, zr, undefined);
+      const viaArgs = { ...call, extraArgs: `;MAC=${WEB_MAC}` };
+      ok(await runPod("ADD", viaArgs, config), "ADD with CNI_ARGS MAC");
+      assert.deepEqual(await inetAddrs(pod), ["10.77.1.50/24"]);
+      const pid = ((await stateFile(config, "c-web-1"))?.dhcp as { pid: number }).pid;
+      // Again for the same attachment: refused, and the first one is untouched.
+      const again = failed(await runPod("ADD", viaArgs, config), "repeated ADD");
+      assert.equal(again.code, 105);
+      assert.match(again.msg, /"net1" of container "c-web-1" is already attached/);
+      assert.deepEqual(await inetAddrs(pod), ["10.77.1.50/24"]);
+      assert.ok(isAlive(pid));
+      assert.deepEqual(await dhcpClientsOf(stateDir), [pid]);
+
+      // STATUS: fine here; code 50 when udhcpc is not on the PATH eve-bridge gets.
+      const status = { ...config, cniVersion: "1.1.0" };
+      ok(await runPod("STATUS", call, status), "STATUS");
+      const bin = `${sb.dir}/bin`;
+      await Deno.mkdir(bin);
+      await Deno.symlink("/usr/bin/dirname", `${bin}/dirname`); // the launcher needs it
+      const noUdhcpc = await exec(
+        [findTool("ip")!, "netns", "exec", node.name, EVE_BRIDGE],
+        JSON.stringify(status),
+        { PATH: bin, CNI_COMMAND: "STATUS", CNI_PATH: "/usr/lib/cni" },
+      );
+      const missing = failed(noUdhcpc, "STATUS without udhcpc");
+      assert.equal(missing.code, 50);
+      assert.equal(missing.msg, '"udhcpc" is not installed');
+
+      ok(await runPod("DEL", viaArgs, config), "DEL");
+      assert.ok(!isAlive(pid));
     } finally {
       for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
       await zr.stop();
