@@ -307,3 +307,103 @@ sandboxTest("eve-bridge pod: parallel ADDs and a doubled DEL", TOOLS, async (sb)
     await zr.stop();
   }
 });
+
+/**
+ * A unix-socket proxy in front of fake-zedrouter that answers ConnectPodAtL3 with an error
+ * and forwards everything else (Go's framing: one JSON value per line, calls in sequence).
+ */
+function l3FailingProxy(path: string, upstream: string): { close(): Promise<void> } {
+  const listener = Deno.listen({ transport: "unix", path });
+  const tasks: Promise<void>[] = [];
+  const conns: Deno.Conn[] = [];
+  const serve = async (client: Deno.Conn) => {
+    const server = await Deno.connect({ transport: "unix", path: upstream });
+    conns.push(server);
+    const back = server.readable.pipeTo(client.writable, { preventClose: true }).catch(() => {});
+    const encoder = new TextEncoder();
+    const writer = server.writable.getWriter();
+    let buffer = "";
+    try {
+      for await (const chunk of client.readable.pipeThrough(new TextDecoderStream())) {
+        buffer += chunk;
+        for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          if (line.includes('"RPCServer.ConnectPodAtL3"')) {
+            const id = (JSON.parse(line) as { id: number }).id;
+            await client.write(
+              encoder.encode(`{"id":${id},"result":null,"error":"injected L3 failure"}\n`),
+            );
+          } else {
+            await writer.write(encoder.encode(`${line}\n`));
+          }
+        }
+      }
+    } catch {
+      // The client went away.
+    } finally {
+      await writer.close().catch(() => {});
+      await back;
+      try {
+        client.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  };
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      tasks.push(serve(conn));
+    }
+  })();
+  return {
+    async close() {
+      listener.close();
+      await accepting.catch(() => {});
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch {
+          // Already closed.
+        }
+      }
+      await Promise.all(tasks);
+    },
+  };
+}
+
+sandboxTest(
+  "eve-bridge pod: L3 refused after the lease: lease released, client stopped, L2 undone",
+  TOOLS,
+  async (sb) => {
+    await requireBuilt();
+    const { node } = await nodeWithUplink(sb);
+    const zr = await startZedrouter(sb, node);
+    const proxy = l3FailingProxy(`${sb.dir}/proxy.sock`, zr.socket);
+    const pod = await sb.netns("pod1");
+    const config = podConfig(sb.dir, { socket: `${sb.dir}/proxy.sock` }, WEB_MAC);
+    const stateDir = String(config.stateDir);
+    const call = { node, pod, containerId: "c-web", podName: WEB_POD };
+    try {
+      const out = failed(await runPod("ADD", call, config), "ADD");
+      assert.equal(out.code, 103);
+      assert.equal(out.msg, "zedrouter refused ConnectPodAtL3: injected L3 failure");
+      // The lease was obtained, then released: dnsmasq forgot it although L3 never put the
+      // address on the interface (the rollback put it there for the DHCPRELEASE).
+      const log = await Deno.readTextFile(String(config.logFile));
+      assert.match(log, /DHCP client .* stopped: .*"outcome":"released"/);
+      assert.ok(!(await leasedMacs(zr)).includes(WEB_MAC), "lease released");
+      assert.deepEqual(await dhcpClientsOf(stateDir), []);
+      assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
+      assert.equal(await getLink(systemRunner, node.ns, "nbu1x1"), undefined);
+      assert.equal(await stateFile(config, "c-web"), undefined);
+      const { attachments } = await inspect(zr.socket, "Inspect.Attachments");
+      assert.deepEqual(attachments, []);
+    } finally {
+      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
+      await proxy.close();
+      await zr.stop();
+    }
+  },
+);
