@@ -244,6 +244,26 @@ sandboxTest("eve-cni-debug live: zedrouter down, facts from its state dir", TOOL
     "doctor",
   );
   assert.equal(nothing.exitCode, 3);
+
+  // With no zedrouter view at all (EVE's zedrouter, no state dir), eve-bridge's record is
+  // still checked against the kernel: interface, MAC, leased address, DHCP client.
+  const blind = await live.debug(
+    "--socket",
+    `${sb.dir}/absent.sock`,
+    "--zedrouter-state-dir",
+    `${sb.dir}/none`,
+    "--json",
+    "show",
+    POD,
+  );
+  const chain = v.parse(v.object({ chains: v.array(ChainSchema) }), JSON.parse(blind.stdout))
+    .chains[0]!;
+  assert.deepEqual(chain.links.map((l) => [l.step, l.status]), [
+    ["pod", "ok"],
+    ["app", "unknown"],
+    ["pod-interface", "ok"],
+    ["dhcp-client", "ok"],
+  ]);
 });
 
 sandboxTest("eve-cni-debug live: a DHCP client whose state file vanished", TOOLS, async (sb) => {

@@ -6,7 +6,7 @@
  */
 import type { Link } from "../../netns/mod.ts";
 import { type Chain, type ChainLink, link, unknown } from "./chain_model.ts";
-import { dhcpLinks } from "./chain_dhcp.ts";
+import { dhcpClientLink, dhcpLinks } from "./chain_dhcp.ts";
 import type { EveBridgeRecord } from "./eve_bridge_state.ts";
 import type { AttachmentFact, PodNetnsFact, Snapshot } from "./snapshot.ts";
 
@@ -224,9 +224,15 @@ export function buildChains(s: Snapshot): Chain[] {
     const pod = { podName: r.podName ?? `container ${r.containerId}`, podNetnsPath: netnsPath };
     const links: ChainLink[] = [
       podLink(pod, s.pods[netnsPath], r.podNamespace),
-      link("app", r.appUuid ?? "-", [
-        `zedrouter has no attachment for ${pod.podName} interface ${r.ifname} (eve-bridge state ${r.path})`,
-      ]),
+      // EVE's own zedrouter has no Inspect service: without its view, not knowing the
+      // attachment is no evidence that it is missing.
+      s.zedrouter.source === "none"
+        ? unknown("app", `${r.appUuid ?? "-"} (zedrouter's view is not available)`)
+        : link("app", r.appUuid ?? "-", [
+          `zedrouter has no attachment for ${pod.podName} interface ${r.ifname} (eve-bridge state ${r.path})`,
+        ]),
+      recordInterfaceLink(r, s.pods[netnsPath]),
+      dhcpClientLink(s, { podNetnsPath: netnsPath }, r, r.vmi === true),
     ];
     chains.push(finish({
       podName: pod.podName,
@@ -244,6 +250,28 @@ export function buildChains(s: Snapshot): Chain[] {
   }
   return chains.sort((x, y) =>
     x.podName.localeCompare(y.podName) || x.ifname.localeCompare(y.ifname)
+  );
+}
+
+/** The pod interface as eve-bridge recorded it (MAC, leased address) against the kernel. */
+function recordInterfaceLink(r: EveBridgeRecord, ns: PodNetnsFact | undefined): ChainLink {
+  if (!ns?.exists) return unknown("pod-interface", `${r.ifname} (netns gone)`);
+  const podIf = ns.links.find((l) => l.name === r.ifname);
+  if (!podIf) return link("pod-interface", r.ifname, [`pod interface ${r.ifname}: missing`]);
+  const p: string[] = [];
+  if (r.mac !== null && podIf.mac !== r.mac) {
+    p.push(
+      `pod interface ${r.ifname}: MAC is ${podIf.mac ?? "none"}, eve-bridge recorded ${r.mac}`,
+    );
+  }
+  const have = ns.addresses.filter((x) => x.ifname === r.ifname).map((x) => x.cidr);
+  if (r.leaseAddress !== null && !have.includes(r.leaseAddress)) {
+    p.push(`pod interface ${r.ifname}: leased address ${r.leaseAddress} missing`);
+  }
+  return link(
+    "pod-interface",
+    `${r.ifname} MAC ${podIf.mac ?? "-"} addr ${have.join(" ") || "-"}`,
+    p,
   );
 }
 

@@ -88,9 +88,9 @@ export function dhcpLinks(
   return out;
 }
 
-function dhcpClientLink(
+export function dhcpClientLink(
   s: Snapshot,
-  a: AttachmentFact,
+  a: Pick<AttachmentFact, "podNetnsPath">,
   rec: EveBridgeRecord | undefined,
   isVmi: boolean,
 ): ChainLink {
