@@ -199,6 +199,9 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
   if (options.config !== "built-in") await writeJson(configPath, options.config);
 
   const argv = [
+    // Its own session (setsid execs in place: same pid), so a Ctrl-C meant for the demo or a
+    // test run does not stop zedrouter before the pods' DELs have reached it.
+    "setsid",
     "nsenter",
     `--net=${ns.path}`,
     FAKE_ZEDROUTER,
