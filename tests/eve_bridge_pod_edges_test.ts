@@ -5,7 +5,7 @@
  * removed, and GC of stale attachments.
  */
 import assert from "node:assert/strict";
-import { getLink, isAlive, systemRunner } from "../netns/mod.ts";
+import { getLink, isAlive, readPidFile, startDhcpClient, systemRunner } from "../netns/mod.ts";
 import { sandboxTest } from "./sandbox.ts";
 import {
   FLOW_CONFIG,
@@ -200,6 +200,25 @@ sandboxTest("eve-bridge pod: GC detaches what is not in the valid list", TOOLS, 
     const webPid = ((await stateFile(podConfig(sb.dir, zr, WEB_MAC), "c-web"))?.dhcp as {
       pid: number;
     }).pid;
+    // Leftovers of an ADD killed between starting udhcpc and recording it: a pid file and a
+    // live udhcpc, no record.
+    const dead = await sb.netns("dead");
+    await sb.exec(dead, ["ip", "link", "add", "net1", "type", "veth", "peer", "name", "peer1"]);
+    await sb.exec(dead, ["ip", "link", "set", "net1", "up"]);
+    await Deno.mkdir(`${stateDir}/c-dead`, { recursive: true });
+    const orphan = await startDhcpClient({
+      netnsPath: dead.path,
+      ifname: "net1",
+      scriptPath: `${stateDir}/udhcpc-report.sh`,
+      eventFile: `${stateDir}/c-dead/net1.events`,
+      pidFile: `${stateDir}/c-dead/net1.pid`,
+    });
+    sb.track(orphan.pid);
+    assert.ok(
+      await eventually(async () =>
+        (await readPidFile(`${stateDir}/c-dead/net1.pid`)) === orphan.pid
+      ),
+    );
     const gcConfig = {
       ...podConfig(sb.dir, zr, undefined),
       cniVersion: "1.1.0",
@@ -215,6 +234,8 @@ sandboxTest("eve-bridge pod: GC detaches what is not in the valid list", TOOLS, 
     assert.ok(!(await leasedMacs(zr)).includes(WEB_MAC));
     assert.equal(await getLink(systemRunner, web.ns, "net1"), undefined);
     assert.equal(await stateFile(gcConfig, "c-web"), undefined);
+    assert.ok(!isAlive(orphan.pid), "the orphan udhcpc was stopped");
+    assert.throws(() => Deno.statSync(`${stateDir}/c-dead`), Deno.errors.NotFound);
     assert.ok(await getLink(systemRunner, gap.ns, "net1"), "the valid attachment stays");
     assert.ok(await stateFile(gcConfig, "c-gap"));
   } finally {

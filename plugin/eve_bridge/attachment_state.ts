@@ -155,26 +155,41 @@ export async function withAttachmentLock<T>(
   }
 }
 
-/** Every attachment record under `stateDir` (GC); unreadable files are reported, not fatal. */
+/**
+ * Every attachment record under `stateDir` (GC); unreadable files are reported, not fatal.
+ * `orphans` are attachments with files (lock, pid, events) but no record: an ADD that died
+ * before writing it, or one that is running right now (GC re-checks under the lock).
+ */
 export async function listStates(stateDir: string): Promise<{
   states: { paths: AttachmentPaths; state: AttachmentState }[];
+  orphans: AttachmentPaths[];
   problems: string[];
 }> {
   const states: { paths: AttachmentPaths; state: AttachmentState }[] = [];
+  const orphans: AttachmentPaths[] = [];
   const problems: string[] = [];
   let containers: Deno.DirEntry[] = [];
   try {
     containers = await Array.fromAsync(Deno.readDir(stateDir));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { states, problems };
+    if (error instanceof Deno.errors.NotFound) return { states, orphans, problems };
     throw error;
   }
   for (const container of containers) {
     if (!container.isDirectory || container.name.startsWith(".")) continue;
-    for await (const entry of Deno.readDir(`${stateDir}/${container.name}`)) {
-      if (!entry.isFile || !entry.name.endsWith(".json")) continue;
-      const ifname = entry.name.slice(0, -".json".length);
+    const files = (await Array.fromAsync(Deno.readDir(`${stateDir}/${container.name}`)))
+      .filter((e) => e.isFile).map((e) => e.name);
+    const ifnames = new Set(
+      files.map((f) => /^(.+)\.(json|lock|pid|events)$/.exec(f)?.[1]).filter((n) =>
+        n !== undefined
+      ),
+    );
+    for (const ifname of ifnames) {
       const paths = attachmentPaths(stateDir, container.name, ifname);
+      if (!files.includes(`${ifname}.json`)) {
+        orphans.push(paths);
+        continue;
+      }
       try {
         const state = await readState(paths.state);
         if (state) states.push({ paths, state });
@@ -183,7 +198,7 @@ export async function listStates(stateDir: string): Promise<{
       }
     }
   }
-  return { states, problems };
+  return { states, orphans, problems };
 }
 
 export function nowIso(): string {

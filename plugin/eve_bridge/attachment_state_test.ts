@@ -85,7 +85,11 @@ Deno.test("listStates: every record, unreadable ones reported; removal cleans th
     await Deno.mkdir(`${dir}/c3`);
     await Deno.writeTextFile(`${dir}/c3/net1.json`, "garbage");
     await Deno.writeTextFile(`${dir}/udhcpc-hook.sh`, "#!/bin/sh\n");
-    const { states, problems } = await listStates(dir);
+    await Deno.mkdir(`${dir}/c4`);
+    await Deno.writeTextFile(`${dir}/c4/net7.lock`, "");
+    await Deno.writeTextFile(`${dir}/c4/net7.pid`, "123\n");
+    const { states, orphans, problems } = await listStates(dir);
+    assert.deepEqual(orphans, [attachmentPaths(dir, "c4", "net7")]);
     assert.deepEqual(
       states.map((s) => `${s.state.containerID}/${s.state.ifname}`).sort(),
       ["c1/net1", "c1/net2", "c2/net1"],
@@ -99,7 +103,7 @@ Deno.test("listStates: every record, unreadable ones reported; removal cleans th
     await removeAttachmentFiles(attachmentPaths(dir, "c1", "net2"));
     assert.throws(() => Deno.statSync(c1.dir), Deno.errors.NotFound);
     await removeAttachmentFiles(c1); // twice is fine
-    assert.deepEqual(await listStates(`${dir}/absent`), { states: [], problems: [] });
+    assert.deepEqual(await listStates(`${dir}/absent`), { states: [], orphans: [], problems: [] });
   });
 });
 

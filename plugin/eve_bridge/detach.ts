@@ -10,11 +10,12 @@
  * best-effort (an ADD that failed before L2 must not make its DEL fail).
  */
 import { ZERO_UUID } from "../../core/mod.ts";
-import { addAddr, type Runner } from "../../netns/mod.ts";
+import { addAddr, readPidFile, type Runner } from "../../netns/mod.ts";
 import type { CniLogger } from "../cni/mod.ts";
 import {
   type AttachmentPaths,
   type AttachmentState,
+  type DhcpClientRecord,
   nowIso,
   removeAttachmentFiles,
   writeState,
@@ -25,15 +26,31 @@ import { withZedrouter } from "./zedrouter_session.ts";
 
 const ms = (since: number): number => Math.round(performance.now() - since);
 
-/** Releases the lease and stops the client of `state` (nothing when it has none). */
+/**
+ * The attachment's DHCP client: the state's record, or, when the state has none (an ADD killed
+ * between starting udhcpc and recording it, or a lost state file), udhcpc's own pid file.
+ * stopDhcpClient only signals a pid whose command line names that pid file.
+ */
+export async function clientOf(
+  paths: AttachmentPaths,
+  state: AttachmentState | undefined,
+): Promise<DhcpClientRecord | null> {
+  if (state?.dhcp) return state.dhcp;
+  const pid = await readPidFile(paths.pid).catch(() => undefined);
+  if (pid === undefined) return null;
+  return { pid, eventFile: paths.events, pidFile: paths.pid, hookScript: "" };
+}
+
+/** Releases the lease and stops the client (nothing when there is none). */
 export async function releaseLease(
   runner: Runner,
-  state: AttachmentState,
+  client: DhcpClientRecord | null,
+  state: AttachmentState | undefined,
   logger: CniLogger,
   options: { ensureAddress: boolean },
 ): Promise<StopOutcome | "none"> {
-  if (state.dhcp === null) return "none";
-  if (options.ensureAddress && state.lease !== null) {
+  if (client === null) return "none";
+  if (options.ensureAddress && state?.lease) {
     // An ADD that failed at L3: the address may not be on the interface yet, and the
     // release needs it there. DisconnectPod removes the interface right after anyway.
     await addAddr(runner, { path: state.netnsPath }, state.ifname, state.lease.address, {
@@ -45,8 +62,8 @@ export async function releaseLease(
       })
     );
   }
-  const outcome = await stopDhcpClient(runner, state.dhcp);
-  logger.info("DHCP client {pid} stopped: {outcome}", { pid: state.dhcp.pid, outcome });
+  const outcome = await stopDhcpClient(runner, client);
+  logger.info("DHCP client {pid} stopped: {outcome}", { pid: client.pid, outcome });
   return outcome;
 }
 
@@ -67,9 +84,11 @@ export async function detach(
 ): Promise<void> {
   const started = performance.now();
   const { state } = target;
-  let releaseOutcome: StopOutcome | "none" = "none";
+  const client = await clientOf(target.paths, state);
+  const releaseOutcome = await releaseLease(runner, client, state, logger, {
+    ensureAddress: false,
+  });
   if (state?.dhcp) {
-    releaseOutcome = await releaseLease(runner, state, logger, { ensureAddress: false });
     // The client is gone: a retried DEL must not look for it again.
     await writeState(target.paths.state, { ...state, dhcp: null, updatedAt: nowIso() });
   }
@@ -77,22 +96,25 @@ export async function detach(
   const pod = podOf(state ?? target.fallback);
   const disconnectStarted = performance.now();
   let appUUID = ZERO_UUID;
-  try {
-    const reply = await withZedrouter(
-      state?.zedrouterSocket ?? target.zedrouterSocket,
-      logger,
-      (session) =>
-        session.call("RPCServer.DisconnectPod", {
-          pod,
-          podInterface: podInterfaceOf(target.ifname, pod.netNsPath, null),
-        }),
-    );
-    appUUID = reply.appUUID;
-  } catch (error) {
-    if (state !== undefined) throw error; // state kept: the retry disconnects
-    logger.warn("DisconnectPod without state failed, ignored: {error}", {
-      error: error instanceof Error ? error.message : String(error),
-    });
+  // Without state nor a pod name (GC of orphan files) there is no pod to name to zedrouter.
+  if (state !== undefined || target.fallback.podName !== "") {
+    try {
+      const reply = await withZedrouter(
+        state?.zedrouterSocket ?? target.zedrouterSocket,
+        logger,
+        (session) =>
+          session.call("RPCServer.DisconnectPod", {
+            pod,
+            podInterface: podInterfaceOf(target.ifname, pod.netNsPath, null),
+          }),
+      );
+      appUUID = reply.appUUID;
+    } catch (error) {
+      if (state !== undefined) throw error; // state kept: the retry disconnects
+      logger.warn("DisconnectPod without state failed, ignored: {error}", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
   await removeAttachmentFiles(target.paths);
   logger.info("Detached {ifname}", {

@@ -68,7 +68,16 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
           `State "${paths.state}" exists; DEL the attachment before adding it again`,
         );
       }
-      const session = await ZedrouterSession.open(ctx.config.zedrouterSocket, ctx.logger);
+      // A failure before the state file exists leaves nothing worth keeping: drop the lock
+      // file (and the container dir) this ADD created.
+      const forget = async (error: unknown): Promise<never> => {
+        if (!(await readState(paths.state).catch(() => undefined))) {
+          await removeAttachmentFiles(paths).catch(() => {});
+        }
+        throw error;
+      };
+      const session = await ZedrouterSession.open(ctx.config.zedrouterSocket, ctx.logger)
+        .catch(forget);
       try {
         return await withUndo(ctx.logger, async (undo) => {
           const base = {
@@ -129,7 +138,7 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             await writeState(paths.state, state);
             undo.push("release DHCP lease", () =>
               // Reads the state at unwind time: the lease, if one came, is in it by then.
-              releaseLease(runner, state, ctx.logger, { ensureAddress: true }));
+              releaseLease(runner, state.dhcp, state, ctx.logger, { ensureAddress: true }));
             const lease = await waitFirstLease(client, ctx.config.dhcp, ctx.ifname, ctx.logger);
             state = { ...state, lease, updatedAt: nowIso() };
             await writeState(paths.state, state);
@@ -158,7 +167,7 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             totalMs: ms(started),
           });
           return mergeResults(ctx.prevResult, podResult(l2, ctx.ifname, ctx.netns, state.lease));
-        });
+        }).catch(forget);
       } finally {
         await session.close();
       }
@@ -192,9 +201,9 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
 
   async function gc(ctx: EveGcContext): Promise<void> {
     const keep = new Set(ctx.validAttachments.map((a) => `${a.containerID}\0${a.ifname}`));
-    const { states, problems } = await listStates(ctx.config.stateDir);
+    const { states, orphans, problems } = await listStates(ctx.config.stateDir);
     for (const problem of problems) ctx.logger.warn("GC skips {problem}", { problem });
-    const steps: Step[] = states
+    const stale: Step[] = states
       .filter(({ state }) => !keep.has(`${state.containerID}\0${state.ifname}`))
       .map(({ paths, state }) => ({
         label: `attachment ${state.containerID}/${state.ifname}`,
@@ -211,8 +220,28 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             }, ctx.logger);
           }),
       }));
-    ctx.logger.info("GC releases {count} stale attachment(s)", { count: steps.length });
-    await runAll(steps, ctx.logger, {
+    // Files without a record: stop a client their pid file names, then remove them. An ADD
+    // that is running holds the lock and has written its record by the time we get it.
+    const leftovers: Step[] = orphans.map((paths) => ({
+      label: `leftover files ${paths.state.replace(/\.json$/, ".*")}`,
+      run: () =>
+        withAttachmentLock(paths, async () => {
+          if (await readState(paths.state).catch(() => true)) return;
+          const ifname = paths.state.slice(paths.dir.length + 1, -".json".length);
+          await detach(runner, {
+            paths,
+            state: undefined,
+            ifname,
+            fallback: { podName: "", podNamespace: "", netnsPath: "" },
+            zedrouterSocket: ctx.config.zedrouterSocket,
+          }, ctx.logger);
+        }),
+    }));
+    ctx.logger.info("GC releases {count} stale attachment(s) and {leftovers} leftover(s)", {
+      count: stale.length,
+      leftovers: leftovers.length,
+    });
+    await runAll([...stale, ...leftovers], ctx.logger, {
       code: EveErrorCode.GcPartialFailure,
       msg: "GC could not release every stale eve-bridge attachment",
     });
