@@ -5,7 +5,7 @@
  * The plugin is imported dynamically: the bundle then evaluates the plugin's modules only when
  * needed, so VERSION (which runtimes call often) does not pay for loading them.
  */
-// Not a CNI call: udhcpc's hook reporting a pod interface's lease event (dhcp_hook.ts).
+// Not a CNI call: udhcpc's hook reporting a lease event (DHCP_EVENT_COMMAND, dhcp_hook.ts).
 if (Deno.args[0] === "dhcp-event") {
   const { runDhcpEvent } = await import("../plugin/eve_bridge/mod.ts");
   Deno.exit(await runDhcpEvent(Deno.args.slice(1)));

@@ -333,11 +333,18 @@ sandboxTest("eve-bridge pod: parallel ADDs and a doubled DEL", TOOLS, async (sb)
  * A unix-socket proxy in front of fake-zedrouter that answers ConnectPodAtL3 with an error
  * and forwards everything else (Go's framing: one JSON value per line, calls in sequence).
  */
-function l3FailingProxy(path: string, upstream: string): { close(): Promise<void> } {
+function l3FailingProxy(path: string, upstream: string): {
+  /** Every request seen: connection number, method, id. */
+  seen: { conn: number; method: string; id: number }[];
+  close(): Promise<void>;
+} {
   const listener = Deno.listen({ transport: "unix", path });
+  const seen: { conn: number; method: string; id: number }[] = [];
+  let connections = 0;
   const tasks: Promise<void>[] = [];
   const conns: Deno.Conn[] = [];
   const serve = async (client: Deno.Conn) => {
+    const number = connections++;
     const server = await Deno.connect({ transport: "unix", path: upstream });
     conns.push(server);
     const back = server.readable.pipeTo(client.writable, { preventClose: true }).catch(() => {});
@@ -350,8 +357,9 @@ function l3FailingProxy(path: string, upstream: string): { close(): Promise<void
         for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
-          if (line.includes('"RPCServer.ConnectPodAtL3"')) {
-            const id = (JSON.parse(line) as { id: number }).id;
+          const { id, method } = JSON.parse(line) as { id: number; method: string };
+          seen.push({ conn: number, method, id });
+          if (method === "RPCServer.ConnectPodAtL3") {
             await client.write(
               encoder.encode(`{"id":${id},"result":null,"error":"injected L3 failure"}\n`),
             );
@@ -379,6 +387,7 @@ function l3FailingProxy(path: string, upstream: string): { close(): Promise<void
     }
   })();
   return {
+    seen,
     async close() {
       listener.close();
       await accepting.catch(() => {});
@@ -410,6 +419,12 @@ sandboxTest(
       const out = failed(await runPod("ADD", call, config), "ADD");
       assert.equal(out.code, 103);
       assert.equal(out.msg, "zedrouter refused ConnectPodAtL3: injected L3 failure");
+      // One connection, ids from 0 as Go's client: L2, L3, then the rollback's DisconnectPod.
+      assert.deepEqual(proxy.seen, [
+        { conn: 0, method: "RPCServer.ConnectPodAtL2", id: 0 },
+        { conn: 0, method: "RPCServer.ConnectPodAtL3", id: 1 },
+        { conn: 0, method: "RPCServer.DisconnectPod", id: 2 },
+      ]);
       // The lease was obtained, then released: dnsmasq forgot it although L3 never put the
       // address on the interface (the rollback put it there for the DHCPRELEASE).
       const log = await Deno.readTextFile(String(config.logFile));
