@@ -22,6 +22,7 @@ import {
   ok,
   podConfig,
   requireBuilt,
+  rpcProxy,
   runPod,
   stateFile,
   TOOLS,
@@ -329,80 +330,6 @@ sandboxTest("eve-bridge pod: parallel ADDs and a doubled DEL", TOOLS, async (sb)
   }
 });
 
-/**
- * A unix-socket proxy in front of fake-zedrouter that answers ConnectPodAtL3 with an error
- * and forwards everything else (Go's framing: one JSON value per line, calls in sequence).
- */
-function l3FailingProxy(path: string, upstream: string): {
-  /** Every request seen: connection number, method, id. */
-  seen: { conn: number; method: string; id: number }[];
-  close(): Promise<void>;
-} {
-  const listener = Deno.listen({ transport: "unix", path });
-  const seen: { conn: number; method: string; id: number }[] = [];
-  let connections = 0;
-  const tasks: Promise<void>[] = [];
-  const conns: Deno.Conn[] = [];
-  const serve = async (client: Deno.Conn) => {
-    const number = connections++;
-    const server = await Deno.connect({ transport: "unix", path: upstream });
-    conns.push(server);
-    const back = server.readable.pipeTo(client.writable, { preventClose: true }).catch(() => {});
-    const encoder = new TextEncoder();
-    const writer = server.writable.getWriter();
-    let buffer = "";
-    try {
-      for await (const chunk of client.readable.pipeThrough(new TextDecoderStream())) {
-        buffer += chunk;
-        for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          const { id, method } = JSON.parse(line) as { id: number; method: string };
-          seen.push({ conn: number, method, id });
-          if (method === "RPCServer.ConnectPodAtL3") {
-            await client.write(
-              encoder.encode(`{"id":${id},"result":null,"error":"injected L3 failure"}\n`),
-            );
-          } else {
-            await writer.write(encoder.encode(`${line}\n`));
-          }
-        }
-      }
-    } catch {
-      // The client went away.
-    } finally {
-      await writer.close().catch(() => {});
-      await back;
-      try {
-        client.close();
-      } catch {
-        // Already closed.
-      }
-    }
-  };
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      conns.push(conn);
-      tasks.push(serve(conn));
-    }
-  })();
-  return {
-    seen,
-    async close() {
-      listener.close();
-      await accepting.catch(() => {});
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // Already closed.
-        }
-      }
-      await Promise.all(tasks);
-    },
-  };
-}
-
 sandboxTest(
   "eve-bridge pod: L3 refused after the lease: lease released, client stopped, L2 undone",
   TOOLS,
@@ -410,7 +337,7 @@ sandboxTest(
     await requireBuilt();
     const { node } = await nodeWithUplink(sb);
     const zr = await startZedrouter(sb, node);
-    const proxy = l3FailingProxy(`${sb.dir}/proxy.sock`, zr.socket);
+    const proxy = rpcProxy(`${sb.dir}/proxy.sock`, zr.socket, "RPCServer.ConnectPodAtL3");
     const pod = await sb.netns("pod1");
     const config = podConfig(sb.dir, { socket: `${sb.dir}/proxy.sock` }, WEB_MAC);
     const stateDir = String(config.stateDir);

@@ -129,3 +129,78 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * A unix-socket proxy in front of fake-zedrouter: forwards every request, except that it
+ * answers `refuse` (a method) with an error itself; records what it saw. Go's framing: one
+ * JSON value per line, calls in sequence (eve-bridge waits for each reply).
+ */
+export function rpcProxy(path: string, upstream: string, refuse?: string): {
+  /** Every request seen: connection number, method, id. */
+  seen: { conn: number; method: string; id: number }[];
+  close(): Promise<void>;
+} {
+  const listener = Deno.listen({ transport: "unix", path });
+  const seen: { conn: number; method: string; id: number }[] = [];
+  let connections = 0;
+  const tasks: Promise<void>[] = [];
+  const conns: Deno.Conn[] = [];
+  const serve = async (client: Deno.Conn) => {
+    const number = connections++;
+    const server = await Deno.connect({ transport: "unix", path: upstream });
+    conns.push(server);
+    const back = server.readable.pipeTo(client.writable, { preventClose: true }).catch(() => {});
+    const encoder = new TextEncoder();
+    const writer = server.writable.getWriter();
+    let buffer = "";
+    try {
+      for await (const chunk of client.readable.pipeThrough(new TextDecoderStream())) {
+        buffer += chunk;
+        for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          const { id, method } = JSON.parse(line) as { id: number; method: string };
+          seen.push({ conn: number, method, id });
+          if (method === refuse) {
+            await client.write(
+              encoder.encode(`{"id":${id},"result":null,"error":"injected L3 failure"}\n`),
+            );
+          } else {
+            await writer.write(encoder.encode(`${line}\n`));
+          }
+        }
+      }
+    } catch {
+      // The client went away.
+    } finally {
+      await writer.close().catch(() => {});
+      await back;
+      try {
+        client.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  };
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      tasks.push(serve(conn));
+    }
+  })();
+  return {
+    seen,
+    async close() {
+      listener.close();
+      await accepting.catch(() => {});
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch {
+          // Already closed.
+        }
+      }
+      await Promise.all(tasks);
+    },
+  };
+}

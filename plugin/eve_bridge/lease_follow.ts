@@ -9,7 +9,7 @@
  * alone, so running it twice, late, or out of order is harmless.
  */
 import { delAddr, type Runner, systemRunner } from "../../netns/mod.ts";
-import { type CniLogger, openLog } from "../cni/mod.ts";
+import { CniError, CniErrorCode, type CniLogger, openLog } from "../cni/mod.ts";
 import {
   type AttachmentPaths,
   attachmentPaths,
@@ -83,7 +83,19 @@ export async function followLease(
 }
 
 /** The whole `dhcp-event` command: returns the process exit code (0 ok, 1 failed). */
-export async function runDhcpEvent(argv: readonly string[]): Promise<number> {
+/**
+ * zedrouter away (restarting, busy) when the pod must move: the pod has already lost its old
+ * address, so we keep trying for a while instead of waiting for the next renewal (half the
+ * lease time). The lock is released between attempts, so a DEL is never held up; each attempt
+ * decides afresh from the files.
+ */
+export const FOLLOW_RETRY = { attempts: 30, delayMs: 2000 } as const;
+
+/** The whole `dhcp-event` command: returns the process exit code (0 ok, 1 failed). */
+export async function runDhcpEvent(
+  argv: readonly string[],
+  retry: { attempts: number; delayMs: number } = FOLLOW_RETRY,
+): Promise<number> {
   const started = performance.now();
   const eventFile = argv[0] ?? "";
   let paths: AttachmentPaths;
@@ -102,14 +114,26 @@ export async function runDhcpEvent(argv: readonly string[]): Promise<number> {
     podName: peek.podName,
   }, started);
   try {
-    const outcome = await followLease(paths, log.logger);
-    log.logger.debug("DHCP event handled: {outcome}", { outcome });
-    return 0;
-  } catch (error) {
-    log.logger.error("DHCP event failed: {error}", {
-      error: error instanceof Error ? error.message : String(error),
-    });
-    return 1;
+    for (let attempt = 1;; attempt++) {
+      try {
+        const outcome = await followLease(paths, log.logger);
+        log.logger.debug("DHCP event handled: {outcome}", { outcome, attempt });
+        return 0;
+      } catch (error) {
+        const text = error instanceof Error ? error.message : String(error);
+        const unavailable = error instanceof CniError &&
+          error.code === CniErrorCode.TryAgainLater;
+        if (!unavailable || attempt >= retry.attempts) {
+          log.logger.error("DHCP event failed: {error}", { error: text, attempt });
+          return 1;
+        }
+        log.logger.warn("DHCP event: zedrouter unavailable, retrying: {error}", {
+          error: text,
+          attempt,
+        });
+        await new Promise((resolve) => setTimeout(resolve, retry.delayMs));
+      }
+    }
   } finally {
     await log.close();
   }
