@@ -62,12 +62,15 @@ export interface E2eNode {
   nad(niName: string): string;
   /** The upstream namespace behind a switch port, by role. */
   upstream(role: string): SandboxNetns;
+  /** The running fake-zedrouter (throws when stopped). */
   readonly zedrouter: Daemon;
   inspect<M extends MethodName & `Inspect.${string}`>(method: M): Promise<ResultOf<M>>;
   /** Rewrites the config file and sends SIGHUP; resolves once the new config is loaded. */
   reload(config: ZedrouterConfig): Promise<void>;
   /** SIGTERM to fake-zedrouter (and any dnsmasq it left) and wait. Idempotent. */
   stopZedrouter(): Promise<void>;
+  /** Starts it again on the same config, socket and state dir (after stopZedrouter). */
+  startZedrouter(): Promise<void>;
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {
@@ -213,26 +216,37 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
     paths.zedrouterStateDir,
     ...(options.callTimeoutMs ? ["--call-timeout", String(options.callTimeoutMs)] : []),
   ];
-  const zedrouter = spawnDaemon(argv, {
-    stdoutPath: paths.zedrouterLog,
-    stderrPath: paths.zedrouterLog,
-  });
-  sb.track(zedrouter);
-  let stopped = false;
+  // The running fake-zedrouter; replaced by startZedrouter after a stop (restart tests).
+  let zedrouter: Daemon | undefined;
   const stopZedrouter = async () => {
-    if (!stopped) {
-      stopped = true;
-      if (isAlive(zedrouter.pid)) await stopPid(zedrouter.pid, { graceMs: 5000 });
-      await zedrouter.exited;
+    const running = zedrouter;
+    zedrouter = undefined;
+    if (running) {
+      if (isAlive(running.pid)) await stopPid(running.pid, { graceMs: 5000 });
+      await running.exited;
     }
     await stopLeftoverDnsmasq(paths.zedrouterStateDir);
   };
-  try {
-    await waitForHealth(paths.socket, zedrouter, paths.zedrouterLog);
-  } catch (error) {
-    await stopZedrouter();
-    throw error;
-  }
+  const startZedrouter = async () => {
+    if (zedrouter) throw new Error("fake-zedrouter is already running");
+    const daemon = spawnDaemon(argv, {
+      stdoutPath: paths.zedrouterLog,
+      stderrPath: paths.zedrouterLog,
+    });
+    sb.track(daemon);
+    zedrouter = daemon;
+    try {
+      await waitForHealth(paths.socket, daemon, paths.zedrouterLog);
+    } catch (error) {
+      await stopZedrouter();
+      throw error;
+    }
+  };
+  await startZedrouter();
+  const running = (): Daemon => {
+    if (!zedrouter) throw new Error("fake-zedrouter is not running");
+    return zedrouter;
+  };
 
   const primaryPath = `${dir}/net.d/10-eve-bridge.conflist`;
   await writeJson(primaryPath, primaryConflist(paths));
@@ -265,13 +279,15 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
       if (!up) throw new Error(`No upstream namespace "${role}"`);
       return up;
     },
-    zedrouter,
+    get zedrouter() {
+      return running();
+    },
     inspect,
     async reload(config) {
       if (builtIn) throw new Error("Cannot reload the built-in config");
       const before = (await inspect("Inspect.Config")).loadedAt;
       await writeJson(configPath, config);
-      Deno.kill(zedrouter.pid, "SIGHUP");
+      Deno.kill(running().pid, "SIGHUP");
       const deadline = Date.now() + 15_000;
       while ((await inspect("Inspect.Config")).loadedAt === before) {
         if (Date.now() > deadline) throw new Error("fake-zedrouter did not reload its config");
@@ -279,5 +295,6 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
       }
     },
     stopZedrouter,
+    startZedrouter,
   };
 }

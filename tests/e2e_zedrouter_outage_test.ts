@@ -1,0 +1,81 @@
+/**
+ * zedrouter unavailable while the runtime tears a pod down, end to end:
+ * - hung (SIGSTOP: the socket accepts, nobody answers): DEL gives up after eve-bridge's call
+ *   timeout with "try again later" instead of hanging the runtime, the lease is already
+ *   released, the attachment's state is kept; once zedrouter runs again the runtime's retry
+ *   disconnects the veth and nothing is left;
+ * - restarted with pods attached: it keeps their attachments (state + kernel), and CHECK and
+ *   DEL work against the new process.
+ */
+import assert from "node:assert/strict";
+import { isAlive, readDnsmasqLeases, signalPid } from "../netns/mod.ts";
+import { APPS, attachmentState, CNIDRIVE, e2eTest, NI, podAddresses } from "./e2e/fixture.ts";
+import { findLeaks } from "./e2e/leaks.ts";
+import { cni, createPod } from "./e2e/pod.ts";
+import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
+
+e2eTest(
+  "e2e: DEL against a hung zedrouter fails with try-again and the retry cleans up",
+  {},
+  async (
+    ctx,
+  ) => {
+    const { node } = ctx;
+    const pod = await createPod(node, "pod1", APPS.nginx);
+    ctx.pods.push(pod);
+    const attached = await attach(CNIDRIVE, node, pod, [
+      eth0(node),
+      netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
+    ]);
+    const net1 = attached.attachments[1]!;
+    const client = (await attachmentState(node, pod, "net1"))?.dhcp?.pid;
+    assert.ok(client !== undefined && isAlive(client));
+    const leaseFile = (await node.inspect("Inspect.Config")).dnsmasq
+      .find((d) => d.networkInstance === NI.local.name)!.leaseFile;
+
+    const zedrouterPid = node.zedrouter.pid;
+    assert.ok(signalPid(zedrouterPid, "SIGSTOP"));
+    let resumed = false;
+    try {
+      const del = await cni(CNIDRIVE, node, "del", pod, net1);
+      assert.notEqual(del.code, 0, "DEL cannot succeed while zedrouter does not answer");
+      assert.match(del.stderr, /zedrouter is not reachable/);
+      // What could be done without zedrouter is done; the record stays for the retry.
+      assert.ok(!isAlive(client), "the DHCP client was stopped");
+      assert.deepEqual(await readDnsmasqLeases(leaseFile), [], "the lease was released");
+      assert.equal((await attachmentState(node, pod, "net1"))?.dhcp, null);
+      signalPid(zedrouterPid, "SIGCONT");
+      resumed = true;
+    } finally {
+      if (!resumed) signalPid(zedrouterPid, "SIGCONT");
+    }
+
+    const retry = await cni(CNIDRIVE, node, "del", pod, net1);
+    assert.equal(retry.code, 0, retry.stderr);
+    const delEth0 = await cni(CNIDRIVE, node, "del", pod, attached.attachments[0]!);
+    assert.equal(delEth0.code, 0, delEth0.stderr);
+    assert.deepEqual(await findLeaks(node, ctx.pods), []);
+  },
+);
+
+e2eTest("e2e: zedrouter restarts under attached pods; CHECK and DEL still work", {}, async (
+  ctx,
+) => {
+  const { node } = ctx;
+  const pod = await createPod(node, "pod1", APPS.nginx);
+  ctx.pods.push(pod);
+  const attached = await attach(CNIDRIVE, node, pod, [
+    eth0(node),
+    netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
+  ]);
+  await node.stopZedrouter();
+  await node.startZedrouter();
+  const { attachments } = await node.inspect("Inspect.Attachments");
+  assert.deepEqual(attachments.map((a) => [a.podName, a.podIfName, a.problems]), [
+    [pod.name, "net1", []],
+  ]);
+  assert.deepEqual(await podAddresses(pod, "net1"), [`${APPS.nginx.local.ip}/24`]);
+  await checkAll(CNIDRIVE, node, attached);
+  await detach(CNIDRIVE, node, attached);
+  assert.deepEqual(await findLeaks(node, ctx.pods), []);
+});
