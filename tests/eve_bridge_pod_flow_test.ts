@@ -4,10 +4,11 @@
  * (twice, after the netns went, after the app went), L2-only pods, zedrouter unreachable.
  */
 import assert from "node:assert/strict";
-import { getLink, isAlive, systemRunner } from "../netns/mod.ts";
+import { getLink, isAlive, listRoutes, systemRunner } from "../netns/mod.ts";
 import { findTool, sandboxTest } from "./sandbox.ts";
 import {
   goCall,
+  inspect,
   nodeWithUplink,
   podArgs,
   startZedrouter,
@@ -156,6 +157,40 @@ sandboxTest(
 
       ok(await runPod("DEL", viaArgs, config), "DEL");
       assert.ok(!isAlive(pid));
+    } finally {
+      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
+      await zr.stop();
+    }
+  },
+);
+
+sandboxTest(
+  "eve-bridge pod: a local NI without uplink gives an address but no default route",
+  TOOLS,
+  async (sb) => {
+    await requireBuilt();
+    const { node } = await nodeWithUplink(sb);
+    const pod = await sb.netns("iso");
+    const zr = await startZedrouter(sb, node);
+    const stateDir = `${sb.dir}/eve-bridge-state`;
+    try {
+      const { apps } = await inspect(zr.socket, "Inspect.Apps");
+      const mac = apps.find((a) => a.name === "iso")?.adapters[0]?.mac;
+      assert.ok(mac);
+      const config = podConfig(sb.dir, zr, mac);
+      const call = { node, pod, containerId: "c-iso", podName: "iso-44444-0-abcde" };
+      const result = ok(await runPod("ADD", call, config), "ADD");
+      const ips = result.ips as { address: string; gateway?: string; interface: number }[];
+      assert.equal(ips.length, 1);
+      assert.match(ips[0]!.address, /^10\.77\.4\.\d+\/24$/);
+      assert.equal(ips[0]!.gateway, undefined, "no router offered");
+      assert.equal(result.routes, undefined, "no routes in the result");
+      assert.deepEqual(await inetAddrs(pod), [ips[0]!.address]);
+      const routes = await listRoutes(systemRunner, pod.ns, { family: "inet" });
+      assert.ok(!routes.some((r) => r.dst === "default"), JSON.stringify(routes));
+      ok(await runPod("CHECK", call, { ...config, prevResult: result }), "CHECK");
+      ok(await runPod("DEL", call, config), "DEL");
+      assert.ok(!(await leasedMacs(zr, "ni-isolated")).includes(mac));
     } finally {
       for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
       await zr.stop();
