@@ -155,8 +155,24 @@ sandboxTest(
       assert.equal(missing.code, 50);
       assert.equal(missing.msg, '"udhcpc" is not installed');
 
+      // CHECK notices a DHCP client that died (nobody would renew the lease).
+      const result = {
+        cniVersion: "1.0.0",
+        interfaces: [{ name: "net1", mac: WEB_MAC, sandbox: pod.path }],
+        ips: [{ address: "10.77.1.50/24", gateway: "10.77.1.1", interface: 0 }],
+      };
+      ok(await runPod("CHECK", viaArgs, { ...config, prevResult: result }), "CHECK");
+      Deno.kill(pid, "SIGKILL");
+      const dead = failed(
+        await runPod("CHECK", viaArgs, { ...config, prevResult: result }),
+        "CHECK",
+      );
+      assert.equal(dead.code, 107);
+      assert.equal(dead.msg, 'The DHCP client of "net1" is not running');
+
       ok(await runPod("DEL", viaArgs, config), "DEL");
       assert.ok(!isAlive(pid));
+      assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
     } finally {
       for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
       await zr.stop();
