@@ -76,7 +76,16 @@ export async function waitFirstLease(
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const deadline = Date.now() + dhcp.timeoutSeconds * 1000;
     while (Date.now() < deadline) {
-      const lease = await latestLease(client.record.eventFile);
+      let lease: LeaseRecord | undefined;
+      try {
+        lease = await latestLease(client.record.eventFile);
+      } catch (error) {
+        throw new CniError(
+          PodErrorCode.DhcpFailed,
+          `The DHCP server's answer on "${ifname}" is not a usable lease`,
+          error instanceof Error ? error.message : String(error),
+        );
+      }
       if (lease) return lease;
       if (exited) {
         throw new CniError(

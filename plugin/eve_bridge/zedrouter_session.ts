@@ -13,7 +13,6 @@ import {
   type ResultOf,
   RpcClient,
   RpcConnectionRefusedError,
-  RpcError,
   RpcRemoteError,
   RpcSocketMissingError,
   RpcTimeoutError,
@@ -46,9 +45,7 @@ export function zedrouterError(error: unknown, socket: string, step: string): Cn
       `Socket "${socket}"`,
     );
   }
-  if (error instanceof RpcError) {
-    return new CniError(EveErrorCode.ZedrouterFailed, `zedrouter ${step} failed`, text);
-  }
+  // A garbled reply, a connection dropped mid-call (RpcError) or anything unexpected.
   return new CniError(EveErrorCode.ZedrouterFailed, `zedrouter ${step} failed`, text);
 }
 
