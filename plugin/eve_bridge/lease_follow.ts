@@ -1,8 +1,10 @@
 /**
  * `eve-bridge dhcp-event <eventFile>`: what the udhcpc hook starts after a `bound` or `renew`
  * (see dhcp_hook.ts). It makes the pod follow its lease: when the newest lease puts the pod at
- * another address, zedrouter is told (ConnectPodAtL3 with the new address) and the old address
- * leaves the pod interface; a plain renewal only refreshes the recorded lease.
+ * another address, the old address leaves the pod interface and zedrouter is told
+ * (ConnectPodAtL3 with the new one, which it applies); a plain renewal only refreshes the
+ * recorded lease. A lost lease (nak, no answer) changes nothing until a new one is bound:
+ * the pod keeps its address, and CHECK reports the expiry.
  *
  * It runs under the attachment's lock, so it waits for a running ADD (whose first `bound`
  * started it) and finds nothing to do once DEL removed the state. It decides from the files
