@@ -70,7 +70,10 @@ function benchConfig(): ZedrouterConfig {
   };
 }
 
-/** Debian's bridge + host-local alone: what eve-bridge hands `bridge` for an ordinary pod. */
+/**
+ * Debian's bridge + host-local alone: exactly what eve-bridge hands `bridge` for the bench's
+ * pods (EVE apps: no default gateway, routes to the service CIDR and the node IP).
+ */
 function baselineConflist(node: E2eNode): Record<string, unknown> {
   return {
     cniVersion: "1.0.0",
@@ -79,13 +82,14 @@ function baselineConflist(node: E2eNode): Record<string, unknown> {
       type: "bridge",
       bridge: POD_NETWORK.bridge,
       isGateway: true,
-      isDefaultGateway: true,
+      isDefaultGateway: false,
       forceAddress: true,
       hairpinMode: true,
       ipam: {
         type: "host-local",
         dataDir: `${node.ipamDir}-baseline`,
         ranges: [[{ subnet: POD_NETWORK.subnet, gateway: POD_NETWORK.gateway }]],
+        routes: [{ dst: POD_NETWORK.serviceCIDR }, { dst: `${POD_NETWORK.nodeIP}/32` }],
       },
     }],
   };
