@@ -11,6 +11,7 @@ bash "$root/../shared/tools/cnidrive/build.sh" "$root/.tools/cnidrive" >/dev/nul
 export CNIDRIVE="$root/.tools/cnidrive"
 "$deno" fmt --check && "$deno" lint && "$deno" task check && "$deno" task build || {
   echo "0 passed, 1 failed"; exit 1; }
+export NO_COLOR=1
 out=$(mktemp)
 before=$(bash scripts/host_snapshot.sh)
 "$deno" task test "$@" 2>&1 | tee "$out"
