@@ -1,8 +1,7 @@
 /**
  * `replay`: re-runs a logged CNI invocation against a plugin. The log names the command,
- * container, interface and pod; eve-bridge does not (yet) log its netns or its stdin config,
- * so those come from --netns and --config unless the logged "Started" line carries
- * `netns`/`config` properties (used when present, so a richer log needs no flags).
+ * container, interface and pod, and its "Started" line carries `netns` and the stdin `config`;
+ * --netns and --config override them (or stand in for logs of older builds without them).
  */
 import * as v from "valibot";
 import type { CommandContext, Outcome } from "./context.ts";
@@ -88,8 +87,15 @@ export async function replay(ctx: CommandContext, o: ReplayOptions): Promise<Rep
     ...(o.ifname !== undefined && { ifname: o.ifname }),
     ...(o.command !== undefined && { command: o.command }),
   });
-  const from = logs.entries.filter((e) => e.containerId !== "" && e.command !== "").at(-1);
-  if (!from) throw new UsageError('No logged invocation matches; see "eve-cni-debug logs"');
+  const matching = logs.entries.filter((e) => e.containerId !== "" && e.command !== "");
+  const last = matching.at(-1);
+  if (!last) throw new UsageError('No logged invocation matches; see "eve-cni-debug logs"');
+  // Only an invocation's "Started" line carries its netns and config: replay from that one.
+  const from =
+    matching.findLast((e) =>
+      e.containerId === last.containerId && e.ifname === last.ifname &&
+      e.command === last.command && e.extra.config !== undefined
+    ) ?? last;
   const cniPath = o.cniPath ?? ctx.deps.env.CNI_PATH ?? DEFAULTS.cniPath;
   const env = replayEnv(from, o, cniPath);
   const stdin = await replayStdin(from, o);
@@ -135,15 +141,15 @@ export function registerReplay(root: Root, exec: Executor): void {
     .option("--command <cmd>", "the logged command to pick (ADD, DEL, CHECK...)")
     .option("--as <cmd>", "run it as another command (e.g. CHECK after a logged ADD)")
     .option("--config <file>", "the network configuration to send on stdin")
-    .option("--netns <path>", "CNI_NETNS (the log does not record it)")
+    .option("--netns <path>", "CNI_NETNS (default: the logged one)")
     .option("--plugin <name|path>", "plugin to run (default eve-bridge, found on CNI_PATH)")
     .option("--cni-path <dirs>", `CNI_PATH (default: $CNI_PATH or ${DEFAULTS.cniPath})`)
     .option("--dry-run", "print what would run, do not run it", false)
     .addHelpText(
       "after",
       `
-eve-bridge logs command, container, interface and pod, but not the netns or the config on
-stdin; give them with --netns and --config.
+eve-bridge logs each invocation's netns and stdin config on its "Started" line; --netns and
+--config override them.
 
 Examples:
   eve-cni-debug replay --pod nginx-1a2b3 --command ADD --as CHECK --netns /var/run/netns/cni-5e0c \\

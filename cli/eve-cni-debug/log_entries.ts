@@ -129,7 +129,8 @@ export function parseTimeBound(value: string, now: Date): number | undefined {
 
 function extraText(extra: Record<string, unknown>): string {
   const parts = Object.entries(extra)
-    .filter(([k]) => k !== "stack")
+    // The stdin config is there for `replay` and --json; on a readable line it is noise.
+    .filter(([k]) => k !== "stack" && k !== "config")
     .map(([k, val]) => `${k}=${typeof val === "string" ? val : JSON.stringify(val)}`);
   return parts.length ? `  {${parts.join(", ")}}` : "";
 }

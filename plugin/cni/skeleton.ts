@@ -197,7 +197,12 @@ export async function run<T extends NetConf>(
       ? raw.logFile
       : plugin.defaultLogFile;
     log = await openLog(logFile, logFields(input.env), startedAt);
-    log.logger.debug("Started {command}", { cniVersion: raw.cniVersion ?? "" });
+    // The netns and the whole config make the line replayable (`eve-cni-debug replay`).
+    log.logger.debug("Started {command}", {
+      cniVersion: raw.cniVersion ?? "",
+      netns: input.env.CNI_NETNS ?? "",
+      config: raw,
+    });
     const stdout = await dispatch(plugin, input, raw, log.logger);
     log.logger.info("Finished {command}", { outcome: "ok" });
     return { stdout, exitCode: 0 };
