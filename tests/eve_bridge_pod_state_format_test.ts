@@ -21,6 +21,7 @@ Deno.test("eve-bridge state files are what eve-cni-debug reads", async () => {
       version: STATE_VERSION,
       containerID: "c-web-1",
       ifname: "net1",
+      network: "ni-local",
       netnsPath: "/var/run/netns/cni-1",
       podName: "web-11111-0-x7k2p",
       podNamespace: "eve-kube-app",

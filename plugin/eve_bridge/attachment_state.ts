@@ -42,6 +42,11 @@ export const AttachmentStateSchema = v.strictObject({
   version: v.literal(STATE_VERSION),
   containerID: v.string(),
   ifname: v.string(),
+  /**
+   * The CNI network (`name` of the config) the attachment belongs to. Runtimes GC one network
+   * at a time, listing only that network's attachments; every NAD shares stateDir.
+   */
+  network: v.string(),
   netnsPath: v.string(),
   podName: v.string(),
   podNamespace: v.string(),

@@ -15,6 +15,7 @@ function sample(containerID: string, ifname = "net1"): AttachmentState {
     version: STATE_VERSION,
     containerID,
     ifname,
+    network: "ni-local",
     netnsPath: "/var/run/netns/p",
     podName: "web-11111-0-x7k2p",
     podNamespace: "eve-kube-app",

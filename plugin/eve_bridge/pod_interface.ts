@@ -112,6 +112,7 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             version: STATE_VERSION,
             containerID: ctx.containerId,
             ifname: ctx.ifname,
+            network: ctx.config.name,
             ...base,
             mac,
             vmi,
@@ -203,7 +204,9 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
     const keep = new Set(ctx.validAttachments.map((a) => `${a.containerID}\0${a.ifname}`));
     const { states, orphans, problems } = await listStates(ctx.config.stateDir);
     for (const problem of problems) ctx.logger.warn("GC skips {problem}", { problem });
+    // The valid list names this network's attachments only: other networks' are not ours to judge.
     const stale: Step[] = states
+      .filter(({ state }) => state.network === ctx.config.name)
       .filter(({ state }) => !keep.has(`${state.containerID}\0${state.ifname}`))
       .map(({ paths, state }) => ({
         label: `attachment ${state.containerID}/${state.ifname}`,
