@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { deleteNetns, isAlive, readDnsmasqLeases, systemRunner } from "../netns/mod.ts";
-import { APPS, attachmentState, CNIDRIVE, e2eTest, NI } from "./e2e/fixture.ts";
+import { APPS, attachmentState, CNIDRIVE, e2eTest, NI, podLink } from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
 import { cni, createPod } from "./e2e/pod.ts";
 import { attach, detach, eth0, netX } from "./e2e/runtime.ts";
@@ -26,6 +26,7 @@ e2eTest("e2e: DEL after the pod netns is deleted releases everything on the node
     (await attachmentState(node, pod, "net2"))?.dhcp?.pid,
   ];
   assert.ok(pids.every((pid) => pid !== undefined && isAlive(pid)), "two DHCP clients run");
+  assert.equal((await podLink(pod, "net2"))?.mtu, 1400, "net2 has its NI's MTU");
 
   await deleteNetns(systemRunner, pod.netns.name);
   await detach(CNIDRIVE, node, attached);

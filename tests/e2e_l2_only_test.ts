@@ -75,6 +75,10 @@ e2eTest("e2e: an air-gapped switch NI stays L2-only beside a DHCP interface", {}
   assert.deepEqual(await findLeaks(node, ctx.pods), []);
 });
 
+/** KubeVirt names a VMI's secondary interfaces `pod<hash of the network name>`, not netN. */
+const VMI_LOCAL_IF = "pod16477688c0e";
+const VMI_AIRGAP_IF = "podb1f51a511f1";
+
 e2eTest("e2e: a VMI pod stays L2-only and its guest's DHCP gets the reservation", {}, async (
   ctx,
 ) => {
@@ -84,11 +88,13 @@ e2eTest("e2e: a VMI pod stays L2-only and its guest's DHCP gets the reservation"
   assert.match(pod.name, /^virt-launcher-ubuntu-vm-9f8e7-[a-z0-9]{5}$/);
   const attached = await attach(CNIDRIVE, node, pod, [
     eth0(node),
-    netX(node, "net1", NI.local.name, APPS.vm.local.mac),
-    netX(node, "net2", NI.airgap.name, APPS.vm.airgap.mac),
+    netX(node, VMI_LOCAL_IF, NI.local.name, APPS.vm.local.mac),
+    netX(node, VMI_AIRGAP_IF, NI.airgap.name, APPS.vm.airgap.mac),
   ]);
 
-  for (const [ifname, mac] of [["net1", APPS.vm.local.mac], ["net2", APPS.vm.airgap.mac]]) {
+  for (
+    const [ifname, mac] of [[VMI_LOCAL_IF, APPS.vm.local.mac], [VMI_AIRGAP_IF, APPS.vm.airgap.mac]]
+  ) {
     assert.equal((await podLink(pod, ifname!))?.mac, mac);
     assert.deepEqual(await podAddresses(pod, ifname!), [], `${ifname} has no address`);
     const state = await attachmentState(node, pod, ifname!);
@@ -102,7 +108,7 @@ e2eTest("e2e: a VMI pod stays L2-only and its guest's DHCP gets the reservation"
   const { attachments } = await node.inspect("Inspect.Attachments");
   assert.deepEqual(
     attachments.map((a) => [a.podIfName, a.bridge, a.usesDhcp, a.l3]).sort(),
-    [["net1", NI.local.bridge, true, null], ["net2", NI.airgap.bridge, false, null]],
+    [[VMI_LOCAL_IF, NI.local.bridge, true, null], [VMI_AIRGAP_IF, NI.airgap.bridge, false, null]],
   );
   await checkAll(CNIDRIVE, node, attached);
 
@@ -112,7 +118,7 @@ e2eTest("e2e: a VMI pod stays L2-only and its guest's DHCP gets the reservation"
   await writeUdhcpcHookScript(scriptPath);
   const lease = await acquireLease(systemRunner, {
     netnsPath: pod.netns.path,
-    ifname: "net1",
+    ifname: VMI_LOCAL_IF,
     scriptPath,
     timeoutSeconds: 2,
     retries: 3,
@@ -126,7 +132,7 @@ e2eTest("e2e: a VMI pod stays L2-only and its guest's DHCP gets the reservation"
   await assert.rejects(
     acquireLease(systemRunner, {
       netnsPath: pod.netns.path,
-      ifname: "net2",
+      ifname: VMI_AIRGAP_IF,
       scriptPath,
       timeoutSeconds: 1,
       retries: 2,
@@ -135,7 +141,7 @@ e2eTest("e2e: a VMI pod stays L2-only and its guest's DHCP gets the reservation"
   );
 
   // The guest shuts down and releases its lease (from its address, as a guest would).
-  await addAddr(systemRunner, pod.netns.ns, "net1", lease.address);
+  await addAddr(systemRunner, pod.netns.ns, VMI_LOCAL_IF, lease.address);
   assert.ok(
     await releaseLease({
       netnsPath: pod.netns.path,

@@ -69,7 +69,7 @@ export function e2eConfig(): ZedrouterConfig {
         defaultRoute: true,
         mtu: 1500,
       },
-      { ...NI.local2, type: "local", subnet: "10.78.2.0/24", gateway: "10.78.2.1" },
+      { ...NI.local2, type: "local", subnet: "10.78.2.0/24", gateway: "10.78.2.1", mtu: 1400 },
       { ...NI.switch, type: "switch", port: SWITCH_PORT },
       { ...NI.airgap, type: "switch" },
     ],
