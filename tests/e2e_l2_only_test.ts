@@ -145,7 +145,7 @@ e2eTest("e2e: a VMI pod stays L2-only and its guest's DHCP gets the reservation"
   assert.ok(
     await releaseLease({
       netnsPath: pod.netns.path,
-      ifname: "net1",
+      ifname: VMI_LOCAL_IF,
       scriptPath,
       address: lease.address,
     }),
