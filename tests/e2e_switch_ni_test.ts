@@ -21,13 +21,14 @@ import {
   NI,
   ping,
   podAddresses,
+  podLink,
   podRoutes,
   SWITCH_NET,
   SWITCH_PORT,
   UPSTREAM_ROLE,
 } from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
-import { createPod } from "./e2e/pod.ts";
+import { cni, createPod } from "./e2e/pod.ts";
 import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
 
 e2eTest(
@@ -101,5 +102,35 @@ e2eTest(
       await stopPid(dnsmasq.pid, { graceMs: 2000 });
       await dnsmasq.exited;
     }
+  },
+);
+
+e2eTest(
+  "e2e: no DHCP server behind the switch port: ADD fails clearly and leaves nothing",
+  {},
+  async (
+    ctx,
+  ) => {
+    const { node } = ctx;
+    // The NAD with a short DHCP budget (the default waits 3 x 10 s, as EVE's did).
+    const conf = JSON.parse(await Deno.readTextFile(node.nad(NI.switch.name)));
+    conf.plugins[0].dhcp = { timeoutSeconds: 1, retries: 2 };
+    const path = `${node.dir}/nad-switch-short-dhcp.conflist`;
+    await Deno.writeTextFile(path, JSON.stringify(conf));
+    const pod = await createPod(node, "pod1", APPS.switched);
+    ctx.pods.push(pod);
+    const net1 = { ifname: "net1", conflist: path, mac: APPS.switched.switch.mac };
+
+    const add = await cni(CNIDRIVE, node, "add", pod, net1);
+    assert.notEqual(add.code, 0);
+    assert.match(add.stderr, /net1/);
+    assert.match(add.stderr, /DHCP|lease/i);
+    // The unwinding: no pod interface, no veth on the bridge, no client, no state, no record.
+    assert.equal(await podLink(pod, "net1"), undefined);
+    const leaks = (await findLeaks(node, ctx.pods)).filter((l) => !/\/net1\.lock" left: $/.test(l));
+    assert.deepEqual(leaks, []);
+    const del = await cni(CNIDRIVE, node, "del", pod, net1);
+    assert.equal(del.code, 0, del.stderr);
+    assert.deepEqual(await findLeaks(node, ctx.pods), []);
   },
 );
