@@ -32,10 +32,18 @@ export async function findCnidrive(build: boolean): Promise<string | undefined> 
     if (path && isFile(path)) return path;
   }
   if (!build || !isFile(CNIDRIVE_BUILD_SCRIPT)) return undefined;
+  // Built beside the target and renamed into place: parallel test files may race to build it,
+  // and none may run a half-written binary.
+  const partial = `${CNIDRIVE_DEFAULT}.${Deno.pid}.partial`;
   const out = await new Deno.Command("bash", {
-    args: [CNIDRIVE_BUILD_SCRIPT, CNIDRIVE_DEFAULT],
+    args: [CNIDRIVE_BUILD_SCRIPT, partial],
     stdout: "null",
     stderr: "null",
   }).output();
-  return out.success && isFile(CNIDRIVE_DEFAULT) ? CNIDRIVE_DEFAULT : undefined;
+  if (!out.success || !isFile(partial)) {
+    await Deno.remove(partial).catch(() => {});
+    return undefined;
+  }
+  await Deno.rename(partial, CNIDRIVE_DEFAULT);
+  return CNIDRIVE_DEFAULT;
 }
