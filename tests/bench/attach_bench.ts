@@ -6,8 +6,9 @@
  *    before tuning), of eth0 through eve-bridge, and of eth0 through Debian's bridge +
  *    host-local directly (the same conflist minus eve-bridge: the baseline). Per-phase times
  *    of net1 come from eve-bridge's own log lines ("Attached"/"Detached": l2Ms, dhcpMs, l3Ms,
- *    releaseMs, disconnectMs); "process" is the plugin's time from its start; "runtime" is the
- *    wall time of the whole libcni invocation (Deno start-up, tuning, result cache).
+ *    releaseMs, disconnectMs); "in-process" is the plugin's time from Deno's time origin to its
+ *    last log line (Deno's own start-up is not in it); "runtime" is the wall time of the whole
+ *    libcni invocation (process start-up, tuning, result cache).
  * 2. Parallel: PODS pods x (eth0 + net1) at PARALLEL-way parallelism: failures (a failed
  *    ADD/DEL or a wrong address) and leaks after DEL (both must be 0), attachments/s.
  *
@@ -359,7 +360,7 @@ async function bench(): Promise<number> {
         logField(log, netx.containers, "ADD", "Attached", "totalMs"),
       );
       row(
-        "net1 ADD  eve-bridge process",
+        "net1 ADD  eve-bridge in-process",
         logField(log, netx.containers, "ADD", "Finished", "durationMs"),
       );
       row("net1 ADD  runtime (libcni + tuning)", netx.add);
@@ -372,17 +373,17 @@ async function bench(): Promise<number> {
         logField(log, netx.containers, "DEL", "Detached", "disconnectMs"),
       );
       row(
-        "net1 DEL  eve-bridge process",
+        "net1 DEL  eve-bridge in-process",
         logField(log, netx.containers, "DEL", "Finished", "durationMs"),
       );
       row("net1 DEL  runtime (libcni + tuning)", netx.del);
       row(
-        "eth0 ADD  eve-bridge process",
+        "eth0 ADD  eve-bridge in-process",
         logField(log, eth0.containers, "ADD", "Finished", "durationMs"),
       );
       row("eth0 ADD  runtime (eve-bridge -> bridge)", eth0.add);
       row(
-        "eth0 DEL  eve-bridge process",
+        "eth0 DEL  eve-bridge in-process",
         logField(log, eth0.containers, "DEL", "Finished", "durationMs"),
       );
       row("eth0 DEL  runtime (eve-bridge -> bridge)", eth0.del);
