@@ -48,7 +48,8 @@ export function renderPrimaryConflist(o: PrimaryOptions): Record<string, unknown
             rangeEnd: o.subnet.rangeEnd,
             gateway: o.subnet.gateway,
           }]],
-          routes: [{ dst: "0.0.0.0/0" }],
+          // No routes: bridge's isDefaultGateway gives ordinary pods their default route, and
+          // EVE apps must not get one on eth0.
         },
       },
       { type: "portmap", capabilities: { portMappings: true }, snat: true },

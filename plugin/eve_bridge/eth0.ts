@@ -51,13 +51,29 @@ export function bridgeConfig(ctx: EveContext, requireNodeIp: boolean): Record<st
       );
     }
     const ipam = { ...(ctx.config.ipam ?? {}) } as Record<string, unknown>;
-    const routes = Array.isArray(ipam.routes) ? [...ipam.routes] : [];
+    // A cluster-wide ipam config often routes 0.0.0.0/0 for ordinary pods; on an EVE app's
+    // eth0 that default route is exactly what must not be (its default route belongs to its
+    // network instance, and zedrouter would silently keep the eth0 one), so it is dropped.
+    const routes = (Array.isArray(ipam.routes) ? ipam.routes : []).filter((route) => {
+      const dropped = isDefaultRoute(route);
+      if (dropped) {
+        ctx.logger.warn("Dropping the default route {route} of ipam.routes for an EVE app", {
+          route,
+        });
+      }
+      return !dropped;
+    });
     routes.push({ dst: ctx.config.serviceCIDR });
     if (nodeIp !== undefined) routes.push({ dst: hostPrefix(nodeIp) });
     ipam.routes = routes;
     out.ipam = ipam;
   }
   return out;
+}
+
+function isDefaultRoute(route: unknown): boolean {
+  const dst = (route as { dst?: unknown } | null)?.dst;
+  return dst === "0.0.0.0/0" || dst === "::/0";
 }
 
 /**

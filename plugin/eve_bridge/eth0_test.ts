@@ -71,6 +71,25 @@ Deno.test("eth0: an EVE app gets routes to the service CIDR and the node IP, no 
   ]);
 });
 
+Deno.test("eth0: an EVE app's eth0 never gets a default route from ipam.routes", () => {
+  const withDefaults = {
+    ...RAW,
+    ipam: {
+      type: "host-local",
+      routes: [{ dst: "0.0.0.0/0" }, { dst: "::/0" }, { dst: "10.50.0.0/16" }],
+    },
+  };
+  const app = bridgeConfig(ctxFor(withDefaults, "K8S_POD_NAMESPACE=eve-kube-app"), true);
+  assert.deepEqual((app.ipam as { routes: unknown }).routes, [
+    { dst: "10.50.0.0/16" },
+    { dst: "10.43.0.0/16" },
+    { dst: "192.168.1.10/32" },
+  ]);
+  // Ordinary pods keep the config as it is.
+  const pod = bridgeConfig(ctxFor(withDefaults, "K8S_POD_NAMESPACE=default"), true);
+  assert.deepEqual((pod.ipam as { routes: unknown[] }).routes, withDefaults.ipam.routes);
+});
+
 Deno.test("eth0: a missing nodeIP for an EVE app is code 7 naming nodeIP (not for DEL)", () => {
   const raw: Record<string, unknown> = { ...RAW };
   delete raw.nodeIP;
