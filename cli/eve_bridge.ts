@@ -5,6 +5,11 @@
  * The plugin is imported dynamically: the bundle then evaluates the plugin's modules only when
  * needed, so VERSION (which runtimes call often) does not pay for loading them.
  */
+// Runtimes normally pass their PATH on; without one, ip/nsenter/udhcpc would not be found.
+if (Deno.env.get("PATH") === undefined) {
+  Deno.env.set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+}
+
 // Not a CNI call: udhcpc's hook reporting a lease event (DHCP_EVENT_COMMAND, dhcp_hook.ts).
 if (Deno.args[0] === "dhcp-event") {
   const { runDhcpEvent } = await import("../plugin/eve_bridge/mod.ts");

@@ -7,7 +7,13 @@
  *   crashed udhcpc's pid can be recycled), so we only ever signal a process whose command line
  *   is udhcpc with OUR pid file.
  */
-import { readDhcpEvents, type Runner, signalPid, waitForDhcpEvent } from "../../netns/mod.ts";
+import {
+  EXIT_NOT_EXECUTABLE,
+  readDhcpEvents,
+  type Runner,
+  signalPid,
+  waitForDhcpEvent,
+} from "../../netns/mod.ts";
 import type { DhcpClientRecord } from "./attachment_state.ts";
 
 export interface ProcessInfo {
@@ -20,6 +26,10 @@ export interface ProcessInfo {
 export async function readProcess(runner: Runner, pid: number): Promise<ProcessInfo | undefined> {
   if (!Number.isInteger(pid) || pid <= 1) return undefined;
   const out = await runner(["cat", `/proc/${pid}/stat`, `/proc/${pid}/cmdline`]);
+  // "cat" not found is not "process gone": saying gone would leave a live udhcpc behind.
+  if (out.code === EXIT_NOT_EXECUTABLE) {
+    throw new Error(`Cannot read /proc/${pid}: "cat" could not be run (${out.stderr.trim()})`);
+  }
   if (out.code !== 0) return undefined;
   const newline = out.stdout.indexOf("\n");
   const stat = newline < 0 ? out.stdout : out.stdout.slice(0, newline);
