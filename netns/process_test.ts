@@ -67,7 +67,14 @@ Deno.test("spawnDaemon: detach puts the daemon in its own session with the same 
     assert.equal(fields[3], String(daemon.pid), "session id is the daemon itself");
   } finally {
     await stopPid(daemon.pid);
-    await daemon.exited;
+    // A detached child is unref'd: its status alone does not keep the event loop alive, and
+    // the test would end with the promise pending when the reap comes late. A timer does.
+    const keepAlive = setInterval(() => {}, 20);
+    try {
+      await daemon.exited;
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
   assert.throws(
     () => spawnDaemon(["sleep", "1"], { detach: true, stdoutPath: "/tmp/x" }),
