@@ -6,6 +6,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 deno=$(bash scripts/install.sh | tail -1) || exit 1
 export PATH="$(dirname "$deno"):$PATH"
+# CI may run with a bare environment: Go (the wire peers, cnidrive) and Deno need a cache home.
+export HOME=${HOME:-/root}
+export GOCACHE=${GOCACHE:-$root/.cache/go-build}
 bash "$root/../shared/tools/cnidrive/build.sh" "$root/.tools/cnidrive" >/dev/null 2>&1 \
   || echo "warning: cnidrive could not be built; end-to-end tests will say why they skip" >&2
 export CNIDRIVE="$root/.tools/cnidrive"
