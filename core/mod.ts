@@ -1,1 +1,2 @@
 export * from "./values.ts";
+export * from "./files.ts";

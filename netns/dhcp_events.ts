@@ -5,7 +5,7 @@
  */
 import * as v from "valibot";
 import ipaddr from "ipaddr.js";
-import { CidrSchema, IpSchema } from "../core/mod.ts";
+import { CidrSchema, IpSchema, readTextFileIfExists, writeFileAtomic } from "../core/mod.ts";
 import { checkAbsPath, checked } from "./_validate.ts";
 
 /** Marks hook output lines on udhcpc's stdout (one-shot mode), so log lines never parse as events. */
@@ -40,18 +40,7 @@ exit 0
  */
 export async function writeUdhcpcHookScript(path: string): Promise<void> {
   checkAbsPath(path, "hook script path");
-  const current = await Deno.readTextFile(path).catch(() => undefined);
-  if (current === UDHCPC_HOOK_SCRIPT) return;
-  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
-  const temp = await Deno.makeTempFile({ dir, prefix: ".udhcpc-hook-" });
-  try {
-    await Deno.writeTextFile(temp, UDHCPC_HOOK_SCRIPT);
-    await Deno.chmod(temp, 0o755);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomic(path, UDHCPC_HOOK_SCRIPT, { mode: 0o755, onlyIfChanged: true });
 }
 
 const DhcpEventSchema = v.object({
@@ -147,12 +136,8 @@ export function parseDhcpEvents(text: string): DhcpEvent[] {
 
 /** Events the hook appended so far (missing file = none). */
 export async function readDhcpEvents(eventFile: string): Promise<DhcpEvent[]> {
-  try {
-    return parseDhcpEvents(await Deno.readTextFile(eventFile));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
+  const text = await readTextFileIfExists(eventFile);
+  return text === undefined ? [] : parseDhcpEvents(text);
 }
 
 /** Polls the event file until an event after the first `skip` ones matches; undefined on timeout. */

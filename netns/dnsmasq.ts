@@ -3,7 +3,7 @@
  * and lease-file parsing. Policy (which ranges, which reservations) belongs to the caller.
  */
 import * as v from "valibot";
-import { IpSchema, MacSchema } from "../core/mod.ts";
+import { IpSchema, MacSchema, readTextFileIfExists } from "../core/mod.ts";
 import { checkAbsPath, checked, checkIfName } from "./_validate.ts";
 import { runChecked, type Runner } from "./runner.ts";
 import { type Daemon, isAlive, readPidFile, spawnDaemon, stopPid } from "./process.ts";
@@ -228,10 +228,6 @@ export function parseDnsmasqLeases(text: string): DnsmasqLease[] {
 
 /** Reads and parses a lease file; a missing file means no leases yet. */
 export async function readDnsmasqLeases(path: string): Promise<DnsmasqLease[]> {
-  try {
-    return parseDnsmasqLeases(await Deno.readTextFile(path));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
+  const text = await readTextFileIfExists(path);
+  return text === undefined ? [] : parseDnsmasqLeases(text);
 }

@@ -2,6 +2,7 @@
  * Long-running processes (dnsmasq, udhcpc): spawn without a shell, probe, stop by pid.
  * Short commands go through a Runner instead; this file is for daemons that outlive a call.
  */
+import { readTextFileIfExists } from "../core/mod.ts";
 
 export interface DaemonOptions {
   /** Child stdout is appended to this file (pumped by this process); otherwise discarded. */
@@ -111,13 +112,8 @@ export async function waitGone(pid: number, timeoutMs: number): Promise<boolean>
 
 /** The pid written in a pid file, or undefined when missing, empty or not a plausible pid. */
 export async function readPidFile(path: string): Promise<number | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+  const text = await readTextFileIfExists(path);
+  if (text === undefined) return undefined;
   const trimmed = text.trim();
   if (!/^\d+$/.test(trimmed)) return undefined;
   const pid = Number(trimmed);

@@ -4,7 +4,12 @@
  * twice on one) never hand out the same subnet, and a rerun keeps every node's subnet.
  */
 import * as v from "valibot";
-import { CidrSchema, describeIssues } from "../../core/mod.ts";
+import {
+  CidrSchema,
+  describeIssues,
+  readTextFileIfExists,
+  writeFileAtomic,
+} from "../../core/mod.ts";
 import { type LockOptions, withFileLock } from "./file_lock.ts";
 import { allocateIndex, type NodeSubnet, nodeSubnet, parsePlan } from "./node_subnets.ts";
 
@@ -20,13 +25,8 @@ export type NodeSubnetFile = v.InferOutput<typeof NodeSubnetFileSchema>;
 export const DEFAULT_NODE_SUBNET_FILE = "/persist/eve-cni/node-subnets.json";
 
 async function readAllocations(path: string): Promise<NodeSubnetFile | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+  const text = await readTextFileIfExists(path);
+  if (text === undefined) return undefined;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -38,12 +38,6 @@ async function readAllocations(path: string): Promise<NodeSubnetFile | undefined
     throw new Error(`Allocation file "${path}" is invalid: ${describeIssues(parsed.issues)}`);
   }
   return parsed.output;
-}
-
-async function writeAtomically(path: string, data: NodeSubnetFile): Promise<void> {
-  const temp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.writeTextFile(temp, JSON.stringify(data, null, 2) + "\n");
-  await Deno.rename(temp, path);
 }
 
 /**
@@ -71,7 +65,9 @@ export async function allocateNodeSubnet(
     }
     const index = allocateIndex(plan.node, current.nodes, plan.nodeBits);
     if (current.nodes[plan.node] !== index) {
-      await writeAtomically(path, { ...current, nodes: { ...current.nodes, [plan.node]: index } });
+      const next: NodeSubnetFile = { ...current, nodes: { ...current.nodes, [plan.node]: index } };
+      // Readable by all, as a plain write made it: other nodes' render runs read it too.
+      await writeFileAtomic(path, JSON.stringify(next, null, 2) + "\n", { mode: 0o644 });
     }
     return nodeSubnet(podCidr, plan.nodeBits, index);
   }, lockOptions);

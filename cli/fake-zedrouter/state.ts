@@ -5,7 +5,15 @@
  * the state dir, replaced atomically (temp file + rename) after every change.
  */
 import * as v from "valibot";
-import { CidrSchema, describeIssues, IpSchema, MacSchema, UuidSchema } from "../../core/mod.ts";
+import {
+  CidrSchema,
+  describeIssues,
+  IpSchema,
+  MacSchema,
+  readTextFileIfExists,
+  UuidSchema,
+  writeFileAtomic,
+} from "../../core/mod.ts";
 
 export const L3RecordSchema = v.strictObject({
   ips: v.array(v.strictObject({ address: CidrSchema, gateway: v.nullable(IpSchema) })),
@@ -67,13 +75,8 @@ export function nextAppNum(state: State): number {
 
 /** Reads the state file; a missing file is an empty state, a corrupt one an error. */
 export async function readStateFile(path: string): Promise<State> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return emptyState();
-    throw error;
-  }
+  const text = await readTextFileIfExists(path);
+  if (text === undefined) return emptyState();
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -93,14 +96,7 @@ export async function readStateFile(path: string): Promise<State> {
 
 /** Writes the whole state atomically: a reader sees the old file or the new one. */
 export async function writeStateFile(path: string, state: State): Promise<void> {
-  const temp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.writeTextFile(temp, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
-  try {
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomic(path, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
 }
 
 /**

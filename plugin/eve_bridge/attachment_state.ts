@@ -13,7 +13,14 @@
  * so a killed invocation can never wedge later ones.
  */
 import * as v from "valibot";
-import { CidrSchema, describeIssues, IpSchema, MacSchema } from "../../core/mod.ts";
+import {
+  CidrSchema,
+  describeIssues,
+  IpSchema,
+  MacSchema,
+  readTextFileIfExists,
+  writeFileAtomic,
+} from "../../core/mod.ts";
 
 export const STATE_VERSION = 1;
 
@@ -96,13 +103,8 @@ export function attachmentPaths(
 
 /** The record at `path`, undefined when there is none; a corrupt file is an error. */
 export async function readState(path: string): Promise<AttachmentState | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+  const text = await readTextFileIfExists(path);
+  if (text === undefined) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -120,14 +122,7 @@ export async function readState(path: string): Promise<AttachmentState | undefin
 export async function writeState(path: string, state: AttachmentState): Promise<void> {
   const dir = path.slice(0, path.lastIndexOf("/"));
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = await Deno.makeTempFile({ dir, prefix: ".state-", suffix: ".tmp" });
-  try {
-    await Deno.writeTextFile(temp, `${JSON.stringify(state, null, 2)}\n`);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** Removes every file of the attachment (lock last) and the container dir once empty. */

@@ -17,6 +17,7 @@
  * (`deno run cli/eve_bridge.ts`) it is Deno with the repository's config. Anything else (an
  * in-process test) gets no callback: events are still recorded, addresses are not followed.
  */
+import { writeFileAtomic } from "../../core/mod.ts";
 import { writeUdhcpcHookScript } from "../../netns/mod.ts";
 
 /** argv[1] that selects the hook-callback mode of the eve-bridge program. */
@@ -85,21 +86,6 @@ export function hookScript(reportScript: string, callback: readonly string[] | u
   return lines.join("\n");
 }
 
-async function writeIfChanged(path: string, text: string): Promise<void> {
-  const current = await Deno.readTextFile(path).catch(() => undefined);
-  if (current === text) return;
-  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
-  const temp = await Deno.makeTempFile({ dir, prefix: ".udhcpc-hook-" });
-  try {
-    await Deno.writeTextFile(temp, text);
-    await Deno.chmod(temp, 0o755);
-    await Deno.rename(temp, path); // atomic: a running udhcpc never sees half a script
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
-}
-
 /** Writes both scripts into `stateDir` (idempotent, atomic); returns the hook's path. */
 export async function installHook(
   stateDir: string,
@@ -109,6 +95,7 @@ export async function installHook(
   const report = `${stateDir}/${REPORT_SCRIPT_NAME}`;
   await writeUdhcpcHookScript(report);
   const hook = `${stateDir}/${HOOK_SCRIPT_NAME}`;
-  await writeIfChanged(hook, hookScript(report, callback));
+  // Atomic: a running udhcpc never sees half a script.
+  await writeFileAtomic(hook, hookScript(report, callback), { mode: 0o755, onlyIfChanged: true });
   return hook;
 }

@@ -1,0 +1,52 @@
+/**
+ * Small file helpers every program needs for its state files. The one rule they keep: a
+ * reader (another invocation, a running udhcpc executing a hook script, eve-cni-debug) sees
+ * the old file or the new one, never half of one.
+ */
+
+export interface WriteFileAtomicOptions {
+  /** Permission bits of the new file; without it the file is 0600 (the temp file's mode). */
+  mode?: number;
+  /** Leave the file alone (and return false) when it already holds exactly `text`. */
+  onlyIfChanged?: boolean;
+}
+
+/**
+ * Writes `text` to `path` through a temp file in the same directory and a rename, so the
+ * switch is atomic. The temp file (`.<name>.<random>.tmp`) is removed when anything fails.
+ * Returns whether the file was written.
+ */
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  options: WriteFileAtomicOptions = {},
+): Promise<boolean> {
+  if (options.onlyIfChanged) {
+    // Any read failure just means "write it": the write below reports what is really wrong.
+    const current = await Deno.readTextFile(path).catch(() => undefined);
+    if (current === text) return false;
+  }
+  const slash = path.lastIndexOf("/");
+  const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
+  const name = path.slice(slash + 1);
+  const temp = await Deno.makeTempFile({ dir, prefix: `.${name}.`, suffix: ".tmp" });
+  try {
+    await Deno.writeTextFile(temp, text);
+    if (options.mode !== undefined) await Deno.chmod(temp, options.mode);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+  return true;
+}
+
+/** The file's text, or undefined when it does not exist; any other failure is thrown. */
+export async function readTextFileIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
