@@ -71,3 +71,43 @@ Deno.test("eve-bridge state files are what eve-cni-debug reads", async () => {
     await Deno.remove(stateDir, { recursive: true });
   }
 });
+
+Deno.test("eve-cni-debug reads a record without a DHCP client (a VMI: dhcp and lease null)", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "eve-bridge-state-format-" });
+  try {
+    const paths = attachmentPaths(stateDir, "c-vmi-1", "pod37a8eec1ce1");
+    const state: AttachmentState = {
+      version: STATE_VERSION,
+      containerID: "c-vmi-1",
+      ifname: "pod37a8eec1ce1",
+      network: "ni-switch",
+      netnsPath: "/var/run/netns/cni-2",
+      podName: "virt-launcher-vm1-abcde",
+      podNamespace: "eve-kube-app",
+      mac: "02:16:3E:77:00:02",
+      vmi: true,
+      useDHCP: true,
+      appUUID: "22222222-bbbb-4bbb-8bbb-222222222222",
+      zedrouterSocket: "/run/zedrouter/rpc.sock",
+      logFile: "/persist/kubelog/eve-bridge.log",
+      phase: "ready",
+      dhcp: null,
+      lease: null,
+      createdAt: "2026-01-01T00:00:00.000Z",
+      updatedAt: "2026-01-01T00:00:00.000Z",
+    };
+    await writeState(paths.state, state);
+    const { records, unreadable } = await readEveBridgeState(stateDir);
+    assert.deepEqual(unreadable, []);
+    assert.equal(records.length, 1);
+    const got = records[0]!;
+    assert.equal(got.containerId, "c-vmi-1");
+    assert.equal(got.ifname, "pod37a8eec1ce1");
+    assert.equal(got.mac, "02:16:3e:77:00:02");
+    assert.equal(got.vmi, true);
+    assert.equal(got.dhcpClientPid, null);
+    assert.equal(got.leaseAddress, null);
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

@@ -149,7 +149,7 @@ sandboxTest("eve-cni-debug live: leaks found and the safe ones fixed", TOOLS, as
       containerID: "deadbeef",
       ifname: "net1",
       podName: "old-pod",
-      netns: `/var/run/netns/${sb.prefix}-never`,
+      netnsPath: `/var/run/netns/${sb.prefix}-never`,
     }),
   );
   // The redis pod's netns disappears while its DHCP client still runs inside it.

@@ -1,37 +1,35 @@
 /**
  * eve-bridge's node-side state: one JSON file per pod interface, written by its pod-interface
  * flow as `<stateDir>/<containerID>/<ifname>.json` beside `<ifname>.events`, `.pid` and
- * `.lock` (plugin/eve_bridge/attachment_state.ts). THE ONE PLACE in eve-cni-debug that knows
- * that format: `EveBridgeStateFileSchema` below. It is loose on purpose: a debugging tool must
- * still read a record from an older or newer eve-bridge, so it takes the fields it needs and
- * accepts the plausible spellings of each; adjust the aliases here if the writer renames one.
+ * `.lock`. The writer's schema is `AttachmentStateSchema` in plugin/eve_bridge/attachment_state.ts;
+ * cli/ may not import plugin/, so this is THE ONE PLACE in eve-cni-debug that knows that format:
+ * `EveBridgeStateFileSchema` below, with the writer's field names and nothing else. It is loose
+ * on purpose: beyond containerID and ifname every field may be missing, so a debugging tool
+ * still reads a record from an older or newer eve-bridge, or one ADD left half-filled.
+ * tests/eve_bridge_pod_state_format_test.ts writes a record with eve-bridge's own code and
+ * reads it back here: rename a field there and that test fails.
  */
 import * as v from "valibot";
 import { describeIssues } from "../../core/mod.ts";
 
 const optionalString = v.optional(v.nullable(v.string()));
 const optionalPid = v.optional(v.nullable(v.number()));
+const optionalBoolean = v.optional(v.nullable(v.boolean()));
 
 export const EveBridgeStateFileSchema = v.looseObject({
   containerID: v.optional(v.string()),
-  containerId: v.optional(v.string()),
   ifname: v.optional(v.string()),
-  ifName: v.optional(v.string()),
   podName: optionalString,
   podNamespace: optionalString,
-  pod: v.optional(v.looseObject({ name: optionalString, namespace: optionalString })),
-  netns: optionalString,
   netnsPath: optionalString,
   mac: optionalString,
   appUUID: optionalString,
-  appUuid: optionalString,
-  dhcpClientPid: optionalPid,
-  dhcpPid: optionalPid,
-  dhcp: v.optional(v.looseObject({ pid: optionalPid, eventFile: optionalString })),
+  /** null when eve-bridge runs no DHCP client (a VMI, or an air-gapped switch NI). */
+  dhcp: v.optional(v.nullable(v.looseObject({ pid: optionalPid, eventFile: optionalString }))),
   lease: v.optional(v.nullable(v.looseObject({ address: optionalString }))),
   phase: optionalString,
-  vmi: v.optional(v.nullable(v.boolean())),
-  useDHCP: v.optional(v.nullable(v.boolean())),
+  vmi: optionalBoolean,
+  useDHCP: optionalBoolean,
 });
 
 /** A state file, normalised: what eve-cni-debug uses of it. */
@@ -59,19 +57,17 @@ export function normaliseRecord(path: string, raw: unknown): EveBridgeRecord {
   const parsed = v.safeParse(EveBridgeStateFileSchema, raw);
   if (!parsed.success) throw new Error(describeIssues(parsed.issues));
   const s = parsed.output;
-  const containerId = s.containerID ?? s.containerId;
-  const ifname = s.ifname ?? s.ifName;
-  if (!containerId || !ifname) throw new Error("missing containerID or ifname");
+  if (!s.containerID || !s.ifname) throw new Error("missing containerID or ifname");
   return {
     path,
-    containerId,
-    ifname,
-    podName: s.podName ?? s.pod?.name ?? null,
-    podNamespace: s.podNamespace ?? s.pod?.namespace ?? null,
-    netnsPath: s.netnsPath ?? s.netns ?? null,
+    containerId: s.containerID,
+    ifname: s.ifname,
+    podName: s.podName ?? null,
+    podNamespace: s.podNamespace ?? null,
+    netnsPath: s.netnsPath ?? null,
     mac: s.mac?.toLowerCase() ?? null,
-    appUuid: s.appUUID ?? s.appUuid ?? null,
-    dhcpClientPid: s.dhcpClientPid ?? s.dhcpPid ?? s.dhcp?.pid ?? null,
+    appUuid: s.appUUID ?? null,
+    dhcpClientPid: s.dhcp?.pid ?? null,
     leaseAddress: s.lease?.address ?? null,
     phase: s.phase ?? null,
     vmi: s.vmi ?? null,
