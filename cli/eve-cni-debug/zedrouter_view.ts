@@ -6,28 +6,21 @@
  */
 import * as v from "valibot";
 import { isAlive, readDnsmasqLeases, readPidFile } from "../../netns/mod.ts";
-import { type RpcClient, RpcRemoteError } from "../../rpc/mod.ts";
+import {
+  type AttachmentInfo,
+  AttachmentInfoSchema,
+  type RpcClient,
+  RpcRemoteError,
+} from "../../rpc/mod.ts";
 import type { CommandContext } from "./context.ts";
-import type {
-  AppFact,
-  AttachmentFact,
-  DhcpHostFact,
-  DnsmasqFact,
-  NiFact,
-  Snapshot,
-  ZedrouterSource,
-} from "./snapshot.ts";
+import type { AppFact, AttachmentFact, DhcpHostFact, DnsmasqFact, Snapshot } from "./snapshot.ts";
 import { isUnreachable } from "./zedrouter_client.ts";
 
-export interface ZedrouterView {
-  reachable: boolean;
-  source: ZedrouterSource;
-  note: string | null;
-  networkInstances: NiFact[];
-  apps: AppFact[];
-  attachments: AttachmentFact[];
-  dnsmasq: DnsmasqFact[];
-}
+/** What zedrouter knows: the Snapshot's zedrouter facts. */
+type ZedrouterFacts = Pick<Snapshot, "networkInstances" | "apps" | "attachments" | "dnsmasq">;
+
+/** zedrouter's facts, and where they came from. */
+export type ZedrouterView = Snapshot["zedrouter"] & ZedrouterFacts;
 
 /** `dhcp-host=MAC[,id:*],IP[,hostname][,lease]` and `interface=` lines of a dnsmasq conf. */
 export function parseDnsmasqConf(text: string): { bridge: string | null; hosts: DhcpHostFact[] } {
@@ -63,9 +56,45 @@ async function readDnsmasq(
   };
 }
 
-async function fromInspect(
-  client: RpcClient,
-): Promise<Omit<ZedrouterView, "reachable" | "source" | "note">> {
+/** The fields an attachment has in both of fake-zedrouter's sources. */
+const ATTACHMENT_RECORD_KEYS = [
+  "appUuid",
+  "adapterIndex",
+  "bridge",
+  "podName",
+  "podNetnsPath",
+  "podIfName",
+  "hostIfName",
+  "mac",
+  "mtu",
+  "usesDhcp",
+  "l3",
+] as const;
+type AttachmentRecord = Pick<AttachmentInfo, (typeof ATTACHMENT_RECORD_KEYS)[number]>;
+
+function attachmentFact(
+  a: AttachmentRecord,
+  extra: Pick<AttachmentFact, "niUuid" | "appName" | "zedrouterProblems">,
+): AttachmentFact {
+  return {
+    appUuid: a.appUuid,
+    appName: extra.appName,
+    adapterIndex: a.adapterIndex,
+    niUuid: extra.niUuid,
+    bridge: a.bridge,
+    podName: a.podName,
+    podNetnsPath: a.podNetnsPath,
+    podIfName: a.podIfName,
+    hostIfName: a.hostIfName,
+    mac: a.mac.toLowerCase(),
+    mtu: a.mtu,
+    usesDhcp: a.usesDhcp,
+    l3: a.l3 ? { ips: a.l3.ips, routes: a.l3.routes } : null,
+    zedrouterProblems: extra.zedrouterProblems,
+  };
+}
+
+async function fromInspect(client: RpcClient): Promise<ZedrouterFacts> {
   const [nis, apps, attachments, config] = await Promise.all([
     client.call("Inspect.NetworkInstances", {}),
     client.call("Inspect.Apps", {}),
@@ -94,22 +123,13 @@ async function fromInspect(
         ip: d.ip,
       })),
     })),
-    attachments: attachments.attachments.map((a) => ({
-      appUuid: a.appUuid,
-      appName: a.appName,
-      adapterIndex: a.adapterIndex,
-      niUuid: a.networkInstanceUuid,
-      bridge: a.bridge,
-      podName: a.podName,
-      podNetnsPath: a.podNetnsPath,
-      podIfName: a.podIfName,
-      hostIfName: a.hostIfName,
-      mac: a.mac.toLowerCase(),
-      mtu: a.mtu,
-      usesDhcp: a.usesDhcp,
-      l3: a.l3 ? { ips: a.l3.ips, routes: a.l3.routes } : null,
-      zedrouterProblems: a.problems,
-    })),
+    attachments: attachments.attachments.map((a) =>
+      attachmentFact(a, {
+        niUuid: a.networkInstanceUuid,
+        appName: a.appName,
+        zedrouterProblems: a.problems,
+      })
+    ),
     dnsmasq: await Promise.all(
       config.dnsmasq.map((d) =>
         readDnsmasq(d.networkInstance, d, d.pid).then((f) => ({
@@ -121,37 +141,27 @@ async function fromInspect(
   };
 }
 
-/** fake-zedrouter's state.json, just the parts we use (the owner's schema is stricter). */
+/**
+ * fake-zedrouter's state.json, just the parts we use (the owner's schema is stricter). An
+ * attachment there is the record Inspect.Attachments reports, without what Inspect adds (app
+ * name, kernel facts, problems) and with its NI as `niUuid`; the contract's schema says which
+ * fields it has.
+ */
 const StateFileSchema = v.looseObject({
   boundPods: v.optional(v.record(v.string(), v.looseObject({ podName: v.string() })), {}),
   attachments: v.optional(
     v.record(
       v.string(),
       v.looseObject({
-        appUuid: v.string(),
-        adapterIndex: v.number(),
+        ...v.pick(AttachmentInfoSchema, ATTACHMENT_RECORD_KEYS).entries,
         niUuid: v.string(),
-        bridge: v.string(),
-        podName: v.string(),
-        podNetnsPath: v.string(),
-        podIfName: v.string(),
-        hostIfName: v.string(),
-        mac: v.string(),
-        mtu: v.number(),
-        usesDhcp: v.boolean(),
-        l3: v.nullable(v.looseObject({
-          ips: v.array(v.object({ address: v.string(), gateway: v.nullable(v.string()) })),
-          routes: v.array(v.object({ dst: v.string(), gw: v.nullable(v.string()) })),
-        })),
       }),
     ),
     {},
   ),
 });
 
-async function fromStateDir(
-  dir: string,
-): Promise<Omit<ZedrouterView, "reachable" | "source" | "note">> {
+async function fromStateDir(dir: string): Promise<ZedrouterFacts> {
   const text = await Deno.readTextFile(`${dir}/state.json`);
   const state = v.parse(StateFileSchema, JSON.parse(text));
   const dnsmasq: DnsmasqFact[] = [];
@@ -171,22 +181,7 @@ async function fromStateDir(
   const appUuids = new Set([...bound.keys()]);
   const attachments = Object.values(state.attachments).map((a) => {
     appUuids.add(a.appUuid);
-    return {
-      appUuid: a.appUuid,
-      appName: null,
-      adapterIndex: a.adapterIndex,
-      niUuid: a.niUuid,
-      bridge: a.bridge,
-      podName: a.podName,
-      podNetnsPath: a.podNetnsPath,
-      podIfName: a.podIfName,
-      hostIfName: a.hostIfName,
-      mac: a.mac.toLowerCase(),
-      mtu: a.mtu,
-      usesDhcp: a.usesDhcp,
-      l3: a.l3 ? { ips: a.l3.ips, routes: a.l3.routes } : null,
-      zedrouterProblems: [],
-    };
+    return attachmentFact(a, { niUuid: a.niUuid, appName: null, zedrouterProblems: [] });
   });
   // Without the config we know apps only by UUID and bound pod; NIs only by their bridges.
   const apps: AppFact[] = [...appUuids].sort().map((uuid) => ({
