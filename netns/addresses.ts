@@ -57,6 +57,22 @@ export async function listAddrs(
   return parseAddrs(await runChecked(runner, ipArgv(ns, args)));
 }
 
+/** `ip addr add|del CIDR dev IF`, both values checked. */
+function addrArgv(
+  ns: Netns | undefined,
+  verb: "add" | "del",
+  ifname: string,
+  cidr: string,
+): string[] {
+  return ipArgv(ns, [
+    "addr",
+    verb,
+    checked(CidrSchema, cidr, "address"),
+    "dev",
+    checkIfName(ifname),
+  ]);
+}
+
 /** `ip addr add CIDR dev IF`; with ignoreExists an address already present is success. */
 export async function addAddr(
   runner: Runner,
@@ -65,13 +81,7 @@ export async function addAddr(
   cidr: string,
   options: { ignoreExists?: boolean } = {},
 ): Promise<void> {
-  const argv = ipArgv(ns, [
-    "addr",
-    "add",
-    checked(CidrSchema, cidr, "address"),
-    "dev",
-    checkIfName(ifname),
-  ]);
+  const argv = addrArgv(ns, "add", ifname, cidr);
   try {
     await runChecked(runner, argv);
   } catch (error) {
@@ -86,13 +96,7 @@ export async function delAddr(
   ifname: string,
   cidr: string,
 ): Promise<void> {
-  const argv = ipArgv(ns, [
-    "addr",
-    "del",
-    checked(CidrSchema, cidr, "address"),
-    "dev",
-    checkIfName(ifname),
-  ]);
+  const argv = addrArgv(ns, "del", ifname, cidr);
   try {
     await runChecked(runner, argv);
   } catch (error) {
