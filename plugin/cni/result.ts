@@ -65,29 +65,12 @@ export function emptyResult(): CniResult {
 }
 
 // Wire schemas: loose (unknown keys pass), the fields each version defines are typed.
-const WireInterface = v.looseObject({
-  name: v.string(),
-  mac: v.optional(v.string()),
-  mtu: v.optional(Uint),
-  sandbox: v.optional(v.string()),
-  socketPath: v.optional(v.string()),
-  pciID: v.optional(v.string()),
-});
+const WireInterface = v.looseObject(CniInterfaceSchema.entries);
 const WireIp = v.looseObject({
   version: v.optional(v.picklist(["4", "6"], 'Expected "4" or "6"')),
-  address: CidrSchema,
-  gateway: v.optional(IpSchema),
-  interface: v.optional(Uint),
+  ...CniIpConfigSchema.entries,
 });
-const WireRoute = v.looseObject({
-  dst: CidrSchema,
-  gw: v.optional(IpSchema),
-  mtu: v.optional(Uint),
-  advmss: v.optional(Uint),
-  priority: v.optional(Uint),
-  table: v.optional(Uint),
-  scope: v.optional(Uint),
-});
+const WireRoute = v.looseObject(CniRouteSchema.entries);
 const WireResult = v.looseObject({
   cniVersion: v.optional(v.string()),
   interfaces: v.optional(v.nullable(v.array(WireInterface))),
