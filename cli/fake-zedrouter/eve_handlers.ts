@@ -40,6 +40,9 @@ import {
   vethProblems,
 } from "./veth.ts";
 
+/** What every call but ConnectPodAtL2 names: the pod, its interface, and maybe the NI. */
+type PodInterfaceArgs = Pick<ConnectPodAtL3Args, "pod" | "podInterface" | "networkInstance">;
+
 export interface ZedrouterCore {
   readonly kernel: Kernel;
   readonly state: StateStore;
@@ -64,6 +67,22 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
   /** Deadline over the whole call (waiting for the app's lock included, as EVE's queue). */
   const serialized = <T>(appUuid: string, signal: AbortSignal | undefined, fn: () => Promise<T>) =>
     withDeadline(core.callTimeoutMs, () => core.locks.run(appUuid, fn), signal);
+  /** The app's attachment a call names (pod, pod interface, and the NI when given). */
+  const attachmentOf = (appUuid: string, args: PodInterfaceArgs) =>
+    findAttachment(
+      core.state.attachmentsOf(appUuid),
+      args.pod.name,
+      args.podInterface.name,
+      args.networkInstance,
+    );
+  /** The same, for the calls EVE fails when the pod interface was never connected. */
+  const requireAttachment = (appUuid: string, args: PodInterfaceArgs): Attachment => {
+    const attachment = attachmentOf(appUuid, args);
+    if (!attachment) {
+      throw new ZedrouterError(eveErrors.noAdapterForIf(args.podInterface.name, appUuid));
+    }
+    return attachment;
+  };
 
   return {
     async connectPodAtL2(args, signal) {
@@ -131,15 +150,7 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
     async connectPodAtL3(args, signal) {
       const app = requireApp(core.config(), args.pod.name);
       return await serialized(app.uuid, signal, async () => {
-        const attachment = findAttachment(
-          core.state.attachmentsOf(app.uuid),
-          args.pod.name,
-          args.podInterface.name,
-          args.networkInstance,
-        );
-        if (!attachment) {
-          throw new ZedrouterError(eveErrors.noAdapterForIf(args.podInterface.name, app.uuid));
-        }
+        const attachment = requireAttachment(app.uuid, args);
         const podNetns = await existingPodNetns(attachment.podNetnsPath);
         const ips = (args.ips ?? []).flatMap((ip) =>
           ip.address === null ? [] : [{ address: ip.address, gateway: ip.gateway }]
@@ -173,12 +184,7 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
           core.log(`Ignoring DisconnectPod of stale pod ${args.pod.name} (now ${bound.podName})`);
           return { appUUID: app.uuid, usedDHCP: false };
         }
-        const attachment = findAttachment(
-          core.state.attachmentsOf(app.uuid),
-          args.pod.name,
-          args.podInterface.name,
-          args.networkInstance,
-        );
+        const attachment = attachmentOf(app.uuid, args);
         if (!attachment) return { appUUID: ZERO_UUID, usedDHCP: false };
         await removePodVeth(core.kernel, attachment.hostIfName);
         await core.state.update((s) => {
@@ -194,15 +200,7 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
       return withDeadline(core.callTimeoutMs, async () => {
         const config = core.config();
         const app = requireApp(config, args.pod.name);
-        const attachment = findAttachment(
-          core.state.attachmentsOf(app.uuid),
-          args.pod.name,
-          args.podInterface.name,
-          args.networkInstance,
-        );
-        if (!attachment) {
-          throw new ZedrouterError(eveErrors.noAdapterForIf(args.podInterface.name, app.uuid));
-        }
+        const attachment = requireAttachment(app.uuid, args);
         const ni = findNi(config, attachment.niUuid);
         if (!ni) throw new ZedrouterError(eveErrors.noNi(attachment.niUuid));
         const podNetns = podNetnsFromPath(attachment.podNetnsPath);
