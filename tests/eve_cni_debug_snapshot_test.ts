@@ -22,6 +22,8 @@ import {
 } from "../cli/eve-cni-debug/cmd_status.ts";
 import { type CheckModel, CheckModelSchema, renderCheck } from "../cli/eve-cni-debug/cmd_check.ts";
 import type { Snapshot } from "../cli/eve-cni-debug/snapshot.ts";
+import { showOutcome } from "../cli/eve-cni-debug/cmd_pods.ts";
+import { UsageError } from "../cli/eve-cni-debug/exit_codes.ts";
 
 const FIXTURES = new URL("./fixtures/eve_cni_debug/", import.meta.url);
 const UPDATE = Deno.env.get("UPDATE_SNAPSHOTS") === "1";
@@ -226,4 +228,21 @@ Deno.test("doctor: only zedrouter-named veths are fixable; an NI's port is never
     ["nbu9x9", "delete-link"],
     ["vethcafe", null],
   ]);
+});
+
+Deno.test("snapshot: show of an unknown pod or interface is a usage error naming it", async () => {
+  const s = await loadSnapshot();
+  assert.throws(
+    () => showOutcome(s, "no-such-pod"),
+    (e) =>
+      e instanceof UsageError &&
+      e.message === 'No attachment of pod "no-such-pod"; see "eve-cni-debug pods"',
+  );
+  assert.throws(
+    () => showOutcome(s, "nginx-1a2b3-x7k2p", "net9"),
+    (e) =>
+      e instanceof UsageError &&
+      e.message ===
+        'No attachment of pod "nginx-1a2b3-x7k2p" interface "net9"; see "eve-cni-debug pods"',
+  );
 });

@@ -7,6 +7,7 @@
 import type { Link } from "../../netns/mod.ts";
 import { type Chain, type ChainLink, link, unknown } from "./chain_model.ts";
 import { dhcpClientLink, dhcpLinks } from "./chain_dhcp.ts";
+import { UsageError } from "./exit_codes.ts";
 import type { EveBridgeRecord } from "./eve_bridge_state.ts";
 import type { AttachmentFact, PodNetnsFact, Snapshot } from "./snapshot.ts";
 
@@ -280,4 +281,17 @@ export function selectChains(chains: Chain[], pod: string, ifname?: string): Cha
   return chains.filter((c) =>
     (c.podName === pod || c.containerId === pod) && (ifname === undefined || c.ifname === ifname)
   );
+}
+
+/** selectChains for a command the user pointed at a pod: none found is a usage error. */
+export function requirePodChains(chains: Chain[], pod: string, ifname?: string): Chain[] {
+  const selected = selectChains(chains, pod, ifname);
+  if (selected.length === 0) {
+    throw new UsageError(
+      `No attachment of pod "${pod}"${
+        ifname ? ` interface "${ifname}"` : ""
+      }; see "eve-cni-debug pods"`,
+    );
+  }
+  return selected;
 }

@@ -4,9 +4,9 @@
  */
 import * as v from "valibot";
 import { RpcError } from "../../rpc/mod.ts";
-import { buildChains, type Chain, ChainSchema, selectChains } from "./chain.ts";
+import { buildChains, type Chain, ChainSchema, requirePodChains } from "./chain.ts";
 import type { CommandContext, Outcome } from "./context.ts";
-import { ExitCode, UsageError } from "./exit_codes.ts";
+import { ExitCode } from "./exit_codes.ts";
 import { gatherSnapshot } from "./gather.ts";
 import { renderChain, sourceNote } from "./render_chains.ts";
 import type { Executor, Root } from "./root_command.ts";
@@ -85,14 +85,7 @@ export async function runCheck(
   ifname?: string,
 ): Promise<CheckModel> {
   const s = await gatherSnapshot(ctx);
-  const chains = selectChains(buildChains(s), pod, ifname);
-  if (chains.length === 0) {
-    throw new UsageError(
-      `No attachment of pod "${pod}"${
-        ifname ? ` interface "${ifname}"` : ""
-      }; see "eve-cni-debug pods"`,
-    );
-  }
+  const chains = requirePodChains(buildChains(s), pod, ifname);
   const results = [];
   for (const chain of chains) results.push({ rpc: await checkOverRpc(ctx, chain), chain });
   return {

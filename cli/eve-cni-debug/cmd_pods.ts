@@ -1,7 +1,7 @@
 /** `pods` (one line per attachment) and `show POD [IFNAME]` (the whole chain, link by link). */
-import { buildChains, type Chain, selectChains } from "./chain.ts";
+import { buildChains, type Chain, requirePodChains } from "./chain.ts";
 import type { CommandContext, Outcome } from "./context.ts";
-import { ExitCode, UsageError } from "./exit_codes.ts";
+import { ExitCode } from "./exit_codes.ts";
 import { gatherSnapshot } from "./gather.ts";
 import { renderChains, renderPodsTable } from "./render_chains.ts";
 import type { Executor, Root } from "./root_command.ts";
@@ -28,14 +28,7 @@ export function podsOutcome(s: Snapshot): Outcome {
 }
 
 export function showOutcome(s: Snapshot, pod: string, ifname?: string): Outcome {
-  const chains = selectChains(buildChains(s), pod, ifname);
-  if (chains.length === 0) {
-    throw new UsageError(
-      `No attachment of pod "${pod}"${
-        ifname ? ` interface "${ifname}"` : ""
-      }; see "eve-cni-debug pods"`,
-    );
-  }
+  const chains = requirePodChains(buildChains(s), pod, ifname);
   const model: PodsModel = { zedrouter: s.zedrouter, chains };
   return {
     model,
