@@ -110,24 +110,13 @@ export function fromWireResult(value: unknown, version: CniVersion): ParsedResul
   return {
     ok: true,
     result: {
-      interfaces: (wire.interfaces ?? []).map((i) => ({
-        name: i.name,
-        ...(i.mac !== undefined && { mac: i.mac }),
-        ...(!legacy && i.mtu !== undefined && { mtu: i.mtu }),
-        ...(i.sandbox !== undefined && { sandbox: i.sandbox }),
-        ...(extras && i.socketPath !== undefined && { socketPath: i.socketPath }),
-        ...(extras && i.pciID !== undefined && { pciID: i.pciID }),
-      })),
+      interfaces: (wire.interfaces ?? []).map((i) => interfaceAt(i, legacy, extras)),
       ips: ips.map((ip) => ({
         address: ip.address,
         ...(ip.gateway !== undefined && { gateway: ip.gateway }),
         ...(ip.interface !== undefined && { interface: ip.interface }),
       })),
-      routes: (wire.routes ?? []).map((r) => ({
-        dst: r.dst,
-        ...(r.gw !== undefined && { gw: r.gw }),
-        ...(extras && routeExtras(r)),
-      })),
+      routes: (wire.routes ?? []).map((r) => routeAt(r, extras)),
       dns: {
         ...(dns.nameservers && { nameservers: [...dns.nameservers] }),
         ...(dns.domain !== undefined && { domain: dns.domain }),
@@ -135,6 +124,30 @@ export function fromWireResult(value: unknown, version: CniVersion): ParsedResul
         ...(dns.options && { options: [...dns.options] }),
       },
     },
+  };
+}
+
+/**
+ * An interface with the fields its version defines: no mtu before 1.0.0 (`legacy`), and
+ * socketPath/pciID only from 1.1.0 (`extras`).
+ */
+function interfaceAt(i: CniInterface, legacy: boolean, extras: boolean): CniInterface {
+  return {
+    name: i.name,
+    ...(i.mac !== undefined && { mac: i.mac }),
+    ...(!legacy && i.mtu !== undefined && { mtu: i.mtu }),
+    ...(i.sandbox !== undefined && { sandbox: i.sandbox }),
+    ...(extras && i.socketPath !== undefined && { socketPath: i.socketPath }),
+    ...(extras && i.pciID !== undefined && { pciID: i.pciID }),
+  };
+}
+
+/** A route with the fields its version defines: the extras only from 1.1.0. */
+function routeAt(r: CniRoute, extras: boolean): CniRoute {
+  return {
+    dst: r.dst,
+    ...(r.gw !== undefined && { gw: r.gw }),
+    ...(extras && routeExtras(r)),
   };
 }
 
@@ -154,14 +167,7 @@ export function toWireResult(result: CniResult, version: CniVersion): Record<str
   const extras = atLeast(version, "1.1.0");
   const out: Record<string, unknown> = { cniVersion: version };
   if (result.interfaces.length > 0) {
-    out.interfaces = result.interfaces.map((i) => ({
-      name: i.name,
-      ...(i.mac !== undefined && { mac: i.mac }),
-      ...(!legacy && i.mtu !== undefined && { mtu: i.mtu }),
-      ...(i.sandbox !== undefined && { sandbox: i.sandbox }),
-      ...(extras && i.socketPath !== undefined && { socketPath: i.socketPath }),
-      ...(extras && i.pciID !== undefined && { pciID: i.pciID }),
-    }));
+    out.interfaces = result.interfaces.map((i) => interfaceAt(i, legacy, extras));
   }
   if (result.ips.length > 0) {
     out.ips = result.ips.map((ip) => ({
@@ -172,11 +178,7 @@ export function toWireResult(result: CniResult, version: CniVersion): Record<str
     }));
   }
   if (result.routes.length > 0) {
-    out.routes = result.routes.map((r) => ({
-      dst: r.dst,
-      ...(r.gw !== undefined && { gw: r.gw }),
-      ...(extras && routeExtras(r)),
-    }));
+    out.routes = result.routes.map((r) => routeAt(r, extras));
   }
   out.dns = { ...result.dns };
   return out;
