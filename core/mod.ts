@@ -1,2 +1,3 @@
 export * from "./values.ts";
 export * from "./files.ts";
+export * from "./errors.ts";

@@ -3,6 +3,7 @@
  * at 0 per connection, as Go's client does). Go's dialect by default, so it talks to EVE's
  * real zedrouter; JSON-RPC 2.0 on request. Every failure is one of the `RpcError` classes.
  */
+import { errorMessage } from "../core/mod.ts";
 import { type ByteStream, writeAll } from "./byte_stream.ts";
 import {
   RpcConnectionClosedError,
@@ -126,7 +127,7 @@ export class RpcClient {
     try {
       return decodeResult(spec, this.dialect, parsed.result) as ResultOf<M>;
     } catch (e) {
-      const detail = e instanceof Error ? e.message : String(e);
+      const detail = errorMessage(e);
       throw new RpcMalformedReplyError(this.path, `result of ${method}: ${detail}`);
     }
   }
@@ -300,7 +301,7 @@ async function dial(path: string, timeoutMs: number): Promise<Deno.UnixConn> {
         : "connection refused (the path is not a socket)";
       throw new RpcConnectionRefusedError(path, detail, { cause: e });
     }
-    const detail = e instanceof Error ? e.message : String(e);
+    const detail = errorMessage(e);
     throw new RpcError(`Cannot connect to "${path}": ${detail}`, path, { cause: e });
   } finally {
     clearTimeout(timer);

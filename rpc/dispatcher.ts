@@ -4,6 +4,7 @@
  * chosen per message: `"jsonrpc":"2.0"` means JSON-RPC 2.0, anything else is Go's.
  */
 import { JSONRPCErrorCode, type JSONRPCServer } from "json-rpc-2.0";
+import { errorMessage } from "../core/mod.ts";
 import type { MethodSpec } from "./contract.ts";
 import {
   type CallContext,
@@ -219,7 +220,7 @@ export class RpcDispatcher {
 /** The thrown value as EVE-style plain text. */
 function errorText(e: unknown): string {
   // Go's client reads an empty error string as "unspecified error": say the same.
-  const text = e instanceof Error ? e.message : String(e);
+  const text = errorMessage(e);
   return text || "unspecified error";
 }
 

@@ -6,7 +6,7 @@
  */
 import * as v from "valibot";
 import ipaddr from "ipaddr.js";
-import { describeIssues, ZERO_UUID } from "../core/mod.ts";
+import { describeIssues, errorMessage, ZERO_UUID } from "../core/mod.ts";
 import type { Friendly, GoType } from "./go_types.ts";
 
 /** A value that Go could not have written or would not accept; names the field path. */
@@ -196,7 +196,7 @@ function decode(type: GoType, wire: unknown, path: string): unknown {
     }
   } catch (e) {
     if (e instanceof GoDecodeError) throw e;
-    throw new GoDecodeError(path, e instanceof Error ? e.message : String(e));
+    throw new GoDecodeError(path, errorMessage(e));
   }
 }
 

@@ -5,7 +5,7 @@
  * everything else is the friendly form, checked by its valibot schema.
  */
 import * as v from "valibot";
-import { describeIssues } from "../core/mod.ts";
+import { describeIssues, errorMessage } from "../core/mod.ts";
 import type { MethodSpec } from "./contract.ts";
 import { decodeGo, encodeGo } from "./go_codec.ts";
 import type { Friendly } from "./go_types.ts";
@@ -65,7 +65,7 @@ function fromWire(spec: MethodSpec, which: "params" | "result", dialect: Dialect
     try {
       return decodeGo(type, wire);
     } catch (e) {
-      throw new WireShapeError(e instanceof Error ? e.message : String(e));
+      throw new WireShapeError(errorMessage(e));
     }
   }
   const parsed = v.safeParse(type.schema, wire);

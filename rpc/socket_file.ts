@@ -5,6 +5,7 @@
  * 0600, then renamed into place: no process-wide umask change (that would race with every
  * other file this process creates) and no moment where the path is missing or too open.
  */
+import { errorMessage } from "../core/mod.ts";
 import { RpcError } from "./errors.ts";
 
 /** Longest path Linux accepts for an AF_UNIX socket (sun_path is 108 bytes with its NUL). */
@@ -54,7 +55,7 @@ export async function bindSocketFile(path: string): Promise<BoundSocket> {
     return await bind(path);
   } catch (e) {
     if (e instanceof RpcError) throw e;
-    const detail = e instanceof Error ? e.message : String(e);
+    const detail = errorMessage(e);
     throw new RpcError(`Cannot serve on "${path}": ${detail}`, path, { cause: e });
   }
 }

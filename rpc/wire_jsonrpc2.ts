@@ -13,6 +13,7 @@ import {
   type JSONRPCRequest,
   JSONRPCServer,
 } from "json-rpc-2.0";
+import { errorMessage } from "../core/mod.ts";
 import type { RunOutcome } from "./dispatcher.ts";
 import type { CallContext } from "./methods.ts";
 
@@ -64,7 +65,7 @@ export function jsonrpc2Server(routes: Jsonrpc2Routes): JSONRPCServer<CallContex
       : createJSONRPCErrorResponse(
         id,
         JSONRPCErrorCode.InternalError,
-        error instanceof Error ? error.message : String(error),
+        errorMessage(error),
       );
   return server;
 }

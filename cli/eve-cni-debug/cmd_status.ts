@@ -4,6 +4,7 @@
  * CNI_PATH with the versions each supports, eve-bridge's log file and state dir.
  */
 import * as v from "valibot";
+import { errorMessage } from "../../core/mod.ts";
 import type { Runner } from "../../netns/mod.ts";
 import { type CommandContext, DEFAULTS, type Dialect, type Outcome } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -76,7 +77,7 @@ async function probe(ctx: CommandContext, dialect: Dialect): Promise<DialectProb
       answered: false,
       rttMs: null,
       server: null,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     };
   }
 }

@@ -10,7 +10,7 @@
  * reads it back here: rename a field there and that test fails.
  */
 import * as v from "valibot";
-import { describeIssues } from "../../core/mod.ts";
+import { describeIssues, errorMessage } from "../../core/mod.ts";
 
 const optionalString = v.optional(v.nullable(v.string()));
 const optionalPid = v.optional(v.nullable(v.number()));
@@ -102,7 +102,7 @@ export async function readEveBridgeState(stateDir: string): Promise<{
     try {
       records.push(normaliseRecord(path, JSON.parse(await Deno.readTextFile(path))));
     } catch (error) {
-      unreadable.push({ path, error: error instanceof Error ? error.message : String(error) });
+      unreadable.push({ path, error: errorMessage(error) });
     }
   }
   return { records, unreadable };

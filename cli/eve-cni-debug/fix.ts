@@ -3,6 +3,7 @@
  * action re-checks what it is about to touch (a pid must still run the same program, so a
  * recycled pid is never signalled).
  */
+import { errorMessage } from "../../core/mod.ts";
 import { deleteLink, stopPid } from "../../netns/mod.ts";
 import type { CommandContext } from "./context.ts";
 import { withClient } from "./zedrouter_client.ts";
@@ -88,7 +89,7 @@ export async function applyFixes(
     } catch (error) {
       results.set(finding, {
         done: false,
-        message: `failed: ${error instanceof Error ? error.message : String(error)}`,
+        message: `failed: ${errorMessage(error)}`,
       });
     }
   }

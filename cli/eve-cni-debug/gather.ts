@@ -3,6 +3,7 @@
  * the host namespace, every pod namespace mentioned anywhere, and every DHCP client pid.
  * Only reads; the doctor's --fix acts separately on findings.
  */
+import { errorMessage } from "../../core/mod.ts";
 import { isAlive, listAddrs, listLinks, listRoutes, netnsInode } from "../../netns/mod.ts";
 import type { CommandContext } from "./context.ts";
 import { readEveBridgeState } from "./eve_bridge_state.ts";
@@ -33,7 +34,7 @@ async function podFact(ctx: CommandContext, path: string): Promise<PodNetnsFact>
       exists: true,
       inode,
       ...empty,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     };
   }
 }

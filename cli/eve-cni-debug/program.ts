@@ -3,6 +3,7 @@
  * (cli/eve_cni_debug.ts) is the only place that touches Deno.args, stdout and Deno.exit.
  */
 import { CommanderError } from "@commander-js/extra-typings";
+import { errorMessage } from "../../core/mod.ts";
 import { isCommandError, systemRunner } from "../../netns/mod.ts";
 import { RpcError } from "../../rpc/mod.ts";
 import type { Deps } from "./context.ts";
@@ -44,7 +45,7 @@ function errorExitCode(error: unknown): number {
 function errorText(error: unknown): string {
   if (isCommandError(error) && error.stderr.trim()) return error.message;
   if (error instanceof RpcError) return error.message;
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 /** Runs one eve-cni-debug invocation; never throws. */

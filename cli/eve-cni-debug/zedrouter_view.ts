@@ -5,6 +5,7 @@
  * `dnsmasq-<ni>.{conf,leases,pid}` files fake-zedrouter keeps there.
  */
 import * as v from "valibot";
+import { errorMessage } from "../../core/mod.ts";
 import { isAlive, readDnsmasqLeases, readPidFile } from "../../netns/mod.ts";
 import {
   type AttachmentInfo,
@@ -194,10 +195,6 @@ async function fromStateDir(dir: string): Promise<ZedrouterFacts> {
   return { networkInstances: [], apps, attachments, dnsmasq };
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** zedrouter's view, from the best source available. Never throws. */
 export async function readZedrouterView(ctx: CommandContext): Promise<ZedrouterView> {
   const { globals: g, deps } = ctx;
@@ -212,10 +209,10 @@ export async function readZedrouterView(ctx: CommandContext): Promise<ZedrouterV
       await client.close();
     }
   } catch (error) {
-    if (isUnreachable(error)) note = message(error);
+    if (isUnreachable(error)) note = errorMessage(error);
     else if (error instanceof RpcRemoteError) {
       note = `zedrouter does not serve the Inspect service (${error.remoteMessage})`;
-    } else note = message(error);
+    } else note = errorMessage(error);
   }
   try {
     const view = await fromStateDir(g.zedrouterStateDir);
@@ -223,7 +220,7 @@ export async function readZedrouterView(ctx: CommandContext): Promise<ZedrouterV
   } catch (error) {
     const why = error instanceof Deno.errors.NotFound
       ? `no state file in "${g.zedrouterStateDir}"`
-      : `cannot read "${g.zedrouterStateDir}/state.json": ${message(error)}`;
+      : `cannot read "${g.zedrouterStateDir}/state.json": ${errorMessage(error)}`;
     return {
       reachable,
       source: "none",

@@ -4,6 +4,7 @@
  * the exit code.
  */
 import { Command, CommanderError, InvalidArgumentError } from "@commander-js/extra-typings";
+import { errorMessage } from "../../core/mod.ts";
 import { DEFAULT_SOCKET_PATH } from "../../rpc/mod.ts";
 import { ConfigError, loadConfigFile } from "./config.ts";
 import { DEFAULT_STATE_DIR, startZedrouter } from "./daemon.ts";
@@ -119,7 +120,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
           io.onSignal("SIGHUP", () => {
             log("SIGHUP: reloading the config");
             running.reload().catch((error) =>
-              io.err(`Reload failed, keeping the previous config: ${messageOf(error)}\n`)
+              io.err(`Reload failed, keeping the previous config: ${errorMessage(error)}\n`)
             );
           }),
         ];
@@ -150,12 +151,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       // Help and version are "errors" with exit code 0 under exitOverride.
       return error.exitCode;
     }
-    io.err(`${PROGRAM}: ${messageOf(error)}\n`);
+    io.err(`${PROGRAM}: ${errorMessage(error)}\n`);
     exitCode = error instanceof ConfigError ? 2 : 1;
   }
   return exitCode;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

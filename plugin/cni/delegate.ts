@@ -8,6 +8,7 @@
  * normal output path (results are kept in the internal 1.1 model).
  */
 import * as v from "valibot";
+import { errorMessage } from "../../core/mod.ts";
 import { spawn, type SpawnOutput } from "./_spawn.ts";
 import { CniError, CniErrorCode, EveErrorCode } from "./errors.ts";
 import type { CniCommand } from "./env.ts";
@@ -172,7 +173,7 @@ async function spawnPlugin(
     throw new CniError(
       EveErrorCode.DelegateFailed,
       `Cannot run delegated plugin "${executable}"`,
-      error instanceof Error ? error.message : String(error),
+      errorMessage(error),
     );
   }
 }

@@ -3,6 +3,7 @@
  * `{"cniVersion","code","msg","details"}` on stdout; the codes below 100 are the spec's, the
  * ones from 100 up are eve-bridge's own (listed in `EveErrorCode`).
  */
+import { errorMessage } from "../../core/mod.ts";
 
 /** Error codes defined by the CNI spec (SPEC.md "Error"). */
 export const CniErrorCode = {
@@ -67,7 +68,7 @@ export interface CniErrorJson {
  */
 export function toCniError(error: unknown): CniError {
   if (error instanceof CniError) return error;
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   return new CniError(EveErrorCode.Internal, "eve-bridge failed unexpectedly", text);
 }
 

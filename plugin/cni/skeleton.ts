@@ -6,7 +6,7 @@
  * Only the entry point touches Deno.env, stdin, stdout and exit; this takes them as values.
  */
 import * as v from "valibot";
-import { describeIssues } from "../../core/mod.ts";
+import { describeIssues, errorMessage } from "../../core/mod.ts";
 import { AttachmentSchema, GC_ATTACHMENT_KEYS } from "./config.ts";
 import { CniError, CniErrorCode, errorJson, toCniError } from "./errors.ts";
 import { type CniCommand, parseCommand, parseEnv } from "./env.ts";
@@ -33,7 +33,7 @@ function decodeStdin(stdin: string): Record<string, unknown> {
     throw new CniError(
       CniErrorCode.DecodeFailure,
       "Cannot decode the network configuration on stdin as JSON",
-      error instanceof Error ? error.message : String(error),
+      errorMessage(error),
     );
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {

@@ -3,6 +3,7 @@
  * later step fails the steps run in reverse. Undo failures are logged, never thrown (the
  * original error is the one the runtime must see).
  */
+import { errorMessage } from "../../core/mod.ts";
 import type { CniLogger } from "./logging.ts";
 
 interface UndoStep {
@@ -33,7 +34,7 @@ export class UndoStack {
       } catch (error) {
         logger.error("Rollback step {step} failed: {error}", {
           step: step.label,
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         });
       }
     }

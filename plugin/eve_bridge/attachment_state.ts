@@ -16,6 +16,7 @@ import * as v from "valibot";
 import {
   CidrSchema,
   describeIssues,
+  errorMessage,
   IpSchema,
   MacSchema,
   readTextFileIfExists,
@@ -194,7 +195,7 @@ export async function listStates(stateDir: string): Promise<{
         const state = await readState(paths.state);
         if (state) states.push({ paths, state });
       } catch (error) {
-        problems.push(error instanceof Error ? error.message : String(error));
+        problems.push(errorMessage(error));
       }
     }
   }

@@ -9,7 +9,7 @@
  * disconnects. Without state there is nothing we attached, so zedrouter is asked only
  * best-effort (an ADD that failed before L2 must not make its DEL fail).
  */
-import { ZERO_UUID } from "../../core/mod.ts";
+import { errorMessage, ZERO_UUID } from "../../core/mod.ts";
 import { addAddr, readPidFile, type Runner } from "../../netns/mod.ts";
 import type { CniLogger } from "../cni/mod.ts";
 import {
@@ -112,7 +112,7 @@ export async function detach(
     } catch (error) {
       if (state !== undefined) throw error; // state kept: the retry disconnects
       logger.warn("DisconnectPod without state failed, ignored: {error}", {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     }
   }

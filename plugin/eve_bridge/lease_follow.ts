@@ -10,6 +10,7 @@
  * started it) and finds nothing to do once DEL removed the state. It decides from the files
  * alone, so running it twice, late, or out of order is harmless.
  */
+import { errorMessage } from "../../core/mod.ts";
 import { delAddr, type Runner, systemRunner } from "../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniLogger, openLog } from "../cni/mod.ts";
 import {
@@ -122,7 +123,7 @@ export async function runDhcpEvent(
         log.logger.debug("DHCP event handled: {outcome}", { outcome, attempt });
         return 0;
       } catch (error) {
-        const text = error instanceof Error ? error.message : String(error);
+        const text = errorMessage(error);
         const unavailable = error instanceof CniError &&
           error.code === CniErrorCode.TryAgainLater;
         if (!unavailable || attempt >= retry.attempts) {

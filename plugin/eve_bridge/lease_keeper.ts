@@ -8,6 +8,7 @@
  * failed round); a client that exits (bad netns, interface gone) fails at once.
  */
 import * as v from "valibot";
+import { errorMessage } from "../../core/mod.ts";
 import {
   type DhcpEvent,
   leaseFromEvent,
@@ -83,7 +84,7 @@ export async function waitFirstLease(
         throw new CniError(
           PodErrorCode.DhcpFailed,
           `The DHCP server's answer on "${ifname}" is not a usable lease`,
-          error instanceof Error ? error.message : String(error),
+          errorMessage(error),
         );
       }
       if (lease) return lease;

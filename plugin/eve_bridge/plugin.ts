@@ -3,6 +3,7 @@
  * -> bridge delegation, any other -> zedrouter), STATUS (zedrouter's socket plus delegates
  * that speak 1.1.0) and GC (forwarded the same way).
  */
+import { errorMessage } from "../../core/mod.ts";
 import {
   CniError,
   CniErrorCode,
@@ -84,7 +85,7 @@ export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBr
         throw new CniError(
           CniErrorCode.PluginNotAvailable,
           `zedrouter does not answer on "${ctx.config.zedrouterSocket}"`,
-          `${error instanceof Error ? error.message : String(error)}; ` +
+          `${errorMessage(error)}; ` +
             'check that zedrouter runs, or fix "zedrouterSocket" in the config',
         );
       }

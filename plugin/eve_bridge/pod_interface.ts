@@ -16,6 +16,7 @@
  *      interface (read from the kernel) and the one prevResult lists.
  * GC   detach every attachment in the state dir that is not in the valid list.
  */
+import { errorMessage } from "../../core/mod.ts";
 import { type Runner, systemRunner } from "../../netns/mod.ts";
 import { CniError, type CniResult, EveErrorCode, runAll, type Step, withUndo } from "../cni/mod.ts";
 import {
@@ -183,7 +184,7 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
         state = await readState(paths.state);
       } catch (error) {
         ctx.logger.warn("Ignoring an unreadable state file on DEL: {error}", {
-          error: error instanceof Error ? error.message : String(error),
+          error: errorMessage(error),
         });
       }
       await detach(runner, {

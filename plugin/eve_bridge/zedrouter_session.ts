@@ -7,6 +7,7 @@
  * - zedrouter answered with an error: 103, with zedrouter's own string in the message;
  * - anything else (garbled reply, connection dropped mid-call): 103 as well.
  */
+import { errorMessage } from "../../core/mod.ts";
 import {
   type MethodName,
   type ParamsOf,
@@ -30,7 +31,7 @@ function isUnavailable(error: unknown): boolean {
 /** The CNI error for a failed dial or call; `step` says what we were doing ("ConnectPodAtL2"). */
 export function zedrouterError(error: unknown, socket: string, step: string): CniError {
   if (error instanceof CniError) return error;
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   if (isUnavailable(error)) {
     return new CniError(
       CniErrorCode.TryAgainLater,
@@ -87,7 +88,7 @@ export class ZedrouterSession {
     } catch (error) {
       this.#logger.warn("zedrouter {method} failed: {error}", {
         method: step,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
         rpcMs: Math.round(performance.now() - started),
       });
       throw zedrouterError(error, this.socket, step);
