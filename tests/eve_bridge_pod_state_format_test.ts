@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  type AttachmentPaths,
   attachmentPaths,
   type AttachmentState,
   STATE_VERSION,
@@ -13,39 +14,44 @@ import {
 import { readEveBridgeState } from "../cli/eve-cni-debug/eve_bridge_state.ts";
 import { installHook } from "../plugin/eve_bridge/dhcp_hook.ts";
 
+/** A web pod's record as eve-bridge writes it once ADD succeeded. */
+function webPodState(paths: AttachmentPaths): AttachmentState {
+  return {
+    version: STATE_VERSION,
+    containerID: "c-web-1",
+    ifname: "net1",
+    network: "ni-local",
+    netnsPath: "/var/run/netns/cni-1",
+    podName: "web-11111-0-x7k2p",
+    podNamespace: "eve-kube-app",
+    mac: "02:16:3e:77:00:01",
+    vmi: false,
+    useDHCP: true,
+    appUUID: "11111111-aaaa-4aaa-8aaa-111111111111",
+    zedrouterSocket: "/run/zedrouter/rpc.sock",
+    logFile: "/persist/kubelog/eve-bridge.log",
+    phase: "ready",
+    dhcp: { pid: 4242, eventFile: paths.events, pidFile: paths.pid, hookScript: "/h" },
+    lease: {
+      address: "10.77.1.50/24",
+      gateway: "10.77.1.1",
+      routes: [],
+      dns: [],
+      domain: null,
+      leaseSeconds: 3600,
+      serverId: null,
+      obtainedAt: "2026-01-01T00:00:00.000Z",
+    },
+    createdAt: "2026-01-01T00:00:00.000Z",
+    updatedAt: "2026-01-01T00:00:00.000Z",
+  };
+}
+
 Deno.test("eve-bridge state files are what eve-cni-debug reads", async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "eve-bridge-state-format-" });
   try {
     const paths = attachmentPaths(stateDir, "c-web-1", "net1");
-    const state: AttachmentState = {
-      version: STATE_VERSION,
-      containerID: "c-web-1",
-      ifname: "net1",
-      network: "ni-local",
-      netnsPath: "/var/run/netns/cni-1",
-      podName: "web-11111-0-x7k2p",
-      podNamespace: "eve-kube-app",
-      mac: "02:16:3e:77:00:01",
-      vmi: false,
-      useDHCP: true,
-      appUUID: "11111111-aaaa-4aaa-8aaa-111111111111",
-      zedrouterSocket: "/run/zedrouter/rpc.sock",
-      logFile: "/persist/kubelog/eve-bridge.log",
-      phase: "ready",
-      dhcp: { pid: 4242, eventFile: paths.events, pidFile: paths.pid, hookScript: "/h" },
-      lease: {
-        address: "10.77.1.50/24",
-        gateway: "10.77.1.1",
-        routes: [],
-        dns: [],
-        domain: null,
-        leaseSeconds: 3600,
-        serverId: null,
-        obtainedAt: "2026-01-01T00:00:00.000Z",
-      },
-      createdAt: "2026-01-01T00:00:00.000Z",
-      updatedAt: "2026-01-01T00:00:00.000Z",
-    };
+    const state = webPodState(paths);
     await writeState(paths.state, state);
     await Deno.writeTextFile(paths.events, "");
     await installHook(stateDir, undefined); // scripts in the state dir are not records
@@ -77,24 +83,14 @@ Deno.test("eve-cni-debug reads a record without a DHCP client (a VMI: dhcp and l
   try {
     const paths = attachmentPaths(stateDir, "c-vmi-1", "pod37a8eec1ce1");
     const state: AttachmentState = {
-      version: STATE_VERSION,
+      ...webPodState(paths),
       containerID: "c-vmi-1",
       ifname: "pod37a8eec1ce1",
-      network: "ni-switch",
-      netnsPath: "/var/run/netns/cni-2",
       podName: "virt-launcher-vm1-abcde",
-      podNamespace: "eve-kube-app",
       mac: "02:16:3E:77:00:02",
       vmi: true,
-      useDHCP: true,
-      appUUID: "22222222-bbbb-4bbb-8bbb-222222222222",
-      zedrouterSocket: "/run/zedrouter/rpc.sock",
-      logFile: "/persist/kubelog/eve-bridge.log",
-      phase: "ready",
       dhcp: null,
       lease: null,
-      createdAt: "2026-01-01T00:00:00.000Z",
-      updatedAt: "2026-01-01T00:00:00.000Z",
     };
     await writeState(paths.state, state);
     const { records, unreadable } = await readEveBridgeState(stateDir);
