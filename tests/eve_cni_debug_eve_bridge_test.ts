@@ -9,6 +9,7 @@ import * as v from "valibot";
 import { ChainSchema } from "../cli/eve-cni-debug/chain.ts";
 import { DoctorModelSchema } from "../cli/eve-cni-debug/cmd_doctor.ts";
 import { LogsModelSchema } from "../cli/eve-cni-debug/cmd_logs.ts";
+import { StatusModelSchema } from "../cli/eve-cni-debug/cmd_status.ts";
 import { isAlive } from "../netns/mod.ts";
 import { skipReason, withSandbox } from "./sandbox.ts";
 import { APP_IP, APP_MAC, startNode } from "./fixtures/eve_cni_debug/live_env.ts";
@@ -76,6 +77,13 @@ Deno.test({
         assert.deepEqual(chain.problems, []);
         assert.equal(chain.links.find((l) => l.step === "dhcp-client")?.status, "ok");
         assert.equal(pods.exitCode, 0);
+
+        // status counts eve-bridge's records, which sit in <stateDir>/<containerID>/.
+        const status = v.parse(
+          StatusModelSchema,
+          JSON.parse((await live.debug("--json", "status", "--cni-path", "/usr/lib/cni")).stdout),
+        );
+        assert.deepEqual(status.stateDir, { path: live.ebStateDir, exists: true, files: 1 });
 
         const logs = v.parse(
           LogsModelSchema,

@@ -7,6 +7,7 @@ import * as v from "valibot";
 import { errorMessage } from "../../core/mod.ts";
 import type { Runner } from "../../netns/mod.ts";
 import { type CommandContext, DEFAULTS, type Dialect, type Outcome } from "./context.ts";
+import { eveBridgeStateFiles } from "./eve_bridge_state.ts";
 import { ExitCode } from "./exit_codes.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { keyValues, orDash, table } from "./table.ts";
@@ -133,13 +134,10 @@ export async function collectStatus(ctx: CommandContext, cniPath: string): Promi
   const dirs = cniPath.split(":").filter((d) => d !== "");
   const tools = await Promise.all(TOOLS.map((t) => tool(deps.runner, t)));
   const logInfo = await Deno.stat(g.logFile).catch(() => undefined);
-  let stateFiles = -1;
-  try {
-    stateFiles = 0;
-    for await (const e of Deno.readDir(g.stateDir)) if (e.name.endsWith(".json")) stateFiles++;
-  } catch {
-    stateFiles = -1;
-  }
+  const stateDirInfo = await Deno.stat(g.stateDir).catch(() => undefined);
+  const stateFiles = stateDirInfo?.isDirectory
+    ? await eveBridgeStateFiles(g.stateDir).catch(() => undefined)
+    : undefined;
   const model: StatusModel = {
     zedrouter: {
       socket: g.socket,
@@ -156,7 +154,11 @@ export async function collectStatus(ctx: CommandContext, cniPath: string): Promi
       sizeBytes: logInfo?.size ?? null,
       modifiedAt: logInfo?.mtime?.toISOString() ?? null,
     },
-    stateDir: { path: g.stateDir, exists: stateFiles >= 0, files: Math.max(stateFiles, 0) },
+    stateDir: {
+      path: g.stateDir,
+      exists: stateFiles !== undefined,
+      files: stateFiles?.length ?? 0,
+    },
     problems: [],
   };
   model.problems = statusProblems(model);

@@ -91,14 +91,22 @@ async function jsonFiles(dir: string, depth: number): Promise<string[]> {
   return out.sort();
 }
 
-/** Every state file under `stateDir` (and one level of subdirectories). */
+/**
+ * The paths of every state file under `stateDir`: `<containerID>/<ifname>.json`, and any
+ * `.json` directly in it. A missing dir holds none; any other failure to list it is thrown.
+ */
+export function eveBridgeStateFiles(stateDir: string): Promise<string[]> {
+  return jsonFiles(stateDir, 1);
+}
+
+/** Every state file under `stateDir`, read. */
 export async function readEveBridgeState(stateDir: string): Promise<{
   records: EveBridgeRecord[];
   unreadable: { path: string; error: string }[];
 }> {
   const records: EveBridgeRecord[] = [];
   const unreadable: { path: string; error: string }[] = [];
-  for (const path of await jsonFiles(stateDir, 1)) {
+  for (const path of await eveBridgeStateFiles(stateDir)) {
     try {
       records.push(normaliseRecord(path, JSON.parse(await Deno.readTextFile(path))));
     } catch (error) {
