@@ -9,7 +9,7 @@ import { ALL_METHODS, encodeGo, type MethodSpec, methodSpec } from "../../rpc/mo
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import type { Executor, Root } from "./root_command.ts";
-import { withClient } from "./zedrouter_client.ts";
+import { replyErrorText, withClient } from "./zedrouter_client.ts";
 
 export const RpcCallModelSchema = v.strictObject({
   socket: v.string(),
@@ -101,12 +101,7 @@ export async function rpcCall(
   const method = resolveMethod(name);
   const params = wireParams(method, g.dialect, o);
   const x = await withClient(deps.connect, g.socket, g, (c) => c.callRaw(method, params));
-  const reply = x.reply as { error?: unknown };
-  const error = reply.error === null || reply.error === undefined
-    ? null
-    : typeof reply.error === "string"
-    ? reply.error
-    : JSON.stringify(reply.error);
+  const error = replyErrorText(x.reply);
   return {
     socket: g.socket,
     dialect: g.dialect,

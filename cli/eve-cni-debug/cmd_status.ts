@@ -11,6 +11,7 @@ import { eveBridgeStateFiles } from "./eve_bridge_state.ts";
 import { ExitCode } from "./exit_codes.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { keyValues, orDash, table } from "./table.ts";
+import { replyErrorText } from "./zedrouter_client.ts";
 
 const DialectProbeSchema = v.strictObject({
   dialect: v.picklist(["go", "jsonrpc2"]),
@@ -61,13 +62,9 @@ async function probe(ctx: CommandContext, dialect: Dialect): Promise<DialectProb
     try {
       const x = await client.callRaw("Inspect.Health", dialect === "go" ? [{}] : {});
       const rttMs = Math.round((performance.now() - started) * 10) / 10;
-      const reply = x.reply as { result?: { version?: unknown } | null; error?: unknown };
+      const reply = x.reply as { result?: { version?: unknown } | null };
       const version = typeof reply.result?.version === "string" ? reply.result.version : null;
-      const error = reply.error === null || reply.error === undefined
-        ? null
-        : typeof reply.error === "string"
-        ? reply.error
-        : JSON.stringify(reply.error);
+      const error = replyErrorText(x.reply);
       return { dialect, answered: true, rttMs, server: version, error };
     } finally {
       await client.close();

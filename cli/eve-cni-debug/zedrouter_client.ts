@@ -42,3 +42,13 @@ export async function withClient<T>(
     await client.close();
   }
 }
+
+/**
+ * The `error` member of a raw reply as text: null when there is none (Go sends null), a Go
+ * error string verbatim, a JSON-RPC 2.0 error object as JSON.
+ */
+export function replyErrorText(reply: unknown): string | null {
+  const error = (reply as { error?: unknown } | null)?.error;
+  if (error === null || error === undefined) return null;
+  return typeof error === "string" ? error : JSON.stringify(error);
+}
