@@ -2,7 +2,8 @@
  * CHECK of a pod interface (CNI 0.4.0+): zedrouter's own CheckPodConnection (it reads the
  * kernel too), then what eve-bridge owns: the pod end has the adapter's MAC, prevResult lists
  * the interface, and unless L2-only: the DHCP client runs, the lease has not expired, its
- * address is on the interface (read from the kernel) and is the one prevResult lists.
+ * address is on the interface (read from the kernel) and is the one prevResult lists, or the
+ * one a renewal moved the pod to.
  */
 import { getLink, listAddrs, type Runner } from "../../netns/mod.ts";
 import { CniError, CniErrorCode } from "../cni/mod.ts";
@@ -77,6 +78,18 @@ export async function checkAttachment(runner: Runner, ctx: EveContext): Promise<
     }
     if (prev) {
       const listed = prev.ips.filter((ip) => ip.interface === ourIndex).map((ip) => ip.address);
+      // The pod follows its lease (lease_follow.ts): when a renewal moved it and the move was
+      // applied (the state records the new lease), the attachment is healthy and only the
+      // runtime's cached result is stale. Failing CHECK for that would brand a working pod
+      // broken for good, since runtimes never refresh that result; say it in the log instead.
+      if (!listed.includes(lease.address) && state.lease?.address === lease.address) {
+        ctx.logger.warn(
+          "Address of {ifname} moved from {from} to {to} with a DHCP renewal; the runtime's " +
+            "recorded result is stale",
+          { from: listed.join(", "), to: lease.address },
+        );
+        return;
+      }
       if (!listed.includes(lease.address)) {
         throw checkFailed(
           `prevResult lists ${
