@@ -213,3 +213,33 @@ sandboxTest(
     }
   },
 );
+
+sandboxTest(
+  "eve-bridge pod: without a MAC, the NAD's networkInstance picks the adapter",
+  TOOLS,
+  async (sb) => {
+    await requireBuilt();
+    const { node } = await nodeWithUplink(sb);
+    const pod = await sb.netns("pod1");
+    const zr = await startZedrouter(sb, node);
+    const { networkInstances } = await inspect(zr.socket, "Inspect.NetworkInstances");
+    const local = networkInstances.find((ni) => ni.name === "ni-local");
+    assert.ok(local);
+    const config = podConfig(sb.dir, zr, undefined, { networkInstance: local.uuid });
+    const call = { node, pod, containerId: "c-web-ni", podName: WEB_POD };
+    try {
+      const result = ok(await runPod("ADD", call, config), "ADD by network instance");
+      const interfaces = result.interfaces as { name: string; mac?: string }[];
+      assert.equal(interfaces[2]?.mac, WEB_MAC, "the adapter's MAC, as zedrouter chose it");
+      assert.equal((await getLink(systemRunner, pod.ns, "net1"))?.mac, WEB_MAC);
+      assert.deepEqual(await inetAddrs(pod), ["10.77.1.50/24"]);
+      assert.equal((await stateFile(config, "c-web-ni"))?.mac, WEB_MAC);
+      ok(await runPod("DEL", call, config), "DEL");
+      assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
+      assert.ok(!(await leasedMacs(zr)).includes(WEB_MAC));
+    } finally {
+      for (const pid of await dhcpClientsOf(String(config.stateDir))) sb.track(pid);
+      await zr.stop();
+    }
+  },
+);

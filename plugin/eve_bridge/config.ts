@@ -4,7 +4,7 @@
  * through for eth0. Unknown keys are kept so eth0's delegation sees them.
  */
 import * as v from "valibot";
-import { CidrSchema, IpSchema } from "../../core/mod.ts";
+import { CidrSchema, IpSchema, UuidSchema } from "../../core/mod.ts";
 import { NET_CONF_ENTRIES } from "../cni/mod.ts";
 
 export const DEFAULT_ZEDROUTER_SOCKET = "/run/zedrouter/rpc.sock";
@@ -31,6 +31,12 @@ export const EveBridgeConfigSchema = v.looseObject({
   nodeIP: v.optional(IpSchema),
   /** Kubernetes service CIDR; EVE-app pods route it via eth0. */
   serviceCIDR: v.optional(CidrSchema, DEFAULT_SERVICE_CIDR),
+  /**
+   * The network instance (UUID) this NAD attaches to. Sent to ConnectPodAtL2 as newer EVE
+   * clients do, so zedrouter can pick the app adapter by its NI when the pod's annotation
+   * carries no MAC (`eve-cni-debug render` writes it into every NAD).
+   */
+  networkInstance: v.optional(UuidSchema),
   logFile: v.optional(AbsolutePath, DEFAULT_LOG_FILE),
   /** Where per-pod state (DHCP leases) lives; tmpfs so it goes away with a reboot. */
   stateDir: v.optional(AbsolutePath, DEFAULT_STATE_DIR),

@@ -10,8 +10,9 @@ import { CniError, CniErrorCode } from "../cni/mod.ts";
 import type { EveContext } from "./handler.ts";
 
 export interface MacChoice {
-  readonly mac: string;
-  readonly source: "runtimeConfig.mac" | "args.cni.mac" | "CNI_ARGS MAC";
+  /** null: none given, zedrouter picks the adapter by `networkInstance` and reports its MAC. */
+  readonly mac: string | null;
+  readonly source: "runtimeConfig.mac" | "args.cni.mac" | "CNI_ARGS MAC" | "zedrouter";
 }
 
 function field(obj: unknown, ...keys: string[]): unknown {
@@ -42,10 +43,12 @@ export function resolveMac(ctx: Pick<EveContext, "config" | "args" | "ifname">):
     }
     return { mac: parsed.output, source };
   }
+  if (ctx.config.networkInstance !== undefined) return { mac: null, source: "zedrouter" };
   throw new CniError(
     CniErrorCode.InvalidConfig,
     `Missing the MAC of interface "${ctx.ifname}"`,
     "zedrouter finds the app adapter by its MAC: set it in the pod's network annotation " +
-      '(runtimeConfig.mac via the "mac" capability), args.cni.mac or CNI_ARGS MAC',
+      '(runtimeConfig.mac via the "mac" capability), args.cni.mac or CNI_ARGS MAC, or name ' +
+      'the adapter\'s network instance with "networkInstance" in the config',
   );
 }

@@ -40,3 +40,14 @@ Deno.test("resolveMac: an invalid MAC names its source (code 7), a missing one s
       /runtimeConfig\.mac/.test(e.details),
   );
 });
+
+Deno.test("resolveMac: no MAC but a networkInstance leaves the choice to zedrouter", () => {
+  const byNi = ctx({ networkInstance: "8f9c1e2a-0000-4000-8000-000000000001" });
+  assert.deepEqual(resolveMac(byNi), { mac: null, source: "zedrouter" });
+  // A MAC, when given, still wins: zedrouter uses it to break a tie between two adapters.
+  const both = ctx(
+    { networkInstance: "8f9c1e2a-0000-4000-8000-000000000001" },
+    "MAC=02:16:3e:00:00:0c",
+  );
+  assert.deepEqual(resolveMac(both), { mac: "02:16:3e:00:00:0c", source: "CNI_ARGS MAC" });
+});

@@ -17,6 +17,7 @@
  * GC   detach every attachment in the state dir that is not in the valid list.
  */
 import { errorMessage } from "../../core/mod.ts";
+import type { ConnectPodAtL2Result } from "../../rpc/mod.ts";
 import { type Runner, systemRunner } from "../../netns/mod.ts";
 import { CniError, type CniResult, EveErrorCode, runAll, type Step, withUndo } from "../cni/mod.ts";
 import {
@@ -51,13 +52,27 @@ export interface PodInterfaceDeps {
 
 const ms = (since: number): number => Math.round(performance.now() - since);
 
+/** The MAC ConnectPodAtL2 reports for the pod end (the interface echoed with its netns). */
+function podEndMac(l2: ConnectPodAtL2Result, ifname: string): string {
+  const mac = l2.interfaces?.find((i) => i.name === ifname && i.netNsPath !== "")?.mac;
+  if (!mac) {
+    throw new CniError(
+      EveErrorCode.ZedrouterFailed,
+      `zedrouter reported no MAC for "${ifname}"`,
+      "ConnectPodAtL2's answer lists no pod interface with a MAC; give the MAC in the pod's " +
+        "network annotation",
+    );
+  }
+  return mac;
+}
+
 export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): InterfaceHandler {
   const runner = deps.runner ?? systemRunner;
   const self = deps.selfCommand ?? (() => selfCommand());
 
   async function add(ctx: EveContext): Promise<CniResult> {
     const started = performance.now();
-    const { mac, source: macSource } = resolveMac(ctx);
+    const { mac: requestedMac, source: macSource } = resolveMac(ctx);
     const vmi = isVmi(ctx.args);
     const paths = attachmentPaths(ctx.config.stateDir, ctx.containerId, ctx.ifname);
     return await withAttachmentLock(paths, async () => {
@@ -90,7 +105,9 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
           const l2Started = performance.now();
           const l2 = await session.call("RPCServer.ConnectPodAtL2", {
             pod,
-            podInterface: podInterfaceOf(ctx.ifname, ctx.netns, mac),
+            podInterface: podInterfaceOf(ctx.ifname, ctx.netns, requestedMac),
+            ...(ctx.config.networkInstance !== undefined &&
+              { networkInstance: ctx.config.networkInstance }),
           });
           const l2Ms = ms(l2Started);
           const disconnectArgs = {
@@ -109,6 +126,8 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
               );
             }
           });
+          // Without a requested MAC, the adapter zedrouter picked (by NI) says which one.
+          const mac = requestedMac ?? podEndMac(l2, ctx.ifname);
           let state: AttachmentState = {
             version: STATE_VERSION,
             containerID: ctx.containerId,
