@@ -45,7 +45,7 @@ export function requireNi(config: Config, niUuid: string): NetworkInstance {
 
 /**
  * The adapter ConnectPodAtL2 wires up: the one on `networkInstance` when a newer client
- * names it (and, when a MAC is sent too, the one with that MAC), else the one whose MAC
+ * names it (the MAC breaks a tie between two adapters on one NI), else the one whose MAC
  * equals the pod interface's MAC.
  */
 export function selectAdapter(
@@ -58,10 +58,9 @@ export function selectAdapter(
   if (networkInstance !== undefined) {
     requireNi(config, networkInstance);
     candidates = app.adapters.filter((a) => a.niUuid === networkInstance);
-    // A MAC sent as well must be the adapter's (it also breaks a tie between two adapters on
-    // one NI): a mismatch is a misconfigured annotation, and wiring the pod with a MAC other
-    // than the one it asked for would hide that.
-    if (mac !== null) candidates = candidates.filter((a) => a.mac === mac);
+    if (candidates.length > 1 && mac !== null) {
+      candidates = candidates.filter((a) => a.mac === mac);
+    }
   } else {
     candidates = mac === null ? [] : app.adapters.filter((a) => a.mac === mac);
   }

@@ -18,7 +18,7 @@
  */
 import { errorMessage } from "../../core/mod.ts";
 import type { ConnectPodAtL2Result } from "../../rpc/mod.ts";
-import { getLink, type Runner, systemRunner } from "../../netns/mod.ts";
+import { type Runner, systemRunner } from "../../netns/mod.ts";
 import { CniError, type CniResult, EveErrorCode, runAll, type Step, withUndo } from "../cni/mod.ts";
 import {
   attachmentPaths,
@@ -52,18 +52,9 @@ export interface PodInterfaceDeps {
 
 const ms = (since: number): number => Math.round(performance.now() - since);
 
-/**
- * The MAC of the pod end zedrouter created when none was asked for: from ConnectPodAtL2's
- * answer, else (a zedrouter that echoes the request's null MAC) from the kernel.
- */
-async function podEndMac(
-  runner: Runner,
-  l2: ConnectPodAtL2Result,
-  netns: string,
-  ifname: string,
-): Promise<string> {
-  const mac = l2.interfaces?.find((i) => i.name === ifname && i.netNsPath !== "")?.mac ??
-    (await getLink(runner, { path: netns }, ifname))?.mac;
+/** The MAC ConnectPodAtL2 reports for the pod end (the interface echoed with its netns). */
+function podEndMac(l2: ConnectPodAtL2Result, ifname: string): string {
+  const mac = l2.interfaces?.find((i) => i.name === ifname && i.netNsPath !== "")?.mac;
   if (!mac) {
     throw new CniError(
       EveErrorCode.ZedrouterFailed,
@@ -136,7 +127,7 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             }
           });
           // Without a requested MAC, the adapter zedrouter picked (by NI) says which one.
-          const mac = requestedMac ?? await podEndMac(runner, l2, ctx.netns, ctx.ifname);
+          const mac = requestedMac ?? podEndMac(l2, ctx.ifname);
           let state: AttachmentState = {
             version: STATE_VERSION,
             containerID: ctx.containerId,
