@@ -237,6 +237,15 @@ sandboxTest(
       ok(await runPod("DEL", call, config), "DEL");
       assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
       assert.ok(!(await leasedMacs(zr)).includes(WEB_MAC));
+
+      // A MAC that is not the adapter's (KubeVirt's own, say): the NI still picks the
+      // adapter, the pod end gets the adapter's MAC, and eve-bridge records that one.
+      const asked = podConfig(sb.dir, zr, "0a:58:0a:f4:00:09", { networkInstance: local.uuid });
+      ok(await runPod("ADD", call, asked), "ADD with another MAC");
+      assert.equal((await getLink(systemRunner, pod.ns, "net1"))?.mac, WEB_MAC);
+      assert.equal((await stateFile(asked, "c-web-ni"))?.mac, WEB_MAC);
+      assert.match(await Deno.readTextFile(String(asked.logFile)), /not \\"0a:58:0a:f4:00:09\\"/);
+      ok(await runPod("DEL", call, asked), "DEL");
     } finally {
       for (const pid of await dhcpClientsOf(String(config.stateDir))) sb.track(pid);
       await zr.stop();

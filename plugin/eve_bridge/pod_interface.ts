@@ -18,7 +18,7 @@
  */
 import { errorMessage } from "../../core/mod.ts";
 import type { ConnectPodAtL2Result } from "../../rpc/mod.ts";
-import { type Runner, systemRunner } from "../../netns/mod.ts";
+import { getLink, type Runner, systemRunner } from "../../netns/mod.ts";
 import { CniError, type CniResult, EveErrorCode, runAll, type Step, withUndo } from "../cni/mod.ts";
 import {
   attachmentPaths,
@@ -52,9 +52,20 @@ export interface PodInterfaceDeps {
 
 const ms = (since: number): number => Math.round(performance.now() - since);
 
-/** The MAC ConnectPodAtL2 reports for the pod end (the interface echoed with its netns). */
-function podEndMac(l2: ConnectPodAtL2Result, ifname: string): string {
-  const mac = l2.interfaces?.find((i) => i.name === ifname && i.netNsPath !== "")?.mac;
+/**
+ * The MAC of the pod end zedrouter created. A newer zedrouter picks the adapter by the NI
+ * (`networkInstance`) and gives the pod end the adapter's MAC, which need not be the one
+ * asked for (or none was), so its answer is the truth; a zedrouter that only echoes the
+ * request's null MAC leaves the kernel to say.
+ */
+async function podEndMac(
+  runner: Runner,
+  l2: ConnectPodAtL2Result,
+  netns: string,
+  ifname: string,
+): Promise<string> {
+  const mac = l2.interfaces?.find((i) => i.name === ifname && i.netNsPath !== "")?.mac ??
+    (await getLink(runner, { path: netns }, ifname))?.mac;
   if (!mac) {
     throw new CniError(
       EveErrorCode.ZedrouterFailed,
@@ -127,7 +138,13 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             }
           });
           // Without a requested MAC, the adapter zedrouter picked (by NI) says which one.
-          const mac = requestedMac ?? podEndMac(l2, ctx.ifname);
+          const mac = await podEndMac(runner, l2, ctx.netns, ctx.ifname);
+          if (requestedMac !== null && mac !== requestedMac) {
+            ctx.logger.warn("zedrouter gave {ifname} its adapter's MAC {mac}, not {requested}", {
+              mac,
+              requested: requestedMac,
+            });
+          }
           let state: AttachmentState = {
             version: STATE_VERSION,
             containerID: ctx.containerId,
