@@ -7,12 +7,7 @@
 import assert from "node:assert/strict";
 import { getLink, isAlive, readPidFile, startDhcpClient, systemRunner } from "../netns/mod.ts";
 import { sandboxTest } from "./sandbox.ts";
-import {
-  FLOW_CONFIG,
-  inspect,
-  nodeWithUplink,
-  startZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+import { inspect, startZedrouter } from "./fixtures/fake_zedrouter/harness.ts";
 import {
   dhcpClientsOf,
   eventually,
@@ -28,6 +23,7 @@ import {
   TOOLS,
   WEB_MAC,
   WEB_POD,
+  withPodNode,
 } from "./eve_bridge_pod_harness.ts";
 
 const VM = "22222222-bbbb-4bbb-8bbb-222222222222";
@@ -40,11 +36,7 @@ async function vmAdapters(socket: string) {
 }
 
 sandboxTest("eve-bridge pod: a VMI and an air-gapped switch NI stay L2-only", TOOLS, async (sb) => {
-  await requireBuilt();
-  const { node } = await nodeWithUplink(sb);
-  const zr = await startZedrouter(sb, node);
-  const stateDir = `${sb.dir}/eve-bridge-state`;
-  try {
+  await withPodNode(sb, async ({ node, zr, stateDir }) => {
     const [local, airgap] = await vmAdapters(zr.socket);
     // A VMI on a local NI: zedrouter says UseDHCP, but the guest runs DHCP itself.
     const vmiPod = await sb.netns("vmi");
@@ -87,10 +79,7 @@ sandboxTest("eve-bridge pod: a VMI and an air-gapped switch NI stay L2-only", TO
     ok(await runPod("DEL", gapCall, gapConfig), "air-gapped DEL");
     assert.equal(await getLink(systemRunner, gapPod.ns, "net1"), undefined);
     assert.equal(await stateFile(gapConfig, "c-gap"), undefined);
-  } finally {
-    for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-    await zr.stop();
-  }
+  });
 });
 
 sandboxTest(
@@ -118,14 +107,10 @@ sandboxTest(
   "eve-bridge pod: DEL after the netns went, with zedrouter away then restarted, after the app went",
   TOOLS,
   async (sb) => {
-    await requireBuilt();
-    const { node } = await nodeWithUplink(sb);
-    const configFile = `${sb.dir}/zr.yaml`;
-    await Deno.copyFile(FLOW_CONFIG, configFile);
-    let zr = await startZedrouter(sb, node, { config: configFile });
-    const config = podConfig(sb.dir, zr, WEB_MAC);
-    const stateDir = String(config.stateDir);
-    try {
+    await withPodNode(sb, async (pn) => {
+      const { node, configFile } = pn;
+      let { zr } = pn;
+      const config = podConfig(sb.dir, zr, WEB_MAC);
       // 1. The runtime deleted the netns before DEL: udhcpc still pins it, so the lease is
       //    released properly, then zedrouter removes the host veth.
       const pod1 = await sb.netns("pod1");
@@ -152,7 +137,8 @@ sandboxTest(
       assert.ok(!isAlive(pid2), "udhcpc stopped even so");
       const kept = await stateFile(config, "c-2");
       assert.equal(kept?.dhcp, null, "the retry will not look for the client again");
-      zr = await startZedrouter(sb, node, { config: configFile, stateDir: zr.stateDir });
+      // withPodNode stops the restarted one.
+      zr = pn.zr = await startZedrouter(sb, node, { config: configFile, stateDir: zr.stateDir });
       ok(await runPod("DEL", call2, config), "retried DEL");
       assert.equal(await getLink(systemRunner, pod2.ns, "net1"), undefined);
       assert.equal(await stateFile(config, "c-2"), undefined);
@@ -178,19 +164,12 @@ sandboxTest(
       ok(await runPod("DEL", call3, config), "DEL after the app went");
       assert.ok(!isAlive(pid3));
       assert.equal(await stateFile(config, "c-3"), undefined);
-    } finally {
-      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-      await zr.stop();
-    }
+    });
   },
 );
 
 sandboxTest("eve-bridge pod: GC detaches what is not in the valid list", TOOLS, async (sb) => {
-  await requireBuilt();
-  const { node } = await nodeWithUplink(sb);
-  const zr = await startZedrouter(sb, node);
-  const stateDir = `${sb.dir}/eve-bridge-state`;
-  try {
+  await withPodNode(sb, async ({ node, zr, stateDir }) => {
     const [, airgap] = await vmAdapters(zr.socket);
     const web = await sb.netns("web");
     const webCall = { node, pod: web, containerId: "c-web", podName: WEB_POD };
@@ -239,26 +218,20 @@ sandboxTest("eve-bridge pod: GC detaches what is not in the valid list", TOOLS, 
     assert.throws(() => Deno.statSync(`${stateDir}/c-dead`), Deno.errors.NotFound);
     assert.ok(await getLink(systemRunner, gap.ns, "net1"), "the valid attachment stays");
     assert.ok(await stateFile(gcConfig, "c-gap"));
-  } finally {
-    for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-    await zr.stop();
-  }
+  });
 });
 
 sandboxTest(
   "eve-bridge pod: no DHCP answer after L2 is code 106 and everything is undone",
   TOOLS,
   async (sb) => {
-    await requireBuilt();
-    const { node } = await nodeWithUplink(sb); // the switch NI's uplink runs no DHCP server
-    const zr = await startZedrouter(sb, node);
-    const pod = await sb.netns("pod1");
-    const config = podConfig(sb.dir, zr, "02:16:3e:77:00:03", {
-      dhcp: { timeoutSeconds: 1, retries: 1 },
-    });
-    const stateDir = String(config.stateDir);
-    const call = { node, pod, containerId: "c-sw", podName: "switched-33333-0-abcde" };
-    try {
+    // The switch NI's uplink runs no DHCP server.
+    await withPodNode(sb, async ({ node, zr, stateDir }) => {
+      const pod = await sb.netns("pod1");
+      const config = podConfig(sb.dir, zr, "02:16:3e:77:00:03", {
+        dhcp: { timeoutSeconds: 1, retries: 1 },
+      });
+      const call = { node, pod, containerId: "c-sw", podName: "switched-33333-0-abcde" };
       const out = failed(await runPod("ADD", call, config), "ADD");
       assert.equal(out.code, 106, JSON.stringify(out));
       assert.match(out.msg, /No DHCP lease on "net1" within 2 attempt\(s\) of 1 s/);
@@ -273,19 +246,12 @@ sandboxTest(
       assert.match(log, /Rolled back.*DisconnectPod/);
       // The runtime's DEL after the failed ADD succeeds.
       ok(await runPod("DEL", call, config), "DEL");
-    } finally {
-      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-      await zr.stop();
-    }
+    });
   },
 );
 
 sandboxTest("eve-bridge pod: parallel ADDs and a doubled DEL", TOOLS, async (sb) => {
-  await requireBuilt();
-  const { node } = await nodeWithUplink(sb);
-  const zr = await startZedrouter(sb, node);
-  const stateDir = `${sb.dir}/eve-bridge-state`;
-  try {
+  await withPodNode(sb, async ({ node, zr, stateDir }) => {
     const [local, airgap] = await vmAdapters(zr.socket);
     const web = await sb.netns("web");
     const vm = await sb.netns("vm");
@@ -324,49 +290,42 @@ sandboxTest("eve-bridge pod: parallel ADDs and a doubled DEL", TOOLS, async (sb)
     ok(await runPod("DEL", vmCall, webConfig), "DEL vm");
     assert.deepEqual(await dhcpClientsOf(stateDir), []);
     assert.deepEqual([...Deno.readDirSync(stateDir)].filter((e) => e.isDirectory), []);
-  } finally {
-    for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-    await zr.stop();
-  }
+  });
 });
 
 sandboxTest(
   "eve-bridge pod: L3 refused after the lease: lease released, client stopped, L2 undone",
   TOOLS,
   async (sb) => {
-    await requireBuilt();
-    const { node } = await nodeWithUplink(sb);
-    const zr = await startZedrouter(sb, node);
-    const proxy = rpcProxy(`${sb.dir}/proxy.sock`, zr.socket, "RPCServer.ConnectPodAtL3");
-    const pod = await sb.netns("pod1");
-    const config = podConfig(sb.dir, { socket: `${sb.dir}/proxy.sock` }, WEB_MAC);
-    const stateDir = String(config.stateDir);
-    const call = { node, pod, containerId: "c-web", podName: WEB_POD };
-    try {
-      const out = failed(await runPod("ADD", call, config), "ADD");
-      assert.equal(out.code, 103);
-      assert.equal(out.msg, "zedrouter refused ConnectPodAtL3: injected L3 failure");
-      // One connection, ids from 0 as Go's client: L2, L3, then the rollback's DisconnectPod.
-      assert.deepEqual(proxy.seen, [
-        { conn: 0, method: "RPCServer.ConnectPodAtL2", id: 0 },
-        { conn: 0, method: "RPCServer.ConnectPodAtL3", id: 1 },
-        { conn: 0, method: "RPCServer.DisconnectPod", id: 2 },
-      ]);
-      // The lease was obtained, then released: dnsmasq forgot it although L3 never put the
-      // address on the interface (the rollback put it there for the DHCPRELEASE).
-      const log = await Deno.readTextFile(String(config.logFile));
-      assert.match(log, /DHCP client .* stopped: .*"outcome":"released"/);
-      assert.ok(!(await leasedMacs(zr)).includes(WEB_MAC), "lease released");
-      assert.deepEqual(await dhcpClientsOf(stateDir), []);
-      assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
-      assert.equal(await getLink(systemRunner, node.ns, "nbu1x1"), undefined);
-      assert.equal(await stateFile(config, "c-web"), undefined);
-      const { attachments } = await inspect(zr.socket, "Inspect.Attachments");
-      assert.deepEqual(attachments, []);
-    } finally {
-      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-      await proxy.close();
-      await zr.stop();
-    }
+    await withPodNode(sb, async ({ node, zr, stateDir }) => {
+      const proxy = rpcProxy(`${sb.dir}/proxy.sock`, zr.socket, "RPCServer.ConnectPodAtL3");
+      const pod = await sb.netns("pod1");
+      const config = podConfig(sb.dir, { socket: `${sb.dir}/proxy.sock` }, WEB_MAC);
+      const call = { node, pod, containerId: "c-web", podName: WEB_POD };
+      try {
+        const out = failed(await runPod("ADD", call, config), "ADD");
+        assert.equal(out.code, 103);
+        assert.equal(out.msg, "zedrouter refused ConnectPodAtL3: injected L3 failure");
+        // One connection, ids from 0 as Go's client: L2, L3, then the rollback's DisconnectPod.
+        assert.deepEqual(proxy.seen, [
+          { conn: 0, method: "RPCServer.ConnectPodAtL2", id: 0 },
+          { conn: 0, method: "RPCServer.ConnectPodAtL3", id: 1 },
+          { conn: 0, method: "RPCServer.DisconnectPod", id: 2 },
+        ]);
+        // The lease was obtained, then released: dnsmasq forgot it although L3 never put the
+        // address on the interface (the rollback put it there for the DHCPRELEASE).
+        const log = await Deno.readTextFile(String(config.logFile));
+        assert.match(log, /DHCP client .* stopped: .*"outcome":"released"/);
+        assert.ok(!(await leasedMacs(zr)).includes(WEB_MAC), "lease released");
+        assert.deepEqual(await dhcpClientsOf(stateDir), []);
+        assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
+        assert.equal(await getLink(systemRunner, node.ns, "nbu1x1"), undefined);
+        assert.equal(await stateFile(config, "c-web"), undefined);
+        const { attachments } = await inspect(zr.socket, "Inspect.Attachments");
+        assert.deepEqual(attachments, []);
+      } finally {
+        await proxy.close();
+      }
+    });
   },
 );

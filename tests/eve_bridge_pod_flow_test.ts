@@ -6,13 +6,7 @@
 import assert from "node:assert/strict";
 import { getLink, isAlive, listRoutes, systemRunner } from "../netns/mod.ts";
 import { findTool, sandboxTest } from "./sandbox.ts";
-import {
-  goCall,
-  inspect,
-  nodeWithUplink,
-  podArgs,
-  startZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+import { goCall, inspect, podArgs } from "./fixtures/fake_zedrouter/harness.ts";
 import {
   dhcpClientsOf,
   EVE_BRIDGE,
@@ -22,27 +16,23 @@ import {
   leasedMacs,
   ok,
   podConfig,
-  requireBuilt,
   runPod,
   stateFile,
   TOOLS,
   WEB,
   WEB_MAC,
   WEB_POD,
+  withPodNode,
 } from "./eve_bridge_pod_harness.ts";
 
 sandboxTest(
   "eve-bridge pod: ADD gets the reservation, CHECK, DEL releases everything",
   TOOLS,
   async (sb) => {
-    await requireBuilt();
-    const { node } = await nodeWithUplink(sb);
-    const pod = await sb.netns("pod1");
-    const zr = await startZedrouter(sb, node);
-    const config = podConfig(sb.dir, zr, WEB_MAC);
-    const call = { node, pod, containerId: "c-web-1", podName: WEB_POD };
-    const stateDir = String(config.stateDir);
-    try {
+    await withPodNode(sb, async ({ node, zr, stateDir }) => {
+      const pod = await sb.netns("pod1");
+      const config = podConfig(sb.dir, zr, WEB_MAC);
+      const call = { node, pod, containerId: "c-web-1", podName: WEB_POD };
       const result = ok(await runPod("ADD", call, config), "ADD");
       // The result: zedrouter's interfaces, sandbox on the pod end, ips pointing at it.
       const interfaces = result.interfaces as { name: string; mac?: string; sandbox?: string }[];
@@ -97,10 +87,7 @@ sandboxTest(
       assert.equal(await stateFile(config, "c-web-1"), undefined);
       // DEL again: still fine.
       ok(await runPod("DEL", call, config), "second DEL");
-    } finally {
-      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-      await zr.stop();
-    }
+    });
   },
 );
 
@@ -108,13 +95,9 @@ sandboxTest(
   "eve-bridge pod: zedrouter's refusal is code 103 with its words, a repeated ADD is 105, STATUS",
   TOOLS,
   async (sb) => {
-    await requireBuilt();
-    const { node } = await nodeWithUplink(sb);
-    const pod = await sb.netns("pod1");
-    const zr = await startZedrouter(sb, node);
-    const stateDir = `${sb.dir}/eve-bridge-state`;
-    const call = { node, pod, containerId: "c-web-1", podName: WEB_POD };
-    try {
+    await withPodNode(sb, async ({ node, zr, stateDir }) => {
+      const pod = await sb.netns("pod1");
+      const call = { node, pod, containerId: "c-web-1", podName: WEB_POD };
       // A MAC no adapter of the app has: zedrouter refuses, nothing is left behind.
       const wrong = podConfig(sb.dir, zr, "02:16:3e:77:00:99");
       const refused = failed(await runPod("ADD", call, wrong), "ADD with a foreign MAC");
@@ -173,10 +156,7 @@ sandboxTest(
       ok(await runPod("DEL", viaArgs, config), "DEL");
       assert.ok(!isAlive(pid));
       assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
-    } finally {
-      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-      await zr.stop();
-    }
+    });
   },
 );
 
@@ -184,12 +164,8 @@ sandboxTest(
   "eve-bridge pod: a local NI without uplink gives an address but no default route",
   TOOLS,
   async (sb) => {
-    await requireBuilt();
-    const { node } = await nodeWithUplink(sb);
-    const pod = await sb.netns("iso");
-    const zr = await startZedrouter(sb, node);
-    const stateDir = `${sb.dir}/eve-bridge-state`;
-    try {
+    await withPodNode(sb, async ({ node, zr }) => {
+      const pod = await sb.netns("iso");
       const { apps } = await inspect(zr.socket, "Inspect.Apps");
       const mac = apps.find((a) => a.name === "iso")?.adapters[0]?.mac;
       assert.ok(mac);
@@ -207,10 +183,7 @@ sandboxTest(
       ok(await runPod("CHECK", call, { ...config, prevResult: result }), "CHECK");
       ok(await runPod("DEL", call, config), "DEL");
       assert.ok(!(await leasedMacs(zr, "ni-isolated")).includes(mac));
-    } finally {
-      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-      await zr.stop();
-    }
+    });
   },
 );
 
@@ -218,16 +191,13 @@ sandboxTest(
   "eve-bridge pod: without a MAC, the NAD's networkInstance picks the adapter",
   TOOLS,
   async (sb) => {
-    await requireBuilt();
-    const { node } = await nodeWithUplink(sb);
-    const pod = await sb.netns("pod1");
-    const zr = await startZedrouter(sb, node);
-    const { networkInstances } = await inspect(zr.socket, "Inspect.NetworkInstances");
-    const local = networkInstances.find((ni) => ni.name === "ni-local");
-    assert.ok(local);
-    const config = podConfig(sb.dir, zr, undefined, { networkInstance: local.uuid });
-    const call = { node, pod, containerId: "c-web-ni", podName: WEB_POD };
-    try {
+    await withPodNode(sb, async ({ node, zr }) => {
+      const pod = await sb.netns("pod1");
+      const { networkInstances } = await inspect(zr.socket, "Inspect.NetworkInstances");
+      const local = networkInstances.find((ni) => ni.name === "ni-local");
+      assert.ok(local);
+      const config = podConfig(sb.dir, zr, undefined, { networkInstance: local.uuid });
+      const call = { node, pod, containerId: "c-web-ni", podName: WEB_POD };
       const result = ok(await runPod("ADD", call, config), "ADD by network instance");
       const interfaces = result.interfaces as { name: string; mac?: string }[];
       assert.equal(interfaces[2]?.mac, WEB_MAC, "the adapter's MAC, as zedrouter chose it");
@@ -246,9 +216,6 @@ sandboxTest(
       assert.equal((await stateFile(asked, "c-web-ni"))?.mac, WEB_MAC);
       assert.match(await Deno.readTextFile(String(asked.logFile)), /not \\"0a:58:0a:f4:00:09\\"/);
       ok(await runPod("DEL", call, asked), "DEL");
-    } finally {
-      for (const pid of await dhcpClientsOf(String(config.stateDir))) sb.track(pid);
-      await zr.stop();
-    }
+    });
   },
 );

@@ -5,9 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { isAlive, listAddrs, readDnsmasqLeases, systemRunner } from "../netns/mod.ts";
-import type { SandboxNetns } from "./sandbox.ts";
+import type { Sandbox, SandboxNetns } from "./sandbox.ts";
 import { EVE_BRIDGE, exec, type Output, requireBuilt } from "./cni_harness.ts";
-import type { Zedrouter } from "./fixtures/fake_zedrouter/harness.ts";
+import {
+  FLOW_CONFIG,
+  nodeWithUplink,
+  startZedrouter,
+  type Zedrouter,
+} from "./fixtures/fake_zedrouter/harness.ts";
 
 export { EVE_BRIDGE, exec, requireBuilt };
 export const TOOLS = ["dnsmasq", "udhcpc"];
@@ -25,6 +30,44 @@ export interface PodCall {
   readonly extraArgs?: string;
 }
 
+export interface PodNode {
+  readonly node: SandboxNetns;
+  /** The running fake-zedrouter; a test that restarts it puts the new one here. */
+  zr: Zedrouter;
+  /** eve-bridge's state dir, as podConfig names it. */
+  readonly stateDir: string;
+  /** The copy of flow.yaml fake-zedrouter serves: edit it, then SIGHUP to reload. */
+  readonly configFile: string;
+}
+
+/**
+ * The set-up of every pod-interface test: the built plugin, a node with an uplink, and
+ * fake-zedrouter serving a private copy of flow.yaml in it. Afterwards, even on failure,
+ * every udhcpc eve-bridge left behind is handed to the sandbox and zedrouter is stopped.
+ */
+export async function withPodNode(
+  sb: Sandbox,
+  body: (pn: PodNode) => Promise<void>,
+): Promise<void> {
+  await requireBuilt();
+  const { node } = await nodeWithUplink(sb);
+  const configFile = `${sb.dir}/zr.yaml`;
+  await Deno.copyFile(FLOW_CONFIG, configFile);
+  const zr = await startZedrouter(sb, node, { config: configFile });
+  const pn: PodNode = { node, zr, stateDir: podStateDir(sb.dir), configFile };
+  try {
+    await body(pn);
+  } finally {
+    for (const pid of await dhcpClientsOf(pn.stateDir)) sb.track(pid);
+    await pn.zr.stop();
+  }
+}
+
+/** Where eve-bridge keeps its state in a test whose scratch dir is `dir`. */
+export function podStateDir(dir: string): string {
+  return `${dir}/eve-bridge-state`;
+}
+
 export function podConfig(
   dir: string,
   zr: Pick<Zedrouter, "socket">,
@@ -36,7 +79,7 @@ export function podConfig(
     name: "ni-local-net",
     type: "eve-bridge",
     zedrouterSocket: zr.socket,
-    stateDir: `${dir}/eve-bridge-state`,
+    stateDir: podStateDir(dir),
     logFile: `${dir}/eve-bridge.log`,
     dhcp: { timeoutSeconds: 2, retries: 4 },
     ...(mac !== undefined && { runtimeConfig: { mac } }),

@@ -8,38 +8,26 @@
 import assert from "node:assert/strict";
 import { listRoutes, readDnsmasqLeases, renewDhcpClient, systemRunner } from "../netns/mod.ts";
 import { sandboxTest } from "./sandbox.ts";
+import { inspect } from "./fixtures/fake_zedrouter/harness.ts";
 import {
-  FLOW_CONFIG,
-  inspect,
-  nodeWithUplink,
-  startZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
-import {
-  dhcpClientsOf,
   eventually,
   inetAddrs,
   ok,
   podConfig,
-  requireBuilt,
   rpcProxy,
   runPod,
   stateFile,
   TOOLS,
   WEB_MAC,
   WEB_POD,
+  withPodNode,
 } from "./eve_bridge_pod_harness.ts";
 
 sandboxTest("eve-bridge pod: a renewal with a new reservation moves the pod", TOOLS, async (sb) => {
-  await requireBuilt();
-  const { node } = await nodeWithUplink(sb);
-  const configFile = `${sb.dir}/zr.yaml`;
-  await Deno.copyFile(FLOW_CONFIG, configFile);
-  const zr = await startZedrouter(sb, node, { config: configFile });
-  const config = podConfig(sb.dir, zr, WEB_MAC);
-  const stateDir = String(config.stateDir);
-  const pod = await sb.netns("pod1");
-  const call = { node, pod, containerId: "c-web", podName: WEB_POD };
-  try {
+  await withPodNode(sb, async ({ node, zr, stateDir, configFile }) => {
+    const config = podConfig(sb.dir, zr, WEB_MAC);
+    const pod = await sb.netns("pod1");
+    const call = { node, pod, containerId: "c-web", podName: WEB_POD };
     const added = ok(await runPod("ADD", call, config), "ADD");
     assert.deepEqual(await inetAddrs(pod), ["10.77.1.50/24"]);
     const state = await stateFile(config, "c-web");
@@ -108,69 +96,60 @@ sandboxTest("eve-bridge pod: a renewal with a new reservation moves the pod", TO
     ok(await runPod("DEL", call, config), "DEL");
     const after = await readDnsmasqLeases(`${zr.stateDir}/dnsmasq-ni-local.leases`);
     assert.ok(!after.some((l) => l.mac === WEB_MAC), JSON.stringify(after));
-  } finally {
-    for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-    await zr.stop();
-  }
+  });
 });
 
 sandboxTest(
   "eve-bridge pod: a move while zedrouter is away is retried until it answers",
   TOOLS,
   async (sb) => {
-    await requireBuilt();
-    const { node } = await nodeWithUplink(sb);
-    const configFile = `${sb.dir}/zr.yaml`;
-    await Deno.copyFile(FLOW_CONFIG, configFile);
-    const zr = await startZedrouter(sb, node, { config: configFile });
-    const proxyPath = `${sb.dir}/proxy.sock`;
-    let proxy = rpcProxy(proxyPath, zr.socket);
-    const config = podConfig(sb.dir, { socket: proxyPath }, WEB_MAC);
-    const stateDir = String(config.stateDir);
-    const pod = await sb.netns("pod1");
-    const call = { node, pod, containerId: "c-web", podName: WEB_POD };
-    try {
-      ok(await runPod("ADD", call, config), "ADD");
-      const pid = ((await stateFile(config, "c-web"))?.dhcp as { pid: number }).pid;
-      // zedrouter's socket goes away (eve-bridge reaches it only through the proxy).
-      await proxy.close();
-      await Deno.remove(proxyPath).catch(() => {});
-      const text = await Deno.readTextFile(configFile);
-      await Deno.writeTextFile(configFile, text.replace("ip: 10.77.1.50", "ip: 10.77.1.60"));
-      zr.signal("SIGHUP");
-      assert.ok(
-        await eventually(async () => {
-          const { apps } = await inspect(zr.socket, "Inspect.Apps");
-          return apps.find((a) => a.name === "web")?.adapters[0]?.ip === "10.77.1.60";
-        }),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      renewDhcpClient(pid);
-      const logFile = String(config.logFile);
-      assert.ok(
-        await eventually(async () =>
-          /zedrouter unavailable, retrying/.test(await Deno.readTextFile(logFile))
-        ),
-        "the hook's eve-bridge retries",
-      );
-      proxy = rpcProxy(proxyPath, zr.socket);
-      assert.ok(
-        await eventually(async () => {
-          const addrs = await inetAddrs(pod);
-          return addrs.length === 1 && addrs[0] === "10.77.1.60/24";
-        }, 30000),
-        `the pod follows once zedrouter is back: ${JSON.stringify(await inetAddrs(pod))}`,
-      );
-      const { attachments } = await inspect(zr.socket, "Inspect.Attachments");
-      assert.deepEqual(attachments[0]?.l3?.ips, [{
-        address: "10.77.1.60/24",
-        gateway: "10.77.1.1",
-      }]);
-      ok(await runPod("DEL", call, config), "DEL");
-    } finally {
-      for (const pid of await dhcpClientsOf(stateDir)) sb.track(pid);
-      await proxy.close();
-      await zr.stop();
-    }
+    await withPodNode(sb, async ({ node, zr, configFile }) => {
+      const proxyPath = `${sb.dir}/proxy.sock`;
+      let proxy = rpcProxy(proxyPath, zr.socket);
+      const config = podConfig(sb.dir, { socket: proxyPath }, WEB_MAC);
+      const pod = await sb.netns("pod1");
+      const call = { node, pod, containerId: "c-web", podName: WEB_POD };
+      try {
+        ok(await runPod("ADD", call, config), "ADD");
+        const pid = ((await stateFile(config, "c-web"))?.dhcp as { pid: number }).pid;
+        // zedrouter's socket goes away (eve-bridge reaches it only through the proxy).
+        await proxy.close();
+        await Deno.remove(proxyPath).catch(() => {});
+        const text = await Deno.readTextFile(configFile);
+        await Deno.writeTextFile(configFile, text.replace("ip: 10.77.1.50", "ip: 10.77.1.60"));
+        zr.signal("SIGHUP");
+        assert.ok(
+          await eventually(async () => {
+            const { apps } = await inspect(zr.socket, "Inspect.Apps");
+            return apps.find((a) => a.name === "web")?.adapters[0]?.ip === "10.77.1.60";
+          }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        renewDhcpClient(pid);
+        const logFile = String(config.logFile);
+        assert.ok(
+          await eventually(async () =>
+            /zedrouter unavailable, retrying/.test(await Deno.readTextFile(logFile))
+          ),
+          "the hook's eve-bridge retries",
+        );
+        proxy = rpcProxy(proxyPath, zr.socket);
+        assert.ok(
+          await eventually(async () => {
+            const addrs = await inetAddrs(pod);
+            return addrs.length === 1 && addrs[0] === "10.77.1.60/24";
+          }, 30000),
+          `the pod follows once zedrouter is back: ${JSON.stringify(await inetAddrs(pod))}`,
+        );
+        const { attachments } = await inspect(zr.socket, "Inspect.Attachments");
+        assert.deepEqual(attachments[0]?.l3?.ips, [{
+          address: "10.77.1.60/24",
+          gateway: "10.77.1.1",
+        }]);
+        ok(await runPod("DEL", call, config), "DEL");
+      } finally {
+        await proxy.close();
+      }
+    });
   },
 );
