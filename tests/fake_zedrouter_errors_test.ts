@@ -7,14 +7,13 @@ import { listLinks, systemRunner } from "../netns/mod.ts";
 import { ZERO_UUID } from "../core/mod.ts";
 import { sandboxTest } from "./sandbox.ts";
 import {
+  disconnectPod,
   DUPLICATE_MACS_CONFIG,
   goCall,
-  goCallOk,
   inspect,
-  nodeWithUplink,
   podArgs,
   runCli,
-  startZedrouter,
+  withZedrouter,
 } from "./fixtures/fake_zedrouter/harness.ts";
 
 const WEB = "11111111-aaaa-4aaa-8aaa-111111111111";
@@ -53,10 +52,8 @@ sandboxTest("fake-zedrouter: bad inputs are clear errors and leave nothing behin
   "dnsmasq",
   "go",
 ], async (sb) => {
-  const { node } = await nodeWithUplink(sb);
-  const pod = await sb.netns("pod");
-  const zr = await startZedrouter(sb, node);
-  try {
+  await withZedrouter(sb, async ({ node, zr }) => {
+    const pod = await sb.netns("pod");
     const cases: [string, Parameters<typeof podArgs>, RegExp | string][] = [
       [
         "unknown pod",
@@ -121,7 +118,7 @@ sandboxTest("fake-zedrouter: bad inputs are clear errors and leave nothing behin
 
     // Later calls for unknown things: Disconnect succeeds with the zero UUID, Check fails.
     assert.deepEqual(
-      await goCallOk(zr.socket, "RPCServer.DisconnectPod", podArgs("redis-9-x", pod, "net1", null)),
+      await disconnectPod(zr.socket, "redis-9-x", pod, "net1"),
       { appUUID: ZERO_UUID, usedDHCP: false },
     );
     const check = await goCall(
@@ -162,9 +159,7 @@ sandboxTest("fake-zedrouter: bad inputs are clear errors and leave nothing behin
     assert.deepEqual(hostVeths, []);
     assert.deepEqual((await listLinks(systemRunner, pod.ns)).map((l) => l.name), ["lo"]);
     assert.deepEqual((await inspect(zr.socket, "Inspect.Attachments")).attachments, []);
-  } finally {
-    await zr.stop();
-  }
+  });
 });
 
 Deno.test("fake-zedrouter CLI: duplicate MACs are rejected, naming the path", async () => {
@@ -208,19 +203,15 @@ sandboxTest(
   "fake-zedrouter: a call past its deadline gets EVE's text",
   ["dnsmasq", "go"],
   async (sb) => {
-    const { node } = await nodeWithUplink(sb);
-    const pod = await sb.netns("pod");
     // 1 ms: no ConnectPodAtL2 (several ip commands) can finish in time.
-    const zr = await startZedrouter(sb, node, { extraArgs: ["--call-timeout", "1"] });
-    try {
+    await withZedrouter(sb, async ({ zr }) => {
+      const pod = await sb.netns("pod");
       const r = await goCall(
         zr.socket,
         "RPCServer.ConnectPodAtL2",
         podArgs("web-11111-abcde", pod, "net1", WEB_MAC),
       );
       assert.deepEqual(r, { ok: false, error: "context deadline exceeded" });
-    } finally {
-      await zr.stop();
-    }
+    }, { extraArgs: ["--call-timeout", "1"] });
   },
 );

@@ -21,12 +21,14 @@ import { ZERO_UUID } from "../core/mod.ts";
 import { type Sandbox, sandboxTest } from "./sandbox.ts";
 import {
   bundledProgram,
+  checkPod,
+  connectL2,
+  disconnectPod,
   goCall,
   goCallOk,
   inspect,
-  nodeWithUplink,
   podArgs,
-  startZedrouter,
+  withZedrouter,
 } from "./fixtures/fake_zedrouter/harness.ts";
 
 const WEB = "11111111-aaaa-4aaa-8aaa-111111111111";
@@ -37,16 +39,10 @@ sandboxTest(
   "fake-zedrouter: L2, DHCP, L3, check, disconnect with a Go client",
   TOOLS,
   async (sb) => {
-    const { node } = await nodeWithUplink(sb);
-    const pod = await sb.netns("pod1");
-    const zr = await startZedrouter(sb, node);
-    try {
+    await withZedrouter(sb, async ({ node, zr }) => {
+      const pod = await sb.netns("pod1");
       const podName = "web-11111-0-x7k2p";
-      const l2 = await goCallOk(
-        zr.socket,
-        "RPCServer.ConnectPodAtL2",
-        podArgs(podName, pod, "net1", WEB_MAC),
-      );
+      const l2 = await connectL2(zr.socket, podName, pod, "net1", WEB_MAC);
 
       // The reply: bridge (with its MAC), host veth (MAC null), pod interface echoed back.
       const bridge = await getLink(systemRunner, node.ns, "bn1");
@@ -136,11 +132,7 @@ sandboxTest(
         dns: { nameservers: lease.dns, domain: "", search: null, options: null },
       });
 
-      const check = await goCallOk(
-        zr.socket,
-        "RPCServer.CheckPodConnection",
-        podArgs(podName, pod, "net1", null),
-      );
+      const check = await checkPod(zr.socket, podName, pod, "net1");
       assert.deepEqual(check, { appUUID: WEB, usesDHCP: true });
 
       // Inspect sees the same: attachment with kernel facts, the lease, the app binding.
@@ -174,20 +166,12 @@ sandboxTest(
       );
       await sb.exec(pod, ["ip", "link", "set", "net1", "up"]);
 
-      const del = await goCallOk(
-        zr.socket,
-        "RPCServer.DisconnectPod",
-        podArgs(podName, pod, "net1", null),
-      );
+      const del = await disconnectPod(zr.socket, podName, pod, "net1");
       assert.deepEqual(del, { appUUID: WEB, usedDHCP: true });
       assert.equal(await getLink(systemRunner, node.ns, "nbu1x1"), undefined);
       assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
       // Idempotent: a repeated DEL is success (unknown adapter: zero UUID, as EVE).
-      const again = await goCallOk(
-        zr.socket,
-        "RPCServer.DisconnectPod",
-        podArgs(podName, pod, "net1", null),
-      );
+      const again = await disconnectPod(zr.socket, podName, pod, "net1");
       assert.deepEqual(again, { appUUID: ZERO_UUID, usedDHCP: false });
       const gone = await goCall(
         zr.socket,
@@ -202,9 +186,7 @@ sandboxTest(
         (await listLinks(systemRunner, node.ns)).filter((l) => l.name.startsWith("nbu")),
         [],
       );
-    } finally {
-      await zr.stop();
-    }
+    });
   },
 );
 
@@ -217,26 +199,19 @@ sandboxTest(
 sandboxTest("fake-zedrouter: the bundle serves under its shipped permissions", TOOLS, bundleTest);
 
 async function bundleTest(sb: Sandbox): Promise<void> {
-  const { node } = await nodeWithUplink(sb);
-  const pod = await sb.netns("pod1");
-  const zr = await startZedrouter(sb, node, { program: await bundledProgram(sb.dir) });
-  try {
+  const program = await bundledProgram(sb.dir);
+  const stopped = await withZedrouter(sb, async ({ node, zr }) => {
+    const pod = await sb.netns("pod1");
     const podName = "web-11111-abcde";
-    const l2 = await goCallOk(
-      zr.socket,
-      "RPCServer.ConnectPodAtL2",
-      podArgs(podName, pod, "net1", WEB_MAC),
-    );
+    const l2 = await connectL2(zr.socket, podName, pod, "net1", WEB_MAC);
     assert.equal(l2.appUUID, WEB);
     assert.equal((await getLink(systemRunner, pod.ns, "net1"))?.mac, WEB_MAC);
     const { dnsmasq } = await inspect(zr.socket, "Inspect.Config");
     assert.ok(dnsmasq.every((d) => d.running), JSON.stringify(dnsmasq));
-    await goCallOk(zr.socket, "RPCServer.DisconnectPod", podArgs(podName, pod, "net1", null));
+    await disconnectPod(zr.socket, podName, pod, "net1");
     assert.equal(await getLink(systemRunner, node.ns, "nbu1x1"), undefined);
-  } finally {
-    await zr.stop();
-  }
+  }, { program });
   // SIGTERM: it stopped its dnsmasqs and removed its socket.
-  await assert.rejects(Deno.stat(zr.socket));
-  assert.match(await zr.log(), /Stopping/);
+  await assert.rejects(Deno.stat(stopped.socket));
+  assert.match(await stopped.log(), /Stopping/);
 }

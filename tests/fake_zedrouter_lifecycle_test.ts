@@ -8,12 +8,14 @@ import assert from "node:assert/strict";
 import { getLink, isAlive, listLinks, readPidFile, systemRunner } from "../netns/mod.ts";
 import { sandboxTest } from "./sandbox.ts";
 import {
+  checkPod,
+  connectL2,
+  disconnectPod,
   FLOW_CONFIG,
-  goCallOk,
   inspect,
   nodeWithUplink,
-  podArgs,
   startZedrouter,
+  withZedrouter,
 } from "./fixtures/fake_zedrouter/harness.ts";
 
 const TOOLS = ["dnsmasq", "go"];
@@ -39,11 +41,7 @@ sandboxTest(
     const podName = "web-11111-abcde";
     const first = await startZedrouter(sb, node);
     try {
-      await goCallOk(
-        first.socket,
-        "RPCServer.ConnectPodAtL2",
-        podArgs(podName, pod, "net1", WEB_MAC),
-      );
+      await connectL2(first.socket, podName, pod, "net1", WEB_MAC);
     } finally {
       await first.stop();
     }
@@ -57,17 +55,9 @@ sandboxTest(
       assert.deepEqual(attachments.map((a) => [a.podName, a.hostIfName, a.problems]), [
         [podName, "nbu1x1", []],
       ]);
-      const check = await goCallOk(
-        second.socket,
-        "RPCServer.CheckPodConnection",
-        podArgs(podName, pod, "net1", null),
-      );
+      const check = await checkPod(second.socket, podName, pod, "net1");
       assert.deepEqual(check, { appUUID: WEB, usesDHCP: true });
-      const del = await goCallOk(
-        second.socket,
-        "RPCServer.DisconnectPod",
-        podArgs(podName, pod, "net1", null),
-      );
+      const del = await disconnectPod(second.socket, podName, pod, "net1");
       assert.deepEqual(del, { appUUID: WEB, usedDHCP: true });
       assert.equal(await getLink(systemRunner, node.ns, "nbu1x1"), undefined);
       assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
@@ -85,11 +75,7 @@ sandboxTest(
     const pod = await sb.netns("pod");
     const first = await startZedrouter(sb, node);
     try {
-      await goCallOk(
-        first.socket,
-        "RPCServer.ConnectPodAtL2",
-        podArgs("web-11111-abcde", pod, "net1", WEB_MAC),
-      );
+      await connectL2(first.socket, "web-11111-abcde", pod, "net1", WEB_MAC);
     } finally {
       await first.stop();
     }
@@ -110,48 +96,30 @@ sandboxTest(
 );
 
 sandboxTest("fake-zedrouter: a stale pod's late Disconnect is ignored", TOOLS, async (sb) => {
-  const { node } = await nodeWithUplink(sb);
-  const oldPod = await sb.netns("pod-old");
-  const newPod = await sb.netns("pod-new");
-  const zr = await startZedrouter(sb, node);
-  try {
+  await withZedrouter(sb, async ({ node, zr }) => {
+    const oldPod = await sb.netns("pod-old");
+    const newPod = await sb.netns("pod-new");
     const oldName = "web-11111-aaaaa";
     const newName = "web-11111-bbbbb";
-    await goCallOk(
-      zr.socket,
-      "RPCServer.ConnectPodAtL2",
-      podArgs(oldName, oldPod, "net1", WEB_MAC),
-    );
+    await connectL2(zr.socket, oldName, oldPod, "net1", WEB_MAC);
     // The replacement pod comes up before the old one's DEL: its veth replaces the old one.
-    await goCallOk(
-      zr.socket,
-      "RPCServer.ConnectPodAtL2",
-      podArgs(newName, newPod, "net1", WEB_MAC),
-    );
+    await connectL2(zr.socket, newName, newPod, "net1", WEB_MAC);
     assert.equal(await getLink(systemRunner, oldPod.ns, "net1"), undefined);
     assert.equal((await getLink(systemRunner, newPod.ns, "net1"))?.mac, WEB_MAC);
 
-    const late = await goCallOk(
-      zr.socket,
-      "RPCServer.DisconnectPod",
-      podArgs(oldName, oldPod, "net1", null),
-    );
+    const late = await disconnectPod(zr.socket, oldName, oldPod, "net1");
     assert.deepEqual(late, { appUUID: WEB, usedDHCP: false });
     assert.equal((await getLink(systemRunner, newPod.ns, "net1"))?.mac, WEB_MAC, "new pod intact");
     assert.equal((await getLink(systemRunner, node.ns, "nbu1x1"))?.master, "bn1");
     const { apps } = await inspect(zr.socket, "Inspect.Apps");
     assert.equal(apps.find((a) => a.uuid === WEB)?.boundPod?.podName, newName);
-  } finally {
-    await zr.stop();
-  }
+  });
 });
 
 sandboxTest("fake-zedrouter: SIGHUP reloads; a dead dnsmasq is restarted", TOOLS, async (sb) => {
-  const { node } = await nodeWithUplink(sb);
   const config = `${sb.dir}/config.yaml`;
   await Deno.copyFile(FLOW_CONFIG, config);
-  const zr = await startZedrouter(sb, node, { config });
-  try {
+  await withZedrouter(sb, async ({ node, zr }) => {
     const pidFile = `${zr.stateDir}/dnsmasq-ni-local.pid`;
     const firstPid = (await readPidFile(pidFile))!;
     assert.ok(isAlive(firstPid));
@@ -168,11 +136,7 @@ sandboxTest("fake-zedrouter: SIGHUP reloads; a dead dnsmasq is restarted", TOOLS
 
     // A pod of app "switched", which the new config drops.
     const pod = await sb.netns("pod");
-    await goCallOk(
-      zr.socket,
-      "RPCServer.ConnectPodAtL2",
-      podArgs("switched-33333-abcde", pod, "net1", "02:16:3e:77:00:03"),
-    );
+    await connectL2(zr.socket, "switched-33333-abcde", pod, "net1", "02:16:3e:77:00:03");
     assert.ok(await getLink(systemRunner, pod.ns, "net1"));
 
     // A new NI and a new app on ni-local, app "switched" gone, then SIGHUP.
@@ -224,7 +188,5 @@ apps:
     );
     const { apps } = await inspect(zr.socket, "Inspect.Apps");
     assert.ok(apps.some((a) => a.name === "late"));
-  } finally {
-    await zr.stop();
-  }
+  }, { config });
 });

@@ -14,21 +14,21 @@ import {
 } from "../netns/mod.ts";
 import { sandboxTest } from "./sandbox.ts";
 import {
+  checkPod,
+  connectL2,
+  disconnectPod,
   goCallOk,
   inspect,
-  nodeWithUplink,
   podArgs,
-  startZedrouter,
+  withZedrouter,
 } from "./fixtures/fake_zedrouter/harness.ts";
 
 const TOOLS = ["dnsmasq", "udhcpc", "go"];
 const VM = "22222222-bbbb-4bbb-8bbb-222222222222";
 
 sandboxTest("fake-zedrouter: VMI pod on a local and an air-gapped switch NI", TOOLS, async (sb) => {
-  const { node } = await nodeWithUplink(sb);
-  const pod = await sb.netns("vmi");
-  const zr = await startZedrouter(sb, node);
-  try {
+  await withZedrouter(sb, async ({ node, zr }) => {
+    const pod = await sb.netns("vmi");
     const { apps } = await inspect(zr.socket, "Inspect.Apps");
     const vm = apps.find((a) => a.uuid === VM)!;
     assert.equal(vm.kubeName, "vm-one-22222");
@@ -37,19 +37,18 @@ sandboxTest("fake-zedrouter: VMI pod on a local and an air-gapped switch NI", TO
     const bridgeMacBefore = (await getLink(systemRunner, node.ns, "bn1"))?.mac;
 
     // Older client: adapter by MAC.
-    const l2a = await goCallOk(
-      zr.socket,
-      "RPCServer.ConnectPodAtL2",
-      podArgs(podName, pod, "pod1a2b3c", local!.mac),
-    );
+    const l2a = await connectL2(zr.socket, podName, pod, "pod1a2b3c", local!.mac);
     assert.equal(l2a.appUUID, VM);
     assert.equal(l2a.useDHCP, true);
     assert.equal(l2a.interfaces![1]!.name, "nbu1x1");
     // Newer client: adapter by NetworkInstance (the MAC it sends is not the adapter's).
-    const l2b = await goCallOk(
+    const l2b = await connectL2(
       zr.socket,
-      "RPCServer.ConnectPodAtL2",
-      podArgs(podName, pod, "pod9z8y7x", "0a:58:0a:f4:00:09", airgap!.networkInstanceUuid),
+      podName,
+      pod,
+      "pod9z8y7x",
+      "0a:58:0a:f4:00:09",
+      airgap!.networkInstanceUuid,
     );
     assert.equal(l2b.useDHCP, false, "air-gapped switch NI: no DHCP");
     assert.deepEqual(l2b.interfaces!.map((i) => i.name), ["bn3", "nbu2x1", "pod9z8y7x"]);
@@ -66,33 +65,21 @@ sandboxTest("fake-zedrouter: VMI pod on a local and an air-gapped switch NI", TO
       (await listBridgePorts(systemRunner, node.ns, "bn3")).map((l) => l.name),
       ["nbu2x1"],
     );
-    const check = await goCallOk(
-      zr.socket,
-      "RPCServer.CheckPodConnection",
-      podArgs(podName, pod, "pod9z8y7x", null),
-    );
+    const check = await checkPod(zr.socket, podName, pod, "pod9z8y7x");
     assert.deepEqual(check, { appUUID: VM, usesDHCP: false });
-    const del = await goCallOk(
-      zr.socket,
-      "RPCServer.DisconnectPod",
-      podArgs(podName, pod, "pod9z8y7x", null),
-    );
+    const del = await disconnectPod(zr.socket, podName, pod, "pod9z8y7x");
     assert.deepEqual(del, { appUUID: VM, usedDHCP: false });
     assert.equal(await getLink(systemRunner, node.ns, "nbu2x1"), undefined);
     assert.ok(await getLink(systemRunner, node.ns, "nbu1x1"), "the other adapter stays");
-  } finally {
-    await zr.stop();
-  }
+  });
 });
 
 sandboxTest(
   "fake-zedrouter: switch NI with a port bridges the pod to the uplink",
   TOOLS,
   async (sb) => {
-    const { node, uplink } = await nodeWithUplink(sb);
-    const pod = await sb.netns("pod");
-    const zr = await startZedrouter(sb, node);
-    try {
+    await withZedrouter(sb, async ({ node, uplink, zr }) => {
+      const pod = await sb.netns("pod");
       assert.equal((await getLink(systemRunner, node.ns, "swport"))?.master, "bn2");
       const { networkInstances } = await inspect(zr.socket, "Inspect.NetworkInstances");
       const sw = networkInstances.find((n) => n.name === "ni-switch")!;
@@ -101,11 +88,7 @@ sandboxTest(
       assert.ok(sw.bridgePorts.includes("swport"));
 
       const podName = "switched-33333-abcde";
-      const l2 = await goCallOk(
-        zr.socket,
-        "RPCServer.ConnectPodAtL2",
-        podArgs(podName, pod, "net1", "02:16:3e:77:00:03"),
-      );
+      const l2 = await connectL2(zr.socket, podName, pod, "net1", "02:16:3e:77:00:03");
       assert.equal(l2.useDHCP, true, "a switch NI with a port: DHCP comes from outside");
       assert.equal(l2.interfaces![0]!.name, "bn2");
       // Static L3 on both sides (the "outside" DHCP is not part of this test): L2 must carry it.
@@ -118,9 +101,7 @@ sandboxTest(
       });
       const ping = await sb.exec(pod, ["ping", "-c", "1", "-W", "3", "192.168.77.1"]);
       assert.equal(ping.code, 0, ping.stdout + ping.stderr);
-    } finally {
-      await zr.stop();
-    }
+    });
   },
 );
 
@@ -128,14 +109,12 @@ sandboxTest(
   "fake-zedrouter: a local NI without uplink offers no default route",
   TOOLS,
   async (sb) => {
-    const { node } = await nodeWithUplink(sb);
-    const pod = await sb.netns("pod");
-    const zr = await startZedrouter(sb, node);
-    try {
+    await withZedrouter(sb, async ({ zr }) => {
+      const pod = await sb.netns("pod");
       const { apps } = await inspect(zr.socket, "Inspect.Apps");
       const iso = apps.find((a) => a.name === "iso")!.adapters[0]!;
       const podName = "iso-44444-abcde";
-      await goCallOk(zr.socket, "RPCServer.ConnectPodAtL2", podArgs(podName, pod, "eth1", iso.mac));
+      await connectL2(zr.socket, podName, pod, "eth1", iso.mac);
       const script = `${sb.dir}/hook.sh`;
       await writeUdhcpcHookScript(script);
       const lease = await acquireLease(systemRunner, {
@@ -165,8 +144,6 @@ sandboxTest(
         routes.some((r) => r.dst === "10.98.0.0/16" && r.gateway === "10.99.0.1"),
         JSON.stringify(routes),
       );
-    } finally {
-      await zr.stop();
-    }
+    });
   },
 );
