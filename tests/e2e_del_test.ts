@@ -5,17 +5,24 @@
  */
 import assert from "node:assert/strict";
 import { deleteNetns, isAlive, readDnsmasqLeases, systemRunner } from "../netns/mod.ts";
-import { APPS, attachmentState, CNIDRIVE, e2eTest, NI, podLink } from "./e2e/fixture.ts";
+import {
+  APPS,
+  attachmentState,
+  CNIDRIVE,
+  e2eTest,
+  NI,
+  podLink,
+  trackedPod,
+} from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
-import { cni, createPod } from "./e2e/pod.ts";
+import { cni } from "./e2e/pod.ts";
 import { attach, detach, eth0, netX } from "./e2e/runtime.ts";
 
 e2eTest("e2e: DEL after the pod netns is deleted releases everything on the node", {}, async (
   ctx,
 ) => {
   const { node } = ctx;
-  const pod = await createPod(node, "pod1", APPS.nginx);
-  ctx.pods.push(pod);
+  const pod = await trackedPod(ctx, "pod1", APPS.nginx);
   const attached = await attach(CNIDRIVE, node, pod, [
     eth0(node),
     netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
@@ -52,11 +59,10 @@ e2eTest("e2e: a failed ADD leaves nothing, and DEL of it (or of nothing) succeed
 ) => {
   const { node } = ctx;
   // A pod of an app zedrouter does not know: it refuses at L2.
-  const pod = await createPod(node, "pod1", {
+  const pod = await trackedPod(ctx, "pod1", {
     name: "ghost",
     uuid: "99999999-9999-4999-8999-999999999999",
   });
-  ctx.pods.push(pod);
   const wrong = netX(node, "net1", NI.local.name, "02:16:3e:99:99:99");
   const add = await cni(CNIDRIVE, node, "add", pod, wrong);
   assert.notEqual(add.code, 0);

@@ -7,11 +7,19 @@
  */
 import assert from "node:assert/strict";
 import { isAlive, listBridgePorts, systemRunner } from "../netns/mod.ts";
-import { APPS, attachmentState, CNIDRIVE, e2eTest, NI, podAddresses } from "./e2e/fixture.ts";
+import {
+  APPS,
+  attachmentState,
+  CNIDRIVE,
+  e2eTest,
+  NI,
+  podAddresses,
+  trackedPod,
+} from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
 import type { E2eNode } from "./e2e/node.ts";
 import { EVE_BRIDGE } from "./e2e/paths.ts";
-import { createPod, type E2ePod } from "./e2e/pod.ts";
+import { type E2ePod } from "./e2e/pod.ts";
 import { attach, detach, netX } from "./e2e/runtime.ts";
 
 /** GC of one NAD's network, as the runtime sends it (its conflist's first plugin at 1.1.0). */
@@ -49,9 +57,8 @@ e2eTest("e2e: GC of one network releases its stale attachments and no other netw
   ctx,
 ) => {
   const { node } = ctx;
-  const nginx = await createPod(node, "pod1", APPS.nginx);
-  const redis = await createPod(node, "pod2", APPS.redis);
-  ctx.pods.push(nginx, redis);
+  const nginx = await trackedPod(ctx, "pod1", APPS.nginx);
+  const redis = await trackedPod(ctx, "pod2", APPS.redis);
   // nginx: net1 on ni-local, net2 on ni-local2; redis: net1 on ni-local.
   const a = await attach(CNIDRIVE, node, nginx, [
     netX(node, "net1", NI.local.name, APPS.nginx.local.mac),

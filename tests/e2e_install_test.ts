@@ -4,11 +4,10 @@
  * plugins, and driven through libcni with that directory as the only CNI_PATH.
  */
 import assert from "node:assert/strict";
-import { APPS, CNIDRIVE, e2eTest, NI, podAddresses } from "./e2e/fixture.ts";
+import { APPS, CNIDRIVE, e2eTest, onLocalNi, podAddresses, trackedPod } from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
 import { CNI_BIN, EVE_BRIDGE, REFERENCE_PLUGINS } from "./e2e/paths.ts";
-import { createPod } from "./e2e/pod.ts";
-import { attach, detach, eth0, netX } from "./e2e/runtime.ts";
+import { attach, detach } from "./e2e/runtime.ts";
 
 e2eTest("e2e: eve-bridge runs from a plugin dir of symlinks (/opt/cni/bin style)", {}, async (
   ctx,
@@ -20,12 +19,8 @@ e2eTest("e2e: eve-bridge runs from a plugin dir of symlinks (/opt/cni/bin style)
     await Deno.symlink(`${CNI_BIN}/${plugin}`, `${binDir}/${plugin}`);
   }
   const node = { ...ctx.node, cniPath: binDir };
-  const pod = await createPod(node, "pod1", APPS.nginx);
-  ctx.pods.push(pod);
-  const attached = await attach(CNIDRIVE, node, pod, [
-    eth0(node),
-    netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
-  ]);
+  const pod = await trackedPod(ctx, "pod1", APPS.nginx);
+  const attached = await attach(CNIDRIVE, node, pod, onLocalNi(node, APPS.nginx));
   assert.deepEqual(await podAddresses(pod, "net1"), [`${APPS.nginx.local.ip}/24`]);
   await detach(CNIDRIVE, node, attached);
   assert.deepEqual(await findLeaks(node, ctx.pods), []);

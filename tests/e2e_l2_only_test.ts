@@ -21,10 +21,10 @@ import {
   NI,
   podAddresses,
   podLink,
+  trackedPod,
 } from "./e2e/fixture.ts";
 import { dhcpClientsOf, findLeaks } from "./e2e/leaks.ts";
 import type { E2eNode } from "./e2e/node.ts";
-import { createPod } from "./e2e/pod.ts";
 import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
 
 async function localLeaseFile(node: E2eNode): Promise<string> {
@@ -34,8 +34,7 @@ async function localLeaseFile(node: E2eNode): Promise<string> {
 
 e2eTest("e2e: an air-gapped switch NI stays L2-only beside a DHCP interface", {}, async (ctx) => {
   const { node } = ctx;
-  const pod = await createPod(node, "pod1", APPS.redis);
-  ctx.pods.push(pod);
+  const pod = await trackedPod(ctx, "pod1", APPS.redis);
   const attached = await attach(CNIDRIVE, node, pod, [
     eth0(node),
     netX(node, "net1", NI.local.name, APPS.redis.local.mac),
@@ -83,8 +82,7 @@ e2eTest("e2e: a VMI pod stays L2-only and its guest's DHCP gets the reservation"
   ctx,
 ) => {
   const { node } = ctx;
-  const pod = await createPod(node, "vmi", APPS.vm, { vmi: true });
-  ctx.pods.push(pod);
+  const pod = await trackedPod(ctx, "vmi", APPS.vm, { vmi: true });
   assert.match(pod.name, /^virt-launcher-ubuntu-vm-9f8e7-[a-z0-9]{5}$/);
   const attached = await attach(CNIDRIVE, node, pod, [
     eth0(node),

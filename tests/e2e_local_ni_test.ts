@@ -11,32 +11,26 @@ import {
   CNIDRIVE,
   e2eTest,
   NI,
+  onLocalNi,
   ping,
   podAddresses,
   podLink,
   podRoutes,
+  trackedPod,
 } from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
 import { POD_NETWORK } from "./e2e/node.ts";
-import { createPod } from "./e2e/pod.ts";
-import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
+import { attach, checkAll, detach } from "./e2e/runtime.ts";
 
 e2eTest("e2e: two pods on a local NI get their reserved addresses and ping each other", {}, async (
   ctx,
 ) => {
   const { node } = ctx;
-  const nginx = await createPod(node, "pod1", APPS.nginx);
-  const redis = await createPod(node, "pod2", APPS.redis);
-  ctx.pods.push(nginx, redis);
+  const nginx = await trackedPod(ctx, "pod1", APPS.nginx);
+  const redis = await trackedPod(ctx, "pod2", APPS.redis);
 
-  const a = await attach(CNIDRIVE, node, nginx, [
-    eth0(node),
-    netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
-  ]);
-  const b = await attach(CNIDRIVE, node, redis, [
-    eth0(node),
-    netX(node, "net1", NI.local.name, APPS.redis.local.mac),
-  ]);
+  const a = await attach(CNIDRIVE, node, nginx, onLocalNi(node, APPS.nginx));
+  const b = await attach(CNIDRIVE, node, redis, onLocalNi(node, APPS.redis));
 
   // The CNI result as Multus reads it: the pod interface with `sandbox`, the IP pointing at it.
   for (const [attached, app] of [[a, APPS.nginx], [b, APPS.redis]] as const) {

@@ -6,10 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { isAlive } from "../netns/mod.ts";
-import { APPS, attachmentState, CNIDRIVE, e2eTest, NI, ping, podAddresses } from "./e2e/fixture.ts";
+import {
+  APPS,
+  attachmentState,
+  CNIDRIVE,
+  e2eTest,
+  NI,
+  onLocalNi,
+  ping,
+  podAddresses,
+  trackedPod,
+} from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
-import { createPod } from "./e2e/pod.ts";
-import { attach, detach, eth0, netX } from "./e2e/runtime.ts";
+import { attach, detach, netX } from "./e2e/runtime.ts";
 
 e2eTest(
   "e2e: an app's old pod DELeted after its replacement attached leaves the new one alone",
@@ -18,24 +27,17 @@ e2eTest(
     ctx,
   ) => {
     const { node } = ctx;
-    const peer = await createPod(node, "peer", APPS.redis);
-    const oldPod = await createPod(node, "old", APPS.nginx);
-    const newPod = await createPod(node, "new", APPS.nginx);
-    ctx.pods.push(peer, oldPod, newPod);
+    const peer = await trackedPod(ctx, "peer", APPS.redis);
+    const oldPod = await trackedPod(ctx, "old", APPS.nginx);
+    const newPod = await trackedPod(ctx, "new", APPS.nginx);
     assert.notEqual(oldPod.name, newPod.name);
     const p = await attach(CNIDRIVE, node, peer, [
       netX(node, "net1", NI.local.name, APPS.redis.local.mac),
     ]);
-    const o = await attach(CNIDRIVE, node, oldPod, [
-      eth0(node),
-      netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
-    ]);
+    const o = await attach(CNIDRIVE, node, oldPod, onLocalNi(node, APPS.nginx));
     const oldClient = (await attachmentState(node, oldPod, "net1"))?.dhcp?.pid;
 
-    const n = await attach(CNIDRIVE, node, newPod, [
-      eth0(node),
-      netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
-    ]);
+    const n = await attach(CNIDRIVE, node, newPod, onLocalNi(node, APPS.nginx));
     assert.deepEqual(await podAddresses(newPod, "net1"), [`${APPS.nginx.local.ip}/24`]);
     const { apps } = await node.inspect("Inspect.Apps");
     assert.equal(apps.find((a) => a.uuid === APPS.nginx.uuid)?.boundPod?.podName, newPod.name);

@@ -7,11 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { APPS, CNIDRIVE, e2eTest, NI, podRoutes } from "./e2e/fixture.ts";
+import { APPS, CNIDRIVE, e2eTest, NI, podRoutes, trackedPod } from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
 import { POD_NETWORK } from "./e2e/node.ts";
 import { EVE_CNI_DEBUG } from "./e2e/paths.ts";
-import { createPod } from "./e2e/pod.ts";
 import { attach, detach } from "./e2e/runtime.ts";
 
 e2eTest("e2e: an EVE app pod on rendered configs keeps its default route on its NI", {}, async (
@@ -55,8 +54,7 @@ e2eTest("e2e: an EVE app pod on rendered configs keeps its default route on its 
   const nadPath = `${node.dir}/rendered-${NI.local.name}.conflist`;
   await Deno.writeTextFile(nadPath, JSON.stringify(nadConf));
 
-  const pod = await createPod(node, "pod1", APPS.nginx);
-  ctx.pods.push(pod);
+  const pod = await trackedPod(ctx, "pod1", APPS.nginx);
   const attached = await attach(CNIDRIVE, node, pod, [
     { ifname: "eth0", conflist: primaryPath },
     { ifname: "net1", conflist: nadPath, mac: APPS.nginx.local.mac },

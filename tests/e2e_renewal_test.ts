@@ -15,13 +15,14 @@ import {
   e2eTest,
   eventually,
   NI,
+  onLocalNi,
   ping,
   podAddresses,
   podRoutes,
+  trackedPod,
 } from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
-import { createPod } from "./e2e/pod.ts";
-import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
+import { attach, checkAll, detach } from "./e2e/runtime.ts";
 
 const NEW_IP = "10.78.1.70";
 
@@ -29,17 +30,10 @@ e2eTest("e2e: a renewal with a changed reservation moves the pod to the new addr
   ctx,
 ) => {
   const { node } = ctx;
-  const nginx = await createPod(node, "pod1", APPS.nginx);
-  const redis = await createPod(node, "pod2", APPS.redis);
-  ctx.pods.push(nginx, redis);
-  const a = await attach(CNIDRIVE, node, nginx, [
-    eth0(node),
-    netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
-  ]);
-  const b = await attach(CNIDRIVE, node, redis, [
-    eth0(node),
-    netX(node, "net1", NI.local.name, APPS.redis.local.mac),
-  ]);
+  const nginx = await trackedPod(ctx, "pod1", APPS.nginx);
+  const redis = await trackedPod(ctx, "pod2", APPS.redis);
+  const a = await attach(CNIDRIVE, node, nginx, onLocalNi(node, APPS.nginx));
+  const b = await attach(CNIDRIVE, node, redis, onLocalNi(node, APPS.redis));
   assert.deepEqual(await podAddresses(nginx, "net1"), [`${APPS.nginx.local.ip}/24`]);
   const before = await attachmentState(node, nginx, "net1");
   assert.ok(before?.dhcp, "net1 has a long-running DHCP client");

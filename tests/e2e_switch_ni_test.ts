@@ -25,10 +25,11 @@ import {
   podRoutes,
   SWITCH_NET,
   SWITCH_PORT,
+  trackedPod,
   UPSTREAM_ROLE,
 } from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
-import { cni, createPod } from "./e2e/pod.ts";
+import { cni } from "./e2e/pod.ts";
 import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
 
 e2eTest(
@@ -60,8 +61,7 @@ e2eTest(
     );
     const dnsmasq = await startDnsmasq(systemRunner, { netns: upstream.ns, confPath, pidPath });
     try {
-      const pod = await createPod(node, "pod1", APPS.switched);
-      ctx.pods.push(pod);
+      const pod = await trackedPod(ctx, "pod1", APPS.switched);
       const attached = await attach(CNIDRIVE, node, pod, [
         eth0(node),
         netX(node, "net1", NI.switch.name, APPS.switched.switch.mac),
@@ -117,8 +117,7 @@ e2eTest(
     conf.plugins[0].dhcp = { timeoutSeconds: 1, retries: 2 };
     const path = `${node.dir}/nad-switch-short-dhcp.conflist`;
     await Deno.writeTextFile(path, JSON.stringify(conf));
-    const pod = await createPod(node, "pod1", APPS.switched);
-    ctx.pods.push(pod);
+    const pod = await trackedPod(ctx, "pod1", APPS.switched);
     const net1 = { ifname: "net1", conflist: path, mac: APPS.switched.switch.mac };
 
     const add = await cni(CNIDRIVE, node, "add", pod, net1);

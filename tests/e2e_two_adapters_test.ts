@@ -14,9 +14,10 @@ import {
   NI,
   ping,
   podAddresses,
+  trackedPod,
 } from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
-import { cniOk, createPod } from "./e2e/pod.ts";
+import { cniOk } from "./e2e/pod.ts";
 import type { ZedrouterConfig } from "./e2e/node.ts";
 import { attach, detach, netX } from "./e2e/runtime.ts";
 
@@ -42,9 +43,8 @@ function config(): ZedrouterConfig {
 
 e2eTest("e2e: two adapters of one app on the same local NI", { config: config() }, async (ctx) => {
   const { node } = ctx;
-  const pod = await createPod(node, "pod1", DUAL);
-  const peer = await createPod(node, "peer", APPS.redis);
-  ctx.pods.push(pod, peer);
+  const pod = await trackedPod(ctx, "pod1", DUAL);
+  const peer = await trackedPod(ctx, "peer", APPS.redis);
   const p = await attach(CNIDRIVE, node, peer, [
     netX(node, "net1", NI.local.name, APPS.redis.local.mac),
   ]);

@@ -4,10 +4,10 @@
  * NAD's version, prevResult parsed in it, CHECK where the spec has it) and leave nothing.
  */
 import assert from "node:assert/strict";
-import { APPS, CNIDRIVE, e2eTest, NI, podAddresses, podLink } from "./e2e/fixture.ts";
+import { APPS, CNIDRIVE, e2eTest, NI, podAddresses, podLink, trackedPod } from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
 import { nadConflist } from "./e2e/node.ts";
-import { cni, createPod } from "./e2e/pod.ts";
+import { cni } from "./e2e/pod.ts";
 import { attach, detach } from "./e2e/runtime.ts";
 
 for (const version of ["0.3.1", "0.4.0", "1.0.0"]) {
@@ -21,8 +21,7 @@ for (const version of ["0.3.1", "0.4.0", "1.0.0"]) {
       (conf.plugins as Record<string, unknown>[])[1] = { type: "tuning", mtu: 1400 };
       const path = `${node.dir}/nad-${version}.conflist`;
       await Deno.writeTextFile(path, JSON.stringify(conf));
-      const pod = await createPod(node, "pod1", APPS.nginx);
-      ctx.pods.push(pod);
+      const pod = await trackedPod(ctx, "pod1", APPS.nginx);
 
       const attached = await attach(CNIDRIVE, node, pod, [
         { ifname: "net1", conflist: path, mac: APPS.nginx.local.mac },

@@ -9,10 +9,19 @@
  */
 import assert from "node:assert/strict";
 import { isAlive, readDnsmasqLeases, signalPid } from "../netns/mod.ts";
-import { APPS, attachmentState, CNIDRIVE, e2eTest, NI, podAddresses } from "./e2e/fixture.ts";
+import {
+  APPS,
+  attachmentState,
+  CNIDRIVE,
+  e2eTest,
+  NI,
+  onLocalNi,
+  podAddresses,
+  trackedPod,
+} from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
-import { cni, createPod } from "./e2e/pod.ts";
-import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
+import { cni } from "./e2e/pod.ts";
+import { attach, checkAll, detach } from "./e2e/runtime.ts";
 
 e2eTest(
   "e2e: DEL against a hung zedrouter fails with try-again and the retry cleans up",
@@ -21,12 +30,8 @@ e2eTest(
     ctx,
   ) => {
     const { node } = ctx;
-    const pod = await createPod(node, "pod1", APPS.nginx);
-    ctx.pods.push(pod);
-    const attached = await attach(CNIDRIVE, node, pod, [
-      eth0(node),
-      netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
-    ]);
+    const pod = await trackedPod(ctx, "pod1", APPS.nginx);
+    const attached = await attach(CNIDRIVE, node, pod, onLocalNi(node, APPS.nginx));
     const net1 = attached.attachments[1]!;
     const client = (await attachmentState(node, pod, "net1"))?.dhcp?.pid;
     assert.ok(client !== undefined && isAlive(client));
@@ -62,12 +67,8 @@ e2eTest("e2e: zedrouter restarts under attached pods; CHECK and DEL still work",
   ctx,
 ) => {
   const { node } = ctx;
-  const pod = await createPod(node, "pod1", APPS.nginx);
-  ctx.pods.push(pod);
-  const attached = await attach(CNIDRIVE, node, pod, [
-    eth0(node),
-    netX(node, "net1", NI.local.name, APPS.nginx.local.mac),
-  ]);
+  const pod = await trackedPod(ctx, "pod1", APPS.nginx);
+  const attached = await attach(CNIDRIVE, node, pod, onLocalNi(node, APPS.nginx));
   await node.stopZedrouter();
   await node.startZedrouter();
   const { attachments } = await node.inspect("Inspect.Attachments");

@@ -7,7 +7,8 @@ import { getLink, type Link, listAddrs, listRoutes, systemRunner } from "../../n
 import { skipReason, withSandbox } from "../sandbox.ts";
 import { type E2eNode, type NodeOptions, startNode, type ZedrouterConfig } from "./node.ts";
 import { stopStrayDhcpClients } from "./leaks.ts";
-import type { E2ePod } from "./pod.ts";
+import { type Attachment, createPod, type E2ePod } from "./pod.ts";
+import { eth0, netX } from "./runtime.ts";
 import {
   CNI_BIN,
   EVE_BRIDGE,
@@ -154,6 +155,23 @@ export function e2eTest(
         }
       }),
   });
+}
+
+/** A pod of `app` (see createPod) that the test's teardown knows: its udhcpc are stopped by pid. */
+export async function trackedPod(
+  ctx: E2eContext,
+  role: string,
+  app: { name: string; uuid: string },
+  options: { vmi?: boolean; namespace?: string } = {},
+): Promise<E2ePod> {
+  const pod = await createPod(ctx.node, role, app, options);
+  ctx.pods.push(pod);
+  return pod;
+}
+
+/** An app pod as Multus attaches it: eth0, then net1 on ni-local with the app's adapter MAC. */
+export function onLocalNi(node: E2eNode, app: { local: { mac: string } }): Attachment[] {
+  return [eth0(node), netX(node, "net1", NI.local.name, app.local.mac)];
 }
 
 /** `10.78.1.50/24`-style addresses of an interface, read from the kernel. */
