@@ -5,16 +5,10 @@
  */
 import assert from "node:assert/strict";
 import {
-  addAddr,
-  createVethPair,
-  ensureBridge,
   isAlive,
   readDnsmasqLeases,
-  renderDnsmasqConfig,
   renewDhcpClient,
-  setLinkUp,
   spawnDaemon,
-  startDnsmasq,
   systemRunner as run,
 } from "../netns/mod.ts";
 import { silentLogger } from "../plugin/cni/mod.ts";
@@ -28,47 +22,12 @@ import {
   waitFirstLease,
 } from "../plugin/eve_bridge/lease_keeper.ts";
 import { type Sandbox, sandboxTest } from "./sandbox.ts";
+import { dhcpLab } from "./dhcp_lab.ts";
 
 const POD_MAC = "02:16:3e:aa:bb:07";
 
 async function lab(sb: Sandbox): Promise<{ podPath: string; leaseFile: string }> {
-  const node = await sb.netns("node");
-  const pod = await sb.netns("pod");
-  await ensureBridge(run, node.ns, "bn1");
-  await addAddr(run, node.ns, "bn1", "10.66.0.1/24");
-  await createVethPair(run, node.ns, {
-    hostName: "nbu1x1",
-    peerName: "net1",
-    peerNetns: pod.ns,
-    peerMac: POD_MAC,
-  });
-  await run(["ip", "-n", node.name, "link", "set", "nbu1x1", "master", "bn1", "up"]);
-  await setLinkUp(run, pod.ns, "net1");
-  const leaseFile = `${sb.dir}/dnsmasq.leases`;
-  const confPath = `${sb.dir}/dnsmasq.conf`;
-  await Deno.writeTextFile(
-    confPath,
-    renderDnsmasqConfig({
-      interface: "bn1",
-      dhcpRanges: [{
-        start: "10.66.0.0",
-        end: "static",
-        netmask: "255.255.255.0",
-        leaseTime: "1h",
-      }],
-      dhcpHosts: [{ mac: POD_MAC, anyClientId: true, ip: "10.66.0.7", hostname: "app7" }],
-      dhcpOptions: [
-        { option: "option:router", values: ["10.66.0.1"] },
-        { option: "option:dns-server", values: ["10.66.0.1"] },
-        {
-          option: "option:classless-static-route",
-          values: ["0.0.0.0/0", "10.66.0.1", "10.99.0.0/16", "10.66.0.1"],
-        },
-      ],
-      leaseFile,
-    }),
-  );
-  sb.track(await startDnsmasq(run, { netns: node.ns, confPath, pidPath: `${sb.dir}/dnsmasq.pid` }));
+  const { pod, leaseFile } = await dhcpLab(sb, { mac: POD_MAC, ip: "10.66.0.7", hostname: "app7" });
   // A process living in the pod netns, as a container's init would.
   const holder = spawnDaemon(["nsenter", `--net=${pod.path}`, "sleep", "600"]);
   sb.track(holder);

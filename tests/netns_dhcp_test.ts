@@ -7,9 +7,7 @@ import assert from "node:assert/strict";
 import {
   acquireLease,
   addAddr,
-  createVethPair,
   type DnsmasqConfigOptions,
-  ensureBridge,
   isAlive,
   listAddrs,
   readDhcpEvents,
@@ -19,7 +17,6 @@ import {
   releaseLease,
   renderDnsmasqConfig,
   renewDhcpClient,
-  setLinkUp,
   startDhcpClient,
   startDnsmasq,
   stopDnsmasq,
@@ -28,6 +25,7 @@ import {
   writeUdhcpcHookScript,
 } from "../netns/mod.ts";
 import { type Sandbox, type SandboxNetns, sandboxTest } from "./sandbox.ts";
+import { dhcpLab } from "./dhcp_lab.ts";
 
 const POD_MAC = "02:16:3e:aa:bb:01";
 const POD_IP = "10.66.0.5";
@@ -41,57 +39,16 @@ interface Lab {
 
 /** node netns: bridge bn1 10.66.0.1/24 + dnsmasq; pod netns: net1 (POD_MAC) on that bridge. */
 async function buildLab(sb: Sandbox, extra: Partial<DnsmasqConfigOptions> = {}): Promise<Lab> {
-  const node = await sb.netns("node");
-  const pod = await sb.netns("pod");
-  await ensureBridge(run, node.ns, "bn1");
-  await addAddr(run, node.ns, "bn1", "10.66.0.1/24");
-  await createVethPair(run, node.ns, {
-    hostName: "nbu1x1",
-    peerName: "net1",
-    peerNetns: pod.ns,
-    peerMac: POD_MAC,
+  const { pod, leaseFile, dnsmasqPid } = await dhcpLab(sb, {
+    mac: POD_MAC,
+    ip: POD_IP,
+    hostname: "app1",
+    moreDhcpOptions: [{ option: "option:domain-name", values: ["lab.test"] }],
+    dnsmasq: { logDhcp: true, logFacility: `${sb.dir}/dnsmasq.log`, ...extra },
   });
-  await ensureBridge(run, node.ns, "bn1");
-  await run(["ip", "-n", node.name, "link", "set", "nbu1x1", "master", "bn1", "up"]);
-  await setLinkUp(run, pod.ns, "net1");
-
-  const leaseFile = `${sb.dir}/dnsmasq.leases`;
-  const confPath = `${sb.dir}/dnsmasq.conf`;
-  await Deno.writeTextFile(
-    confPath,
-    renderDnsmasqConfig({
-      interface: "bn1",
-      dhcpRanges: [{
-        start: "10.66.0.0",
-        end: "static",
-        netmask: "255.255.255.0",
-        leaseTime: "1h",
-      }],
-      dhcpHosts: [{ mac: POD_MAC, anyClientId: true, ip: POD_IP, hostname: "app1" }],
-      dhcpOptions: [
-        { option: "option:router", values: ["10.66.0.1"] },
-        { option: "option:dns-server", values: ["10.66.0.1"] },
-        { option: "option:domain-name", values: ["lab.test"] },
-        {
-          option: "option:classless-static-route",
-          values: ["0.0.0.0/0", "10.66.0.1", "10.99.0.0/16", "10.66.0.1"],
-        },
-      ],
-      leaseFile,
-      logDhcp: true,
-      logFacility: `${sb.dir}/dnsmasq.log`,
-      ...extra,
-    }),
-  );
-  const daemon = await startDnsmasq(run, {
-    netns: node.ns,
-    confPath,
-    pidPath: `${sb.dir}/dnsmasq.pid`,
-  });
-  sb.track(daemon);
   const hookPath = `${sb.dir}/udhcpc-hook.sh`;
   await writeUdhcpcHookScript(hookPath);
-  return { pod, leaseFile, hookPath, dnsmasqPid: daemon.pid };
+  return { pod, leaseFile, hookPath, dnsmasqPid };
 }
 
 async function waitLeaseFile(path: string, want: (macs: string[]) => boolean): Promise<string[]> {
