@@ -13,7 +13,6 @@ import {
   CNIDRIVE,
   e2eConfig,
   e2eTest,
-  eventually,
   NI,
   onLocalNi,
   ping,
@@ -21,6 +20,7 @@ import {
   podRoutes,
   trackedPod,
 } from "./e2e/fixture.ts";
+import { eventually } from "./poll.ts";
 import { findLeaks } from "./e2e/leaks.ts";
 import { attach, checkAll, detach } from "./e2e/runtime.ts";
 

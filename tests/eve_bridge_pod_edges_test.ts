@@ -10,7 +10,6 @@ import { sandboxTest } from "./sandbox.ts";
 import { inspect, startZedrouter } from "./fixtures/fake_zedrouter/harness.ts";
 import {
   dhcpClientsOf,
-  eventually,
   failed,
   inetAddrs,
   leasedMacs,
@@ -25,6 +24,7 @@ import {
   WEB_POD,
   withPodNode,
 } from "./eve_bridge_pod_harness.ts";
+import { eventuallyTrue } from "./poll.ts";
 
 const VM = "22222222-bbbb-4bbb-8bbb-222222222222";
 
@@ -155,7 +155,7 @@ sandboxTest(
       await Deno.writeTextFile(configFile, text.slice(0, start) + text.slice(end));
       zr.signal("SIGHUP");
       assert.ok(
-        await eventually(async () => {
+        await eventuallyTrue(async () => {
           const { apps } = await inspect(zr.socket, "Inspect.Apps");
           return !apps.some((a) => a.name === "web");
         }),
@@ -195,7 +195,7 @@ sandboxTest("eve-bridge pod: GC detaches what is not in the valid list", TOOLS, 
     });
     sb.track(orphan.pid);
     assert.ok(
-      await eventually(async () =>
+      await eventuallyTrue(async () =>
         (await readPidFile(`${stateDir}/c-dead/net1.pid`)) === orphan.pid
       ),
     );

@@ -160,19 +160,6 @@ export async function dhcpClientsOf(stateDir: string): Promise<number[]> {
   return pids;
 }
 
-/** Polls `probe` until it returns true (bounded); false on timeout. */
-export async function eventually(
-  probe: () => Promise<boolean>,
-  timeoutMs = 15000,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /**
  * A unix-socket proxy in front of fake-zedrouter: forwards every request, except that it
  * answers `refuse` (a method) with an error itself; records what it saw. Go's framing: one

@@ -10,7 +10,6 @@ import { listRoutes, readDnsmasqLeases, renewDhcpClient, systemRunner } from "..
 import { sandboxTest } from "./sandbox.ts";
 import { inspect } from "./fixtures/fake_zedrouter/harness.ts";
 import {
-  eventually,
   inetAddrs,
   ok,
   podConfig,
@@ -22,6 +21,7 @@ import {
   WEB_POD,
   withPodNode,
 } from "./eve_bridge_pod_harness.ts";
+import { eventuallyTrue } from "./poll.ts";
 
 sandboxTest("eve-bridge pod: a renewal with a new reservation moves the pod", TOOLS, async (sb) => {
   await withPodNode(sb, async ({ node, zr, stateDir, configFile }) => {
@@ -38,7 +38,7 @@ sandboxTest("eve-bridge pod: a renewal with a new reservation moves the pod", TO
     await new Promise((resolve) => setTimeout(resolve, 1100)); // the hook's clock has seconds
     renewDhcpClient(pid);
     assert.ok(
-      await eventually(async () =>
+      await eventuallyTrue(async () =>
         ((await stateFile(config, "c-web"))?.lease as { obtainedAt: string }).obtainedAt !== before
       ),
       "the renewal reached eve-bridge",
@@ -51,7 +51,7 @@ sandboxTest("eve-bridge pod: a renewal with a new reservation moves the pod", TO
     await Deno.writeTextFile(configFile, text.replace("ip: 10.77.1.50", "ip: 10.77.1.60"));
     zr.signal("SIGHUP");
     assert.ok(
-      await eventually(async () => {
+      await eventuallyTrue(async () => {
         const { apps } = await inspect(zr.socket, "Inspect.Apps");
         return apps.find((a) => a.name === "web")?.adapters[0]?.ip === "10.77.1.60";
       }),
@@ -62,7 +62,7 @@ sandboxTest("eve-bridge pod: a renewal with a new reservation moves the pod", TO
     renewDhcpClient(pid);
 
     assert.ok(
-      await eventually(async () => {
+      await eventuallyTrue(async () => {
         const addrs = await inetAddrs(pod);
         return addrs.length === 1 && addrs[0] === "10.77.1.60/24";
       }, 30000),
@@ -119,7 +119,7 @@ sandboxTest(
         await Deno.writeTextFile(configFile, text.replace("ip: 10.77.1.50", "ip: 10.77.1.60"));
         zr.signal("SIGHUP");
         assert.ok(
-          await eventually(async () => {
+          await eventuallyTrue(async () => {
             const { apps } = await inspect(zr.socket, "Inspect.Apps");
             return apps.find((a) => a.name === "web")?.adapters[0]?.ip === "10.77.1.60";
           }),
@@ -128,14 +128,14 @@ sandboxTest(
         renewDhcpClient(pid);
         const logFile = String(config.logFile);
         assert.ok(
-          await eventually(async () =>
+          await eventuallyTrue(async () =>
             /zedrouter unavailable, retrying/.test(await Deno.readTextFile(logFile))
           ),
           "the hook's eve-bridge retries",
         );
         proxy = rpcProxy(proxyPath, zr.socket);
         assert.ok(
-          await eventually(async () => {
+          await eventuallyTrue(async () => {
             const addrs = await inetAddrs(pod);
             return addrs.length === 1 && addrs[0] === "10.77.1.60/24";
           }, 30000),

@@ -17,20 +17,13 @@ import {
   startZedrouter,
   withZedrouter,
 } from "./fixtures/fake_zedrouter/harness.ts";
+import { eventually } from "./poll.ts";
 
 const TOOLS = ["dnsmasq", "go"];
 const WEB = "11111111-aaaa-4aaa-8aaa-111111111111";
 const WEB_MAC = "02:16:3e:77:00:01";
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** How long a reload or a dnsmasq restart may take. */
+const WAIT_MS = 15_000;
 
 sandboxTest(
   "fake-zedrouter: a restart between L2 and Disconnect loses nothing",
@@ -126,11 +119,11 @@ sandboxTest("fake-zedrouter: SIGHUP reloads; a dead dnsmasq is restarted", TOOLS
 
     // dnsmasq dies: the watch loop brings it back.
     Deno.kill(firstPid, "SIGKILL");
-    const restarted = await waitFor("dnsmasq restart", async () => {
+    const restarted = await eventually("dnsmasq restart", async () => {
       const { dnsmasq } = await inspect(zr.socket, "Inspect.Config");
       const d = dnsmasq.find((x) => x.networkInstance === "ni-local")!;
       return d.running && d.pid !== firstPid ? d : undefined;
-    });
+    }, WAIT_MS);
     assert.equal(restarted.restarts, 1);
     assert.ok(isAlive(restarted.pid!));
 
@@ -158,10 +151,10 @@ apps:
       ),
     );
     zr.signal("SIGHUP");
-    const late = await waitFor("the reloaded app", async () => {
+    const late = await eventually("the reloaded app", async () => {
       const { apps } = await inspect(zr.socket, "Inspect.Apps");
       return apps.find((a) => a.name === "late");
-    });
+    }, WAIT_MS);
     assert.equal(late.kubeName, "late-55555");
     // The dropped app's pod interface went with it.
     assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
@@ -169,10 +162,10 @@ apps:
     assert.ok(await getLink(systemRunner, node.ns, "bn9"), "new bridge");
     const conf = await Deno.readTextFile(`${zr.stateDir}/dnsmasq-ni-local.conf`);
     assert.match(conf, /^dhcp-host=02:16:3e:77:00:55,id:\*,10\.77\.1\.55,late-55555$/m);
-    await waitFor("dnsmasq of ni-new", async () => {
+    await eventually("dnsmasq of ni-new", async () => {
       const { dnsmasq } = await inspect(zr.socket, "Inspect.Config");
       return dnsmasq.find((d) => d.networkInstance === "ni-new" && d.running);
-    });
+    }, WAIT_MS);
     const { dnsmasq } = await inspect(zr.socket, "Inspect.Config");
     const local = dnsmasq.find((d) => d.networkInstance === "ni-local")!;
     assert.notEqual(local.pid, restarted.pid, "restarted for the new reservation");
@@ -181,10 +174,11 @@ apps:
     // A broken config on SIGHUP keeps the old one in force.
     await Deno.writeTextFile(config, "networkInstances: [{name: x}]\n");
     zr.signal("SIGHUP");
-    await waitFor(
+    await eventually(
       "the reload error",
       async () =>
         /Reload failed, keeping the previous config/.test(await zr.log()) ? true : undefined,
+      WAIT_MS,
     );
     const { apps } = await inspect(zr.socket, "Inspect.Apps");
     assert.ok(apps.some((a) => a.name === "late"));
