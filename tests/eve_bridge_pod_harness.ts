@@ -4,8 +4,9 @@
  * its config, and read-backs of what the flow leaves on the node (state files, udhcpc).
  */
 import assert from "node:assert/strict";
-import { isAlive, listAddrs, readDnsmasqLeases, systemRunner } from "../netns/mod.ts";
+import { isAlive, readDnsmasqLeases } from "../netns/mod.ts";
 import type { Sandbox, SandboxNetns } from "./sandbox.ts";
+import { inetAddrs } from "./addresses.ts";
 import { EVE_BRIDGE, exec, type Output, requireBuilt } from "./cni_harness.ts";
 import {
   FLOW_CONFIG,
@@ -14,7 +15,7 @@ import {
   type Zedrouter,
 } from "./fixtures/fake_zedrouter/harness.ts";
 
-export { EVE_BRIDGE, exec, requireBuilt };
+export { EVE_BRIDGE, exec, inetAddrs, requireBuilt };
 export const TOOLS = ["dnsmasq", "udhcpc"];
 export const WEB = "11111111-aaaa-4aaa-8aaa-111111111111";
 export const WEB_MAC = "02:16:3e:77:00:01";
@@ -134,11 +135,6 @@ export async function stateFile(
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
-}
-
-export async function inetAddrs(ns: SandboxNetns, ifname = "net1"): Promise<string[]> {
-  return (await listAddrs(systemRunner, ns.ns, ifname)).filter((a) => a.family === "inet")
-    .map((a) => a.cidr);
 }
 
 export async function leasedMacs(zr: Pick<Zedrouter, "stateDir">, ni = "ni-local"): Promise<

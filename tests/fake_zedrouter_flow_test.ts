@@ -10,7 +10,6 @@ import {
   getLink,
   getSysctl,
   interfaceSysctlKey,
-  listAddrs,
   listLinks,
   listRoutes,
   readDnsmasqLeases,
@@ -19,6 +18,7 @@ import {
 } from "../netns/mod.ts";
 import { ZERO_UUID } from "../core/mod.ts";
 import { type Sandbox, sandboxTest } from "./sandbox.ts";
+import { inetAddrs } from "./addresses.ts";
 import {
   bundledProgram,
   checkPod,
@@ -68,7 +68,7 @@ sandboxTest(
       assert.equal(podIf.mtu, 1400);
       assert.ok(podIf.adminUp);
       assert.deepEqual(
-        (await listAddrs(systemRunner, pod.ns, "net1")).filter((a) => a.family === "inet"),
+        await inetAddrs(pod, "net1"),
         [],
         "L2 only: no IPv4 address yet",
       );
@@ -111,10 +111,7 @@ sandboxTest(
         dns: { nameservers: lease.dns, domain: "", search: null, options: null },
       });
       assert.equal(l3.appUUID, WEB);
-      const addrs = (await listAddrs(systemRunner, pod.ns, "net1")).filter((a) =>
-        a.family === "inet"
-      );
-      assert.deepEqual(addrs.map((a) => a.cidr), ["10.77.1.50/24"]);
+      assert.deepEqual(await inetAddrs(pod, "net1"), ["10.77.1.50/24"]);
       const routes = await listRoutes(systemRunner, pod.ns, { family: "inet" });
       assert.ok(
         routes.some((r) => r.dst === "default" && r.gateway === "10.77.1.1" && r.dev === "net1"),

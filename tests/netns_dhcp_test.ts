@@ -9,7 +9,6 @@ import {
   addAddr,
   type DnsmasqConfigOptions,
   isAlive,
-  listAddrs,
   readDhcpEvents,
   readDnsmasqLeases,
   readPidFile,
@@ -26,6 +25,7 @@ import {
 } from "../netns/mod.ts";
 import { type Sandbox, type SandboxNetns, sandboxTest } from "./sandbox.ts";
 import { dhcpLab } from "./dhcp_lab.ts";
+import { inetAddrs } from "./addresses.ts";
 
 const POD_MAC = "02:16:3e:aa:bb:01";
 const POD_IP = "10.66.0.5";
@@ -89,7 +89,7 @@ sandboxTest(
     assert.deepEqual(leases.map((l) => [l.mac, l.ip, l.hostname]), [[POD_MAC, POD_IP, "app1"]]);
     // The hook reports only: the address is zedrouter's to apply at L3.
     assert.deepEqual(
-      (await listAddrs(run, lab.pod.ns, "net1")).filter((a) => a.family === "inet"),
+      await inetAddrs(lab.pod, "net1"),
       [],
     );
 
@@ -175,8 +175,7 @@ sandboxTest("long-running udhcpc renews and releases on DEL", ["udhcpc", "dnsmas
   assert.equal(events.at(-1), "deconfig", events.join(","));
   assert.deepEqual(await waitLeaseFile(lab.leaseFile, (m) => m.length === 0), []);
   // The hook never touched the interface: deconfig left the L3 address in place.
-  const v4 = (await listAddrs(run, lab.pod.ns, "net1")).filter((a) => a.family === "inet");
-  assert.deepEqual(v4.map((a) => a.cidr), [`${POD_IP}/24`]);
+  assert.deepEqual(await inetAddrs(lab.pod, "net1"), [`${POD_IP}/24`]);
   await stopDnsmasq(lab.dnsmasqPid);
   assert.equal(isAlive(lab.dnsmasqPid), false);
 });

@@ -3,8 +3,9 @@
  * with the reason when something is missing, builds the node in a fresh sandbox and always
  * tears it down (stray udhcpc by pid, fake-zedrouter, namespaces), even when the test fails.
  */
-import { getLink, type Link, listAddrs, listRoutes, systemRunner } from "../../netns/mod.ts";
+import { getLink, type Link, listRoutes, systemRunner } from "../../netns/mod.ts";
 import { skipReason, withSandbox } from "../sandbox.ts";
+import { inetAddrs } from "../addresses.ts";
 import { type E2eNode, type NodeOptions, startNode, type ZedrouterConfig } from "./node.ts";
 import { stopStrayDhcpClients } from "./leaks.ts";
 import { type Attachment, createPod, type E2ePod } from "./pod.ts";
@@ -176,8 +177,7 @@ export function onLocalNi(node: E2eNode, app: { local: { mac: string } }): Attac
 
 /** `10.78.1.50/24`-style addresses of an interface, read from the kernel. */
 export async function podAddresses(pod: E2ePod, ifname: string): Promise<string[]> {
-  const addrs = await listAddrs(systemRunner, pod.netns.ns, ifname);
-  return addrs.filter((a) => a.family === "inet").map((a) => a.cidr);
+  return await inetAddrs(pod.netns, ifname);
 }
 
 /** IPv4 routes of the pod's main table as `dst via gw dev if` lines, read from the kernel. */
