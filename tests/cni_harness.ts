@@ -5,10 +5,9 @@
  * read state back from the kernel with `ip -j`.
  */
 import assert from "node:assert/strict";
+import { CNI_BIN, EVE_BRIDGE, ROOT } from "./e2e/paths.ts";
 
-export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-export const EVE_BRIDGE = `${ROOT}/dist/bin/eve-bridge`;
-export const CNI_BIN = "/usr/lib/cni";
+export { CNI_BIN, EVE_BRIDGE, ROOT };
 export const IS_ROOT = Deno.uid() === 0;
 export const HAVE_REFERENCE_PLUGINS = await exists(`${CNI_BIN}/bridge`) &&
   await exists(`${CNI_BIN}/host-local`);
@@ -60,6 +59,22 @@ export async function exec(
   const out = await child.output();
   const decoder = new TextDecoder();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/**
+ * Runs the built eve-bridge inside the namespace `netns` (by name) with exactly this
+ * environment (PATH the system's unless `env` sets one) and `stdin`.
+ */
+export async function runEveBridge(
+  netns: string,
+  env: Record<string, string>,
+  stdin: string,
+): Promise<Output> {
+  return await exec(
+    ["ip", "netns", "exec", netns, EVE_BRIDGE],
+    stdin,
+    { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env },
+  );
 }
 
 export async function ipJson(netns: string, ...args: string[]): Promise<Record<string, unknown>[]> {
@@ -126,11 +141,10 @@ export class Lab {
 
   /** Runs dist/bin/eve-bridge inside the node namespace with exactly this environment. */
   async run(env: Record<string, string>, stdin: string | Record<string, unknown>): Promise<Output> {
-    const body = typeof stdin === "string" ? stdin : JSON.stringify(stdin);
-    return await exec(
-      ["ip", "netns", "exec", this.node, EVE_BRIDGE],
-      body,
-      { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env },
+    return await runEveBridge(
+      this.node,
+      env,
+      typeof stdin === "string" ? stdin : JSON.stringify(stdin),
     );
   }
 

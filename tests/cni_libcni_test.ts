@@ -5,37 +5,11 @@
  * inside the throwaway node namespace, so the bridge lives there.
  */
 import assert from "node:assert/strict";
-import {
-  EVE_BRIDGE,
-  exec,
-  ipJson,
-  Lab,
-  requireBuilt,
-  ROOT,
-  ROOT_SKIP_REASON,
-} from "./cni_harness.ts";
+import { EVE_BRIDGE, exec, ipJson, Lab, requireBuilt, ROOT_SKIP_REASON } from "./cni_harness.ts";
+import { findCnidrive } from "./e2e/paths.ts";
 
-async function findCnidrive(): Promise<string | undefined> {
-  const candidates = [Deno.env.get("CNIDRIVE"), `${ROOT}/.tools/cnidrive`].filter(
-    (p): p is string => !!p,
-  );
-  for (const path of candidates) {
-    try {
-      if ((await Deno.stat(path)).isFile) return path;
-    } catch {
-      // Try the next one.
-    }
-  }
-  if (ROOT_SKIP_REASON !== "") return undefined;
-  const built = await exec([
-    "bash",
-    `${ROOT}/../shared/tools/cnidrive/build.sh`,
-    `${ROOT}/.tools/cnidrive`,
-  ]);
-  return built.code === 0 ? `${ROOT}/.tools/cnidrive` : undefined;
-}
-
-const CNIDRIVE = await findCnidrive();
+// Built when missing only where the tests can run.
+const CNIDRIVE = await findCnidrive(ROOT_SKIP_REASON === "");
 const SKIP = ROOT_SKIP_REASON ||
   (CNIDRIVE ? "" : " (skipped: cnidrive is not built and could not be built; set CNIDRIVE)");
 const CNI_PATH = `${EVE_BRIDGE.replace(/\/eve-bridge$/, "")}:/usr/lib/cni`;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { isAlive, readDnsmasqLeases } from "../netns/mod.ts";
 import type { Sandbox, SandboxNetns } from "./sandbox.ts";
 import { inetAddrs } from "./addresses.ts";
-import { EVE_BRIDGE, exec, type Output, requireBuilt } from "./cni_harness.ts";
+import { EVE_BRIDGE, exec, type Output, requireBuilt, runEveBridge } from "./cni_harness.ts";
 import {
   FLOW_CONFIG,
   nodeWithUplink,
@@ -95,7 +95,6 @@ export async function runPod(
   config: Record<string, unknown>,
 ): Promise<Output> {
   const env: Record<string, string> = {
-    PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
     CNI_COMMAND: command,
     CNI_CONTAINERID: call.containerId,
     CNI_NETNS: call.pod.path,
@@ -104,11 +103,7 @@ export async function runPod(
     CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${call.podNamespace ?? "eve-kube-app"};` +
       `K8S_POD_NAME=${call.podName}${call.extraArgs ?? ""}`,
   };
-  return await exec(
-    ["ip", "netns", "exec", call.node.name, EVE_BRIDGE],
-    JSON.stringify(config),
-    env,
-  );
+  return await runEveBridge(call.node.name, env, JSON.stringify(config));
 }
 
 export function ok(out: Output, what: string): Record<string, unknown> {
