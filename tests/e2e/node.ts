@@ -7,9 +7,14 @@
  * whose other end sits in an "upstream" namespace (where a test may run its own DHCP server).
  */
 import { callOnce, type MethodName, type ParamsOf, type ResultOf } from "../../rpc/mod.ts";
-import { type Daemon, isAlive, readPidFile, spawnDaemon, stopPid } from "../../netns/mod.ts";
+import { type Daemon, isAlive, spawnDaemon, stopPid } from "../../netns/mod.ts";
 import type { Sandbox, SandboxNetns } from "../sandbox.ts";
 import { CNI_BIN, DIST_BIN, FAKE_ZEDROUTER } from "./paths.ts";
+import {
+  addUplink,
+  stopLeftoverDnsmasq,
+  waitForHealth,
+} from "../fixtures/fake_zedrouter/daemon.ts";
 
 /** A fake-zedrouter config as a person writes it (JSON is valid YAML). */
 export interface ZedrouterConfig {
@@ -127,60 +132,12 @@ export function nadConflist(
   };
 }
 
-async function waitForHealth(socket: string, daemon: Daemon, log: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await callOnce(socket, "Inspect.Health", {}, { timeoutMs: 2000 });
-      return;
-    } catch (error) {
-      if (!isAlive(daemon.pid) || Date.now() > deadline) {
-        const text = await Deno.readTextFile(log).catch(() => "");
-        throw new Error(`fake-zedrouter did not start: ${error}\n${text}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-/** Stops any dnsmasq whose pid file is in `stateDir` (fake-zedrouter normally does this). */
-async function stopLeftoverDnsmasq(stateDir: string): Promise<void> {
-  let names: string[] = [];
-  try {
-    names = [...Deno.readDirSync(stateDir)].map((e) => e.name);
-  } catch {
-    return;
-  }
-  for (const name of names.filter((n) => /^dnsmasq-.*\.pid$/.test(n))) {
-    const pid = await readPidFile(`${stateDir}/${name}`);
-    if (pid === undefined || !isAlive(pid)) continue;
-    const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
-    if (cmdline.startsWith("dnsmasq")) await stopPid(pid);
-  }
-}
-
 /** Builds the node: namespaces, ports, config, fake-zedrouter, conflists. */
 export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eNode> {
   const ns = await sb.netns("node");
   const upstreams = new Map<string, SandboxNetns>();
   for (const { port, role } of options.uplinks ?? []) {
-    const up = await sb.netns(role);
-    const made = await sb.exec(ns, [
-      "ip",
-      "link",
-      "add",
-      port,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "up0",
-      "netns",
-      up.path,
-    ]);
-    if (made.code !== 0) throw new Error(`Cannot create switch port "${port}": ${made.stderr}`);
-    await sb.exec(up, ["ip", "link", "set", "up0", "up"]);
-    upstreams.set(role, up);
+    upstreams.set(role, await addUplink(sb, ns, port, role));
   }
 
   const dir = sb.dir;
@@ -236,7 +193,11 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
     sb.track(daemon);
     zedrouter = daemon;
     try {
-      await waitForHealth(paths.socket, daemon, paths.zedrouterLog);
+      await waitForHealth(
+        paths.socket,
+        daemon,
+        () => Deno.readTextFile(paths.zedrouterLog).catch(() => ""),
+      );
     } catch (error) {
       await stopZedrouter();
       throw error;
