@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { isAlive, readDnsmasqLeases } from "../netns/mod.ts";
 import type { Sandbox, SandboxNetns } from "./sandbox.ts";
 import { inetAddrs } from "./addresses.ts";
+import { listDhcpClients } from "./dhcp_clients.ts";
 import { EVE_BRIDGE, exec, type Output, requireBuilt, runEveBridge } from "./cni_harness.ts";
 import {
   FLOW_CONFIG,
@@ -140,15 +141,10 @@ export async function leasedMacs(zr: Pick<Zedrouter, "stateDir">, ni = "ni-local
 
 /** udhcpc processes whose command line names this state dir (leak detector). */
 export async function dhcpClientsOf(stateDir: string): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
-    if (cmdline.startsWith("udhcpc\0") && cmdline.includes(stateDir)) {
-      if (isAlive(Number(entry.name))) pids.push(Number(entry.name));
-    }
-  }
-  return pids;
+  return (await listDhcpClients()).filter((c) =>
+    c.cmdline[0] === "udhcpc" && c.cmdline.some((arg) => arg.includes(stateDir)) &&
+    isAlive(c.pid)
+  ).map((c) => c.pid);
 }
 
 /**
