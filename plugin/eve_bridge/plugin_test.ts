@@ -4,6 +4,16 @@ import { zedrouterNotImplementedHandler } from "./not_implemented.ts";
 import { createEveBridgePlugin } from "./plugin.ts";
 import { probeZedrouterSocket } from "./zedrouter_probe.ts";
 
+/** ADD of net1 in this process' own netns (the handlers under test are stubs). */
+const NET1_ADD_ENV = {
+  CNI_COMMAND: "ADD",
+  CNI_CONTAINERID: "c1",
+  CNI_NETNS: "/proc/self/ns/net",
+  CNI_NETNS_OVERRIDE: "1",
+  CNI_IFNAME: "net1",
+  CNI_PATH: "/usr/lib/cni",
+};
+
 async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "evetest-evebridge-" });
   try {
@@ -102,14 +112,7 @@ Deno.test("eve-bridge: interfaces other than eth0 go to the zedrouter handler", 
         check: () => Promise.resolve(),
       },
     });
-    const env = {
-      CNI_COMMAND: "ADD",
-      CNI_CONTAINERID: "c1",
-      CNI_NETNS: "/proc/self/ns/net",
-      CNI_NETNS_OVERRIDE: "1",
-      CNI_IFNAME: "net1",
-      CNI_PATH: "/usr/lib/cni",
-    };
+    const env = NET1_ADD_ENV;
     const out = await run({ env, stdin: conf(dir) }, plugin);
     assert.equal(out.exitCode, 0, out.stdout);
     assert.equal(JSON.parse(out.stdout).interfaces[0].name, "net1");
@@ -121,14 +124,7 @@ Deno.test("eve-bridge: interfaces other than eth0 go to the zedrouter handler", 
 Deno.test("eve-bridge: the not-implemented stand-in answers net1 ADD with code 102, DEL succeeds", async () => {
   await withTempDir(async (dir) => {
     const plugin = createEveBridgePlugin({ podInterface: zedrouterNotImplementedHandler });
-    const env = {
-      CNI_COMMAND: "ADD",
-      CNI_CONTAINERID: "c1",
-      CNI_NETNS: "/proc/self/ns/net",
-      CNI_NETNS_OVERRIDE: "1",
-      CNI_IFNAME: "net1",
-      CNI_PATH: "/usr/lib/cni",
-    };
+    const env = NET1_ADD_ENV;
     const add = JSON.parse((await run({ env, stdin: conf(dir) }, plugin)).stdout);
     assert.equal(add.code, 102);
     assert.match(add.msg, /"net1".*not implemented/);
