@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { listRoutes, readDnsmasqLeases, renewDhcpClient, systemRunner } from "../netns/mod.ts";
 import { sandboxTest } from "./sandbox.ts";
-import { inspect } from "./fixtures/fake_zedrouter/harness.ts";
+import { inspect, type Zedrouter } from "./fixtures/fake_zedrouter/harness.ts";
 import {
   inetAddrs,
   ok,
@@ -22,6 +22,31 @@ import {
   withPodNode,
 } from "./eve_bridge_pod_harness.ts";
 import { eventuallyTrue } from "./poll.ts";
+
+/**
+ * Moves app web's reservation from 10.77.1.50 to .60 in fake-zedrouter's config, waits until
+ * the reload (SIGHUP) shows it, then has udhcpc `pid` renew now.
+ */
+async function moveWebReservationAndRenew(
+  zr: Zedrouter,
+  configFile: string,
+  pid: number,
+): Promise<void> {
+  const text = await Deno.readTextFile(configFile);
+  assert.ok(text.includes("ip: 10.77.1.50"));
+  await Deno.writeTextFile(configFile, text.replace("ip: 10.77.1.50", "ip: 10.77.1.60"));
+  zr.signal("SIGHUP");
+  assert.ok(
+    await eventuallyTrue(async () => {
+      const { apps } = await inspect(zr.socket, "Inspect.Apps");
+      return apps.find((a) => a.name === "web")?.adapters[0]?.ip === "10.77.1.60";
+    }),
+    "fake-zedrouter reloaded the reservation",
+  );
+  // dnsmasq re-reads its hosts on its own reload; give it a moment, then renew.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  renewDhcpClient(pid);
+}
 
 sandboxTest("eve-bridge pod: a renewal with a new reservation moves the pod", TOOLS, async (sb) => {
   await withPodNode(sb, async ({ node, zr, stateDir, configFile }) => {
@@ -45,21 +70,8 @@ sandboxTest("eve-bridge pod: a renewal with a new reservation moves the pod", TO
     );
     assert.deepEqual(await inetAddrs(pod), ["10.77.1.50/24"]);
 
-    // The reservation changes; SIGHUP reloads it.
-    const text = await Deno.readTextFile(configFile);
-    assert.ok(text.includes("ip: 10.77.1.50"));
-    await Deno.writeTextFile(configFile, text.replace("ip: 10.77.1.50", "ip: 10.77.1.60"));
-    zr.signal("SIGHUP");
-    assert.ok(
-      await eventuallyTrue(async () => {
-        const { apps } = await inspect(zr.socket, "Inspect.Apps");
-        return apps.find((a) => a.name === "web")?.adapters[0]?.ip === "10.77.1.60";
-      }),
-      "fake-zedrouter reloaded the reservation",
-    );
-    // dnsmasq re-reads its hosts on its own reload; give it a moment, then renew.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    renewDhcpClient(pid);
+    // The reservation changes; SIGHUP reloads it; udhcpc renews.
+    await moveWebReservationAndRenew(zr, configFile, pid);
 
     assert.ok(
       await eventuallyTrue(async () => {
@@ -115,17 +127,7 @@ sandboxTest(
         // zedrouter's socket goes away (eve-bridge reaches it only through the proxy).
         await proxy.close();
         await Deno.remove(proxyPath).catch(() => {});
-        const text = await Deno.readTextFile(configFile);
-        await Deno.writeTextFile(configFile, text.replace("ip: 10.77.1.50", "ip: 10.77.1.60"));
-        zr.signal("SIGHUP");
-        assert.ok(
-          await eventuallyTrue(async () => {
-            const { apps } = await inspect(zr.socket, "Inspect.Apps");
-            return apps.find((a) => a.name === "web")?.adapters[0]?.ip === "10.77.1.60";
-          }),
-        );
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        renewDhcpClient(pid);
+        await moveWebReservationAndRenew(zr, configFile, pid);
         const logFile = String(config.logFile);
         assert.ok(
           await eventuallyTrue(async () =>
