@@ -17,6 +17,7 @@ import {
   APPS,
   attachmentState,
   CNIDRIVE,
+  dnsmasqOf,
   e2eTest,
   NI,
   podAddresses,
@@ -24,13 +25,7 @@ import {
   trackedPod,
 } from "./e2e/fixture.ts";
 import { dhcpClientsOf, findLeaks } from "./e2e/leaks.ts";
-import type { E2eNode } from "./e2e/node.ts";
 import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
-
-async function localLeaseFile(node: E2eNode): Promise<string> {
-  const config = await node.inspect("Inspect.Config");
-  return config.dnsmasq.find((d) => d.networkInstance === NI.local.name)!.leaseFile;
-}
 
 e2eTest("e2e: an air-gapped switch NI stays L2-only beside a DHCP interface", {}, async (ctx) => {
   const { node } = ctx;
@@ -101,7 +96,7 @@ e2eTest("e2e: a VMI pod stays L2-only and its guest's DHCP gets the reservation"
     assert.deepEqual(attached.results.get(ifname!)?.ips ?? [], []);
   }
   assert.deepEqual(await dhcpClientsOf(node, [pod]), [], "eve-bridge ran no DHCP client");
-  const leaseFile = await localLeaseFile(node);
+  const leaseFile = (await dnsmasqOf(node, NI.local.name)).leaseFile;
   assert.deepEqual(await readDnsmasqLeases(leaseFile), []);
   const { attachments } = await node.inspect("Inspect.Attachments");
   assert.deepEqual(

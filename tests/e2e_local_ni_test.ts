@@ -9,6 +9,7 @@ import { listBridgePorts, readDnsmasqLeases, systemRunner } from "../netns/mod.t
 import {
   APPS,
   CNIDRIVE,
+  dnsmasqOf,
   e2eTest,
   NI,
   onLocalNi,
@@ -65,8 +66,7 @@ e2eTest("e2e: two pods on a local NI get their reserved addresses and ping each 
   assert.ok(ports.every((p) => /^nbu1x\d+$/.test(p.name) && p.kind === "veth"));
 
   // dnsmasq handed out exactly the reservations.
-  const config = await node.inspect("Inspect.Config");
-  const leaseFile = config.dnsmasq.find((d) => d.networkInstance === NI.local.name)!.leaseFile;
+  const { leaseFile } = await dnsmasqOf(node, NI.local.name);
   const leases = (await readDnsmasqLeases(leaseFile)).map((l) => `${l.mac} ${l.ip}`).sort();
   assert.deepEqual(leases, [
     `${APPS.nginx.local.mac} ${APPS.nginx.local.ip}`,

@@ -11,6 +11,7 @@ import {
   APPS,
   attachmentState,
   CNIDRIVE,
+  dnsmasqOf,
   e2eConfig,
   e2eTest,
   NI,
@@ -44,8 +45,7 @@ e2eTest("e2e: a renewal with a changed reservation moves the pod to the new addr
   assert.equal(adapter.ip, APPS.nginx.local.ip);
   adapter.ip = NEW_IP;
   await node.reload(config);
-  const leaseFile = (await node.inspect("Inspect.Config")).dnsmasq
-    .find((d) => d.networkInstance === NI.local.name)!.leaseFile;
+  const { leaseFile } = await dnsmasqOf(node, NI.local.name);
 
   // Renew now instead of waiting half the lease time (SIGUSR1 = udhcpc's "renew").
   assert.ok(signalPid(before.dhcp.pid, "SIGUSR1"));
@@ -53,8 +53,7 @@ e2eTest("e2e: a renewal with a changed reservation moves the pod to the new addr
     const addrs = await podAddresses(nginx, "net1");
     return addrs.length === 1 && addrs[0] === `${NEW_IP}/24` ? addrs : undefined;
   }).catch(async (error) => {
-    const dnsmasqLog = (await node.inspect("Inspect.Config")).dnsmasq
-      .find((d) => d.networkInstance === NI.local.name)!.logFile;
+    const dnsmasqLog = (await dnsmasqOf(node, NI.local.name)).logFile;
     const tail = async (path: string) =>
       (await Deno.readTextFile(path).catch(() => "")).trim().split("\n").slice(-12).join("\n");
     throw new Error(

@@ -13,6 +13,7 @@ import {
   APPS,
   attachmentState,
   CNIDRIVE,
+  dnsmasqOf,
   e2eTest,
   NI,
   onLocalNi,
@@ -35,8 +36,7 @@ e2eTest(
     const net1 = attached.attachments[1]!;
     const client = (await attachmentState(node, pod, "net1"))?.dhcp?.pid;
     assert.ok(client !== undefined && isAlive(client));
-    const leaseFile = (await node.inspect("Inspect.Config")).dnsmasq
-      .find((d) => d.networkInstance === NI.local.name)!.leaseFile;
+    const { leaseFile } = await dnsmasqOf(node, NI.local.name);
 
     const zedrouterPid = node.zedrouter.pid;
     assert.ok(signalPid(zedrouterPid, "SIGSTOP"));

@@ -4,6 +4,7 @@
  * tears it down (stray udhcpc by pid, fake-zedrouter, namespaces), even when the test fails.
  */
 import { getLink, type Link, listRoutes, systemRunner } from "../../netns/mod.ts";
+import type { ResultOf } from "../../rpc/mod.ts";
 import { skipReason, withSandbox } from "../sandbox.ts";
 import { inetAddrs } from "../addresses.ts";
 import { type E2eNode, type NodeOptions, startNode, type ZedrouterConfig } from "./node.ts";
@@ -173,6 +174,17 @@ export async function trackedPod(
 /** An app pod as Multus attaches it: eth0, then net1 on ni-local with the app's adapter MAC. */
 export function onLocalNi(node: E2eNode, app: { local: { mac: string } }): Attachment[] {
   return [eth0(node), netX(node, "net1", NI.local.name, app.local.mac)];
+}
+
+/** fake-zedrouter's dnsmasq of a network instance (its lease and log files), from Inspect.Config. */
+export async function dnsmasqOf(
+  node: E2eNode,
+  niName: string,
+): Promise<ResultOf<"Inspect.Config">["dnsmasq"][number]> {
+  const dnsmasq = (await node.inspect("Inspect.Config")).dnsmasq
+    .find((d) => d.networkInstance === niName);
+  if (!dnsmasq) throw new Error(`fake-zedrouter runs no dnsmasq for "${niName}"`);
+  return dnsmasq;
 }
 
 /** `10.78.1.50/24`-style addresses of an interface, read from the kernel. */
