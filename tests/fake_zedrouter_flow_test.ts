@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import {
-  acquireLease,
   getLink,
   getSysctl,
   interfaceSysctlKey,
@@ -14,7 +13,6 @@ import {
   listRoutes,
   readDnsmasqLeases,
   systemRunner,
-  writeUdhcpcHookScript,
 } from "../netns/mod.ts";
 import { ZERO_UUID } from "../core/mod.ts";
 import { type Sandbox, sandboxTest } from "./sandbox.ts";
@@ -27,6 +25,7 @@ import {
   goCall,
   goCallOk,
   inspect,
+  leaseFromPod,
   podArgs,
   withZedrouter,
 } from "./fixtures/fake_zedrouter/harness.ts";
@@ -82,15 +81,7 @@ sandboxTest(
       );
 
       // DHCP from inside the pod: dnsmasq hands out the reservation with a default route.
-      const script = `${sb.dir}/udhcpc-hook.sh`;
-      await writeUdhcpcHookScript(script);
-      const lease = await acquireLease(systemRunner, {
-        netnsPath: pod.path,
-        ifname: "net1",
-        scriptPath: script,
-        timeoutSeconds: 1,
-        retries: 8,
-      });
+      const lease = await leaseFromPod(sb, pod, "net1");
       assert.equal(lease.address, "10.77.1.50/24");
       assert.equal(lease.gateway, "10.77.1.1");
       assert.deepEqual(lease.routes, [{ dst: "0.0.0.0/0", via: "10.77.1.1" }]);

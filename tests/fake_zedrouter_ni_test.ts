@@ -4,14 +4,7 @@
  * namespace), and a local NI without uplink (DHCP offers no default route).
  */
 import assert from "node:assert/strict";
-import {
-  acquireLease,
-  getLink,
-  listBridgePorts,
-  listRoutes,
-  systemRunner,
-  writeUdhcpcHookScript,
-} from "../netns/mod.ts";
+import { getLink, listBridgePorts, listRoutes, systemRunner } from "../netns/mod.ts";
 import { sandboxTest } from "./sandbox.ts";
 import {
   checkPod,
@@ -19,6 +12,7 @@ import {
   disconnectPod,
   goCallOk,
   inspect,
+  leaseFromPod,
   podArgs,
   withZedrouter,
 } from "./fixtures/fake_zedrouter/harness.ts";
@@ -115,15 +109,7 @@ sandboxTest(
       const iso = apps.find((a) => a.name === "iso")!.adapters[0]!;
       const podName = "iso-44444-abcde";
       await connectL2(zr.socket, podName, pod, "eth1", iso.mac);
-      const script = `${sb.dir}/hook.sh`;
-      await writeUdhcpcHookScript(script);
-      const lease = await acquireLease(systemRunner, {
-        netnsPath: pod.path,
-        ifname: "eth1",
-        scriptPath: script,
-        timeoutSeconds: 1,
-        retries: 8,
-      });
+      const lease = await leaseFromPod(sb, pod, "eth1");
       assert.equal(lease.address, `${iso.ip}/24`);
       assert.equal(lease.gateway, null, "empty router option");
       assert.deepEqual(lease.routes, []);
