@@ -23,6 +23,7 @@ import {
 } from "../plugin/eve_bridge/lease_keeper.ts";
 import { type Sandbox, sandboxTest } from "./sandbox.ts";
 import { dhcpLab } from "./dhcp_lab.ts";
+import { eventuallyTrue } from "./poll.ts";
 
 const POD_MAC = "02:16:3e:aa:bb:07";
 
@@ -63,13 +64,11 @@ sandboxTest(
 
     // Renewal: a `renew` event with the same address.
     renewDhcpClient(client.record.pid);
-    const deadline = Date.now() + 10000;
-    let renewed = false;
-    while (!renewed && Date.now() < deadline) {
-      const text = await Deno.readTextFile(paths.events);
-      renewed = text.includes('"event":"renew"');
-      if (!renewed) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const renewed = await eventuallyTrue(
+      async () => (await Deno.readTextFile(paths.events)).includes('"event":"renew"'),
+      10_000,
+      50,
+    );
     assert.ok(renewed, "udhcpc renewed");
     assert.equal((await latestLease(paths.events))?.address, "10.66.0.7/24");
 

@@ -26,6 +26,7 @@ import {
 import { type Sandbox, type SandboxNetns, sandboxTest } from "./sandbox.ts";
 import { dhcpLab } from "./dhcp_lab.ts";
 import { inetAddrs } from "./addresses.ts";
+import { eventually } from "./poll.ts";
 
 const POD_MAC = "02:16:3e:aa:bb:01";
 const POD_IP = "10.66.0.5";
@@ -108,11 +109,15 @@ sandboxTest("udhcpc works through a /proc/<pid>/ns/net path", ["udhcpc", "dnsmas
   const holder = spawnDaemon(["ip", "netns", "exec", lab.pod.name, "sleep", "60"]);
   sb.track(holder);
   const procPath = `/proc/${holder.pid}/ns/net`;
-  const deadline = Date.now() + 3000;
-  while ((await Deno.readLink(procPath)) === (await Deno.readLink("/proc/self/ns/net"))) {
-    if (Date.now() > deadline) throw new Error("the holder never entered the pod netns");
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await eventually(
+    "the holder to enter the pod netns",
+    async () =>
+      (await Deno.readLink(procPath)) !== (await Deno.readLink("/proc/self/ns/net"))
+        ? true
+        : undefined,
+    3000,
+    20,
+  );
   const lease = await acquireLease(run, {
     netnsPath: procPath,
     ifname: "net1",

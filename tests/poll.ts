@@ -29,12 +29,14 @@ export async function eventually<T>(
 export async function eventuallyTrue(
   probe: () => Promise<boolean>,
   timeoutMs = 15_000,
+  intervalMs = 100,
 ): Promise<boolean> {
   try {
     return await eventually(
       "a condition",
       async () => (await probe()) ? true : undefined,
       timeoutMs,
+      intervalMs,
     );
   } catch (error) {
     if (error instanceof PollTimeoutError) return false;

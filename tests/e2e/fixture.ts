@@ -3,7 +3,7 @@
  * with the reason when something is missing, builds the node in a fresh sandbox and always
  * tears it down (stray udhcpc by pid, fake-zedrouter, namespaces), even when the test fails.
  */
-import { getLink, type Link, listRoutes, systemRunner } from "../../netns/mod.ts";
+import { execArgv, getLink, type Link, listRoutes, systemRunner } from "../../netns/mod.ts";
 import type { ResultOf } from "../../rpc/mod.ts";
 import { skipReason, withSandbox } from "../sandbox.ts";
 import { inetAddrs } from "../addresses.ts";
@@ -207,14 +207,7 @@ export async function podLink(pod: E2ePod, ifname: string): Promise<Link | undef
 
 /** One ICMP echo from a pod to an address (exit code 0 = answered). */
 export async function ping(pod: E2ePod, address: string): Promise<{ ok: boolean; output: string }> {
-  const r = await systemRunner([
-    "nsenter",
-    `--net=${pod.netns.path}`,
-    "ping",
-    "-c1",
-    "-W2",
-    address,
-  ]);
+  const r = await systemRunner(execArgv(pod.netns.ns, ["ping", "-c1", "-W2", address]));
   return { ok: r.code === 0, output: `${r.stdout}${r.stderr}` };
 }
 
