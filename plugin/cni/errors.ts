@@ -24,19 +24,21 @@ export const CniErrorCode = {
  * - 100: any failure that is not classified (a bug, an unexpected exception); the message
  *   carries the exception text, never a stack trace.
  * - 101: a delegated plugin (bridge, host-local) could not be run or printed nonsense.
- * - 102: a feature is not implemented yet (the zedrouter path for interfaces other than eth0
- *   until it lands).
+ * - 102: retired (was "not implemented yet" before the zedrouter path landed); not reused.
  * - 103: zedrouter answered an RPC with an error.
  * - 104: GC released some attachments but failed on others (details list each failure).
  * - 105: ADD found CNI_IFNAME already present in the container's namespace.
+ * - 106: no DHCP lease for a pod interface (server silent, udhcpc died, timeout).
+ * - 107: CHECK found the attachment differs from what ADD set up.
  */
 export const EveErrorCode = {
   Internal: 100,
   DelegateFailed: 101,
-  NotImplemented: 102,
   ZedrouterFailed: 103,
   GcPartialFailure: 104,
   InterfaceExists: 105,
+  DhcpFailed: 106,
+  CheckFailed: 107,
 } as const;
 
 /** A failure with a CNI code; `msg` names the field and the fix, `details` adds context. */

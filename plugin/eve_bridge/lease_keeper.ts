@@ -16,11 +16,10 @@ import {
   renewDhcpClient,
   startDhcpClient,
 } from "../../netns/mod.ts";
-import { CniError, type CniLogger } from "../cni/mod.ts";
+import { CniError, type CniLogger, EveErrorCode } from "../cni/mod.ts";
 import type { AttachmentPaths, DhcpClientRecord, LeaseRecord } from "./attachment_state.ts";
 import { LeaseRecordSchema } from "./attachment_state.ts";
 import type { DhcpConfig } from "./config.ts";
-import { PodErrorCode } from "./pod_errors.ts";
 
 const POLL_MS = 50;
 
@@ -82,7 +81,7 @@ export async function waitFirstLease(
         lease = await latestLease(client.record.eventFile);
       } catch (error) {
         throw new CniError(
-          PodErrorCode.DhcpFailed,
+          EveErrorCode.DhcpFailed,
           `The DHCP server's answer on "${ifname}" is not a usable lease`,
           errorMessage(error),
         );
@@ -90,7 +89,7 @@ export async function waitFirstLease(
       if (lease) return lease;
       if (exited) {
         throw new CniError(
-          PodErrorCode.DhcpFailed,
+          EveErrorCode.DhcpFailed,
           `udhcpc exited before it obtained a lease on "${ifname}"`,
           "Check that udhcpc and nsenter are installed and the pod namespace still exists",
         );
@@ -107,7 +106,7 @@ export async function waitFirstLease(
     }
   }
   throw new CniError(
-    PodErrorCode.DhcpFailed,
+    EveErrorCode.DhcpFailed,
     `No DHCP lease on "${ifname}" within ${attempts} attempt(s) of ${dhcp.timeoutSeconds} s`,
     "Check the network instance's DHCP server (dnsmasq) and the app's reservation, or raise " +
       '"dhcp.timeoutSeconds" / "dhcp.retries" in the config',

@@ -6,17 +6,16 @@
  * one a renewal moved the pod to.
  */
 import { getLink, listAddrs, type Runner } from "../../netns/mod.ts";
-import { CniError, CniErrorCode } from "../cni/mod.ts";
+import { CniError, CniErrorCode, EveErrorCode } from "../cni/mod.ts";
 import { attachmentPaths, readState, withAttachmentLock } from "./attachment_state.ts";
 import { isOurDhcpClient } from "./dhcp_process.ts";
 import type { EveContext } from "./handler.ts";
 import { latestLease } from "./lease_keeper.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
-import { PodErrorCode } from "./pod_errors.ts";
 import { withZedrouter } from "./zedrouter_session.ts";
 
 function checkFailed(msg: string, details = ""): CniError {
-  return new CniError(PodErrorCode.CheckFailed, msg, details);
+  return new CniError(EveErrorCode.CheckFailed, msg, details);
 }
 
 export async function checkAttachment(runner: Runner, ctx: EveContext): Promise<void> {
