@@ -4,11 +4,15 @@
  *   timeout with "try again later" instead of hanging the runtime, the lease is already
  *   released, the attachment's state is kept; once zedrouter runs again the runtime's retry
  *   disconnects the veth and nothing is left;
+ * - hung during ADD: eve-bridge's ConnectPodAtL2 times out, yet zedrouter carries the call out
+ *   once it runs again; the ADD's rollback (DisconnectPod, queued behind it) removes that veth,
+ *   so a failed ADD leaves nothing even then;
  * - restarted with pods attached: it keeps their attachments (state + kernel), and CHECK and
  *   DEL work against the new process.
  */
 import assert from "node:assert/strict";
-import { isAlive, readDnsmasqLeases, signalPid } from "../netns/mod.ts";
+import { isAlive, listLinks, readDnsmasqLeases, signalPid, systemRunner } from "../netns/mod.ts";
+import { callOnce, DEFAULT_CALL_TIMEOUT_MS } from "../rpc/mod.ts";
 import {
   APPS,
   attachmentState,
@@ -18,6 +22,7 @@ import {
   NI,
   onLocalNi,
   podAddresses,
+  podLink,
   trackedPod,
 } from "./e2e/fixture.ts";
 import { findLeaks } from "./e2e/leaks.ts";
@@ -59,6 +64,42 @@ e2eTest(
     assert.equal(retry.code, 0, retry.stderr);
     const delEth0 = await cni(CNIDRIVE, node, "del", pod, attached.attachments[0]!);
     assert.equal(delEth0.code, 0, delEth0.stderr);
+    assert.deepEqual(await findLeaks(node, ctx.pods), []);
+  },
+);
+
+e2eTest(
+  "e2e: an ADD whose L2 call times out on a hung zedrouter leaves no veth once it resumes",
+  {},
+  async (ctx) => {
+    const { node } = ctx;
+    const pod = await trackedPod(ctx, "pod1", APPS.nginx);
+    const net1 = onLocalNi(node, APPS.nginx)[1]!;
+    const zedrouterPid = node.zedrouter.pid;
+    assert.ok(signalPid(zedrouterPid, "SIGSTOP"));
+    let resumed = false;
+    try {
+      const add = cni(CNIDRIVE, node, "add", pod, net1);
+      // Past eve-bridge's call timeout the L2 request still waits in the socket; resumed
+      // then, zedrouter creates the veth, then serves the rollback's DisconnectPod.
+      await new Promise((resolve) => setTimeout(resolve, DEFAULT_CALL_TIMEOUT_MS + 2_000));
+      signalPid(zedrouterPid, "SIGCONT");
+      resumed = true;
+      const failed = await add;
+      assert.notEqual(failed.code, 0, "the ADD failed: its L2 call timed out");
+      assert.match(failed.stderr, /zedrouter is not reachable/);
+    } finally {
+      if (!resumed) signalPid(zedrouterPid, "SIGCONT");
+    }
+    // Calls for one app are serialized: once this one is answered, the late L2 call is done.
+    await callOnce(node.socket, "RPCServer.CheckPodConnection", {
+      pod: { name: pod.name, netNsPath: pod.netns.path },
+      podInterface: { name: "net1", mac: null, netNsPath: pod.netns.path },
+    }).catch(() => {});
+    const hostVeths = (await listLinks(systemRunner, node.ns.ns))
+      .filter((link) => link.name.startsWith("nbu"));
+    assert.deepEqual(hostVeths.map((link) => link.name), [], "no host veth is left");
+    assert.equal(await podLink(pod, "net1"), undefined, "no pod end is left");
     assert.deepEqual(await findLeaks(node, ctx.pods), []);
   },
 );

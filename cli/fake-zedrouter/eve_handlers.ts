@@ -94,12 +94,16 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
         args.podInterface.mac,
         args.networkInstance,
       );
-      const podNetns = await existingPodNetns(args.pod.netNsPath);
-      // The pod interface is created in the namespace PodInterface names (EVE uses it too).
+      // PodInterface's namespace must be a valid one too (EVE checks it), though the pod end
+      // is created in Pod's.
       if (args.podInterface.netNsPath !== args.pod.netNsPath && args.podInterface.netNsPath) {
         podNetnsFromPath(args.podInterface.netNsPath);
       }
+      // The app's lock is taken before anything is awaited: calls for one app are served in
+      // the order they arrived (as EVE's one event loop does), so a client's rollback
+      // DisconnectPod sent right after a timed-out ConnectPodAtL2 runs after it, not before.
       return await serialized(app.uuid, signal, async () => {
+        const podNetns = await existingPodNetns(args.pod.netNsPath);
         const appNum = await core.state.appNum(app.uuid);
         const hostIfName = hostVethName(adapter.index, appNum);
         // One adapter, one veth: a previous pod's veth for this adapter (its DEL never came,

@@ -113,18 +113,12 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             netnsPath: ctx.netns,
           };
           const pod = podOf(base);
-          const l2Started = performance.now();
-          const l2 = await session.call("RPCServer.ConnectPodAtL2", {
-            pod,
-            podInterface: podInterfaceOf(ctx.ifname, ctx.netns, requestedMac),
-            ...(ctx.config.networkInstance !== undefined &&
-              { networkInstance: ctx.config.networkInstance }),
-          });
-          const l2Ms = ms(l2Started);
           const disconnectArgs = {
             pod,
             podInterface: podInterfaceOf(ctx.ifname, ctx.netns, null),
           };
+          // Registered before the call: an L2 call that times out on our side may still be
+          // carried out by zedrouter, and DisconnectPod of nothing is a success.
           undo.push("DisconnectPod", async () => {
             try {
               await session.call("RPCServer.DisconnectPod", disconnectArgs);
@@ -137,6 +131,14 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
               );
             }
           });
+          const l2Started = performance.now();
+          const l2 = await session.call("RPCServer.ConnectPodAtL2", {
+            pod,
+            podInterface: podInterfaceOf(ctx.ifname, ctx.netns, requestedMac),
+            ...(ctx.config.networkInstance !== undefined &&
+              { networkInstance: ctx.config.networkInstance }),
+          });
+          const l2Ms = ms(l2Started);
           // Without a requested MAC, the adapter zedrouter picked (by NI) says which one.
           const mac = await podEndMac(runner, l2, ctx.netns, ctx.ifname);
           if (requestedMac !== null && mac !== requestedMac) {
@@ -173,10 +175,13 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             const hook = await installHook(ctx.config.stateDir, self());
             const client = await startLeaseClient(paths, ctx.netns, ctx.ifname, hook);
             state = { ...state, dhcp: client.record, updatedAt: nowIso() };
+            // Registered before the state write: a client running is ours to stop even when
+            // the write fails. Reads the state at unwind time: the lease, if one came, is in it.
+            undo.push(
+              "release DHCP lease",
+              () => releaseLease(runner, state.dhcp, state, ctx.logger, { ensureAddress: true }),
+            );
             await writeState(paths.state, state);
-            undo.push("release DHCP lease", () =>
-              // Reads the state at unwind time: the lease, if one came, is in it by then.
-              releaseLease(runner, state.dhcp, state, ctx.logger, { ensureAddress: true }));
             const lease = await waitFirstLease(client, ctx.config.dhcp, ctx.ifname, ctx.logger);
             state = { ...state, lease, updatedAt: nowIso() };
             await writeState(paths.state, state);
