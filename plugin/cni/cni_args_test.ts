@@ -38,21 +38,19 @@ Deno.test("CNI_ARGS: unknown keys are code 4 unless IgnoreUnknown is 1 or true",
   assert.equal(codeOf(() => parseCniArgs("IgnoreUnknown=0;FOO=bar")), 4);
   assert.equal(codeOf(() => parseCniArgs("IgnoreUnknown=1;FOO=bar")), undefined);
   assert.equal(codeOf(() => parseCniArgs("IgnoreUnknown=TRUE;FOO=bar")), undefined);
-  try {
-    parseCniArgs("FOO=bar");
-  } catch (error) {
-    assert.match((error as CniError).msg, /"FOO"/);
-    assert.match((error as CniError).details, /IgnoreUnknown=1/);
-  }
+  assert.throws(() => parseCniArgs("FOO=bar"), (error: CniError) => {
+    assert.match(error.msg, /"FOO"/);
+    assert.match(error.details, /IgnoreUnknown=1/);
+    return true;
+  });
 });
 
 Deno.test("CNI_ARGS: a pair without a key or '=' and a bad MAC are code 4", () => {
   assert.equal(codeOf(() => parseCniArgs("novalue")), 4);
   assert.equal(codeOf(() => parseCniArgs("=x")), 4);
   assert.equal(codeOf(() => parseCniArgs("MAC=zz:zz")), 4);
-  try {
-    parseCniArgs("MAC=02:16:3e");
-  } catch (error) {
-    assert.match((error as CniError).msg, /MAC "02:16:3e"/);
-  }
+  assert.throws(() => parseCniArgs("MAC=02:16:3e"), (error: CniError) => {
+    assert.match(error.msg, /MAC "02:16:3e"/);
+    return true;
+  });
 });

@@ -53,17 +53,21 @@ export function delegateVersion(
 }
 
 /**
- * The environment a delegate gets: ours with CNI_COMMAND replaced, and IgnoreUnknown added to
- * CNI_ARGS (we accepted the K8S_* keys; the reference plugins reject unknown keys otherwise).
+ * The environment a delegate gets: ours with CNI_COMMAND replaced, and CNI_ARGS made to say
+ * IgnoreUnknown=1 (we accepted the K8S_* keys, even under an explicit IgnoreUnknown=0, as keys
+ * we know; the reference plugins know only MAC and IP and reject the rest otherwise).
  */
 export function delegateEnv(
   env: Readonly<Record<string, string>>,
   command: CniCommand,
 ): Record<string, string> {
   const out: Record<string, string> = { ...env, CNI_COMMAND: command };
-  const args = env.CNI_ARGS ?? "";
-  if (args !== "" && !/(^|;)IgnoreUnknown=/.test(args)) {
-    out.CNI_ARGS = `IgnoreUnknown=1;${args}`;
+  const pairs = (env.CNI_ARGS ?? "").split(";").filter((pair) => pair !== "");
+  const isIgnoreUnknown = (pair: string) => pair.startsWith("IgnoreUnknown=");
+  const ignoring = pairs.some((pair) => /^IgnoreUnknown=(1|true)$/i.test(pair));
+  if (pairs.length > 0 && !ignoring) {
+    out.CNI_ARGS = ["IgnoreUnknown=1", ...pairs.filter((pair) => !isIgnoreUnknown(pair))]
+      .join(";");
   }
   return out;
 }

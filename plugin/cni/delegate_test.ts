@@ -89,7 +89,12 @@ Deno.test("delegate: version capped at 1.0.0, IgnoreUnknown added to CNI_ARGS", 
     delegateEnv({ CNI_ARGS: "IgnoreUnknown=true;A=b" }, "DEL").CNI_ARGS,
     "IgnoreUnknown=true;A=b",
   );
+  assert.equal(
+    delegateEnv({ CNI_ARGS: "IgnoreUnknown=0;K8S_POD_NAME=p" }, "DEL").CNI_ARGS,
+    "IgnoreUnknown=1;K8S_POD_NAME=p",
+  );
   assert.equal(delegateEnv({}, "ADD").CNI_COMMAND, "ADD");
+  assert.equal(delegateEnv({}, "ADD").CNI_ARGS, undefined);
 });
 
 Deno.test("delegate: findPlugin takes the first executable on CNI_PATH, else names both", async () => {
