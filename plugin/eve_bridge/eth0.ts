@@ -15,6 +15,7 @@ import {
   withUndo,
 } from "../cni/mod.ts";
 import { getLink, systemRunner } from "../../netns/mod.ts";
+import { gcHostLocalAddresses } from "./eth0_gc.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
 import { isEveApp } from "./pod_kind.ts";
 
@@ -135,4 +136,6 @@ export const eth0BridgeHandler: InterfaceHandler = {
   async check(ctx: EveContext): Promise<void> {
     await delegate(ctx, BRIDGE_PLUGIN, bridgeConfig(ctx, true), { command: "CHECK" });
   },
+
+  gc: gcHostLocalAddresses,
 };

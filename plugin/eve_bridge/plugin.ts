@@ -1,7 +1,8 @@
 /**
  * The eve-bridge plugin object the CNI skeleton runs: per-interface handler selection (eth0
  * -> bridge delegation, any other -> zedrouter), STATUS (zedrouter's socket plus delegates
- * that speak 1.1.0) and GC (forwarded the same way).
+ * that speak 1.1.0) and GC (forwarded the same way, then each handler's own: eth0's releases
+ * host-local addresses of unlisted pods, eth0_gc.ts; the zedrouter one detaches attachments).
  */
 import { errorMessage } from "../../core/mod.ts";
 import {
