@@ -71,9 +71,11 @@ export async function findLeaks(
 ): Promise<string[]> {
   const leaks: string[] = [];
   const leaseFiles = [...(options.extraLeaseFiles ?? [])];
+  const niBridges = new Set<string>();
   if (!options.zedrouterStopped) {
     const { networkInstances } = await node.inspect("Inspect.NetworkInstances");
     for (const ni of networkInstances) {
+      niBridges.add(ni.bridge);
       const ports = await listBridgePorts(systemRunner, node.ns.ns, ni.bridge);
       for (const port of ports) {
         if (port.name !== ni.port) leaks.push(`veth "${port.name}" still on bridge "${ni.bridge}"`);
@@ -90,6 +92,14 @@ export async function findLeaks(
     }
   }
   const links = await listLinks(systemRunner, node.ns.ns);
+  // Host veths are named nbu<adapter>x<app>: one without a master, or on a bridge zedrouter
+  // no longer serves, is a leak the bridge-port scan above cannot see.
+  for (const link of links) {
+    if (!/^nbu\d+x\d+$/.test(link.name) || (link.master && niBridges.has(link.master))) continue;
+    leaks.push(
+      `host veth "${link.name}" left on ${link.master ? `"${link.master}"` : "no bridge"}`,
+    );
+  }
   if (links.some((l) => l.name === POD_NETWORK.bridge)) {
     for (const port of await listBridgePorts(systemRunner, node.ns.ns, POD_NETWORK.bridge)) {
       leaks.push(`veth "${port.name}" still on bridge "${POD_NETWORK.bridge}"`);
