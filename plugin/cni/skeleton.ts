@@ -193,7 +193,9 @@ export async function run<T extends NetConf>(
     if (typeof raw.cniVersion === "string" && isSupportedVersion(raw.cniVersion)) {
       errorVersion = raw.cniVersion;
     }
-    const logFile = typeof raw.logFile === "string" && raw.logFile !== ""
+    // Opened before the config is validated, so that a config error is logged too; a path
+    // that validation will reject (not absolute) is not created on the way.
+    const logFile = typeof raw.logFile === "string" && raw.logFile.startsWith("/")
       ? raw.logFile
       : plugin.defaultLogFile;
     log = await openLog(logFile, logFields(input.env), startedAt);

@@ -243,3 +243,17 @@ Deno.test("skeleton: an unwritable logFile falls back to stderr and the call sti
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("skeleton: a relative logFile is never created; the default log gets the lines", async () => {
+  const { dir, plugin, logFile } = await setup();
+  const relative = `evetest-skel-relative-${crypto.randomUUID()}.log`;
+  try {
+    const out = await run({ env: ENV, stdin: conf({ logFile: relative }) }, plugin);
+    assert.equal(out.exitCode, 0, out.stdout);
+    await assert.rejects(Deno.stat(relative), Deno.errors.NotFound);
+    assert.match(await Deno.readTextFile(logFile), /Handler ran/);
+  } finally {
+    await Deno.remove(relative).catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
