@@ -152,11 +152,21 @@ export interface StartDnsmasqOptions {
   startTimeoutMs?: number;
 }
 
+/** A dnsmasq started by startDnsmasq. */
+export interface DnsmasqDaemon extends Daemon {
+  /** The leftover dnsmasq on the same config or pid file that was stopped first, if any. */
+  readonly replacedPid: number | null;
+}
+
 /**
- * Checks the config (`dnsmasq --test`), starts `dnsmasq --keep-in-foreground` inside the
- * netns and waits until it has written its pid file (it does so after binding its sockets).
+ * Checks the config (`dnsmasq --test`), stops a leftover dnsmasq of the same config or pid
+ * file (stopLeftoverDnsmasq), starts `dnsmasq --keep-in-foreground` inside the netns and
+ * waits until it has written its pid file (it does so after binding its sockets).
  */
-export async function startDnsmasq(runner: Runner, options: StartDnsmasqOptions): Promise<Daemon> {
+export async function startDnsmasq(
+  runner: Runner,
+  options: StartDnsmasqOptions,
+): Promise<DnsmasqDaemon> {
   const conf = checkAbsPath(options.confPath, "config path");
   const pidPath = checkAbsPath(options.pidPath, "pid file path");
   const stderrPath = checkAbsPath(options.stderrPath ?? `${conf}.stderr`, "stderr path");
@@ -169,6 +179,9 @@ export async function startDnsmasq(runner: Runner, options: StartDnsmasqOptions)
       `Cannot start dnsmasq: "${conf}" sets pid-file="${configured}", not "${pidPath}"`,
     );
   }
+  // The pid file is the only trace of a dnsmasq whose supervisor was killed: stop that one
+  // before the file goes, or it keeps serving (and holding the lease file) unseen.
+  const replacedPid = await stopLeftoverDnsmasq({ confPath: conf, pidPath }) ?? null;
   await Deno.remove(pidPath).catch(() => {});
   const argv = execArgv(options.netns, [
     "dnsmasq",
@@ -179,7 +192,7 @@ export async function startDnsmasq(runner: Runner, options: StartDnsmasqOptions)
   const daemon = spawnDaemon(argv, { stderrPath });
   const deadline = Date.now() + (options.startTimeoutMs ?? 5000);
   for (;;) {
-    if ((await readPidFile(pidPath)) === daemon.pid) return daemon;
+    if ((await readPidFile(pidPath)) === daemon.pid) return { ...daemon, replacedPid };
     if (!isAlive(daemon.pid) || Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -190,6 +203,39 @@ export async function startDnsmasq(runner: Runner, options: StartDnsmasqOptions)
   throw new Error(
     `dnsmasq did not start (exit ${status.code})${lastLine ? `: ${lastLine}` : ""}`,
   );
+}
+
+/**
+ * Whether `argv` (a /proc/<pid>/cmdline split at NUL) is a dnsmasq started on this config or
+ * pid file, the way startDnsmasq starts it (`--conf-file=` and `--pid-file=`).
+ */
+export function isDnsmasqOf(
+  argv: readonly string[],
+  files: { confPath: string; pidPath: string },
+): boolean {
+  if (argv[0]?.split("/").at(-1) !== "dnsmasq") return false;
+  return argv.slice(1).some((arg) =>
+    arg === `--conf-file=${files.confPath}` || arg === `--pid-file=${files.pidPath}`
+  );
+}
+
+/**
+ * Stops the dnsmasq that `pidPath` names when it is still running, as after its supervisor
+ * was SIGKILLed (nobody stopped the child, which init adopted). The pid alone is not
+ * trusted: it is signalled only while /proc/<pid>/cmdline shows a dnsmasq on this config or
+ * pid file, so a pid recycled for any other process is left alone. Returns the pid stopped.
+ */
+export async function stopLeftoverDnsmasq(
+  options: { confPath: string; pidPath: string; graceMs?: number },
+): Promise<number | undefined> {
+  const confPath = checkAbsPath(options.confPath, "config path");
+  const pidPath = checkAbsPath(options.pidPath, "pid file path");
+  const pid = await readPidFile(pidPath);
+  if (pid === undefined || !isAlive(pid)) return undefined;
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+  if (!isDnsmasqOf(cmdline.split("\0"), { confPath, pidPath })) return undefined;
+  await stopPid(pid, { graceMs: options.graceMs ?? 3000 });
+  return pid;
 }
 
 /** Stops a dnsmasq started by startDnsmasq (SIGTERM, then SIGKILL after graceMs). */

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { parseDnsmasqLeases, renderDnsmasqConfig } from "./dnsmasq.ts";
+import {
+  isDnsmasqOf,
+  parseDnsmasqLeases,
+  renderDnsmasqConfig,
+  stopLeftoverDnsmasq,
+} from "./dnsmasq.ts";
+import { type Daemon, isAlive, spawnDaemon, stopPid } from "./process.ts";
 
 Deno.test("renderDnsmasqConfig: one line per setting, from data", () => {
   const text = renderDnsmasqConfig({
@@ -103,4 +109,66 @@ Deno.test("parseDnsmasqLeases: v4 entries, '*' as none, other lines skipped", ()
     },
     { expiry: 0, mac: "02:16:3e:aa:bb:02", ip: "10.66.0.6", hostname: null, clientId: null },
   ]);
+});
+
+Deno.test("isDnsmasqOf: dnsmasq on this config or pid file, nothing else", () => {
+  const files = { confPath: "/run/z/dnsmasq-a.conf", pidPath: "/run/z/dnsmasq-a.pid" };
+  const started = [
+    "/usr/sbin/dnsmasq",
+    "--conf-file=/run/z/dnsmasq-a.conf",
+    "--keep-in-foreground",
+    "--pid-file=/run/z/dnsmasq-a.pid",
+  ];
+  assert.ok(isDnsmasqOf(started, files));
+  assert.ok(isDnsmasqOf(["dnsmasq", "--pid-file=/run/z/dnsmasq-a.pid"], files));
+  assert.ok(!isDnsmasqOf(["dnsmasq", "--conf-file=/run/z/dnsmasq-b.conf"], files), "other NI");
+  assert.ok(!isDnsmasqOf(["/usr/bin/sleep", "--conf-file=/run/z/dnsmasq-a.conf"], files));
+  assert.ok(!isDnsmasqOf(["/usr/sbin/dnsmasq-helper", ...started.slice(1)], files));
+  assert.ok(!isDnsmasqOf([""], files), "a zombie's empty cmdline");
+});
+
+Deno.test("stopLeftoverDnsmasq stops only a live dnsmasq of this config, by its pid file", async () => {
+  const dir = await Deno.makeTempDir();
+  const confPath = `${dir}/dnsmasq-a.conf`;
+  const pidPath = `${dir}/dnsmasq-a.pid`;
+  // A stand-in whose /proc/<pid>/cmdline reads like our dnsmasq: a shell named "dnsmasq"
+  // (argv[0] is the link's path) that keeps running with its argv untouched.
+  await Deno.symlink("/bin/sh", `${dir}/dnsmasq`);
+  const fakeDnsmasq = (conf: string) =>
+    spawnDaemon([`${dir}/dnsmasq`, "-c", "while :; do sleep 1; done", `--conf-file=${conf}`]);
+  const started: Daemon[] = [];
+  const until = async (ok: () => Promise<boolean>) => {
+    while (!(await ok())) await new Promise((r) => setTimeout(r, 10));
+  };
+  const cmdlineOf = (pid: number) => Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+  try {
+    const ours = fakeDnsmasq(confPath);
+    const otherNi = fakeDnsmasq(`${dir}/dnsmasq-b.conf`);
+    const notDnsmasq = spawnDaemon(["sleep", "60"]);
+    started.push(ours, otherNi, notDnsmasq);
+    await until(async () => (await cmdlineOf(otherNi.pid)).includes("dnsmasq-b.conf"));
+    await until(async () => (await cmdlineOf(ours.pid)).includes("dnsmasq-a.conf"));
+
+    // A recycled pid (another NI's dnsmasq, or no dnsmasq at all) is never signalled.
+    for (const other of [otherNi, notDnsmasq]) {
+      await Deno.writeTextFile(pidPath, `${other.pid}\n`);
+      assert.equal(await stopLeftoverDnsmasq({ confPath, pidPath }), undefined);
+      assert.ok(isAlive(other.pid), `pid ${other.pid} left alone`);
+    }
+    // The leftover of this config is stopped.
+    await Deno.writeTextFile(pidPath, `${ours.pid}\n`);
+    assert.equal(await stopLeftoverDnsmasq({ confPath, pidPath, graceMs: 2000 }), ours.pid);
+    assert.ok(!isAlive(ours.pid));
+    assert.equal((await ours.exited).signal, "SIGTERM");
+    // Gone already, or no pid file: nothing to do.
+    assert.equal(await stopLeftoverDnsmasq({ confPath, pidPath }), undefined);
+    await Deno.remove(pidPath);
+    assert.equal(await stopLeftoverDnsmasq({ confPath, pidPath }), undefined);
+  } finally {
+    for (const daemon of started) {
+      if (isAlive(daemon.pid)) await stopPid(daemon.pid, { graceMs: 1000 });
+      await daemon.exited;
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
 });

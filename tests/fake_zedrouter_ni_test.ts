@@ -1,7 +1,9 @@
 /**
  * Network instance kinds against the real fake-zedrouter: a VMI on a local NI and an
  * air-gapped switch NI (UseDHCP false), a switch NI with a port (L2 reaches the uplink
- * namespace), and a local NI without uplink (DHCP offers no default route).
+ * namespace), a local NI without uplink (DHCP offers no default route; an off-subnet
+ * gateway, IPv4 or IPv6, gets its on-link host route), and one pod with
+ * two interfaces on one NI chosen by NI alone (each gets its own adapter).
  */
 import assert from "node:assert/strict";
 import { getLink, listBridgePorts, listRoutes, systemRunner } from "../netns/mod.ts";
@@ -10,6 +12,7 @@ import {
   checkPod,
   connectL2,
   disconnectPod,
+  goCall,
   goCallOk,
   inspect,
   leaseFromPod,
@@ -130,6 +133,85 @@ sandboxTest(
         routes.some((r) => r.dst === "10.98.0.0/16" && r.gateway === "10.99.0.1"),
         JSON.stringify(routes),
       );
+
+      // The same for IPv6: an off-subnet gateway gets its on-link /128 first, so the route
+      // via it can be added at all (the kernel refuses a next hop it cannot reach). IPv6
+      // routes carry no scope in the kernel: on-link shows as no gateway.
+      await goCallOk(zr.socket, "RPCServer.ConnectPodAtL3", {
+        ...podArgs(podName, pod, "eth1", iso.mac),
+        ips: [{ address: "fd00:77:4::5/64", gateway: "fd00:77:9::1" }],
+        routes: [{ dst: "fd00:98::/32", gw: "fd00:77:9::1" }],
+        dns: { nameservers: null, domain: "", search: null, options: null },
+      });
+      const routes6 = await listRoutes(systemRunner, pod.ns, { family: "inet6" });
+      assert.ok(
+        routes6.some((r) => r.dst === "fd00:77:9::1/128" && r.gateway === null && r.dev === "eth1"),
+        JSON.stringify(routes6),
+      );
+      assert.ok(
+        routes6.some((r) => r.dst === "fd00:98::/32" && r.gateway === "fd00:77:9::1"),
+        JSON.stringify(routes6),
+      );
     });
+  },
+);
+
+sandboxTest(
+  "fake-zedrouter: two interfaces of a pod on one NI, no MACs, get one adapter each",
+  TOOLS,
+  async (sb) => {
+    const config = `${sb.dir}/two-on-one.yaml`;
+    await Deno.writeTextFile(
+      config,
+      `networkInstances:
+  - {name: ni-two, type: local, bridge: bn1, subnet: 10.77.2.0/24}
+apps:
+  - name: multi
+    uuid: 66666666-ffff-4fff-8fff-666666666666
+    adapters: [{networkInstance: ni-two}, {networkInstance: ni-two}]
+`,
+    );
+    await withZedrouter(sb, async ({ node, zr }) => {
+      const pod = await sb.netns("pod");
+      const podName = "multi-66666-abcde";
+      const { apps } = await inspect(zr.socket, "Inspect.Apps");
+      const multi = apps.find((a) => a.name === "multi")!;
+      const [first, second] = multi.adapters;
+      const ni = first!.networkInstanceUuid;
+      // Multus without a MAC in the annotation: eve-bridge sends the NI only.
+      const connect = (ifName: string) =>
+        goCall(zr.socket, "RPCServer.ConnectPodAtL2", podArgs(podName, pod, ifName, null, ni));
+      const readBack = async () => ({
+        ports: (await listBridgePorts(systemRunner, node.ns, "bn1")).map((l) => l.name).sort(),
+        net1: (await getLink(systemRunner, pod.ns, "net1"))?.mac,
+        net2: (await getLink(systemRunner, pod.ns, "net2"))?.mac,
+      });
+      const both = { ports: ["nbu1x1", "nbu2x1"], net1: first!.mac, net2: second!.mac };
+
+      assert.ok((await connect("net1")).ok);
+      const l2 = await connect("net2");
+      assert.ok(l2.ok, l2.ok ? "" : l2.error);
+      assert.deepEqual(l2.result.interfaces!.map((i) => i.name), ["bn1", "nbu2x1", "net2"]);
+      assert.deepEqual(await readBack(), both, "net2 did not take net1's veth");
+
+      // A repeated call for net1 keeps its adapter; net2 is untouched.
+      assert.ok((await connect("net1")).ok);
+      assert.deepEqual(await readBack(), both);
+
+      // No adapter left on the NI for a third interface: an error, and nothing replaced.
+      const third = await connect("net3");
+      assert.deepEqual(third, {
+        ok: false,
+        error: `failed to find adapter with pod interface net3 for app ${multi.uuid}: every ` +
+          `adapter of the app on network instance ${ni} is attached to another pod interface ` +
+          "(net1, net2)",
+      });
+      assert.equal(await getLink(systemRunner, pod.ns, "net3"), undefined);
+      assert.deepEqual(await readBack(), both);
+
+      // Each interface is served as its own adapter: DHCP hands net2 adapter 1's address.
+      const lease = await leaseFromPod(sb, pod, "net2");
+      assert.equal(lease.address, `${second!.ip}/24`);
+    }, { config });
   },
 );

@@ -17,6 +17,8 @@ import {
   parseRange,
   parseSubnet,
   type Range4,
+  type Subnet4,
+  subnetsOverlap,
   subnetText,
 } from "./ipv4.ts";
 import { type Adapter, type App, type Config, DEFAULT_MTU, type NetworkInstance } from "./model.ts";
@@ -78,6 +80,8 @@ function resolveNis(nis: readonly NiConfig[], problems: string[]): NetworkInstan
   const names = new Map<string, string>();
   const uuids = new Map<string, string>();
   const ifnames = new Map<string, string>();
+  /** Local NIs' subnets so far: two bridges routing one range would split its hosts. */
+  const subnets: { subnet: Subnet4; owner: string }[] = [];
   const out: NetworkInstance[] = [];
   nis.forEach((ni, i) => {
     const at = `networkInstances.${i}`;
@@ -101,6 +105,15 @@ function resolveNis(nis: readonly NiConfig[], problems: string[]): NetworkInstan
     }
     const subnet = parseSubnet(ni.subnet);
     if (typeof subnet === "string") return problem("subnet", subnet);
+    const clash = subnets.find((other) => subnetsOverlap(other.subnet, subnet));
+    if (clash) {
+      problem(
+        "subnet",
+        `${ni.subnet} of ${owner} overlaps ${subnetText(clash.subnet)} of ${clash.owner}; ` +
+          "give each local network instance a subnet of its own",
+      );
+    }
+    subnets.push({ subnet, owner });
     const gateway = ni.gateway ?? intToIp(subnet.network + 1);
     if (!isHostOf(subnet, ipToInt(gateway))) {
       problem("gateway", `"${gateway}" is not a host address of ${ni.subnet}; pick one inside`);

@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import { IfNameSchema, IpSchema, MacSchema, UuidSchema } from "../../core/mod.ts";
+import { isHostVethName } from "./names.ts";
 
 /** A name people refer to from other entries: short, no spaces. */
 const RefNameSchema = v.pipe(
@@ -22,6 +23,38 @@ const MtuSchema = v.pipe(
   v.maxValue(9000, "The MTU must be at most 9000"),
 );
 
+/**
+ * A bridge or port name. `nbu<N>x<M>` is refused: those are the app veths' names, so such a
+ * bridge would collide with an app's veth and such a port be deleted as an orphan on start.
+ */
+const HostIfNameSchema = (example: string) =>
+  v.pipe(
+    IfNameSchema,
+    v.check(
+      (name) => !isHostVethName(name),
+      (issue) =>
+        `"${issue.input}" is reserved for app veths (nbu<N>x<M>); use another name, such as ` +
+        `"${example}"`,
+    ),
+  );
+
+/**
+ * An adapter's MAC: exactly 6 bytes (MacSchema also takes the longer hardware addresses the
+ * wire may carry, which a veth cannot have) and not all zero (the kernel refuses it as a
+ * link address).
+ */
+const AdapterMacSchema = v.pipe(
+  MacSchema,
+  v.check(
+    (mac) => mac.split(":").length === 6,
+    (issue) => `"${issue.input}" is not 6 bytes; an adapter MAC looks like "02:16:3e:00:00:01"`,
+  ),
+  v.check(
+    (mac) => mac !== "00:00:00:00:00:00",
+    'The all-zero MAC is not a usable address; use one such as "02:16:3e:00:00:01" or omit it',
+  ),
+);
+
 const Ipv4Schema = v.pipe(
   IpSchema,
   v.regex(/^\d+\.\d+\.\d+\.\d+$/, 'Expected an IPv4 address such as "10.11.12.1"'),
@@ -31,7 +64,7 @@ export const LocalNiConfigSchema = v.strictObject({
   name: RefNameSchema,
   uuid: v.optional(UuidSchema),
   type: v.literal("local"),
-  bridge: IfNameSchema,
+  bridge: HostIfNameSchema("bn1"),
   /** IPv4 subnet such as `10.11.12.0/24`. */
   subnet: v.string(),
   /** Put on the bridge; defaults to the first host address of the subnet. */
@@ -50,9 +83,9 @@ export const SwitchNiConfigSchema = v.strictObject({
   name: RefNameSchema,
   uuid: v.optional(UuidSchema),
   type: v.literal("switch"),
-  bridge: IfNameSchema,
+  bridge: HostIfNameSchema("bn2"),
   /** Host interface enslaved to the bridge; absent = air-gapped (no DHCP for pods). */
-  port: v.optional(IfNameSchema),
+  port: v.optional(HostIfNameSchema("eth1")),
   mtu: v.optional(MtuSchema),
 });
 export type SwitchNiConfig = v.InferOutput<typeof SwitchNiConfigSchema>;
@@ -68,7 +101,7 @@ export const AdapterConfigSchema = v.strictObject({
   /** Name of the network instance this adapter connects to. */
   networkInstance: RefNameSchema,
   /** Absent: derived from (app UUID, NI UUID, adapter index). */
-  mac: v.optional(MacSchema),
+  mac: v.optional(AdapterMacSchema),
   /** Static address on a local NI; absent: chosen from the subnet, stable per adapter. */
   ip: v.optional(Ipv4Schema),
 });

@@ -140,6 +140,73 @@ apps:
   assert.match(text, /apps\.1\.uuid: .* is already the UUID of app "x"/);
 });
 
+Deno.test("bridges and ports may not be named like app veths (nbu<N>x<M>)", () => {
+  const problems = problemsOf(`
+networkInstances:
+  - {name: a, type: local, bridge: nbu1x1, subnet: 10.0.0.0/24}
+  - {name: b, type: switch, bridge: bn2, port: nbu2x17}
+  - {name: c, type: switch, bridge: nbu10x3}
+  - {name: d, type: switch, bridge: nbu1, port: nbu1x}
+`);
+  assert.deepEqual(problems, [
+    'networkInstances.0.bridge: "nbu1x1" is reserved for app veths (nbu<N>x<M>); use another ' +
+    'name, such as "bn1"',
+    'networkInstances.1.port: "nbu2x17" is reserved for app veths (nbu<N>x<M>); use another ' +
+    'name, such as "eth1"',
+    'networkInstances.2.bridge: "nbu10x3" is reserved for app veths (nbu<N>x<M>); use another ' +
+    'name, such as "bn2"',
+  ]);
+});
+
+Deno.test("adapter MACs are 6 bytes and not all zero", () => {
+  const problems = problemsOf(`
+networkInstances: [{name: a, type: local, bridge: bn1, subnet: 10.0.0.0/24}]
+apps:
+  - name: x
+    uuid: ${APP_UUID}
+    adapters:
+      - {networkInstance: a, mac: "00:00:00:00:00:00"}
+      - {networkInstance: a, mac: "02:16:3e:00:00:01:02"}
+      - {networkInstance: a, mac: "02:16:3E:00:00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f"}
+      - {networkInstance: a, mac: "02:16:3e:00:00:02"}
+`);
+  assert.deepEqual(problems, [
+    "apps.0.adapters.0.mac: The all-zero MAC is not a usable address; use one such as " +
+    '"02:16:3e:00:00:01" or omit it',
+    'apps.0.adapters.1.mac: "02:16:3e:00:00:01:02" is not 6 bytes; an adapter MAC looks like ' +
+    '"02:16:3e:00:00:01"',
+    'apps.0.adapters.2.mac: "02:16:3e:00:00:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f" is ' +
+    'not 6 bytes; an adapter MAC looks like "02:16:3e:00:00:01"',
+  ]);
+});
+
+Deno.test("local NI subnets may not overlap; both NIs are named", () => {
+  const problems = problemsOf(`
+networkInstances:
+  - {name: small, type: local, bridge: bn1, subnet: 10.1.0.0/24}
+  - {name: big, type: local, bridge: bn2, subnet: 10.1.0.0/16}
+  - {name: inner, type: local, bridge: bn3, subnet: 10.2.3.0/28}
+  - {name: outer, type: local, bridge: bn4, subnet: 10.2.0.0/22}
+  - {name: next, type: local, bridge: bn5, subnet: 10.1.1.0/24, gateway: 10.1.1.1}
+  - {name: sw, type: switch, bridge: bn6}
+`);
+  assert.deepEqual(problems, [
+    'networkInstances.1.subnet: 10.1.0.0/16 of network instance "big" overlaps 10.1.0.0/24 of ' +
+    'network instance "small"; give each local network instance a subnet of its own',
+    'networkInstances.3.subnet: 10.2.0.0/22 of network instance "outer" overlaps 10.2.3.0/28 ' +
+    'of network instance "inner"; give each local network instance a subnet of its own',
+    'networkInstances.4.subnet: 10.1.1.0/24 of network instance "next" overlaps 10.1.0.0/16 ' +
+    'of network instance "big"; give each local network instance a subnet of its own',
+  ]);
+  // Neighbours that only touch are fine.
+  parseConfigText(`
+networkInstances:
+  - {name: a, type: local, bridge: bn1, subnet: 10.1.0.0/24}
+  - {name: b, type: local, bridge: bn2, subnet: 10.1.1.0/24}
+  - {name: c, type: local, bridge: bn3, subnet: 10.0.255.252/30}
+`);
+});
+
 Deno.test("derived MACs step around explicit ones", () => {
   const config = parseConfigText(`
 networkInstances: [{name: a, type: local, bridge: bn1, subnet: 10.0.0.0/24}]

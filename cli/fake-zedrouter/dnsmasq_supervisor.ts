@@ -2,7 +2,8 @@
  * Keeps one dnsmasq running per local NI: starts them, restarts one that dies (with a
  * growing pause so a broken config does not spin), restarts one whose config changed on
  * reload (dnsmasq re-reads dhcp-host lines from its main config only on a restart), and
- * stops them all on exit.
+ * stops them all on exit. One left running by a previous run that was killed is found by its
+ * pid file and stopped before ours starts (startDnsmasq), so a crash never leaves two.
  */
 import { type Daemon, type Runner, startDnsmasq } from "../../netns/mod.ts";
 import { type DnsmasqPaths, dnsmasqPaths, renderNiDnsmasqConfig } from "./dnsmasq_config.ts";
@@ -75,6 +76,12 @@ export class DnsmasqSupervisor {
       pidPath: instance.paths.pidFile,
     });
     instance.daemon = daemon;
+    if (daemon.replacedPid !== null) {
+      // Only a crash of ours leaves one running (we stop our children on every other exit).
+      this.log(
+        `Stopped dnsmasq pid ${daemon.replacedPid} of ${instance.ni.name}, left by an earlier run`,
+      );
+    }
     this.log(`dnsmasq for ${instance.ni.name} running as pid ${daemon.pid}`);
     daemon.exited.then((status) => {
       if (instance.retired || this.#closed) return;

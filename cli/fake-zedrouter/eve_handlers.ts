@@ -88,12 +88,6 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
     async connectPodAtL2(args, signal) {
       const config = core.config();
       const app = requireApp(config, args.pod.name);
-      const { adapter, ni } = selectAdapter(
-        config,
-        app,
-        args.podInterface.mac,
-        args.networkInstance,
-      );
       // PodInterface's namespace must be a valid one too (EVE checks it), though the pod end
       // is created in Pod's.
       if (args.podInterface.netNsPath !== args.pod.netNsPath && args.podInterface.netNsPath) {
@@ -103,6 +97,14 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
       // the order they arrived (as EVE's one event loop does), so a client's rollback
       // DisconnectPod sent right after a timed-out ConnectPodAtL2 runs after it, not before.
       return await serialized(app.uuid, signal, async () => {
+        // Chosen under the lock: which adapters this pod's other interfaces hold must not
+        // change between the choice and the veth (a pod's interfaces may be added at once).
+        const { adapter, ni } = selectAdapter(config, app, {
+          podName: args.pod.name,
+          podIfName: args.podInterface.name,
+          mac: args.podInterface.mac,
+          networkInstance: args.networkInstance,
+        }, core.state.attachmentsOf(app.uuid));
         const podNetns = await existingPodNetns(args.pod.netNsPath);
         const appNum = await core.state.appNum(app.uuid);
         const hostIfName = hostVethName(adapter.index, appNum);

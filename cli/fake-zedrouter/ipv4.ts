@@ -61,6 +61,11 @@ export function isHostOf(subnet: Subnet4, ip: number): boolean {
     ((ip & ~hostMask(subnet.prefix)) >>> 0) === subnet.network;
 }
 
+/** True when the two subnets share an address (one then contains the other). */
+export function subnetsOverlap(a: Subnet4, b: Subnet4): boolean {
+  return a.network <= broadcast(b) && b.network <= broadcast(a);
+}
+
 export interface Range4 {
   readonly start: number;
   readonly end: number;

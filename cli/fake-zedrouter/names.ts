@@ -61,3 +61,11 @@ export function findAppForPod<T extends { readonly kubeName: string }>(
 export function hostVethName(adapterIndex: number, appNum: number): string {
   return `nbu${adapterIndex + 1}x${appNum}`;
 }
+
+/**
+ * Every name of the `nbu<N>x<M>` form belongs to app veths: connects create them, and a
+ * start deletes any such veth the state does not record. Config names must stay clear.
+ */
+export function isHostVethName(name: string): boolean {
+  return /^nbu\d+x\d+$/.test(name);
+}

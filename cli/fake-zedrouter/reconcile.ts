@@ -5,11 +5,9 @@
  * restart untouched, so a DisconnectPod after a restart finds what ConnectPodAtL2 made.
  */
 import { deleteLink, listLinks } from "../../netns/mod.ts";
+import { isHostVethName } from "./names.ts";
 import type { StateStore } from "./state.ts";
 import type { Kernel } from "./veth.ts";
-
-/** Our host veth names: `nbu<adapter>x<appNum>`. */
-const HOST_VETH = /^nbu\d+x\d+$/;
 
 export interface ReconcileReport {
   readonly kept: number;
@@ -35,7 +33,7 @@ export async function reconcileWithKernel(
     });
   }
   const orphans = links.filter((l) =>
-    l.kind === "veth" && HOST_VETH.test(l.name) && !recorded.has(l.name)
+    l.kind === "veth" && isHostVethName(l.name) && !recorded.has(l.name)
   );
   for (const orphan of orphans) await deleteLink(kernel.runner, kernel.host, orphan.name);
   return { kept: recorded.size, dropped, orphansDeleted: orphans.map((l) => l.name) };

@@ -43,30 +43,51 @@ export function requireNi(config: Config, niUuid: string): NetworkInstance {
   return ni;
 }
 
+/** What a ConnectPodAtL2 says about the adapter it wants. */
+export interface AdapterRequest {
+  readonly podName: string;
+  readonly podIfName: string;
+  readonly mac: string | null;
+  readonly networkInstance: string | undefined;
+}
+
 /**
- * The adapter ConnectPodAtL2 wires up: the one on `networkInstance` when a newer client
- * names it (the MAC breaks a tie between two adapters on one NI), else the one whose MAC
- * equals the pod interface's MAC.
+ * The adapter ConnectPodAtL2 wires up. An older client names it by MAC only. A newer one
+ * names the NI: its adapter on that NI, the MAC breaking a tie between several; without a
+ * matching MAC, the adapter this pod interface already has (a repeated call), else the first
+ * one no other interface of this pod holds, so a pod's second interface on one NI gets the
+ * second adapter instead of taking the first one's veth. `attachments` are the app's.
  */
 export function selectAdapter(
   config: Config,
   app: App,
-  mac: string | null,
-  networkInstance: string | undefined,
+  request: AdapterRequest,
+  attachments: readonly Attachment[] = [],
 ): { adapter: Adapter; ni: NetworkInstance } {
-  let candidates: readonly Adapter[] = app.adapters;
-  if (networkInstance !== undefined) {
-    requireNi(config, networkInstance);
-    candidates = app.adapters.filter((a) => a.niUuid === networkInstance);
-    if (candidates.length > 1 && mac !== null) {
-      candidates = candidates.filter((a) => a.mac === mac);
-    }
-  } else {
-    candidates = mac === null ? [] : app.adapters.filter((a) => a.mac === mac);
+  const { mac, networkInstance } = request;
+  if (networkInstance === undefined) {
+    const adapter = mac === null ? undefined : app.adapters.find((a) => a.mac === mac);
+    if (!adapter) throw new ZedrouterError(eveErrors.noAdapterForMac(mac ?? "", app.uuid));
+    return { adapter, ni: requireNi(config, adapter.niUuid) };
   }
-  const adapter = candidates[0];
-  if (!adapter) throw new ZedrouterError(eveErrors.noAdapterForMac(mac ?? "", app.uuid));
-  return { adapter, ni: requireNi(config, adapter.niUuid) };
+  const ni = requireNi(config, networkInstance);
+  const onNi = app.adapters.filter((a) => a.niUuid === networkInstance);
+  if (onNi.length === 0) throw new ZedrouterError(eveErrors.noAdapterForMac(mac ?? "", app.uuid));
+  const byMac = mac === null ? undefined : onNi.find((a) => a.mac === mac);
+  if (byMac) return { adapter: byMac, ni };
+  /** Adapter index to the interface of this pod holding it (another pod's hold is replaced). */
+  const holder = new Map<number, string>();
+  for (const a of attachments) {
+    if (a.podName === request.podName) holder.set(a.adapterIndex, a.podIfName);
+  }
+  const adapter = onNi.find((a) => holder.get(a.index) === request.podIfName) ??
+    onNi.find((a) => !holder.has(a.index));
+  if (adapter) return { adapter, ni };
+  const held = onNi.map((a) => holder.get(a.index)).join(", ");
+  throw new ZedrouterError(
+    `${eveErrors.noAdapterForIf(request.podIfName, app.uuid)}: every adapter of the app on ` +
+      `network instance ${networkInstance} is attached to another pod interface (${held})`,
+  );
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 } from "../../netns/mod.ts";
 import { ZedrouterError } from "./resolve.ts";
 import type { L3Record } from "./state.ts";
-import { ipToInt } from "./ipv4.ts";
+import ipaddr from "ipaddr.js";
 
 export interface Kernel {
   readonly runner: Runner;
@@ -113,14 +113,17 @@ export async function removePodVeth(kernel: Kernel, hostIfName: string): Promise
   await deleteLink(kernel.runner, kernel.host, hostIfName);
 }
 
-function sameSubnet(cidr: string, ip: string): boolean {
-  const [addr, bits] = cidr.split("/");
-  if (addr === undefined || bits === undefined || !/^\d+\.\d+\.\d+\.\d+$/.test(addr)) return true;
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return true;
-  const prefix = Number(bits);
-  if (prefix === 0) return true;
-  const shift = 32 - prefix;
-  return (ipToInt(addr) >>> shift) === (ipToInt(ip) >>> shift);
+/**
+ * Whether `gateway` lies in the subnet of `cidr` (an address with its prefix), for either
+ * family, as Go's IPNet.Contains decides it for EVE: an IPv4-mapped IPv6 gateway counts as
+ * IPv4, and one of the other family is outside (so it gets its on-link route too).
+ */
+export function sameSubnet(cidr: string, gateway: string): boolean {
+  const [network, prefix] = ipaddr.parseCIDR(cidr);
+  const address = ipaddr.process(gateway);
+  if (address.kind() !== network.kind()) return false;
+  // Same kind checked just above; the union types cannot say so.
+  return (address as ipaddr.IPv6).match(network as ipaddr.IPv6, prefix);
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { recordingRunner } from "../../netns/mod.ts";
-import { applyL3, createPodVeth, type VethFacts, vethProblems } from "./veth.ts";
+import { applyL3, createPodVeth, sameSubnet, type VethFacts, vethProblems } from "./veth.ts";
 
 const plan = {
   hostIfName: "nbu1x1",
@@ -93,6 +93,42 @@ Deno.test("applyL3: addresses, an on-link route to an off-subnet gateway, then r
     "route add 0.0.0.0/0 via 10.0.0.1 dev net1",
     "route add 10.43.0.0/16 dev net1",
   ]);
+});
+
+Deno.test("sameSubnet: both families, by the address's prefix", () => {
+  assert.ok(sameSubnet("10.0.0.5/24", "10.0.0.1"));
+  assert.ok(!sameSubnet("10.0.0.5/24", "10.0.1.1"));
+  assert.ok(!sameSubnet("10.1.0.5/32", "10.1.9.1"));
+  assert.ok(sameSubnet("10.1.0.5/0", "192.168.1.1"));
+  assert.ok(sameSubnet("fd00:1::5/64", "fd00:1::1"));
+  assert.ok(sameSubnet("fd00:1::5/64", "fd00:1:0:0:ffff::1"));
+  assert.ok(!sameSubnet("fd00:1::5/64", "fd00:2::1"), "off-subnet IPv6 gateway");
+  assert.ok(!sameSubnet("fd00:1::5/128", "fd00:1::1"));
+  assert.ok(sameSubnet("fd00:1::5/48", "fd00:1:0:ffff::1"));
+  assert.ok(!sameSubnet("fd00:1::5/64", "fe80::1"), "link-local is not in a global subnet");
+  // Across families nothing is inside (Go's IPNet.Contains): the gateway gets its route.
+  assert.ok(!sameSubnet("10.0.0.5/24", "fd00::1"));
+  assert.ok(!sameSubnet("fd00::5/64", "10.0.0.1"));
+  assert.ok(sameSubnet("10.0.0.5/24", "::ffff:10.0.0.1"), "IPv4-mapped counts as IPv4");
+});
+
+Deno.test("applyL3: an off-subnet IPv6 gateway gets its link-scope host route", async () => {
+  const runner = recordingRunner();
+  await applyL3({ runner, host: undefined }, { name: "pod1" }, "net1", {
+    ips: [
+      { address: "fd00:1::5/64", gateway: "fd00:1::1" },
+      { address: "fd00:2::5/64", gateway: "fd00:9::1" },
+    ],
+    routes: [{ dst: "::/0", gw: "fd00:9::1" }],
+  });
+  const lines = runner.calls.map((argv) => argv.join(" "));
+  assert.deepEqual(
+    lines.filter((l) => / scope link/.test(l)).map((l) => l.replace(/.* route /, "")),
+    [
+      "add fd00:9::1/128 dev net1 scope link",
+    ],
+  );
+  assert.equal(lines.length, 4, lines.join("\n"));
 });
 
 Deno.test("vethProblems names each missing piece", () => {
