@@ -101,4 +101,5 @@ export {
   startDnsmasq,
   type StartDnsmasqOptions,
   stopDnsmasq,
+  stopLeftoverDnsmasq,
 } from "./dnsmasq.ts";

@@ -5,10 +5,12 @@
  * a DHCP exchange from a pod, before the harness's own leftover cleanup runs.
  */
 import assert from "node:assert/strict";
+import { parse, stringify } from "yaml";
 import { isAlive, readPidFile, stopPid } from "../netns/mod.ts";
 import { sandboxTest } from "./sandbox.ts";
 import {
   connectL2,
+  FLOW_CONFIG,
   inspect,
   leaseFromPod,
   nodeWithUplink,
@@ -85,6 +87,49 @@ sandboxTest(
       // the sandbox. Each pid is checked against /proc before it is signalled.
       for (const ni of nis) {
         for (const pid of await dnsmasqsServing(conf(ni))) await stopPid(pid);
+      }
+    }
+  },
+);
+
+sandboxTest(
+  "fake-zedrouter: a restart on a config without an NI stops that NI's leftover dnsmasq",
+  TOOLS,
+  async (sb) => {
+    const { node } = await nodeWithUplink(sb);
+    const first = await startZedrouter(sb, node);
+    const stateDir = first.stateDir;
+    const removedConf = `${stateDir}/dnsmasq-ni-isolated.conf`;
+    let orphan: number | undefined;
+    try {
+      [orphan] = await dnsmasqsServing(removedConf);
+      assert.ok(orphan !== undefined, "ni-isolated has a dnsmasq before the crash");
+      Deno.kill(first.daemon.pid, "SIGKILL");
+      await first.daemon.exited;
+      assert.ok(isAlive(orphan), "the crash left it running");
+
+      // The NI (and the app on it) is gone from the config the next run starts with.
+      const config = parse(await Deno.readTextFile(FLOW_CONFIG));
+      config.networkInstances = config.networkInstances.filter(
+        (ni: { name: string }) => ni.name !== "ni-isolated",
+      );
+      config.apps = config.apps.filter((app: { name: string }) => app.name !== "iso");
+      const smaller = `${sb.dir}/without-isolated.yaml`;
+      await Deno.writeTextFile(smaller, stringify(config));
+
+      const second = await startZedrouter(sb, node, { stateDir, config: smaller });
+      try {
+        assert.deepEqual(await dnsmasqsServing(removedConf), [], "no dnsmasq serves ni-isolated");
+        assert.ok(!isAlive(orphan), `leftover pid ${orphan} is gone`);
+        assert.equal(await readPidFile(`${stateDir}/dnsmasq-ni-isolated.pid`), undefined);
+        assert.match(await second.log(), /Stopped dnsmasq .* of removed NI ni-isolated/);
+        assert.equal((await dnsmasqsServing(`${stateDir}/dnsmasq-ni-local.conf`)).length, 1);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      for (const conf of [removedConf, `${stateDir}/dnsmasq-ni-local.conf`]) {
+        for (const pid of await dnsmasqsServing(conf)) await stopPid(pid);
       }
     }
   },

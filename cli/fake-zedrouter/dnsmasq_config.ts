@@ -16,7 +16,7 @@ export interface DnsmasqPaths {
 }
 
 /** Files of one NI's dnsmasq inside the state dir. */
-export function dnsmasqPaths(stateDir: string, ni: LocalNi): DnsmasqPaths {
+export function dnsmasqPaths(stateDir: string, ni: Pick<LocalNi, "name">): DnsmasqPaths {
   const base = `${stateDir}/dnsmasq-${ni.name}`;
   return {
     confPath: `${base}.conf`,

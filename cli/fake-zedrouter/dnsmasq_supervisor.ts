@@ -3,9 +3,10 @@
  * growing pause so a broken config does not spin), restarts one whose config changed on
  * reload (dnsmasq re-reads dhcp-host lines from its main config only on a restart), and
  * stops them all on exit. One left running by a previous run that was killed is found by its
- * pid file and stopped before ours starts (startDnsmasq), so a crash never leaves two.
+ * pid file and stopped before ours starts (startDnsmasq), so a crash never leaves two; on the
+ * first sync, so is one of an NI the config no longer has (removed while we were down).
  */
-import { type Daemon, type Runner, startDnsmasq } from "../../netns/mod.ts";
+import { type Daemon, type Runner, startDnsmasq, stopLeftoverDnsmasq } from "../../netns/mod.ts";
 import { type DnsmasqPaths, dnsmasqPaths, renderNiDnsmasqConfig } from "./dnsmasq_config.ts";
 import type { Config, LocalNi } from "./model.ts";
 
@@ -32,6 +33,7 @@ export interface DnsmasqStatus extends DnsmasqPaths {
 export class DnsmasqSupervisor {
   readonly #instances = new Map<string, Instance>();
   #closed = false;
+  #sweptLeftovers = false;
 
   constructor(
     private readonly runner: Runner,
@@ -43,6 +45,10 @@ export class DnsmasqSupervisor {
   async sync(config: Config): Promise<void> {
     const wanted = config.networkInstances.filter((ni): ni is LocalNi => ni.type === "local");
     const wantedNames = new Set(wanted.map((ni) => ni.name));
+    if (!this.#sweptLeftovers) {
+      this.#sweptLeftovers = true;
+      await this.#stopLeftoversOfRemovedNis(wantedNames);
+    }
     for (const [name, instance] of this.#instances) {
       if (!wantedNames.has(name)) {
         await this.#retire(instance);
@@ -67,6 +73,35 @@ export class DnsmasqSupervisor {
       };
       this.#instances.set(ni.name, instance);
       await this.#start(instance);
+    }
+  }
+
+  /**
+   * A killed earlier run may have left a dnsmasq for an NI that is gone from the config now:
+   * nothing else would ever stop it (its pid file names it; stopLeftoverDnsmasq checks /proc
+   * so a recycled pid is left alone).
+   */
+  async #stopLeftoversOfRemovedNis(wantedNames: ReadonlySet<string>): Promise<void> {
+    const names: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(this.stateDir)) {
+        const name = /^dnsmasq-(.+)\.pid$/.exec(entry.name)?.[1];
+        if (entry.isFile && name !== undefined && !wantedNames.has(name)) names.push(name);
+      }
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
+    for (const name of names) {
+      const paths = dnsmasqPaths(this.stateDir, { name });
+      const stopped = await stopLeftoverDnsmasq({
+        confPath: paths.confPath,
+        pidPath: paths.pidFile,
+      });
+      await Deno.remove(paths.pidFile).catch(() => {});
+      if (stopped !== undefined) {
+        this.log(`Stopped dnsmasq pid ${stopped} of removed NI ${name}, left by an earlier run`);
+      }
     }
   }
 
