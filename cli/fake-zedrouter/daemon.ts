@@ -15,9 +15,8 @@ import { KeyedMutex } from "./keyed_mutex.ts";
 import type { Config } from "./model.ts";
 import { ensureNetworkInstance, removeNetworkInstance } from "./network_instances.ts";
 import { reconcileWithKernel } from "./reconcile.ts";
-import { StateStore } from "./state.ts";
+import { type Attachment, attachmentKey, StateStore } from "./state.ts";
 import { type Kernel, removePodVeth } from "./veth.ts";
-import { attachmentKey } from "./state.ts";
 
 export const DEFAULT_STATE_DIR = "/run/fake-zedrouter";
 
@@ -117,14 +116,18 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
       // One reload at a time; a SIGHUP burst applies the file as it is at the end.
       const run = reloading.catch(() => {}).then(async () => {
         const next = await readConfig(options.configPath);
-        await detachRemoved(core, next);
-        const keep = new Set(next.networkInstances.map((ni) => ni.bridge));
-        for (const ni of config.networkInstances) {
-          if (!keep.has(ni.bridge)) await removeNetworkInstance(kernel, ni);
-        }
+        // New NIs' bridges exist before any call can see them; then the swap, so that every
+        // call from here on resolves against `next`; then what `next` removed is detached
+        // (under each app's lock, behind calls already queued) before its bridges go.
         for (const ni of next.networkInstances) await ensureNetworkInstance(kernel, ni);
+        const previous = config;
         config = next;
         loadedAt = new Date();
+        await detachRemoved(core, previous, next);
+        const keep = new Set(next.networkInstances.map((ni) => ni.bridge));
+        for (const ni of previous.networkInstances) {
+          if (!keep.has(ni.bridge)) await removeNetworkInstance(kernel, ni);
+        }
         await dnsmasq.sync(next);
         log(
           `Reloaded: ${next.networkInstances.length} network instance(s), ` +
@@ -146,20 +149,28 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
  * interfaces down with it, as EVE does when an app's network config goes away: otherwise
  * their veths would outlive every call that could still remove them.
  */
-async function detachRemoved(core: ZedrouterCore, next: Config): Promise<void> {
+async function detachRemoved(core: ZedrouterCore, previous: Config, next: Config): Promise<void> {
   const niUuids = new Set(next.networkInstances.map((ni) => ni.uuid));
-  const stale = Object.values(core.state.current.attachments).filter((a) => {
+  const isStale = (a: Attachment) => {
     const app = next.apps.find((x) => x.uuid === a.appUuid);
     const adapter = app?.adapters.find((ad) => ad.index === a.adapterIndex);
     return adapter === undefined || adapter.niUuid !== a.niUuid || !niUuids.has(a.niUuid);
-  });
-  for (const a of stale) {
-    await core.locks.run(a.appUuid, async () => {
-      await removePodVeth(core.kernel, a.hostIfName);
-      await core.state.update((s) => {
-        delete s.attachments[attachmentKey(a.appUuid, a.adapterIndex)];
-      });
-      core.log(`Removed ${a.hostIfName} of pod ${a.podName}: its adapter left the config`);
+  };
+  // Every app a call may be attaching right now: those of the old config, and those with
+  // attachments. Each is judged under its lock, after the calls queued before us.
+  const appUuids = new Set([
+    ...previous.apps.map((app) => app.uuid),
+    ...Object.values(core.state.current.attachments).map((a) => a.appUuid),
+  ]);
+  for (const appUuid of appUuids) {
+    await core.locks.run(appUuid, async () => {
+      for (const a of core.state.attachmentsOf(appUuid).filter(isStale)) {
+        await removePodVeth(core.kernel, a.hostIfName);
+        await core.state.update((s) => {
+          delete s.attachments[attachmentKey(a.appUuid, a.adapterIndex)];
+        });
+        core.log(`Removed ${a.hostIfName} of pod ${a.podName}: its adapter left the config`);
+      }
     });
   }
 }

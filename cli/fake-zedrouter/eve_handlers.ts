@@ -86,8 +86,7 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
 
   return {
     async connectPodAtL2(args, signal) {
-      const config = core.config();
-      const app = requireApp(config, args.pod.name);
+      const appUuid = requireApp(core.config(), args.pod.name).uuid;
       // PodInterface's namespace must be a valid one too (EVE checks it), though the pod end
       // is created in Pod's.
       if (args.podInterface.netNsPath !== args.pod.netNsPath && args.podInterface.netNsPath) {
@@ -96,7 +95,13 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
       // The app's lock is taken before anything is awaited: calls for one app are served in
       // the order they arrived (as EVE's one event loop does), so a client's rollback
       // DisconnectPod sent right after a timed-out ConnectPodAtL2 runs after it, not before.
-      return await serialized(app.uuid, signal, async () => {
+      return await serialized(appUuid, signal, async () => {
+        // The config as it is now, under the lock: a reload swaps it first and then detaches,
+        // app by app under this lock, what it removed, so a call queued behind that sees the
+        // new config and one ahead of it has its veth removed by it.
+        const config = core.config();
+        const app = config.apps.find((a) => a.uuid === appUuid);
+        if (!app) throw new ZedrouterError(eveErrors.noApp(args.pod.name));
         // Chosen under the lock: which adapters this pod's other interfaces hold must not
         // change between the choice and the veth (a pod's interfaces may be added at once).
         const { adapter, ni } = selectAdapter(config, app, {
