@@ -227,6 +227,7 @@ export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
           bridge: ni.bridge,
           podIfName: attachment.podIfName,
           mac: attachment.mac,
+          mtu: attachment.mtu,
           addresses: attachment.l3?.ips.map((ip) => ip.address) ?? [],
         });
         if (problems.length > 0) {

@@ -133,6 +133,7 @@ export function makeInspectHandlers(ctx: InspectContext): InspectHandlers {
           bridge: ni?.bridge ?? a.bridge,
           podIfName: a.podIfName,
           mac: a.mac,
+          mtu: a.mtu,
           addresses: a.l3?.ips.map((ip) => ip.address) ?? [],
         });
         if (!ni) problems.unshift(`network instance ${a.niUuid} is no longer configured`);

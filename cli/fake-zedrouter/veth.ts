@@ -168,6 +168,9 @@ export interface VethFacts {
     readonly adminUp: boolean;
     readonly operState: string | null;
     readonly mtu: number | null;
+    /** Its ifindex and its veth peer's (in the pod's namespace); null when unknown. */
+    readonly index: number | null;
+    readonly peerIndex: number | null;
   };
   readonly podEnd: {
     readonly netnsPresent: boolean;
@@ -177,6 +180,8 @@ export interface VethFacts {
     readonly operState: string | null;
     readonly mtu: number | null;
     readonly addresses: string[];
+    readonly index: number | null;
+    readonly peerIndex: number | null;
   };
 }
 
@@ -201,6 +206,8 @@ export async function readVethFacts(
       adminUp: hostLink?.adminUp ?? false,
       operState: hostLink?.operState ?? null,
       mtu: hostLink?.mtu ?? null,
+      index: hostLink?.index ?? null,
+      peerIndex: hostLink?.peerIndex ?? null,
     },
     podEnd: {
       netnsPresent,
@@ -210,6 +217,8 @@ export async function readVethFacts(
       operState: podLink?.operState ?? null,
       mtu: podLink?.mtu ?? null,
       addresses,
+      index: podLink?.index ?? null,
+      peerIndex: podLink?.peerIndex ?? null,
     },
   };
 }
@@ -222,11 +231,15 @@ export function vethProblems(
     bridge: string;
     podIfName: string;
     mac: string;
+    mtu: number;
     addresses: readonly string[];
   },
 ): string[] {
   const problems: string[] = [];
   const { hostVeth: h, podEnd: p } = facts;
+  const wrongMtu = (what: string, mtu: number | null) => {
+    if (mtu !== expected.mtu) problems.push(`${what} has MTU ${mtu}, expected ${expected.mtu}`);
+  };
   if (!h.present) problems.push(`host veth "${expected.hostIfName}" is missing`);
   else {
     if (h.master !== expected.bridge) {
@@ -235,6 +248,7 @@ export function vethProblems(
       );
     }
     if (!h.adminUp) problems.push(`host veth "${expected.hostIfName}" is down`);
+    wrongMtu(`host veth "${expected.hostIfName}"`, h.mtu);
   }
   if (!p.netnsPresent) problems.push("the pod network namespace is gone");
   else if (!p.present) problems.push(`pod interface "${expected.podIfName}" is missing`);
@@ -243,9 +257,18 @@ export function vethProblems(
       problems.push(`pod interface MAC is ${p.mac ?? "none"}, expected ${expected.mac}`);
     }
     if (!p.adminUp) problems.push(`pod interface "${expected.podIfName}" is down`);
+    wrongMtu(`pod interface "${expected.podIfName}"`, p.mtu);
     for (const address of expected.addresses) {
       if (!p.addresses.includes(address)) problems.push(`address ${address} is missing`);
     }
+  }
+  // Both ends by name can exist and still not be one veth (one was recreated, say): each
+  // must name the other's ifindex as its peer.
+  if (h.present && p.present && (h.peerIndex !== p.index || p.peerIndex !== h.index)) {
+    problems.push(
+      `host veth "${expected.hostIfName}" and pod interface "${expected.podIfName}" ` +
+        "are not the two ends of one veth",
+    );
   }
   return problems;
 }

@@ -133,7 +133,15 @@ Deno.test("applyL3: an off-subnet IPv6 gateway gets its link-scope host route", 
 
 Deno.test("vethProblems names each missing piece", () => {
   const good: VethFacts = {
-    hostVeth: { present: true, master: "bn1", adminUp: true, operState: "UP", mtu: 1400 },
+    hostVeth: {
+      present: true,
+      master: "bn1",
+      adminUp: true,
+      operState: "UP",
+      mtu: 1400,
+      index: 7,
+      peerIndex: 2,
+    },
     podEnd: {
       netnsPresent: true,
       present: true,
@@ -142,6 +150,8 @@ Deno.test("vethProblems names each missing piece", () => {
       operState: "UP",
       mtu: 1400,
       addresses: ["10.0.0.5/24"],
+      index: 2,
+      peerIndex: 7,
     },
   };
   const expected = { ...plan, addresses: ["10.0.0.5/24"] };
@@ -161,5 +171,15 @@ Deno.test("vethProblems names each missing piece", () => {
   assert.deepEqual(
     vethProblems({ ...good, podEnd: { ...good.podEnd, netnsPresent: false } }, expected),
     ["the pod network namespace is gone"],
+  );
+  assert.deepEqual(
+    vethProblems({
+      hostVeth: { ...good.hostVeth, mtu: 1500 },
+      podEnd: { ...good.podEnd, index: 3, peerIndex: 9 },
+    }, expected),
+    [
+      'host veth "nbu1x1" has MTU 1500, expected 1400',
+      'host veth "nbu1x1" and pod interface "net1" are not the two ends of one veth',
+    ],
   );
 });
