@@ -9,7 +9,8 @@ import * as v from "valibot";
 import { deleteNetns, getLink, isAlive, setMac, systemRunner } from "../netns/mod.ts";
 import { CheckModelSchema } from "../cli/eve-cni-debug/cmd_check.ts";
 import { DoctorModelSchema } from "../cli/eve-cni-debug/cmd_doctor.ts";
-import { ChainSchema } from "../cli/eve-cni-debug/chain.ts";
+import { PodsModelSchema } from "../cli/eve-cni-debug/cmd_pods.ts";
+import { ExitCode } from "../cli/eve-cni-debug/mod.ts";
 import { sandboxTest } from "./sandbox.ts";
 import {
   APP2_MAC,
@@ -45,8 +46,9 @@ sandboxTest("eve-cni-debug live: a clean node reports nothing", TOOLS, async (sb
 
   const pods = await live.debug("--json", "pods");
   assert.equal(pods.exitCode, 0, pods.stdout);
-  const chains =
-    v.parse(v.object({ chains: v.array(ChainSchema) }), JSON.parse(pods.stdout)).chains;
+  const podsModel = v.parse(PodsModelSchema, JSON.parse(pods.stdout));
+  assert.deepEqual(podsModel.zedrouter, { reachable: true, source: "inspect", note: null });
+  const chains = podsModel.chains;
   assert.deepEqual(chains.map((c) => [c.podName, c.ifname, c.ok]), [
     [POD, "net1", true],
     ["redis-2b3c4-abcde", "net1", true],
@@ -67,6 +69,16 @@ sandboxTest("eve-cni-debug live: a clean node reports nothing", TOOLS, async (sb
   assert.deepEqual(doctor.model.findings, []);
   const human = await live.debug("doctor");
   assert.equal(human.stdout, "No leaks or drift found\n");
+
+  // A pod with no attachment is a problem found (1) with a message, not a usage error (2).
+  for (const cmd of ["show", "check"]) {
+    const none = await live.debug(cmd, "no-such-pod");
+    assert.equal(none.exitCode, ExitCode.ProblemsFound, `${cmd}: ${none.stderr}`);
+    assert.match(none.stderr, /No attachment of pod "no-such-pod": neither zedrouter nor/);
+    const noIf = await live.debug(cmd, POD, "net7");
+    assert.equal(noIf.exitCode, ExitCode.ProblemsFound, `${cmd}: ${noIf.stderr}`);
+    assert.match(noIf.stderr, new RegExp(`No attachment of pod "${POD}" interface "net7"`));
+  }
 });
 
 sandboxTest("eve-cni-debug live: deleted host veth", TOOLS, async (sb) => {
@@ -244,6 +256,13 @@ sandboxTest("eve-cni-debug live: zedrouter down, facts from its state dir", TOOL
     "doctor",
   );
   assert.equal(nothing.exitCode, 3);
+  // Exit 3 says so: never the clean-node verdict the checks it skipped could not back.
+  assert.doesNotMatch(nothing.stdout, /^No leaks or drift found$/m);
+  assert.match(nothing.stdout, /^zedrouter could not be reached: Cannot connect to/m);
+  assert.match(
+    nothing.stdout,
+    /Not checked \(they need zedrouter's view\): orphan-veth, missing-veth, departed-pod, mac-drift, stale-lease/,
+  );
 
   // With no zedrouter view at all (EVE's zedrouter, no state dir), eve-bridge's record is
   // still checked against the kernel: interface, MAC, leased address, DHCP client.
@@ -256,8 +275,9 @@ sandboxTest("eve-cni-debug live: zedrouter down, facts from its state dir", TOOL
     "show",
     POD,
   );
-  const chain = v.parse(v.object({ chains: v.array(ChainSchema) }), JSON.parse(blind.stdout))
-    .chains[0]!;
+  const blindModel = v.parse(PodsModelSchema, JSON.parse(blind.stdout));
+  assert.equal(blindModel.zedrouter.source, "none");
+  const chain = blindModel.chains[0]!;
   assert.deepEqual(chain.links.map((l) => [l.step, l.status]), [
     ["pod", "ok"],
     ["app", "unknown"],

@@ -1,25 +1,24 @@
 /**
  * `netns` on a namespace the test builds by hand (read back against what it configured), and
- * `render` end to end: --out-dir files, NIs from a live fake-zedrouter, a stable subnet.
+ * `render` end to end: --out-dir files, NIs from a live fake-zedrouter, a stable subnet, and
+ * every example of the help run as written. The --json is checked by the production schemas.
  */
 import assert from "node:assert/strict";
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
-import { defaultDeps, runCli } from "../cli/eve-cni-debug/mod.ts";
+import { defaultDeps, ExitCode, runCli } from "../cli/eve-cni-debug/mod.ts";
+import { NetnsModelSchema } from "../cli/eve-cni-debug/cmd_netns.ts";
+import { RenderModelSchema } from "../cli/eve-cni-debug/cmd_render.ts";
+import { NadSchema, PrimaryConflistSchema } from "../cli/eve-cni-debug/cni_configs.ts";
 import { sandboxTest } from "./sandbox.ts";
 import { startNode } from "./fixtures/eve_cni_debug/live_env.ts";
 
-const NetnsJson = v.object({
-  exists: v.boolean(),
-  links: v.array(
-    v.object({ name: v.string(), mac: v.nullable(v.string()), master: v.nullable(v.string()) }),
-  ),
-  addresses: v.array(v.object({ ifname: v.string(), cidr: v.string() })),
-  routes: v.array(
-    v.object({ dst: v.string(), gateway: v.nullable(v.string()), table: v.nullable(v.string()) }),
-  ),
-  neighbours: v.array(v.object({ ip: v.string(), mac: v.nullable(v.string()) })),
-});
+/** The `eve-cni-debug ...` example lines of a help text, as argv (comment and pipe cut off). */
+function examples(help: string): string[][] {
+  return help.split("\n").filter((l) => l.startsWith("  eve-cni-debug ")).map((l) =>
+    l.trim().split(/\s{2,}/)[0]!.split("|")[0]!.trim().split(/\s+/).slice(1)
+  );
+}
 
 sandboxTest(
   "eve-cni-debug netns: what the namespace holds, by name and by path",
@@ -46,11 +45,18 @@ sandboxTest(
     await run(["ip", "addr", "add", "192.168.77.2/24", "dev", "br0"]);
     await run(["ip", "route", "add", "10.99.0.0/16", "via", "192.168.77.1"]);
     await run(["ip", "neigh", "add", "192.168.77.9", "lladdr", "02:00:00:00:00:99", "dev", "br0"]);
+    await run(["ip", "rule", "add", "from", "192.168.77.0/24", "table", "100", "priority", "100"]);
 
     const byName = await runCli(["--json", "netns", ns.name], defaultDeps({}));
     assert.equal(byName.exitCode, 0, byName.stderr);
-    const m = v.parse(NetnsJson, JSON.parse(byName.stdout));
+    const m = v.parse(NetnsModelSchema, JSON.parse(byName.stdout));
     assert.equal(m.exists, true);
+    assert.deepEqual(m.path, ns.path);
+    assert.ok(
+      m.rules.some((r) => r.priority === 100 && r.src === "192.168.77.0/24" && r.table === "100"),
+      JSON.stringify(m.rules),
+    );
+    assert.ok(m.rules.some((r) => r.table === "main" && r.src === "all"), "the default rules too");
     assert.equal(m.links.find((l) => l.name === "veth0")?.master, "br0");
     assert.equal(m.links.find((l) => l.name === "veth0")?.mac, "02:00:00:00:00:0a");
     assert.ok(m.addresses.some((a) => a.ifname === "br0" && a.cidr === "192.168.77.2/24"));
@@ -61,11 +67,15 @@ sandboxTest(
     assert.match(byPath.stdout, /veth0 +veth +02:00:00:00:00:0a +1500 +up\/\w+ +br0/);
     assert.match(byPath.stdout, /main +10\.99\.0\.0\/16 +192\.168\.77\.1 +br0/);
 
+    // Well-formed but not there: the inspection could not run (4), not "problems found" (1).
     const missing = await runCli(["netns", `${sb.prefix}-nope`], defaultDeps({}));
-    assert.equal(missing.exitCode, 1);
+    assert.equal(missing.exitCode, ExitCode.Failure);
     assert.match(missing.stdout, /does not exist/);
+    const missingJson = await runCli(["--json", "netns", `${sb.prefix}-nope`], defaultDeps({}));
+    assert.equal(missingJson.exitCode, ExitCode.Failure);
+    assert.equal(v.parse(NetnsModelSchema, JSON.parse(missingJson.stdout)).exists, false);
     const invalid = await runCli(["netns", "bad name"], defaultDeps({}));
-    assert.equal(invalid.exitCode, 2);
+    assert.equal(invalid.exitCode, ExitCode.Usage);
   },
 );
 
@@ -97,21 +107,66 @@ sandboxTest("eve-cni-debug render: files, NIs from zedrouter, stable node subnet
     out,
   );
   assert.equal(r.exitCode, 0, r.stderr);
-  const conflist = JSON.parse(await Deno.readTextFile(`${out}/10-eve-bridge.conflist`));
+  const conflist = v.parse(
+    PrimaryConflistSchema,
+    JSON.parse(await Deno.readTextFile(`${out}/10-eve-bridge.conflist`)),
+  );
   assert.equal(conflist.plugins[0].type, "eve-bridge");
   assert.equal(conflist.plugins[0].nodeIP, "192.168.1.10");
-  assert.equal(conflist.plugins[0].ipam.ranges[0][0].subnet, "10.42.0.0/24");
-  const nad = parseYaml(await Deno.readTextFile(`${out}/nad-ni-local.yaml`));
+  assert.equal(conflist.plugins[0].ipam.ranges[0]![0]!.subnet, "10.42.0.0/24");
+  const nad = v.parse(NadSchema, parseYaml(await Deno.readTextFile(`${out}/nad-ni-local.yaml`)));
   assert.equal(nad.kind, "NetworkAttachmentDefinition");
   const inner = JSON.parse(nad.spec.config);
   assert.deepEqual(inner.plugins.map((p: { type: string }) => p.type), ["eve-bridge", "tuning"]);
   assert.ok(await Deno.stat(`${out}/nad-ni-other.yaml`));
 
-  const b = await render("node-b", "--json");
-  assert.equal(JSON.parse(b.stdout).subnet.subnet, "10.42.1.0/24");
-  const again = await render("node-a", "--json");
-  assert.equal(JSON.parse(again.stdout).subnet.subnet, "10.42.0.0/24", "a rerun keeps the subnet");
-  const bad = await render("node-c", "--ni", "nope");
+  const json = async (r: Promise<{ stdout: string; exitCode: number; stderr: string }>) => {
+    const done = await r;
+    assert.equal(done.exitCode, 0, done.stderr);
+    return v.parse(RenderModelSchema, JSON.parse(done.stdout));
+  };
+  const b = await json(render("node-b", "--node-ip", "192.168.1.11", "--json", "--from-zedrouter"));
+  assert.equal(b.subnet.subnet, "10.42.1.0/24");
+  assert.deepEqual(b.nads.map((n) => n.metadata.name), ["ni-local", "ni-other"]);
+  const again = await json(render("node-a", "--node-ip", "192.168.1.10", "--json"));
+  assert.equal(again.subnet.subnet, "10.42.0.0/24", "a rerun keeps the subnet");
+
+  // A usage error consumes no subnet: node-c gets none, the file is byte for byte the same.
+  const allocated = await Deno.readTextFile(alloc);
+  const bad = await render("node-c", "--node-ip", "192.168.1.12", "--ni", "nope");
   assert.equal(bad.exitCode, 2);
   assert.match(bad.stderr, /Invalid --ni "nope": expected NAME=UUID/);
+  const noIp = await render("node-c", "--from-zedrouter");
+  assert.equal(noIp.exitCode, 2);
+  assert.match(noIp.stderr, /Missing --node-ip/);
+  assert.equal(await Deno.readTextFile(alloc), allocated);
+});
+
+sandboxTest("eve-cni-debug help: every example parses; render's run as written", [
+  "dnsmasq",
+], async (sb) => {
+  const live = await startNode(sb);
+  const rootHelp = (await runCli(["--help"], defaultDeps({}))).stdout;
+  const renderHelp = (await runCli(["render", "--help"], defaultDeps({}))).stdout;
+  const all = [...examples(rootHelp), ...examples(renderHelp)];
+  assert.ok(all.filter((a) => a[0] === "render").length >= 3, JSON.stringify(all));
+  for (const [i, argv] of all.entries()) {
+    if (argv[0] !== "render") {
+      // Against the live node: the answer may be a problem or a missing pod, never a usage error.
+      const r = await live.debug(...argv);
+      assert.notEqual(r.exitCode, ExitCode.Usage, `${argv.join(" ")}: ${r.stderr}`);
+      continue;
+    }
+    // As written, only with this sandbox's allocation file and output directory.
+    const out = argv.map((a, j) => argv[j - 1] === "--out-dir" ? `${sb.dir}/out${i}` : a);
+    const r = await live.debug(
+      "--json",
+      ...out,
+      "--alloc-file",
+      `${sb.dir}/examples-alloc.json`,
+    );
+    assert.equal(r.exitCode, 0, `${argv.join(" ")}: ${r.stderr}`);
+    const m = v.parse(RenderModelSchema, JSON.parse(r.stdout));
+    assert.equal(m.conflist.plugins[0].nodeIP, "192.168.1.10");
+  }
 });

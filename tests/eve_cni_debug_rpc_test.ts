@@ -32,6 +32,27 @@ sandboxTest("eve-cni-debug status: socket answers in both dialects; tools and pl
   assert.deepEqual(m.problems, []);
   assert.equal(r.exitCode, 0);
 
+  // A directory of a CNI_PATH someone set that is not there: a problem (1), with a hint.
+  const holed = `/usr/lib/cni:${sb.dir}/no-such-dir`;
+  for (
+    const [args, env, from] of [
+      [["--cni-path", holed], {}, "from --cni-path"],
+      [[], { CNI_PATH: holed }, "from $CNI_PATH"],
+    ] as const
+  ) {
+    const h = await runCli(
+      ["--socket", live.socket, "--json", "status", ...args],
+      defaultDeps(env),
+    );
+    const hm = v.parse(StatusModelSchema, JSON.parse(h.stdout));
+    assert.equal(h.exitCode, 1, JSON.stringify(hm.problems));
+    assert.deepEqual(hm.cniPathMissing, [`${sb.dir}/no-such-dir`]);
+    assert.deepEqual(hm.problems, [
+      `CNI_PATH directory ${sb.dir}/no-such-dir (${from}) does not exist: remove it from ` +
+      `${from.slice(5)}, or install the CNI plugins there`,
+    ]);
+  }
+
   const down = await runCli(["--socket", `${sb.dir}/absent.sock`, "status"], defaultDeps({}));
   assert.equal(down.exitCode, 3);
   assert.match(down.stdout, /socket: .*absent\.sock \(missing\)/);

@@ -19,11 +19,13 @@ import {
   renderStatus,
   type StatusModel,
   StatusModelSchema,
+  statusProblems,
 } from "../cli/eve-cni-debug/cmd_status.ts";
 import { type CheckModel, CheckModelSchema, renderCheck } from "../cli/eve-cni-debug/cmd_check.ts";
 import type { Snapshot } from "../cli/eve-cni-debug/snapshot.ts";
-import { showOutcome } from "../cli/eve-cni-debug/cmd_pods.ts";
-import { UsageError } from "../cli/eve-cni-debug/exit_codes.ts";
+import { PodsModelSchema, podsOutcome, showOutcome } from "../cli/eve-cni-debug/cmd_pods.ts";
+import { doctorExitCode } from "../cli/eve-cni-debug/cmd_doctor.ts";
+import { ExitCode, VerdictError } from "../cli/eve-cni-debug/exit_codes.ts";
 
 const FIXTURES = new URL("./fixtures/eve_cni_debug/", import.meta.url);
 const UPDATE = Deno.env.get("UPDATE_SNAPSHOTS") === "1";
@@ -62,6 +64,15 @@ Deno.test("snapshot: pods table and chains of a node with faults", async () => {
   );
   // A container ID selects the same chain as the pod name.
   assert.deepEqual(selectChains(chains, "c0ffeepod1"), selectChains(chains, "nginx-1a2b3-x7k2p"));
+  // The --json of pods and show, exactly as the schema says (strict: the shape is ours).
+  const pods = v.parse(PodsModelSchema, podsOutcome(s).model);
+  assert.deepEqual(pods.zedrouter, s.zedrouter);
+  assert.equal(pods.chains.length, 3);
+  const show = showOutcome(s, "nginx-1a2b3-x7k2p");
+  assert.deepEqual(v.parse(PodsModelSchema, show.model).chains.map((c) => c.podName), [
+    "nginx-1a2b3-x7k2p",
+  ]);
+  assert.equal(show.exitCode, ExitCode.ProblemsFound);
 });
 
 Deno.test("snapshot: doctor findings of a node with faults", async () => {
@@ -109,6 +120,25 @@ Deno.test("snapshot: a clean node and a node without zedrouter", async () => {
   await matchSnapshot("pods_no_zedrouter", renderPodsTable(buildChains(none), none.zedrouter));
   // With no zedrouter view, veths on bridges are not called orphans.
   assert.deepEqual(doctorFindings(none), []);
+  // ...and the doctor says what it could not check instead of claiming a clean node (exit 3).
+  const blind: DoctorModel = v.parse(DoctorModelSchema, {
+    zedrouter: none.zedrouter,
+    findings: [],
+    fixApplied: false,
+    remaining: [],
+  });
+  assert.equal(doctorExitCode(blind), ExitCode.ZedrouterUnreachable);
+  // A state file whose pod netns is gone may still be what eve-bridge's DEL needs to tell
+  // zedrouter: without zedrouter's view it is reported, never removed by --fix.
+  const orphans = doctorFindings({ ...none, eveBridge: s.eveBridge })
+    .filter((f) => f.kind === "orphan-state-file");
+  assert.deepEqual(orphans.map((f) => [f.subject.endsWith("/deadbeef/net1.json"), f.fix]), [
+    [true, null],
+  ]);
+  assert.match(orphans[0]!.message, /zedrouter could not be asked/);
+  const text = renderDoctor(blind);
+  assert.doesNotMatch(text, /^No leaks or drift found$/m);
+  await matchSnapshot("doctor_no_zedrouter", text);
 });
 
 Deno.test("snapshot: check and status from fixed models", async () => {
@@ -154,6 +184,8 @@ Deno.test("snapshot: check and status from fixed models", async () => {
       { name: "dnsmasq", found: true, version: "2.90" },
     ],
     cniPath: ["/opt/cni/bin", "/usr/lib/cni"],
+    cniPathFrom: "default",
+    cniPathMissing: [],
     plugins: [
       { dir: "/usr/lib/cni", name: "bridge", supportedVersions: ["0.4.0", "1.0.0"], error: null },
       { dir: "/usr/lib/cni", name: "host-local", supportedVersions: ["1.0.0"], error: null },
@@ -174,6 +206,16 @@ Deno.test("snapshot: check and status from fixed models", async () => {
     problems: ["tool udhcpc is not installed"],
   });
   await matchSnapshot("status", renderStatus(status));
+
+  // A hole in a CNI_PATH someone set is a problem; in our two-layout default it is expected.
+  const holed = (cniPathFrom: StatusModel["cniPathFrom"]) =>
+    statusProblems({ ...status, cniPathFrom, cniPathMissing: ["/opt/cni/bin"] });
+  assert.deepEqual(holed("CNI_PATH").filter((p) => p.startsWith("CNI_PATH directory")), [
+    "CNI_PATH directory /opt/cni/bin (from $CNI_PATH) does not exist: remove it from " +
+    "$CNI_PATH, or install the CNI plugins there",
+  ]);
+  assert.equal(holed("--cni-path").filter((p) => p.includes("/opt/cni/bin")).length, 1);
+  assert.deepEqual(holed("default"), ["tool udhcpc is not installed"]);
 });
 
 Deno.test("chains: no DHCP on an air-gapped NI; a VMI has no lease or client of ours", async () => {
@@ -230,19 +272,37 @@ Deno.test("doctor: only zedrouter-named veths are fixable; an NI's port is never
   ]);
 });
 
-Deno.test("snapshot: show of an unknown pod or interface is a usage error naming it", async () => {
+Deno.test("snapshot: show of an unknown pod or interface is a problem found, naming it", async () => {
   const s = await loadSnapshot();
-  assert.throws(
-    () => showOutcome(s, "no-such-pod"),
-    (e) =>
-      e instanceof UsageError &&
-      e.message === 'No attachment of pod "no-such-pod"; see "eve-cni-debug pods"',
-  );
-  assert.throws(
-    () => showOutcome(s, "nginx-1a2b3-x7k2p", "net9"),
-    (e) =>
-      e instanceof UsageError &&
-      e.message ===
-        'No attachment of pod "nginx-1a2b3-x7k2p" interface "net9"; see "eve-cni-debug pods"',
+  const verdict = (pod: string, ifname: string | undefined, snapshot = s) => {
+    try {
+      showOutcome(snapshot, pod, ifname);
+    } catch (error) {
+      if (error instanceof VerdictError) return [error.exitCode, error.message];
+      throw error;
+    }
+    assert.fail(`show ${pod} ${ifname ?? ""} found an attachment`);
+  };
+  assert.deepEqual(verdict("no-such-pod", undefined), [
+    ExitCode.ProblemsFound,
+    'No attachment of pod "no-such-pod": neither zedrouter nor eve-bridge\'s state has one; ' +
+    'see "eve-cni-debug pods" for the pods that do',
+  ]);
+  assert.deepEqual(verdict("nginx-1a2b3-x7k2p", "net9"), [
+    ExitCode.ProblemsFound,
+    'No attachment of pod "nginx-1a2b3-x7k2p" interface "net9": neither zedrouter nor ' +
+    'eve-bridge\'s state has one; see "eve-cni-debug pods" for the pods that do',
+  ]);
+  // Without any zedrouter view the pod may well be attached: that is "unreachable", not 1.
+  const none: Snapshot = {
+    ...s,
+    zedrouter: { reachable: false, source: "none", note: "no socket" },
+    attachments: [],
+  };
+  const [code, message] = verdict("no-such-pod", undefined, none);
+  assert.equal(code, ExitCode.ZedrouterUnreachable);
+  assert.match(
+    String(message),
+    /in eve-bridge's state, and zedrouter could not be asked \(no socket\)/,
   );
 });

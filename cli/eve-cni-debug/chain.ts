@@ -7,7 +7,7 @@
 import type { Link } from "../../netns/mod.ts";
 import { type Chain, type ChainLink, link, unknown } from "./chain_model.ts";
 import { dhcpClientLink, dhcpLinks } from "./chain_dhcp.ts";
-import { UsageError } from "./exit_codes.ts";
+import { ExitCode, VerdictError } from "./exit_codes.ts";
 import type { EveBridgeRecord } from "./eve_bridge_state.ts";
 import type { AttachmentFact, PodNetnsFact, Snapshot } from "./snapshot.ts";
 
@@ -283,15 +283,31 @@ export function selectChains(chains: Chain[], pod: string, ifname?: string): Cha
   );
 }
 
-/** selectChains for a command the user pointed at a pod: none found is a usage error. */
-export function requirePodChains(chains: Chain[], pod: string, ifname?: string): Chain[] {
+/**
+ * selectChains for a command the user pointed at a pod. None found is a verdict, not a usage
+ * error: the pod name is well-formed, the node just has no such attachment (exit 1). Without
+ * any zedrouter view the attachment may exist where we cannot see it: unreachable (exit 3).
+ */
+export function requirePodChains(
+  chains: Chain[],
+  zedrouter: Snapshot["zedrouter"],
+  pod: string,
+  ifname?: string,
+): Chain[] {
   const selected = selectChains(chains, pod, ifname);
-  if (selected.length === 0) {
-    throw new UsageError(
-      `No attachment of pod "${pod}"${
-        ifname ? ` interface "${ifname}"` : ""
-      }; see "eve-cni-debug pods"`,
+  if (selected.length > 0) return selected;
+  const what = `pod "${pod}"${ifname ? ` interface "${ifname}"` : ""}`;
+  if (zedrouter.source === "none") {
+    throw new VerdictError(
+      `No attachment of ${what} in eve-bridge's state, and zedrouter could not be asked` +
+        `${zedrouter.note ? ` (${zedrouter.note})` : ""}; start zedrouter, or point --socket ` +
+        "or --zedrouter-state-dir at it",
+      ExitCode.ZedrouterUnreachable,
     );
   }
-  return selected;
+  throw new VerdictError(
+    `No attachment of ${what}: neither zedrouter nor eve-bridge's state has one; ` +
+      `see "eve-cni-debug pods" for the pods that do`,
+    ExitCode.ProblemsFound,
+  );
 }

@@ -85,7 +85,7 @@ export async function runCheck(
   ifname?: string,
 ): Promise<CheckModel> {
   const s = await gatherSnapshot(ctx);
-  const chains = requirePodChains(buildChains(s), pod, ifname);
+  const chains = requirePodChains(buildChains(s), s.zedrouter, pod, ifname);
   const results = [];
   for (const chain of chains) results.push({ rpc: await checkOverRpc(ctx, chain), chain });
   return {
@@ -104,8 +104,8 @@ export function registerCheck(root: Root, exec: Executor): void {
     .addHelpText(
       "after",
       `
-Exit 0 when zedrouter and the kernel agree the attachment is whole, 1 on any problem,
-3 when zedrouter cannot be reached.
+Exit ${ExitCode.Ok} when zedrouter and the kernel agree the attachment is whole, ${ExitCode.ProblemsFound} on any
+problem (also when the pod has no attachment), ${ExitCode.ZedrouterUnreachable} when zedrouter cannot be reached.
 
 Examples:
   eve-cni-debug check nginx-1a2b3-x7k2p

@@ -2,11 +2,17 @@
 import * as v from "valibot";
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { doctorFindings, type Finding, FindingSchema } from "./findings.ts";
+import {
+  doctorFindings,
+  type Finding,
+  FindingSchema,
+  ZEDROUTER_FINDING_KINDS,
+} from "./findings.ts";
 import { applyFixes } from "./fix.ts";
 import { gatherSnapshot } from "./gather.ts";
 import { sourceNote } from "./render_chains.ts";
 import type { Executor, Root } from "./root_command.ts";
+import { ZedrouterSectionSchema } from "./snapshot.ts";
 
 export const DoctorFindingSchema = v.strictObject({
   ...FindingSchema.entries,
@@ -16,11 +22,7 @@ export const DoctorFindingSchema = v.strictObject({
 export type DoctorFinding = v.InferOutput<typeof DoctorFindingSchema>;
 
 export const DoctorModelSchema = v.strictObject({
-  zedrouter: v.strictObject({
-    reachable: v.boolean(),
-    source: v.picklist(["inspect", "state-file", "none"]),
-    note: v.nullable(v.string()),
-  }),
+  zedrouter: ZedrouterSectionSchema,
   findings: v.array(DoctorFindingSchema),
   fixApplied: v.boolean(),
   /** What is still wrong after the fixes (the same as findings without --fix). */
@@ -28,10 +30,26 @@ export const DoctorModelSchema = v.strictObject({
 });
 export type DoctorModel = v.InferOutput<typeof DoctorModelSchema>;
 
+/** No zedrouter view at all (socket down, no state file): most checks could not run. */
+function zedrouterMissing(m: DoctorModel): boolean {
+  return !m.zedrouter.reachable && m.zedrouter.source === "none";
+}
+
 export function renderDoctor(m: DoctorModel): string {
   const lines: string[] = [];
-  if (m.findings.length === 0) lines.push("No leaks or drift found");
-  else lines.push(`${m.findings.length} finding(s):`);
+  const blind = zedrouterMissing(m);
+  if (blind) {
+    // Exit 3: never "No leaks or drift found", which would claim a clean node.
+    lines.push(
+      m.zedrouter.note
+        ? `zedrouter could not be reached: ${m.zedrouter.note}`
+        : "zedrouter could not be reached and no state file of it was readable",
+      `Not checked (they need zedrouter's view): ${ZEDROUTER_FINDING_KINDS.join(", ")}`,
+    );
+  }
+  const scope = blind ? " by the checks that need no zedrouter" : "";
+  if (m.findings.length === 0) lines.push(`No leaks or drift found${scope}`);
+  else lines.push(`${m.findings.length} finding(s)${scope}:`);
   for (const f of m.findings) {
     lines.push(`  ${f.kind}: ${f.message}`);
     lines.push(`      hint: ${f.hint}`);
@@ -47,14 +65,14 @@ export function renderDoctor(m: DoctorModel): string {
         : "Nothing left to fix",
     );
   }
-  const note = sourceNote(m.zedrouter);
+  const note = blind ? null : sourceNote(m.zedrouter);
   if (note) lines.push(note);
   return lines.join("\n");
 }
 
 export function doctorExitCode(m: DoctorModel): ExitCode {
   // Without any zedrouter view most checks cannot run: "nothing found" would mislead.
-  if (!m.zedrouter.reachable && m.zedrouter.source === "none") return ExitCode.ZedrouterUnreachable;
+  if (zedrouterMissing(m)) return ExitCode.ZedrouterUnreachable;
   return m.remaining.length === 0 ? ExitCode.Ok : ExitCode.ProblemsFound;
 }
 
@@ -84,6 +102,8 @@ export async function runDoctor(ctx: CommandContext, fix: boolean): Promise<Doct
   };
 }
 
+const UNCHECKED = ZEDROUTER_FINDING_KINDS.join(", ");
+
 export function registerDoctor(root: Root, exec: Executor): void {
   root.command("doctor")
     .description("Find leaks and drift (orphan veths, lost DHCP clients, stale leases...)")
@@ -96,10 +116,16 @@ export function registerDoctor(root: Root, exec: Executor): void {
     .addHelpText(
       "after",
       `
-Findings: orphan-veth, missing-veth, departed-pod, stale-lease, orphan-dhcp-client,
-dead-dhcp-client, orphan-state-file, unreadable-state-file, unfinished-add, duplicate-mac,
-two-generations.
-Exit 0 when nothing is left to fix, 1 otherwise.
+Findings: orphan-veth, missing-veth, departed-pod, mac-drift, stale-lease,
+orphan-dhcp-client, dead-dhcp-client, orphan-state-file, unreadable-state-file,
+unfinished-add, duplicate-mac, two-generations.
+Exit codes:
+  ${ExitCode.Ok}  nothing found (with --fix: nothing left after the fixes)
+  ${ExitCode.ProblemsFound}  findings remain
+  ${ExitCode.Usage}  usage error
+  ${ExitCode.ZedrouterUnreachable}  zedrouter unreachable and no state file of it: the checks that need
+     it (${UNCHECKED}) did not run
+  ${ExitCode.Failure}  the inspection failed (ip missing, state dir unreadable...)
 
 Examples:
   eve-cni-debug doctor

@@ -1,32 +1,47 @@
 /** `netns NAME|PATH`: interfaces, addresses, routes, rules and neighbours of one namespace. */
+import * as v from "valibot";
 import {
-  type AddressInfo,
   type Link,
   listAddrs,
   listLinks,
   listNeighbours,
   listRoutes,
   listRules,
-  type NeighbourInfo,
   netnsExists,
-  type RouteInfo,
-  type RuleInfo,
 } from "../../netns/mod.ts";
 import type { CommandContext } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
+import {
+  AddressSchema,
+  LinkSchema,
+  NeighbourSchema,
+  RouteSchema,
+  RuleSchema,
+} from "./kernel_facts.ts";
 import { netnsPathOf, parseNetnsArg } from "./netns_target.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { orDash, table } from "./table.ts";
 
-export interface NetnsModel {
-  target: string;
-  path: string;
-  exists: boolean;
-  links: Link[];
-  addresses: AddressInfo[];
-  routes: RouteInfo[];
-  rules: RuleInfo[];
-  neighbours: NeighbourInfo[];
+export const NetnsModelSchema = v.strictObject({
+  /** The argument as given: a name under /var/run/netns, or a path. */
+  target: v.string(),
+  path: v.string(),
+  /** false: nothing to inspect (exit 4); every list is then empty. */
+  exists: v.boolean(),
+  links: v.array(LinkSchema),
+  addresses: v.array(AddressSchema),
+  routes: v.array(RouteSchema),
+  rules: v.array(RuleSchema),
+  neighbours: v.array(NeighbourSchema),
+});
+export type NetnsModel = v.InferOutput<typeof NetnsModelSchema>;
+
+/**
+ * A well-formed name or path of a namespace that is not there: the inspection could not run
+ * (4), which is neither a bad argument (2) nor a problem found in a namespace (1).
+ */
+export function netnsExitCode(m: NetnsModel): ExitCode {
+  return m.exists ? ExitCode.Ok : ExitCode.Failure;
 }
 
 export async function inspectNetns(ctx: CommandContext, arg: string): Promise<NetnsModel> {
@@ -60,7 +75,9 @@ function linkState(l: Link): string {
 }
 
 export function renderNetns(m: NetnsModel): string {
-  if (!m.exists) return `netns ${m.target} (${m.path}): does not exist`;
+  if (!m.exists) {
+    return `netns ${m.target} (${m.path}): does not exist; see "ip netns list" or /proc/PID/ns/net`;
+  }
   const addrsOf = (name: string) =>
     m.addresses.filter((a) => a.ifname === name).map((a) => a.cidr).join(" ");
   const sections = [
@@ -126,6 +143,8 @@ export function registerNetns(root: Root, exec: Executor): void {
     .addHelpText(
       "after",
       `
+Exit ${ExitCode.Ok} when the namespace was read, ${ExitCode.Usage} for a malformed name or path, ${ExitCode.Failure} when it does not exist.
+
 Examples:
   eve-cni-debug netns cni-5e0c-1234
   eve-cni-debug netns /proc/4242/ns/net --json`,
@@ -136,7 +155,7 @@ Examples:
         return {
           model,
           human: renderNetns(model),
-          exitCode: model.exists ? ExitCode.Ok : ExitCode.ProblemsFound,
+          exitCode: netnsExitCode(model),
         };
       });
     });

@@ -1,16 +1,19 @@
 /** `pods` (one line per attachment) and `show POD [IFNAME]` (the whole chain, link by link). */
-import { buildChains, type Chain, requirePodChains } from "./chain.ts";
+import * as v from "valibot";
+import { buildChains, ChainSchema, requirePodChains } from "./chain.ts";
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { gatherSnapshot } from "./gather.ts";
 import { renderChains, renderPodsTable } from "./render_chains.ts";
 import type { Executor, Root } from "./root_command.ts";
-import type { Snapshot } from "./snapshot.ts";
+import { type Snapshot, ZedrouterSectionSchema } from "./snapshot.ts";
 
-export interface PodsModel {
-  zedrouter: Snapshot["zedrouter"];
-  chains: Chain[];
-}
+/** The --json of `pods` and `show`: where zedrouter's facts came from, and the chains. */
+export const PodsModelSchema = v.strictObject({
+  zedrouter: ZedrouterSectionSchema,
+  chains: v.array(ChainSchema),
+});
+export type PodsModel = v.InferOutput<typeof PodsModelSchema>;
 
 /** No zedrouter view at all (socket down, no state file): the verdict is "unreachable". */
 export function viewExitCode(s: Snapshot, ok: boolean): ExitCode {
@@ -28,7 +31,7 @@ export function podsOutcome(s: Snapshot): Outcome {
 }
 
 export function showOutcome(s: Snapshot, pod: string, ifname?: string): Outcome {
-  const chains = requirePodChains(buildChains(s), pod, ifname);
+  const chains = requirePodChains(buildChains(s), s.zedrouter, pod, ifname);
   const model: PodsModel = { zedrouter: s.zedrouter, chains };
   return {
     model,
@@ -52,6 +55,8 @@ export function registerPods(root: Root, exec: Executor): void {
     .addHelpText(
       "after",
       `
+Exit ${ExitCode.Ok} when every chain is whole, ${ExitCode.ProblemsFound} on a broken one, ${ExitCode.ZedrouterUnreachable} with no zedrouter view at all.
+
 Examples:
   eve-cni-debug pods
   eve-cni-debug pods --json | jq '.chains[] | select(.ok | not)'`,
@@ -72,6 +77,9 @@ Examples:
     .addHelpText(
       "after",
       `
+Exit ${ExitCode.Ok} when every chain shown is whole, ${ExitCode.ProblemsFound} on a broken link or when the pod has no
+attachment, ${ExitCode.ZedrouterUnreachable} with no zedrouter view at all (socket down, no state file).
+
 Examples:
   eve-cni-debug show nginx-1a2b3-x7k2p
   eve-cni-debug show nginx-1a2b3-x7k2p net1 --json`,

@@ -3,19 +3,22 @@
  * network instance, and this node's pod subnet (allocated conflict-free in a locked file).
  */
 import * as v from "valibot";
-import { IpSchema, UuidSchema } from "../../core/mod.ts";
+import { CidrSchema, describeIssues, IfNameSchema, IpSchema, UuidSchema } from "../../core/mod.ts";
 import {
+  EVE_APP_NAMESPACE,
   nadName,
+  NadSchema,
   nadsToYaml,
   type NiRef,
   PRIMARY_CONFLIST_FILE,
+  PrimaryConflistSchema,
   renderNad,
   renderPrimaryConflist,
 } from "./cni_configs.ts";
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import { allocateNodeSubnet, DEFAULT_NODE_SUBNET_FILE } from "./node_subnet_file.ts";
-import type { NodeSubnet } from "./node_subnets.ts";
+import { NodeSubnetSchema, parsePlan } from "./node_subnets.ts";
 import { type Executor, parsePositiveInt, type Root } from "./root_command.ts";
 import { withClient } from "./zedrouter_client.ts";
 
@@ -33,15 +36,19 @@ export interface RenderOptions {
   outDir?: string;
 }
 
-export interface RenderModel {
-  node: string;
-  subnet: NodeSubnet;
-  allocFile: string;
-  conflist: Record<string, unknown>;
-  nads: Record<string, unknown>[];
+/** The --json of `render`: strict, every part of it is ours. */
+export const RenderModelSchema = v.strictObject({
+  node: v.string(),
+  subnet: NodeSubnetSchema,
+  allocFile: v.string(),
+  conflist: PrimaryConflistSchema,
+  nads: v.array(NadSchema),
   /** Files written with --out-dir; empty when printing. */
-  written: string[];
-}
+  written: v.array(v.string()),
+});
+export type RenderModel = v.InferOutput<typeof RenderModelSchema>;
+
+const EXAMPLE_UUID = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
 
 export function parseNiFlag(value: string): NiRef {
   const eq = value.indexOf("=");
@@ -49,32 +56,73 @@ export function parseNiFlag(value: string): NiRef {
   const uuid = v.safeParse(UuidSchema, eq < 0 ? "" : value.slice(eq + 1));
   if (!name || !uuid.success) {
     throw new UsageError(
-      `Invalid --ni "${value}": expected NAME=UUID such as "local1=${"1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d"}"`,
+      `Invalid --ni "${value}": expected NAME=UUID such as "local1=${EXAMPLE_UUID}"`,
     );
   }
   return { name, uuid: uuid.output };
 }
 
-async function networkInstances(ctx: CommandContext, o: RenderOptions): Promise<NiRef[]> {
-  const nis = o.ni.map(parseNiFlag);
-  if (o.fromZedrouter) {
-    const { globals: g, deps } = ctx;
-    const listed = await withClient(
-      deps.connect,
-      g.socket,
-      g,
-      (c) => c.call("Inspect.NetworkInstances", {}),
-    );
-    nis.push(...listed.networkInstances.map((ni) => ({ name: ni.name, uuid: ni.uuid })));
+/** A Kubernetes namespace name (DNS-1123 label). */
+const K8S_NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Every flag, checked before anything is allocated, asked or written. */
+interface CheckedOptions {
+  node: string;
+  nodeIp: string;
+  nis: NiRef[];
+}
+
+function checkOptions(ctx: CommandContext, o: RenderOptions): CheckedOptions {
+  const node = o.node ?? ctx.deps.hostname();
+  if (node.trim() === "") {
+    throw new UsageError(`Invalid --node "${node}": expected this node's name`);
   }
-  return nis;
+  if (o.nodeIp === undefined) {
+    throw new UsageError(
+      "Missing --node-ip: the eth0 conflist needs the node's IP (nodeIP), without which " +
+        "eve-bridge fails the eth0 ADD of every EVE-app pod (namespace eve-kube-app) with " +
+        'CNI error 7, Missing "nodeIP"; pass the address pods reach this node at, such as ' +
+        "--node-ip 192.168.1.10",
+    );
+  }
+  if (!v.is(IpSchema, o.nodeIp)) {
+    throw new UsageError(`Invalid --node-ip "${o.nodeIp}": expected an IP address`);
+  }
+  if (o.serviceCidr !== undefined && !v.is(CidrSchema, o.serviceCidr)) {
+    throw new UsageError(
+      `Invalid --service-cidr "${o.serviceCidr}": expected a CIDR such as "10.43.0.0/16"`,
+    );
+  }
+  const bridge = v.safeParse(IfNameSchema, o.bridge);
+  if (!bridge.success) {
+    throw new UsageError(`Invalid --bridge "${o.bridge}": ${describeIssues(bridge.issues)}`);
+  }
+  if (o.namespace !== undefined && !K8S_NAMESPACE.test(o.namespace)) {
+    throw new UsageError(
+      `Invalid --namespace "${o.namespace}": expected a Kubernetes namespace name ` +
+        `(lowercase letters, digits and "-", at most 63) such as "${EVE_APP_NAMESPACE}"`,
+    );
+  }
+  parsePlan(o.podCidr, o.nodeBits);
+  return { node, nodeIp: o.nodeIp, nis: o.ni.map(parseNiFlag) };
+}
+
+async function zedrouterNetworkInstances(ctx: CommandContext): Promise<NiRef[]> {
+  const { globals: g, deps } = ctx;
+  const listed = await withClient(
+    deps.connect,
+    g.socket,
+    g,
+    (c) => c.call("Inspect.NetworkInstances", {}),
+  );
+  return listed.networkInstances.map((ni) => ({ name: ni.name, uuid: ni.uuid }));
 }
 
 export async function renderConfigs(ctx: CommandContext, o: RenderOptions): Promise<RenderModel> {
-  const node = o.node ?? ctx.deps.hostname();
-  if (o.nodeIp !== undefined && !v.is(IpSchema, o.nodeIp)) {
-    throw new UsageError(`Invalid --node-ip "${o.nodeIp}": expected an IP address`);
-  }
+  // Allocation is last of the steps that can fail: a subnet, once persisted, stays the node's,
+  // so a bad flag or an unreachable zedrouter must not consume one.
+  const { node, nodeIp, nis } = checkOptions(ctx, o);
+  if (o.fromZedrouter) nis.push(...await zedrouterNetworkInstances(ctx));
   const subnet = await allocateNodeSubnet(o.allocFile, {
     podCidr: o.podCidr,
     nodeBits: o.nodeBits,
@@ -83,7 +131,7 @@ export async function renderConfigs(ctx: CommandContext, o: RenderOptions): Prom
   const conflist = renderPrimaryConflist({
     subnet,
     bridge: o.bridge,
-    ...(o.nodeIp !== undefined && { nodeIP: o.nodeIp }),
+    nodeIP: nodeIp,
     ...(o.serviceCidr !== undefined && { serviceCIDR: o.serviceCidr }),
     zedrouterSocket: ctx.globals.socket,
     logFile: ctx.globals.logFile,
@@ -93,7 +141,6 @@ export async function renderConfigs(ctx: CommandContext, o: RenderOptions): Prom
     zedrouterSocket: ctx.globals.socket,
     logFile: ctx.globals.logFile,
   };
-  const nis = await networkInstances(ctx, o);
   const nads = nis.map((ni) => renderNad(ni, nadOptions));
   const written: string[] = [];
   if (o.outDir !== undefined) {
@@ -144,7 +191,7 @@ export function registerRender(root: Root, exec: Executor): void {
     )
     .option("--alloc-file <path>", "persisted node subnet allocations", DEFAULT_NODE_SUBNET_FILE)
     .option("--bridge <name>", "the eth0 bridge", "cni0")
-    .option("--node-ip <ip>", "the node IP (EVE-app pods route to it via eth0)")
+    .option("--node-ip <ip>", "the node IP, required (EVE-app pods route to it via eth0)")
     .option("--service-cidr <cidr>", "Kubernetes service CIDR (eve-bridge default 10.43.0.0/16)")
     .option(
       "--ni <name=uuid>",
@@ -163,8 +210,9 @@ export function registerRender(root: Root, exec: Executor): void {
       "after",
       `
 Examples:
-  eve-cni-debug render --node node1 --ni local1=1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d
-  eve-cni-debug render --from-zedrouter --out-dir /etc/cni/net.d
+  eve-cni-debug render --node node1 --node-ip 192.168.1.10 --ni local1=${EXAMPLE_UUID}
+  eve-cni-debug render --from-zedrouter --node-ip 192.168.1.10 --out-dir /etc/cni/net.d
+--node-ip is required: eve-bridge refuses an EVE-app pod's eth0 without the node's IP.
 Node subnets: PodCIDR /p with NodeBits b gives 2^b subnets of /(p+b): gateway .1, pods .2 to
 the last address before broadcast. A node keeps its subnet across reruns; the file is locked.`,
     )

@@ -33,6 +33,10 @@ export const StatusModelSchema = v.strictObject({
     v.strictObject({ name: v.string(), found: v.boolean(), version: v.nullable(v.string()) }),
   ),
   cniPath: v.array(v.string()),
+  /** Where cniPath came from: a missing directory is a problem unless it is our default. */
+  cniPathFrom: v.picklist(["--cni-path", "CNI_PATH", "default"]),
+  /** The cniPath directories that do not exist (or are not directories). */
+  cniPathMissing: v.array(v.string()),
   plugins: v.array(v.strictObject({
     dir: v.string(),
     name: v.string(),
@@ -102,7 +106,7 @@ async function plugins(runner: Runner, dirs: string[]): Promise<StatusModel["plu
         if (e.isFile || e.isSymlink) found.push({ dir, name: e.name });
       }
     } catch {
-      // A missing CNI_PATH entry is reported by the problems list below, not here.
+      // A missing CNI_PATH entry is reported by statusProblems (from cniPathMissing).
     }
   }
   found.sort((a, b) => a.dir.localeCompare(b.dir) || a.name.localeCompare(b.name));
@@ -124,11 +128,33 @@ async function plugins(runner: Runner, dirs: string[]): Promise<StatusModel["plu
   }));
 }
 
-export async function collectStatus(ctx: CommandContext, cniPath: string): Promise<StatusModel> {
+export type CniPathFrom = StatusModel["cniPathFrom"];
+
+/** The plugin directories to look in: --cni-path, else $CNI_PATH, else our default. */
+export function cniPathOf(
+  flag: string | undefined,
+  env: Readonly<Record<string, string>>,
+): { cniPath: string; from: CniPathFrom } {
+  if (flag !== undefined) return { cniPath: flag, from: "--cni-path" };
+  if (env.CNI_PATH !== undefined) return { cniPath: env.CNI_PATH, from: "CNI_PATH" };
+  return { cniPath: DEFAULTS.cniPath, from: "default" };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await Deno.stat(path).catch(() => undefined))?.isDirectory ?? false;
+}
+
+export async function collectStatus(
+  ctx: CommandContext,
+  cniPath: string,
+  cniPathFrom: CniPathFrom = "--cni-path",
+): Promise<StatusModel> {
   const { globals: g, deps } = ctx;
   const info = await Deno.lstat(g.socket).catch(() => undefined);
   const probes = info ? [await probe(ctx, "go"), await probe(ctx, "jsonrpc2")] : [];
   const dirs = cniPath.split(":").filter((d) => d !== "");
+  const cniPathMissing: string[] = [];
+  for (const dir of dirs) if (!(await isDirectory(dir))) cniPathMissing.push(dir);
   const tools = await Promise.all(TOOLS.map((t) => tool(deps.runner, t)));
   const logInfo = await Deno.stat(g.logFile).catch(() => undefined);
   const stateDirInfo = await Deno.stat(g.stateDir).catch(() => undefined);
@@ -144,6 +170,8 @@ export async function collectStatus(ctx: CommandContext, cniPath: string): Promi
     },
     tools,
     cniPath: dirs,
+    cniPathFrom,
+    cniPathMissing,
     plugins: await plugins(deps.runner, dirs),
     logFile: {
       path: g.logFile,
@@ -162,6 +190,12 @@ export async function collectStatus(ctx: CommandContext, cniPath: string): Promi
   return model;
 }
 
+const FROM_TEXT: Record<CniPathFrom, string> = {
+  "--cni-path": "from --cni-path",
+  CNI_PATH: "from $CNI_PATH",
+  default: "the default",
+};
+
 export function statusProblems(m: StatusModel): string[] {
   const p: string[] = [];
   if (!m.zedrouter.exists) p.push(`zedrouter socket ${m.zedrouter.socket} does not exist`);
@@ -175,6 +209,17 @@ export function statusProblems(m: StatusModel): string[] {
     p.push("zedrouter does not answer in Go's dialect, which EVE's eve-bridge speaks");
   }
   for (const t of m.tools) if (!t.found) p.push(`tool ${t.name} is not installed`);
+  // The default lists both layouts (/opt/cni/bin, Debian's /usr/lib/cni): one of them missing
+  // is normal. A path the user or the runtime set is configuration, so each hole in it counts.
+  if (m.cniPathFrom !== "default") {
+    const via = m.cniPathFrom === "CNI_PATH" ? "$CNI_PATH" : "--cni-path";
+    for (const dir of m.cniPathMissing) {
+      p.push(
+        `CNI_PATH directory ${dir} (${FROM_TEXT[m.cniPathFrom]}) does not exist: remove it ` +
+          `from ${via}, or install the CNI plugins there`,
+      );
+    }
+  }
   for (const name of ["bridge", "host-local"]) {
     if (!m.plugins.some((x) => x.name === name && x.supportedVersions)) {
       p.push(`CNI plugin ${name} not found on ${m.cniPath.join(":")} (eth0 needs it)`);
@@ -208,7 +253,8 @@ export function renderStatus(m: StatusModel): string {
       m.tools.map((t) => [`  ${t.name}`, t.found ? orDash(t.version) : "MISSING"]),
     ),
     "",
-    `CNI plugins on ${m.cniPath.join(":")}`,
+    `CNI plugins on ${m.cniPath.join(":")} (${FROM_TEXT[m.cniPathFrom]})` +
+    (m.cniPathMissing.length ? `, missing: ${m.cniPathMissing.join(" ")}` : ""),
     m.plugins.length
       ? table(
         ["  PLUGIN", "SUPPORTED VERSIONS"],
@@ -246,7 +292,8 @@ export function registerStatus(root: Root, exec: Executor): void {
     .addHelpText(
       "after",
       `
-Exit 0 when all is in place, 1 on a problem, 3 when zedrouter does not answer.
+Exit ${ExitCode.Ok} when all is in place, ${ExitCode.ProblemsFound} on a problem (a tool, a plugin or a
+--cni-path/$CNI_PATH directory missing), ${ExitCode.ZedrouterUnreachable} when zedrouter does not answer.
 
 Examples:
   eve-cni-debug status
@@ -254,10 +301,8 @@ Examples:
     )
     .action(async (opts, cmd) => {
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
-        const model = await collectStatus(
-          ctx,
-          opts.cniPath ?? ctx.deps.env.CNI_PATH ?? DEFAULTS.cniPath,
-        );
+        const { cniPath, from } = cniPathOf(opts.cniPath, ctx.deps.env);
+        const model = await collectStatus(ctx, cniPath, from);
         return { model, human: renderStatus(model), exitCode: statusExitCode(model) };
       });
     });

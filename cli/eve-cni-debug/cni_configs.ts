@@ -5,6 +5,7 @@
  * - one Multus NetworkAttachmentDefinition per network instance: eve-bridge (which asks
  *   zedrouter for the veth and runs DHCP) chained before `tuning`.
  */
+import * as v from "valibot";
 import { stringify as toYaml } from "yaml";
 import type { NodeSubnet } from "./node_subnets.ts";
 
@@ -16,15 +17,56 @@ export const EVE_APP_NAMESPACE = "eve-kube-app";
 export interface PrimaryOptions {
   subnet: NodeSubnet;
   bridge: string;
-  nodeIP?: string;
+  /**
+   * Required: eve-bridge's eth0 ADD for an EVE-app pod (namespace eve-kube-app) fails with
+   * CNI error 7 (Missing "nodeIP") without it, so a conflist lacking it breaks every EVE app.
+   */
+  nodeIP: string;
   serviceCIDR?: string;
   zedrouterSocket?: string;
   logFile?: string;
   mtu?: number;
 }
 
+const optionalString = v.optional(v.string());
+
+/** The primary conflist as rendered (the --json of `render` carries it): strict, it is ours. */
+export const PrimaryConflistSchema = v.strictObject({
+  cniVersion: v.literal(CNI_VERSION),
+  name: v.literal(PRIMARY_NETWORK_NAME),
+  plugins: v.strictTuple([
+    v.strictObject({
+      type: v.literal("eve-bridge"),
+      bridge: v.string(),
+      isGateway: v.literal(true),
+      ipMasq: v.literal(true),
+      hairpinMode: v.literal(true),
+      mtu: v.optional(v.number()),
+      nodeIP: v.string(),
+      serviceCIDR: optionalString,
+      zedrouterSocket: optionalString,
+      logFile: optionalString,
+      ipam: v.strictObject({
+        type: v.literal("host-local"),
+        ranges: v.array(v.array(v.strictObject({
+          subnet: v.string(),
+          rangeStart: v.string(),
+          rangeEnd: v.string(),
+          gateway: v.string(),
+        }))),
+      }),
+    }),
+    v.strictObject({
+      type: v.literal("portmap"),
+      capabilities: v.strictObject({ portMappings: v.literal(true) }),
+      snat: v.literal(true),
+    }),
+  ]),
+});
+export type PrimaryConflist = v.InferOutput<typeof PrimaryConflistSchema>;
+
 /** The primary conflist: eve-bridge (eth0 -> bridge + host-local) then portmap. */
-export function renderPrimaryConflist(o: PrimaryOptions): Record<string, unknown> {
+export function renderPrimaryConflist(o: PrimaryOptions): PrimaryConflist {
   return {
     cniVersion: CNI_VERSION,
     name: PRIMARY_NETWORK_NAME,
@@ -36,7 +78,7 @@ export function renderPrimaryConflist(o: PrimaryOptions): Record<string, unknown
         ipMasq: true,
         hairpinMode: true,
         ...(o.mtu !== undefined && { mtu: o.mtu }),
-        ...(o.nodeIP !== undefined && { nodeIP: o.nodeIP }),
+        nodeIP: o.nodeIP,
         ...(o.serviceCIDR !== undefined && { serviceCIDR: o.serviceCIDR }),
         ...(o.zedrouterSocket !== undefined && { zedrouterSocket: o.zedrouterSocket }),
         ...(o.logFile !== undefined && { logFile: o.logFile }),
@@ -74,8 +116,24 @@ export interface NadOptions {
   logFile?: string;
 }
 
+/** An NI's conflist (a NAD's spec.config, parsed). */
+export const NiConflistSchema = v.strictObject({
+  cniVersion: v.literal(CNI_VERSION),
+  name: v.string(),
+  plugins: v.strictTuple([
+    v.strictObject({
+      type: v.literal("eve-bridge"),
+      networkInstance: v.string(),
+      zedrouterSocket: optionalString,
+      logFile: optionalString,
+    }),
+    v.strictObject({ type: v.literal("tuning") }),
+  ]),
+});
+export type NiConflist = v.InferOutput<typeof NiConflistSchema>;
+
 /** The NI's conflist: eve-bridge for the interface, then tuning (sysctls). */
-export function renderNiConflist(ni: NiRef, o: NadOptions = {}): Record<string, unknown> {
+export function renderNiConflist(ni: NiRef, o: NadOptions = {}): NiConflist {
   return {
     cniVersion: CNI_VERSION,
     name: nadName(ni),
@@ -94,8 +152,34 @@ export function renderNiConflist(ni: NiRef, o: NadOptions = {}): Record<string, 
   };
 }
 
+function isNiConflistJson(text: string): boolean {
+  try {
+    return v.is(NiConflistSchema, JSON.parse(text));
+  } catch {
+    return false;
+  }
+}
+
+/** A NetworkAttachmentDefinition as rendered; spec.config holds an NiConflist as JSON text. */
+export const NadSchema = v.strictObject({
+  apiVersion: v.literal("k8s.cni.cncf.io/v1"),
+  kind: v.literal("NetworkAttachmentDefinition"),
+  metadata: v.strictObject({
+    name: v.string(),
+    namespace: v.string(),
+    annotations: v.strictObject({ "eve.lfedge.org/network-instance": v.string() }),
+  }),
+  spec: v.strictObject({
+    config: v.pipe(
+      v.string(),
+      v.check(isNiConflistJson, "spec.config must be an NI conflist (eve-bridge, tuning) as JSON"),
+    ),
+  }),
+});
+export type Nad = v.InferOutput<typeof NadSchema>;
+
 /** The NetworkAttachmentDefinition object; spec.config is the conflist as a JSON string. */
-export function renderNad(ni: NiRef, o: NadOptions = {}): Record<string, unknown> {
+export function renderNad(ni: NiRef, o: NadOptions = {}): Nad {
   return {
     apiVersion: "k8s.cni.cncf.io/v1",
     kind: "NetworkAttachmentDefinition",
@@ -109,6 +193,6 @@ export function renderNad(ni: NiRef, o: NadOptions = {}): Record<string, unknown
 }
 
 /** Several NADs as one multi-document YAML stream. */
-export function nadsToYaml(nads: readonly Record<string, unknown>[]): string {
+export function nadsToYaml(nads: readonly Nad[]): string {
   return nads.map((n) => toYaml(n, { lineWidth: 0 })).join("---\n");
 }

@@ -1,17 +1,20 @@
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
-import { nadName, nadsToYaml, renderNad, renderPrimaryConflist } from "./cni_configs.ts";
+import * as v from "valibot";
+import {
+  nadName,
+  NadSchema,
+  nadsToYaml,
+  PrimaryConflistSchema,
+  renderNad,
+  renderPrimaryConflist,
+} from "./cni_configs.ts";
 import { nodeSubnet } from "./node_subnets.ts";
 
 const NI = { name: "ni_Local.1", uuid: "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d" };
 
 Deno.test("NAD: k8s.cni.cncf.io/v1, spec.config a JSON string, eve-bridge before tuning", () => {
-  const nad = renderNad(NI) as {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace: string };
-    spec: { config: string };
-  };
+  const nad = v.parse(NadSchema, renderNad(NI));
   assert.equal(nad.apiVersion, "k8s.cni.cncf.io/v1");
   assert.equal(nad.kind, "NetworkAttachmentDefinition");
   assert.equal(nad.metadata.name, "ni-local-1");
@@ -30,11 +33,17 @@ Deno.test("nadName: DNS-1123 label, falls back to the UUID", () => {
 });
 
 Deno.test("primary conflist: host-local over the node subnet", () => {
-  const c = renderPrimaryConflist({ subnet: nodeSubnet("10.42.0.0/16", 8, 5), bridge: "cni0" }) as {
-    plugins: { type: string; ipam?: { ranges: { subnet: string; gateway: string }[][] } }[];
-  };
+  const c = v.parse(
+    PrimaryConflistSchema,
+    renderPrimaryConflist({
+      subnet: nodeSubnet("10.42.0.0/16", 8, 5),
+      bridge: "cni0",
+      nodeIP: "192.168.1.10",
+    }),
+  );
   assert.deepEqual(c.plugins.map((p) => p.type), ["eve-bridge", "portmap"]);
-  assert.deepEqual(c.plugins[0]!.ipam!.ranges[0]![0], {
+  assert.equal(c.plugins[0].nodeIP, "192.168.1.10");
+  assert.deepEqual(c.plugins[0].ipam.ranges[0]![0], {
     subnet: "10.42.5.0/24",
     rangeStart: "10.42.5.2",
     rangeEnd: "10.42.5.254",

@@ -12,6 +12,7 @@ export const FINDING_KINDS = [
   "orphan-veth",
   "missing-veth",
   "departed-pod",
+  "mac-drift",
   "stale-lease",
   "orphan-dhcp-client",
   "dead-dhcp-client",
@@ -21,6 +22,18 @@ export const FINDING_KINDS = [
   "duplicate-mac",
   "two-generations",
 ] as const;
+
+/**
+ * The findings that rest on zedrouter's view (its attachments, NIs, dnsmasq files): with no
+ * view at all they are not checked, and the doctor must say so rather than report a clean node.
+ */
+export const ZEDROUTER_FINDING_KINDS = [
+  "orphan-veth",
+  "missing-veth",
+  "departed-pod",
+  "mac-drift",
+  "stale-lease",
+] as const satisfies readonly (typeof FINDING_KINDS)[number][];
 
 export const FixSchema = v.variant("action", [
   v.strictObject({
@@ -124,6 +137,25 @@ function departedPods(s: Snapshot): Finding[] {
   }));
 }
 
+function macDrift(s: Snapshot): Finding[] {
+  const out: Finding[] = [];
+  for (const a of s.attachments) {
+    const podIf = s.pods[a.podNetnsPath]?.links.find((l) => l.name === a.podIfName);
+    if (!podIf || podIf.mac === a.mac) continue;
+    out.push({
+      kind: "mac-drift",
+      subject: `${a.podName}/${a.podIfName}`,
+      message: `pod interface ${a.podIfName} of ${a.podName} has MAC ${
+        podIf.mac ?? "none"
+      }, zedrouter attached it as ${a.mac}`,
+      hint: "dnsmasq's reservation and zedrouter's view key on the adapter MAC; set it back " +
+        "(ip link set ... address) or delete the pod so CNI re-runs ADD",
+      fix: null,
+    });
+  }
+  return out;
+}
+
 function staleLeases(s: Snapshot): Finding[] {
   const live = new Set(s.attachments.map((a) => a.mac));
   const out: Finding[] = [];
@@ -206,23 +238,37 @@ function stateFiles(s: Snapshot): Finding[] {
     fix: null,
   }));
   const attached = new Set(s.attachments.map((a) => `${a.podNetnsPath} ${a.podIfName}`));
+  // With no zedrouter view, "zedrouter has no attachment" is unknown: the record may be the
+  // only thing that lets eve-bridge's DEL disconnect the veth later, so it is not removed.
+  const blind = s.zedrouter.source === "none";
   for (const r of s.eveBridge.records) {
     const gone = r.netnsPath === null || s.pods[r.netnsPath]?.exists === false;
     if (!gone || attached.has(`${r.netnsPath} ${r.ifname}`)) continue;
-    out.push({
-      kind: "orphan-state-file",
-      subject: r.path,
-      message:
-        `eve-bridge state of ${r.podName ?? r.containerId} ${r.ifname} remains, but its netns ` +
-        `${r.netnsPath ?? "(none recorded)"} is gone and zedrouter has no attachment`,
-      hint: "left by a DEL that never ran; removing it is safe",
-      fix: {
-        action: "remove-file",
-        path: r.path,
-        siblings: r.siblings,
-        dir: containerDir(s, r.path),
-      },
-    });
+    const what = `eve-bridge state of ${r.podName ?? r.containerId} ${r.ifname} remains, but ` +
+      `its netns ${r.netnsPath ?? "(none recorded)"} is gone`;
+    out.push(
+      blind
+        ? {
+          kind: "orphan-state-file",
+          subject: r.path,
+          message: `${what}; zedrouter could not be asked whether it still has the attachment`,
+          hint: "keep it until zedrouter answers: eve-bridge's DEL needs it to disconnect the " +
+            "veth; rerun the doctor then",
+          fix: null,
+        }
+        : {
+          kind: "orphan-state-file",
+          subject: r.path,
+          message: `${what} and zedrouter has no attachment`,
+          hint: "left by a DEL that never ran; removing it is safe",
+          fix: {
+            action: "remove-file",
+            path: r.path,
+            siblings: r.siblings,
+            dir: containerDir(s, r.path),
+          },
+        },
+    );
   }
   return out;
 }
@@ -304,6 +350,7 @@ export function doctorFindings(s: Snapshot): Finding[] {
     ...orphanVeths(s),
     ...missingVeths(s),
     ...departedPods(s),
+    ...macDrift(s),
     ...staleLeases(s),
     ...dhcpClients(s),
     ...strayDhcpClients(s),

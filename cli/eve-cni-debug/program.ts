@@ -7,7 +7,7 @@ import { errorMessage } from "../../core/mod.ts";
 import { isCommandError, systemRunner } from "../../netns/mod.ts";
 import { RpcError } from "../../rpc/mod.ts";
 import type { Deps } from "./context.ts";
-import { ExitCode, UsageError } from "./exit_codes.ts";
+import { ExitCode, UsageError, VerdictError } from "./exit_codes.ts";
 import { registerCheck } from "./cmd_check.ts";
 import { registerDoctor } from "./cmd_doctor.ts";
 import { registerLogs } from "./cmd_logs.ts";
@@ -38,6 +38,7 @@ export function defaultDeps(env: Readonly<Record<string, string>>): Deps {
 
 function errorExitCode(error: unknown): number {
   if (error instanceof UsageError) return ExitCode.Usage;
+  if (error instanceof VerdictError) return error.exitCode;
   if (isUnreachable(error)) return ExitCode.ZedrouterUnreachable;
   return ExitCode.Failure;
 }

@@ -4,6 +4,7 @@
  * the kernel shows in the host and pod namespaces. The chain checks and the doctor are pure
  * functions of a Snapshot, so they can be tested (and their output snapshotted) from fixtures.
  */
+import * as v from "valibot";
 import type { AddressInfo, DnsmasqLease, Link, RouteInfo } from "../../netns/mod.ts";
 import type { EveBridgeRecord } from "./eve_bridge_state.ts";
 
@@ -93,17 +94,22 @@ export interface ProcessFact {
   netnsInode: number | null;
 }
 
-export type ZedrouterSource = "inspect" | "state-file" | "none";
+export const ZEDROUTER_SOURCES = ["inspect", "state-file", "none"] as const;
+export type ZedrouterSource = (typeof ZEDROUTER_SOURCES)[number];
+
+/** Where zedrouter's facts came from: part of every --json that rests on them. */
+export const ZedrouterSectionSchema = v.strictObject({
+  reachable: v.boolean(),
+  source: v.picklist(ZEDROUTER_SOURCES),
+  /** Why the Inspect service was not used, or why nothing could be read. */
+  note: v.nullable(v.string()),
+});
+export type ZedrouterSection = v.InferOutput<typeof ZedrouterSectionSchema>;
 
 export interface Snapshot {
   collectedAt: string;
   socket: string;
-  zedrouter: {
-    reachable: boolean;
-    source: ZedrouterSource;
-    /** Why the Inspect service was not used, or why nothing could be read. */
-    note: string | null;
-  };
+  zedrouter: ZedrouterSection;
   networkInstances: NiFact[];
   apps: AppFact[];
   attachments: AttachmentFact[];
