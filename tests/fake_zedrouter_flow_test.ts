@@ -153,8 +153,8 @@ sandboxTest(
         /not fully configured: pod interface "net1" is down/,
       );
       await sb.exec(pod, ["ip", "link", "set", "net1", "up"]);
-      // An MTU the NI did not give (ni-local's is 1400) is drift too.
-      await sb.exec(pod, ["ip", "link", "set", "net1", "mtu", "1300"]);
+      // A host veth MTU the NI did not give (ni-local's is 1400) is drift too.
+      await sb.exec(node, ["ip", "link", "set", "nbu1x1", "mtu", "1300"]);
       const wrongMtu = await goCall(
         zr.socket,
         "RPCServer.CheckPodConnection",
@@ -162,9 +162,9 @@ sandboxTest(
       );
       assert.match(
         !wrongMtu.ok ? wrongMtu.error : "",
-        /pod interface "net1" has MTU 1300, expected 1400/,
+        /host veth "nbu1x1" has MTU 1300, expected 1400/,
       );
-      await sb.exec(pod, ["ip", "link", "set", "net1", "mtu", "1400"]);
+      await sb.exec(node, ["ip", "link", "set", "nbu1x1", "mtu", "1400"]);
 
       const del = await disconnectPod(zr.socket, podName, pod, "net1");
       assert.deepEqual(del, { appUUID: WEB, usedDHCP: true });
