@@ -14,6 +14,7 @@ import {
   serveRpc,
 } from "../rpc/mod.ts";
 import { runRpcPeer, startGoServer } from "./go/rpcpeer/peer.ts";
+import { withTempDir } from "./temp_dir.ts";
 
 const APP = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
 const NETNS = "/var/run/netns/cni-5e0c";
@@ -23,14 +24,7 @@ const GO_POD = { name: "nginx-1a2b3-0-x7k2p", netNsPath: NETNS, namespace: "eve-
 const GO_IFACE = { name: "net1", mac: "1e:a8:c3:77:12:5d", netNsPath: NETNS };
 const GO_NI = "9f3c1d2e-4b5a-4c6d-8e7f-0a1b2c3d4e5f";
 
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "rpc-interop-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = <T>(fn: (dir: string) => Promise<T>) => withTempDir("rpc-interop-", fn);
 
 /** Handlers that record what they were given and answer like rpcpeer's server does. */
 function recordingHandlers(
@@ -71,7 +65,7 @@ function recordingHandlers(
 }
 
 Deno.test("Go client -> our server: all four methods, Go checks the replies, we check the args", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const seen: Record<string, unknown> = {};
     const server = await serveRpc({ path: `${dir}/rpc.sock`, handlers: recordingHandlers(seen) });
     try {
@@ -102,7 +96,7 @@ Deno.test("Go client -> our server: all four methods, Go checks the replies, we 
 });
 
 Deno.test("Go client -> our server: 64 calls in flight on one connection, replies out of order", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const server = await serveRpc({
       path: `${dir}/rpc.sock`,
       handlers: recordingHandlers({}, () => Math.floor(Math.random() * 20)),
@@ -117,7 +111,7 @@ Deno.test("Go client -> our server: 64 calls in flight on one connection, replie
 });
 
 Deno.test("Go client -> our server: handler errors and net/rpc's not-found errors read verbatim by Go", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const server = await serveRpc({ path: `${dir}/rpc.sock`, handlers: recordingHandlers({}) });
     try {
       const run = await runRpcPeer(["client", "-socket", server.path, "-case", "errors"]);
@@ -129,7 +123,7 @@ Deno.test("Go client -> our server: handler errors and net/rpc's not-found error
 });
 
 Deno.test("Go client generic mode: Go-style params in, Go's view of the reply out", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const server = await serveRpc({ path: `${dir}/rpc.sock`, handlers: recordingHandlers({}) });
     try {
       const params = JSON.stringify({
@@ -225,7 +219,7 @@ async function goView(
 }
 
 Deno.test("our client -> Go server: all four methods, results decoded from Go's encoding", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const go = await startGoServer(`${dir}/go.sock`);
     const client = await RpcClient.connect(go.socket);
     try {
@@ -267,7 +261,7 @@ Deno.test("our client -> Go server: all four methods, results decoded from Go's 
 });
 
 Deno.test("our client -> Go server: Go decodes MAC bytes, IPNet IP and mask, gateways, nil vs empty", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const go = await startGoServer(`${dir}/go.sock`);
     const client = await RpcClient.connect(go.socket);
     try {
@@ -364,7 +358,7 @@ Deno.test("our client -> Go server: Go decodes MAC bytes, IPNet IP and mask, gat
 });
 
 Deno.test("our client -> Go server: a quick reply overtakes a slow one on the same connection", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const go = await startGoServer(`${dir}/go.sock`);
     const client = await RpcClient.connect(go.socket);
     try {

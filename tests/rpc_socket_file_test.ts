@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { RpcClient, RpcError, serveRpc } from "../rpc/mod.ts";
 import { startGoServer } from "./go/rpcpeer/peer.ts";
+import { withTempDir } from "./temp_dir.ts";
 
 const handlers = {
   "RPCServer.CheckPodConnection": () =>
@@ -16,14 +17,7 @@ const CHECK_ARGS = {
   podInterface: { name: "net1", mac: null, netNsPath: "/var/run/netns/x" },
 };
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "rpc-sock-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = <T>(fn: (dir: string) => Promise<T>) => withTempDir("rpc-sock-", fn);
 
 async function serves(path: string): Promise<boolean> {
   const client = await RpcClient.connect(path);

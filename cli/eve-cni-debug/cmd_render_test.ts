@@ -6,17 +6,11 @@ import assert from "node:assert/strict";
 import * as v from "valibot";
 import { RenderModelSchema } from "./cmd_render.ts";
 import { defaultDeps, runCli } from "./program.ts";
+import { withTempDir } from "../../tests/temp_dir.ts";
 
 const UUID = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "eve-cni-debug-render-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = <T>(fn: (dir: string) => Promise<T>) => withTempDir("eve-cni-debug-render-", fn);
 
 function render(dir: string, ...args: string[]) {
   return runCli([

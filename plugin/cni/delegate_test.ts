@@ -12,6 +12,7 @@ import { silentLogger } from "./logging.ts";
 import type { CniResult } from "./result.ts";
 import type { CniContext } from "./types.ts";
 import type { CniVersion } from "./versions.ts";
+import { withTempDir } from "../../tests/temp_dir.ts";
 
 /**
  * A fake delegate: records its stdin and CNI_* env in files, then prints `reply` and exits
@@ -68,14 +69,7 @@ const PREV: CniResult = {
   dns: {},
 };
 
-async function withDir(body: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "evetest-delegate-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = <T>(fn: (dir: string) => Promise<T>) => withTempDir("evetest-delegate-", fn);
 
 Deno.test("delegate: version capped at 1.0.0, IgnoreUnknown added to CNI_ARGS", () => {
   assert.equal(delegateVersion("1.1.0"), "1.0.0");

@@ -9,6 +9,7 @@ import {
   withAttachmentLock,
   writeState,
 } from "./attachment_state.ts";
+import { withTempDir } from "../../tests/temp_dir.ts";
 
 function sample(containerID: string, ifname = "net1"): AttachmentState {
   return {
@@ -42,14 +43,7 @@ function sample(containerID: string, ifname = "net1"): AttachmentState {
   };
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "eve-bridge-state-test-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = <T>(fn: (dir: string) => Promise<T>) => withTempDir("eve-bridge-state-test-", fn);
 
 Deno.test("attachmentPaths: one dir per container, one file set per interface", () => {
   assert.deepEqual(attachmentPaths("/run/eve-bridge", "abc.1_2-3", "net1"), {

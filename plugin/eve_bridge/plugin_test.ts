@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { run } from "../cni/mod.ts";
 import { createEveBridgePlugin } from "./plugin.ts";
 import { probeZedrouterSocket } from "./zedrouter_probe.ts";
+import { withTempDir } from "../../tests/temp_dir.ts";
 
 /** ADD of net1 in this process' own netns (the handlers under test are stubs). */
 const NET1_ADD_ENV = {
@@ -13,14 +14,7 @@ const NET1_ADD_ENV = {
   CNI_PATH: "/usr/lib/cni",
 };
 
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "evetest-evebridge-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = <T>(fn: (dir: string) => Promise<T>) => withTempDir("evetest-evebridge-", fn);
 
 function conf(dir: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -35,7 +29,7 @@ function conf(dir: string, extra: Record<string, unknown> = {}): string {
 }
 
 Deno.test("eve-bridge STATUS: code 50 naming the socket when zedrouter does not answer", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const plugin = createEveBridgePlugin({
       probeZedrouter: () => Promise.reject(new Error("connection refused")),
     });
@@ -51,7 +45,7 @@ Deno.test("eve-bridge STATUS: code 50 naming the socket when zedrouter does not 
 });
 
 Deno.test("eve-bridge STATUS: ok with a live probe; skips delegates that stop at 1.0.0", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const probed: string[] = [];
     const plugin = createEveBridgePlugin({
       probeZedrouter: (path) => Promise.resolve(void probed.push(path)),
@@ -68,7 +62,7 @@ Deno.test("eve-bridge STATUS: ok with a live probe; skips delegates that stop at
 });
 
 Deno.test("eve-bridge STATUS: a missing bridge plugin on CNI_PATH is code 50", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const plugin = createEveBridgePlugin({ probeZedrouter: () => Promise.resolve() });
     const out = await run(
       { env: { CNI_COMMAND: "STATUS", CNI_PATH: dir }, stdin: conf(dir) },
@@ -82,7 +76,7 @@ Deno.test("eve-bridge STATUS: a missing bridge plugin on CNI_PATH is code 50", a
 });
 
 Deno.test("eve-bridge GC: succeeds when no delegate speaks 1.1.0", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const plugin = createEveBridgePlugin({ probeZedrouter: () => Promise.resolve() });
     const out = await run({
       env: { CNI_COMMAND: "GC", CNI_PATH: "/usr/lib/cni" },
@@ -93,7 +87,7 @@ Deno.test("eve-bridge GC: succeeds when no delegate speaks 1.1.0", async () => {
 });
 
 Deno.test("eve-bridge: interfaces other than eth0 go to the zedrouter handler", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const seen: string[] = [];
     const plugin = createEveBridgePlugin({
       podInterface: {
@@ -121,7 +115,7 @@ Deno.test("eve-bridge: interfaces other than eth0 go to the zedrouter handler", 
 });
 
 Deno.test("zedrouter probe: a server that answers passes, one that is silent or absent fails", async () => {
-  await withTempDir(async (dir) => {
+  await withDir(async (dir) => {
     const answering = Deno.listen({ transport: "unix", path: `${dir}/answer.sock` });
     const silent = Deno.listen({ transport: "unix", path: `${dir}/silent.sock` });
     const held: Deno.Conn[] = [];
