@@ -107,6 +107,26 @@ function checkOptions(ctx: CommandContext, o: RenderOptions): CheckedOptions {
   return { node, nodeIp: o.nodeIp, nis: o.ni.map(parseNiFlag) };
 }
 
+/**
+ * One NI per NAD: an NI named twice (by --ni and by --from-zedrouter) counts once; two NIs
+ * whose names make the same NAD name would silently share one file, so that is refused.
+ */
+function onePerNad(nis: readonly NiRef[]): NiRef[] {
+  const byNad = new Map<string, NiRef>();
+  for (const ni of nis) {
+    const name = nadName(ni);
+    const seen = byNad.get(name);
+    if (!seen) byNad.set(name, ni);
+    else if (seen.uuid !== ni.uuid) {
+      throw new UsageError(
+        `Network instances "${seen.name}" (${seen.uuid}) and "${ni.name}" (${ni.uuid}) would ` +
+          `both be NetworkAttachmentDefinition "${name}"; give one of them another --ni name`,
+      );
+    }
+  }
+  return [...byNad.values()];
+}
+
 async function zedrouterNetworkInstances(ctx: CommandContext): Promise<NiRef[]> {
   const { globals: g, deps } = ctx;
   const listed = await withClient(
@@ -121,8 +141,11 @@ async function zedrouterNetworkInstances(ctx: CommandContext): Promise<NiRef[]> 
 export async function renderConfigs(ctx: CommandContext, o: RenderOptions): Promise<RenderModel> {
   // Allocation is last of the steps that can fail: a subnet, once persisted, stays the node's,
   // so a bad flag or an unreachable zedrouter must not consume one.
-  const { node, nodeIp, nis } = checkOptions(ctx, o);
-  if (o.fromZedrouter) nis.push(...await zedrouterNetworkInstances(ctx));
+  const { node, nodeIp, nis: named } = checkOptions(ctx, o);
+  const nis = onePerNad([
+    ...named,
+    ...(o.fromZedrouter ? await zedrouterNetworkInstances(ctx) : []),
+  ]);
   const subnet = await allocateNodeSubnet(o.allocFile, {
     podCidr: o.podCidr,
     nodeBits: o.nodeBits,

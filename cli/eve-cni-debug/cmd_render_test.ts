@@ -9,6 +9,7 @@ import { defaultDeps, runCli } from "./program.ts";
 import { withTempDir } from "../../tests/temp_dir.ts";
 
 const UUID = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
+const OTHER_UUID = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f";
 
 const withDir = <T>(fn: (dir: string) => Promise<T>) => withTempDir("eve-cni-debug-render-", fn);
 
@@ -56,6 +57,11 @@ Deno.test("render: a bad flag or an unreachable zedrouter leaves the allocations
       [["--namespace", "Eve_Apps"], /Invalid --namespace "Eve_Apps"/, 2],
       [["--node-bits", "30"], /Invalid --node-bits 30/, 2],
       [["--from-zedrouter"], /Cannot connect to/, 3],
+      [
+        ["--ni", `Local_1=${UUID}`, "--ni", `local-1=${OTHER_UUID}`],
+        /"Local_1" .* and "local-1" .* would both be NetworkAttachmentDefinition "local-1"/,
+        2,
+      ],
     ];
     for (const [args, message, code] of bad) {
       const r = await render(dir, "--node", "node-b", "--node-ip", "192.168.1.11", ...args);
@@ -91,5 +97,25 @@ Deno.test("render --json: the conflist and NADs as RenderModelSchema says", asyn
       ["local1", "eve-kube-app"],
     ]);
     assert.deepEqual(m.written, []);
+  });
+});
+
+Deno.test("render: an NI named twice gets one NAD", async () => {
+  await withDir(async (dir) => {
+    const ni = `local1=${UUID}`;
+    const r = await render(
+      dir,
+      "--node",
+      "node-a",
+      "--node-ip",
+      "192.168.1.10",
+      "--ni",
+      ni,
+      "--ni",
+      ni,
+    );
+    assert.equal(r.exitCode, 0, r.stderr);
+    const model = v.parse(RenderModelSchema, JSON.parse(r.stdout));
+    assert.deepEqual(model.nads.map((nad) => nad.metadata.name), ["local1"]);
   });
 });
