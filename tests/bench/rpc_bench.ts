@@ -148,9 +148,11 @@ async function main(n: number): Promise<void> {
 if (Deno.args[0] === "--serve" && Deno.args[1]) {
   await serveMode(Deno.args[1]);
 } else {
-  const n = Number(Deno.args[0] ?? 2000);
+  // `deno task bench:rpc -- 500` hands the script the "--" too.
+  const count = Deno.args.find((arg) => arg !== "--");
+  const n = Number(count ?? 2000);
   if (!Number.isInteger(n) || n < 10) {
-    throw new Error(`Expected a call count of at least 10, got "${Deno.args[0]}"`);
+    throw new Error(`Expected a call count of at least 10, got "${count}"`);
   }
   await main(n);
 }
