@@ -31,7 +31,8 @@ apps:
       - networkInstance: ni-local
         mac: 02:16:3e:00:00:01
         ip: 10.11.12.50
-  # A VM: its launcher pod is virt-launcher-ubuntu-vm-9f8e7-<5>.
+  # Pods ubuntu-vm-9f8e7-<5> (the demo runs one, so it can be pinged); deployed as a VM, its
+  # launcher pod virt-launcher-ubuntu-vm-9f8e7-<5> stays L2-only and the guest runs DHCP.
   - name: ubuntu_vm
     uuid: 9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f
     adapters:
