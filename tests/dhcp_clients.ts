@@ -1,20 +1,27 @@
-/** The udhcpc processes on the machine, read from /proc (for leak checks and cleanup). */
+/** Processes on the machine by name, read from /proc (for leak checks and cleanup). */
 
-export interface DhcpClientProcess {
+export interface NamedProcess {
   pid: number;
   netnsInode: number | null;
   cmdline: string[];
 }
 
+export type DhcpClientProcess = NamedProcess;
+
 /** Every udhcpc on the machine with its netns inode and argv. */
-export async function listDhcpClients(): Promise<DhcpClientProcess[]> {
-  const out: DhcpClientProcess[] = [];
+export function listDhcpClients(): Promise<DhcpClientProcess[]> {
+  return listProcesses("udhcpc");
+}
+
+/** Every live process whose command name (/proc/<pid>/comm) is `name`, with netns and argv. */
+export async function listProcesses(name: string): Promise<NamedProcess[]> {
+  const out: NamedProcess[] = [];
   for await (const entry of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const pid = Number(entry.name);
     try {
       const comm = (await Deno.readTextFile(`/proc/${pid}/comm`)).trim();
-      if (comm !== "udhcpc") continue;
+      if (comm !== name) continue;
       const cmdline = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0").filter((
         a,
       ) => a);

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { isAlive, readPidFile, stopPid } from "../netns/mod.ts";
+import { listProcesses } from "./dhcp_clients.ts";
 import { sandboxTest } from "./sandbox.ts";
 import {
   connectL2,
@@ -20,18 +21,12 @@ import {
 const TOOLS = ["dnsmasq", "udhcpc", "go"];
 const WEB_MAC = "02:16:3e:77:00:01";
 
-/** Pids of every live process whose argv is dnsmasq with `--conf-file=<confPath>`. */
+/** Pids of every live dnsmasq started with `--conf-file=<confPath>`. */
 async function dnsmasqsServing(confPath: string): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const pid = Number(entry.name);
-    const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => ""))
-      .split("\0");
-    if (argv[0]?.split("/").at(-1) !== "dnsmasq") continue;
-    if (argv.includes(`--conf-file=${confPath}`) && isAlive(pid)) pids.push(pid);
-  }
-  return pids.sort((a, b) => a - b);
+  return (await listProcesses("dnsmasq"))
+    .filter((p) => p.cmdline.includes(`--conf-file=${confPath}`) && isAlive(p.pid))
+    .map((p) => p.pid)
+    .sort((a, b) => a - b);
 }
 
 sandboxTest(

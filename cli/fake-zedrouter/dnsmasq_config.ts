@@ -15,15 +15,24 @@ export interface DnsmasqPaths {
   readonly logFile: string;
 }
 
+const DNSMASQ_FILE_PREFIX = "dnsmasq-";
+
 /** Files of one NI's dnsmasq inside the state dir. */
 export function dnsmasqPaths(stateDir: string, ni: Pick<LocalNi, "name">): DnsmasqPaths {
-  const base = `${stateDir}/dnsmasq-${ni.name}`;
+  const base = `${stateDir}/${DNSMASQ_FILE_PREFIX}${ni.name}`;
   return {
     confPath: `${base}.conf`,
     leaseFile: `${base}.leases`,
     pidFile: `${base}.pid`,
     logFile: `${base}.log`,
   };
+}
+
+/** The NI whose dnsmasq pid file `fileName` (a state dir entry) is, if it is one. */
+export function niOfDnsmasqPidFile(fileName: string): string | undefined {
+  if (!fileName.startsWith(DNSMASQ_FILE_PREFIX) || !fileName.endsWith(".pid")) return undefined;
+  const name = fileName.slice(DNSMASQ_FILE_PREFIX.length, -".pid".length);
+  return name === "" ? undefined : name;
 }
 
 /** The reservations of every app adapter on `ni`. */

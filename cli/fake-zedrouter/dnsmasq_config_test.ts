@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseConfigText } from "./config.ts";
 import { defaultConfig } from "./default_config.ts";
-import { dnsmasqPaths, renderNiDnsmasqConfig } from "./dnsmasq_config.ts";
+import { dnsmasqPaths, niOfDnsmasqPidFile, renderNiDnsmasqConfig } from "./dnsmasq_config.ts";
 import type { LocalNi } from "./model.ts";
 
 Deno.test("a local NI with an uplink offers router, classless route and DNS", () => {
@@ -33,4 +33,12 @@ networkInstances:
   assert.ok(!lines.some((l) => l.includes("classless")));
   assert.ok(!lines.some((l) => l.includes("dns-server")));
   assert.ok(lines.includes("dhcp-range=192.168.7.0,static,255.255.255.0,1h"));
+});
+
+Deno.test("niOfDnsmasqPidFile reads back what dnsmasqPaths names", () => {
+  const { pidFile, confPath } = dnsmasqPaths("/state", { name: "ni-local" });
+  assert.equal(niOfDnsmasqPidFile(pidFile.slice("/state/".length)), "ni-local");
+  assert.equal(niOfDnsmasqPidFile(confPath.slice("/state/".length)), undefined);
+  assert.equal(niOfDnsmasqPidFile("dnsmasq-.pid"), undefined);
+  assert.equal(niOfDnsmasqPidFile("state.json"), undefined);
 });

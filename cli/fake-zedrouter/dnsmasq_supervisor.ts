@@ -7,7 +7,12 @@
  * first sync, so is one of an NI the config no longer has (removed while we were down).
  */
 import { type Daemon, type Runner, startDnsmasq, stopLeftoverDnsmasq } from "../../netns/mod.ts";
-import { type DnsmasqPaths, dnsmasqPaths, renderNiDnsmasqConfig } from "./dnsmasq_config.ts";
+import {
+  type DnsmasqPaths,
+  dnsmasqPaths,
+  niOfDnsmasqPidFile,
+  renderNiDnsmasqConfig,
+} from "./dnsmasq_config.ts";
 import type { Config, LocalNi } from "./model.ts";
 
 const RESTART_PAUSE_MS = [200, 500, 1000, 2000, 5000];
@@ -85,7 +90,7 @@ export class DnsmasqSupervisor {
     const names: string[] = [];
     try {
       for await (const entry of Deno.readDir(this.stateDir)) {
-        const name = /^dnsmasq-(.+)\.pid$/.exec(entry.name)?.[1];
+        const name = niOfDnsmasqPidFile(entry.name);
         if (entry.isFile && name !== undefined && !wantedNames.has(name)) names.push(name);
       }
     } catch (error) {

@@ -8,7 +8,7 @@ export {
   type ServeOptions,
   startZedrouter,
 } from "./daemon.ts";
-export { dnsmasqPaths } from "./dnsmasq_config.ts";
+export { dnsmasqPaths, niOfDnsmasqPidFile } from "./dnsmasq_config.ts";
 export type { Adapter, App, Config, LocalNi, NetworkInstance, SwitchNi } from "./model.ts";
-export { hostVethName, isVmiPod, kubeName, podBelongsTo } from "./names.ts";
+export { hostVethName, isHostVethName, isVmiPod, kubeName, podBelongsTo } from "./names.ts";
 export { PROGRAM, VERSION } from "./version.ts";

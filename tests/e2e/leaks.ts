@@ -10,6 +10,7 @@ import {
   stopPid,
   systemRunner,
 } from "../../netns/mod.ts";
+import { isHostVethName } from "../../cli/fake-zedrouter/mod.ts";
 import type { E2eNode } from "./node.ts";
 import { POD_NETWORK } from "./node.ts";
 import type { E2ePod } from "./pod.ts";
@@ -95,7 +96,7 @@ export async function findLeaks(
   // Host veths are named nbu<adapter>x<app>: one without a master, or on a bridge zedrouter
   // no longer serves, is a leak the bridge-port scan above cannot see.
   for (const link of links) {
-    if (!/^nbu\d+x\d+$/.test(link.name) || (link.master && niBridges.has(link.master))) continue;
+    if (!isHostVethName(link.name) || (link.master && niBridges.has(link.master))) continue;
     leaks.push(
       `host veth "${link.name}" left on ${link.master ? `"${link.master}"` : "no bridge"}`,
     );
