@@ -156,6 +156,13 @@ apps:
       return apps.find((a) => a.name === "late");
     }, WAIT_MS);
     assert.equal(late.kubeName, "late-55555");
+    // The reload swaps the config before it detaches what the new one dropped and syncs
+    // dnsmasq, so "late" is visible a moment before the reload is done: its log line says so.
+    await eventually(
+      "the reload's end",
+      async () => (/Reloaded: /.test(await zr.log()) ? true : undefined),
+      WAIT_MS,
+    );
     // The dropped app's pod interface went with it.
     assert.equal(await getLink(systemRunner, pod.ns, "net1"), undefined);
     assert.deepEqual((await inspect(zr.socket, "Inspect.Attachments")).attachments, []);
