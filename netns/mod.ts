@@ -1,6 +1,7 @@
 /**
  * netns/: the only code that spawns processes (iproute2, nsenter, sysctl, udhcpc, dnsmasq).
- * Every short command goes through a Runner; daemons through process.ts.
+ * Every short command goes through a Runner; daemons through process.ts. A daemon that runs
+ * ip commands per request uses ipBatchRunner (one long-lived ip, not a spawn per command).
  */
 export {
   classifyStderr,
@@ -16,6 +17,12 @@ export {
   type RunResult,
   systemRunner,
 } from "./runner.ts";
+export {
+  type IpBatchOptions,
+  type IpBatchRunner,
+  ipBatchRunner,
+  type IpBatchStats,
+} from "./ip_batch.ts";
 export { describeNetns, execArgv, ipArgv, type Netns, NETNS_RUN_DIR, netnsPath } from "./target.ts";
 export { createNetns, deleteNetns, listNetns, netnsExists, netnsInode } from "./namespaces.ts";
 export {

@@ -1,0 +1,139 @@
+/**
+ * Which commands may go to a long-lived `ip -batch -` process (ip_batch.ts) instead of a
+ * spawn of their own, and the batch line each becomes. Everything else is run as before.
+ *
+ * Why a batch line is as safe as an argv: ip splits a batch line into words itself
+ * (iproute2 `makeargs`) and passes them on as argv elements; no shell is involved. Its
+ * tokenizer gives meaning to only a few characters: white space separates words, a quote
+ * at the start of a word opens a quoted word, `#` starts a comment, and a backslash before
+ * the newline continues the line. A token free of all of those (and of control characters)
+ * is read back as exactly one word, unchanged, so a line joined from such tokens carries
+ * exactly the argv it was built from. Every token is checked against that rule here (the
+ * netns/ functions have already checked names, MACs and addresses against their schemas);
+ * a command holding any other token is not batched.
+ */
+import * as v from "valibot";
+import { NetnsNameSchema } from "../core/mod.ts";
+import { NETNS_RUN_DIR } from "./target.ts";
+
+/** One word of a batch line: no white space, control character, quote, `#` or backslash. */
+export const BatchTokenSchema = v.pipe(
+  v.string(),
+  v.regex(
+    /^[^\x00-\x20\x7f#\\'"]{1,256}$/,
+    "A batch token has 1 to 256 characters and no white space, control character, quote, " +
+      "'#' or backslash",
+  ),
+);
+
+/** iproute2 refuses lines of 100 words or more ("Too many arguments") and exits. */
+const MAX_WORDS = 90;
+
+/** What runs where: the batch process's global options and the line it is given. */
+export interface BatchCommand {
+  /** Global options of the batch process that runs it, besides `-force -batch -` (-j always). */
+  readonly globals: "-j" | "-j -d";
+  /** The words of the line. */
+  readonly words: readonly string[];
+  /** The named netns a `netns exec` line enters (its file must exist when it is sent). */
+  readonly netnsName: string | null;
+  /** It only reads (show, list, sysctl -n): safe to run again. */
+  readonly read: boolean;
+}
+
+/** Objects and verbs we batch. A read (show, list) prints to stdout; the rest print nothing. */
+const VERBS: Readonly<Record<string, readonly string[]>> = {
+  link: ["add", "set", "del", "delete", "show", "list"],
+  addr: ["add", "del", "delete", "flush", "show", "list"],
+  address: ["add", "del", "delete", "flush", "show", "list"],
+  route: ["add", "del", "delete", "replace", "show", "list"],
+  neigh: ["add", "del", "delete", "replace", "show", "list"],
+};
+const READS = new Set(["show", "list"]);
+
+/** sysctl options that neither read files nor stdin. */
+const SYSCTL_FLAGS = new Set(["-q", "-w", "-n", "-e"]);
+
+interface IpParts {
+  readonly json: boolean;
+  readonly details: boolean;
+  readonly netnsName: string | null;
+  readonly rest: readonly string[];
+  readonly read: boolean;
+}
+
+/** Splits `ip [-j] [-d] [-n NAME] OBJECT VERB ...`; undefined for anything else. */
+function parseIp(args: readonly string[]): IpParts | undefined {
+  let json = false;
+  let details = false;
+  let netnsName: string | null = null;
+  let at = 0;
+  for (; at < args.length && args[at]!.startsWith("-"); at++) {
+    const option = args[at]!;
+    if (option === "-j" || option === "-json") json = true;
+    else if (option === "-d" || option === "-details") details = true;
+    else if (option === "-n" && netnsName === null && v.is(NetnsNameSchema, args[at + 1])) {
+      netnsName = args[++at]!;
+    } else return undefined;
+  }
+  const rest = args.slice(at);
+  const verbs = VERBS[rest[0] ?? ""];
+  if (verbs === undefined || !verbs.includes(rest[1] ?? "")) return undefined;
+  return { json, details, netnsName, rest, read: READS.has(rest[1]!) };
+}
+
+/** `nsenter --net=/var/run/netns/NAME ...` names NAME; any other target is not batched. */
+function nsenterNetnsName(option: string | undefined): string | null {
+  const prefix = `--net=${NETNS_RUN_DIR}/`;
+  if (option === undefined || !option.startsWith(prefix)) return null;
+  const name = option.slice(prefix.length);
+  return v.is(NetnsNameSchema, name) ? name : null;
+}
+
+function isSysctlArgs(args: readonly string[]): boolean {
+  return args.length > 0 && args.every((a) => a.startsWith("-") ? SYSCTL_FLAGS.has(a) : true);
+}
+
+/** A command inside a named netns: `netns exec NAME PROGRAM ARGS` (ip forks it). */
+function netnsExec(name: string, program: readonly string[]): BatchCommand | undefined {
+  const [tool, ...args] = program;
+  let read: boolean;
+  if (tool === "ip") {
+    const ip = parseIp(args);
+    if (ip === undefined || ip.netnsName !== null) return undefined;
+    read = ip.read;
+  } else if (tool === "sysctl" && isSysctlArgs(args)) {
+    read = !args.includes("-w") && args.every((a) => !a.includes("="));
+  } else return undefined;
+  const words = ["netns", "exec", name, ...program];
+  return finish({ globals: "-j", words, netnsName: name, read });
+}
+
+function finish(command: BatchCommand): BatchCommand | undefined {
+  if (command.words.length > MAX_WORDS) return undefined;
+  return command.words.every((w) => v.is(BatchTokenSchema, w)) ? command : undefined;
+}
+
+/**
+ * The batch form of an argv as netns/ builds them (ipArgv, execArgv), or undefined when it
+ * must be spawned: other programs, other options, unsafe tokens, a host read without -j
+ * (the batch prints JSON), a namespace given by a path outside /var/run/netns.
+ */
+export function toBatchCommand(argv: readonly string[]): BatchCommand | undefined {
+  const [program, ...args] = argv;
+  if (program === "nsenter") {
+    const name = nsenterNetnsName(args[0]);
+    return name === null ? undefined : netnsExec(name, args.slice(1));
+  }
+  if (program !== "ip") return undefined;
+  const ip = parseIp(args);
+  if (ip === undefined) return undefined;
+  if (ip.netnsName !== null) {
+    // `ip -n NAME ...` is `ip netns exec NAME ip ...`: the same namespace switch.
+    const inner = [...(ip.json ? ["-j"] : []), ...(ip.details ? ["-d"] : []), ...ip.rest];
+    return netnsExec(ip.netnsName, ["ip", ...inner]);
+  }
+  if (ip.read && !ip.json) return undefined;
+  const globals = ip.details ? "-j -d" : "-j";
+  return finish({ globals, words: ip.rest, netnsName: null, read: ip.read });
+}

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import * as v from "valibot";
+import { BatchTokenSchema, toBatchCommand } from "./ip_batch_line.ts";
+import { execArgv, ipArgv } from "./target.ts";
+
+Deno.test("toBatchCommand: our netns's ip commands become plain lines of a -j process", () => {
+  assert.deepEqual(toBatchCommand(ipArgv(undefined, ["-j", "-d", "link", "show", "dev", "bn1"])), {
+    globals: "-j -d",
+    words: ["link", "show", "dev", "bn1"],
+    netnsName: null,
+    read: true,
+  });
+  assert.deepEqual(toBatchCommand(["ip", "link", "set", "dev", "nbu1x1", "master", "bn1"]), {
+    globals: "-j",
+    words: ["link", "set", "dev", "nbu1x1", "master", "bn1"],
+    netnsName: null,
+    read: false,
+  });
+  assert.deepEqual(toBatchCommand(["ip", "-j", "addr", "show", "dev", "bn1"])?.globals, "-j");
+});
+
+Deno.test("toBatchCommand: a named netns becomes netns exec, for ip and for sysctl", () => {
+  assert.deepEqual(toBatchCommand(ipArgv({ name: "cni-1" }, ["-j", "-d", "link", "show"])), {
+    globals: "-j",
+    words: ["netns", "exec", "cni-1", "ip", "-j", "-d", "link", "show"],
+    netnsName: "cni-1",
+    read: true,
+  });
+  const sysctl = execArgv({ name: "cni-1" }, [
+    "sysctl",
+    "-q",
+    "-w",
+    "net/ipv6/conf/net1/accept_dad=0",
+  ]);
+  assert.equal(toBatchCommand(sysctl)?.read, false);
+  assert.equal(toBatchCommand(execArgv({ name: "cni-1" }, ["sysctl", "-n", "k"]))?.read, true);
+  assert.deepEqual(toBatchCommand(sysctl)?.words, [
+    "netns",
+    "exec",
+    "cni-1",
+    "sysctl",
+    "-q",
+    "-w",
+    "net/ipv6/conf/net1/accept_dad=0",
+  ]);
+});
+
+Deno.test("toBatchCommand: what a batch line cannot carry exactly is left to a spawn", () => {
+  const spawned = [
+    // Words ip's line splitter would change: white space, quotes, '#', backslash.
+    ["ip", "link", "set", "dev", "a#b", "up"],
+    ["ip", "link", "set", "dev", "'net1", "up"],
+    ["ip", "link", "set", "dev", 'a"b', "up"],
+    ["ip", "link", "set", "dev", "a\\", "up"],
+    ["ip", "link", "set", "dev", "a\tb", "up"],
+    ["ip", "link", "set", "dev", "", "up"],
+    // A host read without -j would get JSON instead of the text it asked for.
+    ["ip", "link", "show"],
+    // Other options, objects and verbs, other programs, namespaces by path.
+    ["ip", "-6", "route", "show"],
+    ["ip", "-batch", "-"],
+    ["ip", "netns", "add", "x"],
+    ["ip", "route", "get", "127.0.0.1"],
+    ["ip", "-n", "bad name", "link", "show"],
+    ["nsenter", "--net=/proc/42/ns/net", "ip", "link", "show"],
+    ["nsenter", "--net=/var/run/netns/cni-1", "udhcpc", "-i", "net1"],
+    ["nsenter", "--net=/var/run/netns/cni-1", "sysctl", "-p", "/etc/sysctl.conf"],
+    ["nsenter", "--net=/var/run/netns/cni-1", "ip", "-n", "other", "link", "show"],
+    ["sysctl", "-w", "net.ipv4.ip_forward=1"],
+    ["dnsmasq", "--test"],
+    ["ip", "link", "add", "name", "x", ...Array.from({ length: 100 }, () => "up")],
+  ];
+  for (const argv of spawned) {
+    assert.equal(toBatchCommand(argv), undefined, JSON.stringify(argv));
+  }
+});
+
+Deno.test("BatchTokenSchema: each word is one word to ip's line splitter", () => {
+  for (const ok of ["net1", "02:16:3e:00:00:01", "10.1.2.3/24", "/var/run/netns/cni-1", "é0"]) {
+    assert.ok(v.is(BatchTokenSchema, ok), ok);
+  }
+  for (const bad of ["", "a b", "a\nb", "a\0b", "#x", "x#", '"x', "x'", "x\\", "\x7f"]) {
+    assert.ok(!v.is(BatchTokenSchema, bad), JSON.stringify(bad));
+  }
+});

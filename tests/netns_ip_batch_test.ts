@@ -1,0 +1,165 @@
+/**
+ * Root tests: the long-lived `ip -batch` runner against the kernel in evetest-* namespaces.
+ * Every result is read back (by the batch and by a plain spawn), failures keep ip's words
+ * and kinds, and the count of ip processes stays flat however many commands run.
+ */
+import assert from "node:assert/strict";
+import {
+  addAddr,
+  CommandError,
+  createVethPair,
+  getLink,
+  getSysctl,
+  interfaceSysctlKey,
+  ipBatchRunner,
+  isAlive,
+  isCommandError,
+  listAddrs,
+  listBridgePorts,
+  setLinkUp,
+  setSysctl,
+  systemRunner,
+} from "../netns/mod.ts";
+import { IpBatchProcess } from "../netns/ip_batch_process.ts";
+import { sandboxTest } from "./sandbox.ts";
+
+const STALE_FIXTURE = new URL("./fixtures/netns/ip_batch_stale.ts", import.meta.url).pathname;
+
+sandboxTest(
+  "ip batch: writes and reads in named namespaces match what a spawn reads",
+  [],
+  async (sb) => {
+    const node = await sb.netns("node");
+    const pod = await sb.netns("pod");
+    const batch = ipBatchRunner();
+    try {
+      await createVethPair(batch, node.ns, {
+        hostName: "nbu1x1",
+        peerName: "net1",
+        peerNetns: pod.ns,
+        peerMac: "02:16:3e:00:00:07",
+        mtu: 1400,
+      });
+      await setSysctl(batch, pod.ns, interfaceSysctlKey("ipv4", "net1", "arp_notify"), 1);
+      await setLinkUp(batch, pod.ns, "net1");
+      await addAddr(batch, pod.ns, "net1", "10.9.0.5/24");
+      // An address already there: ip's own words, classified as a spawn's would be.
+      await assert.rejects(
+        addAddr(batch, pod.ns, "net1", "10.9.0.5/24"),
+        (e) => isCommandError(e, "exists") && /already assigned|File exists/.test(e.stderr),
+      );
+      for (const runner of [batch, systemRunner]) {
+        const peer = await getLink(runner, pod.ns, "net1");
+        assert.equal(peer?.mac, "02:16:3e:00:00:07");
+        assert.equal(peer?.mtu, 1400);
+        assert.equal(peer?.adminUp, true);
+        assert.deepEqual(
+          (await listAddrs(runner, pod.ns, "net1")).filter((a) => a.family === "inet"),
+          [{ ifname: "net1", cidr: "10.9.0.5/24", family: "inet", scope: "global" }],
+        );
+        assert.equal(
+          await getSysctl(runner, pod.ns, interfaceSysctlKey("ipv4", "net1", "arp_notify")),
+          "1",
+        );
+        assert.equal(await getLink(runner, node.ns, "nosuch"), undefined);
+      }
+      // Our own netns is only read, never changed.
+      assert.equal((await getLink(batch, undefined, "lo"))?.name, "lo");
+      assert.equal(batch.stats().fallbacks, 0);
+    } finally {
+      await batch.close();
+    }
+  },
+);
+
+sandboxTest("ip batch: a thousand commands, a handful of ip processes", [], async (sb) => {
+  const pod = await sb.netns("pod");
+  const batch = ipBatchRunner({ processesPerKind: 2 });
+  try {
+    const names = ["lo", "nosuch"];
+    for (let round = 0; round < 100; round++) {
+      // Ten at a time: they share the two processes of each kind, answers never mixed up.
+      const found = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => getLink(batch, pod.ns, names[i % 2]!)),
+      );
+      found.forEach((link, i) => assert.equal(link?.name, i % 2 ? undefined : "lo"));
+    }
+    const stats = batch.stats();
+    assert.equal(stats.lines, 1000);
+    assert.ok(stats.processesStarted <= 2, `${stats.processesStarted} ip processes started`);
+  } finally {
+    await batch.close();
+  }
+});
+
+sandboxTest(
+  "ip batch: a namespace that is gone, an argument ip exits on, a killed ip",
+  [],
+  async (sb) => {
+    const pod = await sb.netns("pod");
+    const batch = ipBatchRunner();
+    try {
+      await assert.rejects(
+        setLinkUp(batch, { name: `${sb.prefix}-gone` }, "net1"),
+        (e) => isCommandError(e, "not-found") && /Cannot open network namespace/.test(e.message),
+      );
+      // iproute2 exits on an invalid argument (here: a master that does not exist): in a
+      // namespace that is the child ip forks, in ours the batch process itself (only read
+      // here). Either way the error is ip's own and the next command works.
+      for (const ns of [pod.ns, undefined]) {
+        await assert.rejects(
+          listBridgePorts(batch, ns, "nosuchbr"),
+          (e) => e instanceof CommandError && /nosuchbr/.test(e.stderr),
+        );
+        assert.equal((await getLink(batch, ns, "lo"))?.name, "lo");
+      }
+      // An ip killed while idle is replaced, and the read that found it dead runs again.
+      const before = batch.stats();
+      assert.ok(before.pids.length > 0);
+      for (const pid of before.pids) Deno.kill(pid, "SIGKILL");
+      assert.equal((await getLink(batch, pod.ns, "lo"))?.name, "lo");
+      assert.equal((await getLink(batch, undefined, "lo"))?.name, "lo");
+      const after = batch.stats();
+      assert.ok(after.pids.every((pid) => !before.pids.includes(pid)));
+      assert.equal(after.fallbacks, 0);
+    } finally {
+      await batch.close();
+    }
+  },
+);
+
+sandboxTest(
+  "ip batch: links replaced behind ip's back are found by name, not by their old ifindex",
+  [],
+  async (sb) => {
+    // ip -batch remembers names' ifindexes; lines in the runner's own netns must not act
+    // on old ones. The runner runs in a sandbox netns, so "its own netns" is not ours.
+    const node = await sb.netns("node");
+    const pod = await sb.netns("pod");
+    const argv = [Deno.execPath(), "run", "-A", "--quiet", STALE_FIXTURE, pod.name];
+    const out = await sb.exec(node, argv);
+    assert.equal(out.code, 0, out.stderr);
+    const { seen, after, stats } = JSON.parse(out.stdout);
+    assert.equal(seen?.name, "nbu1x1", "a read names the new link, not an empty object");
+    assert.equal(after?.master, "bn1");
+    assert.equal(after?.adminUp, true);
+    assert.ok(stats.staleRetries >= 1, JSON.stringify(stats));
+    assert.equal(stats.fallbacks, 0);
+  },
+);
+
+sandboxTest(
+  "ip batch process: a failed namespace switch retires the process, close ends it",
+  [],
+  async () => {
+    // The one case the runner never sends (it checks the namespace file first): iproute2's
+    // forked child returns into the batch loop and reads our stdin.
+    const process = new IpBatchProcess("-j");
+    const result = await process.run(["netns", "exec", "evetest-nosuch0", "ip", "link"], 10_000);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /Cannot open network namespace "evetest-nosuch0"/);
+    assert.equal(process.retiredBecause, "netns-switch-failed");
+    await process.close(2000);
+    assert.equal(isAlive(process.pid), false);
+  },
+);
