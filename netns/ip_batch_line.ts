@@ -20,6 +20,7 @@ import { NETNS_RUN_DIR } from "./target.ts";
 export const BatchTokenSchema = v.pipe(
   v.string(),
   v.regex(
+    // deno-lint-ignore no-control-regex -- control characters are what it rules out
     /^[^\x00-\x20\x7f#\\'"]{1,256}$/,
     "A batch token has 1 to 256 characters and no white space, control character, quote, " +
       "'#' or backslash",
