@@ -16,6 +16,7 @@ export {
   type RunResult,
   systemRunner,
 } from "./runner.ts";
+export { spawn, type SpawnOutput } from "./spawn.ts";
 export { describeNetns, execArgv, ipArgv, type Netns, NETNS_RUN_DIR, netnsPath } from "./target.ts";
 export { createNetns, deleteNetns, listNetns, netnsExists, netnsInode } from "./namespaces.ts";
 export {

@@ -12,15 +12,15 @@ import {
   systemRunner as run,
 } from "../netns/mod.ts";
 import { silentLogger } from "../plugin/cni/mod.ts";
-import { attachmentPaths } from "../plugin/eve_bridge/attachment_state.ts";
-import { installHook } from "../plugin/eve_bridge/dhcp_hook.ts";
-import { isOurDhcpClient, stopDhcpClient } from "../plugin/eve_bridge/dhcp_process.ts";
-import { leaseRoutes } from "../plugin/eve_bridge/l3_request.ts";
+import { attachmentPaths } from "../plugin/eve-bridge/attachment_state.ts";
+import { installHook } from "../plugin/eve-bridge/dhcp_hook.ts";
+import { isOurDhcpClient, stopDhcpClient } from "../plugin/eve-bridge/dhcp_process.ts";
+import { leaseRoutes } from "../plugin/eve-bridge/l3_request.ts";
 import {
   latestLease,
   startLeaseClient,
   waitFirstLease,
-} from "../plugin/eve_bridge/lease_keeper.ts";
+} from "../plugin/eve-bridge/lease_keeper.ts";
 import { type Sandbox, sandboxTest } from "./sandbox.ts";
 import { dhcpLab } from "./dhcp_lab.ts";
 import { eventuallyTrue } from "./poll.ts";

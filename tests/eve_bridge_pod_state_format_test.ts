@@ -10,9 +10,9 @@ import {
   type AttachmentState,
   STATE_VERSION,
   writeState,
-} from "../plugin/eve_bridge/attachment_state.ts";
+} from "../plugin/eve-bridge/attachment_state.ts";
 import { readEveBridgeState } from "../cli/eve-cni-debug/eve_bridge_state.ts";
-import { installHook } from "../plugin/eve_bridge/dhcp_hook.ts";
+import { installHook } from "../plugin/eve-bridge/dhcp_hook.ts";
 
 /** A web pod's record as eve-bridge writes it once ADD succeeded. */
 function webPodState(paths: AttachmentPaths): AttachmentState {

@@ -135,7 +135,7 @@ sandboxTest("eve-cni-debug replay: re-runs a logged DEL against eve-bridge", [],
   // eve-bridge on a private CNI_PATH, as a node would install it.
   const bin = `${sb.dir}/bin`;
   await Deno.mkdir(bin);
-  const entry = new URL("../cli/eve_bridge.ts", import.meta.url).pathname;
+  const entry = new URL("../plugin/eve-bridge/main.ts", import.meta.url).pathname;
   await Deno.writeTextFile(
     `${bin}/eve-bridge`,
     `#!/bin/sh\nexec "${Deno.execPath()}" run -A "${entry}"\n`,

@@ -1,7 +1,7 @@
 /**
  * eve-bridge's node-side state: one JSON file per pod interface, written by its pod-interface
  * flow as `<stateDir>/<containerID>/<ifname>.json` beside `<ifname>.events`, `.pid` and
- * `.lock`. The writer's schema is `AttachmentStateSchema` in plugin/eve_bridge/attachment_state.ts;
+ * `.lock`. The writer's schema is `AttachmentStateSchema` in plugin/eve-bridge/attachment_state.ts;
  * cli/ may not import plugin/, so this is THE ONE PLACE in eve-cni-debug that knows that format:
  * `EveBridgeStateFileSchema` below, with the writer's field names and nothing else. It is loose
  * on purpose: beyond containerID and ifname every field may be missing, so a debugging tool

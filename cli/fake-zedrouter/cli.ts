@@ -1,6 +1,6 @@
 /**
  * The `fake-zedrouter` command line: `serve`, `validate`, `default-config`. The entry
- * point (cli/fake_zedrouter.ts) hands in the process's streams and signals; this returns
+ * point (cli/fake-zedrouter/main.ts) hands in the process's streams and signals; this returns
  * the exit code.
  */
 import { Command, CommanderError, InvalidArgumentError } from "@commander-js/extra-typings";

@@ -1,8 +1,8 @@
 /**
- * The spec layer's two subprocesses: delegated CNI plugins (the CNI exec protocol itself) and
- * `stat` for namespace identity (Deno refuses /proc/self/* and /proc/<pid>/* to programs run
- * without --allow-all, and the launcher grants only what a plugin needs). argv only, no shell;
- * the environment is exactly what the caller passes.
+ * One process with exactly the environment the caller passes (`clearEnv`) and `stdin` as its
+ * input: the CNI exec protocol (plugin/cni/ runs delegated plugins with it) and the
+ * netns-identity `stat`. argv only, no shell. Unlike `systemRunner` (runner.ts), which adds to
+ * the inherited environment, nothing of this process's environment leaks into the child.
  */
 
 export interface SpawnOutput {

@@ -14,8 +14,9 @@
  * bundled launcher (`dist/bin/eve-bridge` runs `deno run ... dist/eve-bridge.js`), the main
  * module is the bundle and the launcher sits at `<bundle dir>/bin/<name>`; calling the
  * launcher keeps its permissions and its `EVE_CNI_DENO` override. From source
- * (`deno run cli/eve_bridge.ts`) it is Deno with the repository's config. Anything else (an
- * in-process test) gets no callback: events are still recorded, addresses are not followed.
+ * (`deno run plugin/eve-bridge/main.ts`) it is Deno with the repository's config. Anything
+ * else (an in-process test) gets no callback: events are still recorded, addresses are not
+ * followed.
  */
 import { writeFileAtomic } from "../../core/mod.ts";
 import { writeUdhcpcHookScript } from "../../netns/mod.ts";
@@ -47,8 +48,8 @@ export function selfCommand(
     const launcher = `${dir}/bin/${base.slice(0, -".js".length)}`;
     return exists(launcher) ? [launcher] : undefined;
   }
-  if (path.endsWith("/cli/eve_bridge.ts")) {
-    const root = path.slice(0, -"/cli/eve_bridge.ts".length);
+  if (path.endsWith("/plugin/eve-bridge/main.ts")) {
+    const root = path.slice(0, -"/plugin/eve-bridge/main.ts".length);
     return [execPath, "run", "--allow-all", "--quiet", "--config", `${root}/deno.json`, path];
   }
   return undefined;
@@ -63,7 +64,7 @@ export function shellQuote(word: string): string {
 export function hookScript(reportScript: string, callback: readonly string[] | undefined): string {
   const lines = [
     "#!/bin/sh",
-    "# Written by eve-bridge (plugin/eve_bridge/dhcp_hook.ts). udhcpc runs it on every event:",
+    "# Written by eve-bridge (plugin/eve-bridge/dhcp_hook.ts). udhcpc runs it on every event:",
     "# the event is appended to $EVE_DHCP_EVENT_FILE; bound/renew also start",
     "# `eve-bridge dhcp-event` in the background, which moves the pod if the address changed.",
     'PATH="${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}"',

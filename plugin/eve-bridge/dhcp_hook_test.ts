@@ -30,16 +30,16 @@ Deno.test("selfCommand: the launcher beside a bundle, Deno + config for the sour
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  assert.deepEqual(selfCommand("file:///repo/cli/eve_bridge.ts", "/deno"), [
+  assert.deepEqual(selfCommand("file:///repo/plugin/eve-bridge/main.ts", "/deno"), [
     "/deno",
     "run",
     "--allow-all",
     "--quiet",
     "--config",
     "/repo/deno.json",
-    "/repo/cli/eve_bridge.ts",
+    "/repo/plugin/eve-bridge/main.ts",
   ]);
-  assert.equal(selfCommand("file:///repo/plugin/eve_bridge/x_test.ts", "/deno"), undefined);
+  assert.equal(selfCommand("file:///repo/plugin/eve-bridge/x_test.ts", "/deno"), undefined);
   assert.equal(selfCommand("https://example.com/eve_bridge.ts", "/deno"), undefined);
 });
 

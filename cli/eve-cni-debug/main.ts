@@ -2,7 +2,7 @@
  * eve-cni-debug entry point: argv in, text out, exit code. Everything else is in
  * cli/eve-cni-debug/ (runCli), so tests run the same program without a subprocess.
  */
-import { defaultDeps, runCli } from "./eve-cni-debug/mod.ts";
+import { defaultDeps, runCli } from "./mod.ts";
 
 const result = await runCli(Deno.args, defaultDeps(Deno.env.toObject()));
 const encoder = new TextEncoder();

@@ -2,7 +2,7 @@
  * Entry point of `fake-zedrouter`: wires the process's streams, signals and exit code to
  * the CLI in cli/fake-zedrouter/.
  */
-import { runCli } from "./fake-zedrouter/mod.ts";
+import { runCli } from "./mod.ts";
 
 const encoder = new TextEncoder();
 const code = await runCli(Deno.args, {
