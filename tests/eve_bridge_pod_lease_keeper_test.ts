@@ -12,7 +12,7 @@ import {
   systemRunner as run,
 } from "../netns/mod.ts";
 import { silentLogger } from "../plugin/cni/mod.ts";
-import { attachmentPaths } from "../plugin/eve-bridge/attachment_state.ts";
+import { attachmentPaths } from "../core/eve/mod.ts";
 import { installHook } from "../plugin/eve-bridge/dhcp_hook.ts";
 import { isOurDhcpClient, stopDhcpClient } from "../plugin/eve-bridge/dhcp_process.ts";
 import { leaseRoutes } from "../plugin/eve-bridge/l3_request.ts";

@@ -10,7 +10,7 @@ import {
   stopPid,
   systemRunner,
 } from "../../netns/mod.ts";
-import { isHostVethName } from "../../cli/fake-zedrouter/mod.ts";
+import { isHostVethName } from "../../core/eve/mod.ts";
 import type { E2eNode } from "./node.ts";
 import { POD_NETWORK } from "./node.ts";
 import type { E2ePod } from "./pod.ts";

@@ -5,16 +5,10 @@
  * Multus sends them, so conflist parsing, prevResult chaining and the result cache are the
  * real runtime's.
  */
-import { kubeName } from "../../cli/fake-zedrouter/mod.ts";
-
-/** KubeVirt names a VMI's launcher pod `virt-launcher-<vmi>-<5>`. */
-const VMI_POD_PREFIX = "virt-launcher-";
+import { EVE_APP_NAMESPACE, kubeName, VMI_POD_PREFIX } from "../../core/eve/mod.ts";
 import { netnsInode } from "../../netns/mod.ts";
 import type { SandboxNetns } from "../sandbox.ts";
 import type { E2eNode } from "./node.ts";
-
-/** The namespace EVE deploys its apps into (eve-bridge treats these pods as EVE apps). */
-export const EVE_APP_NAMESPACE = "eve-kube-app";
 
 export interface E2ePod {
   readonly name: string;

@@ -4,9 +4,7 @@
  * Kubernetes/KubeVirt create for it are named from that. Zedrouter finds the app of a pod
  * by prefix, so a pod name is never parsed beyond "does it start with this kubeName".
  */
-
-/** KubeVirt names a VMI's launcher pod `virt-launcher-<vmi>-<5 random>`. */
-export const VMI_POD_PREFIX = "virt-launcher-";
+import { isVmiPodName, VMI_POD_PREFIX } from "./pod_kind.ts";
 
 /** The longest sanitised display name EVE keeps (Kubernetes name limits leave this much). */
 const MAX_SANITISED = 26;
@@ -26,18 +24,13 @@ export function kubeName(displayName: string, appUuid: string): string {
   return `${sanitised}-${appUuid.slice(0, 5)}`;
 }
 
-/** True for the launcher pod of a KubeVirt VMI (eve-bridge keeps these L2-only). */
-export function isVmiPod(podName: string): boolean {
-  return podName.startsWith(VMI_POD_PREFIX);
-}
-
 /**
  * Whether `podName` belongs to the app with this kubeName: `<kubeName>-<5>`,
  * `<kubeName>-<purgeCounter>-<5>` or a VMI's `virt-launcher-<kubeName>-<5>`. Matching is by
  * prefix (with the `-` that follows), as in zedrouter.
  */
 export function podBelongsTo(podName: string, appKubeName: string): boolean {
-  const rest = isVmiPod(podName) ? podName.slice(VMI_POD_PREFIX.length) : podName;
+  const rest = isVmiPodName(podName) ? podName.slice(VMI_POD_PREFIX.length) : podName;
   return rest.startsWith(`${appKubeName}-`);
 }
 

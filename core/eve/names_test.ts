@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { findAppForPod, hostVethName, isVmiPod, kubeName, podBelongsTo } from "./names.ts";
+import { findAppForPod, hostVethName, kubeName, podBelongsTo } from "./names.ts";
+import { isVmiPodName } from "./pod_kind.ts";
 
 const UUID = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
 
@@ -24,8 +25,8 @@ Deno.test("pods match their app by prefix, VMI launcher pods included", () => {
   assert.ok(!podBelongsTo("nginx-1a2b4-x7k2p", k));
   assert.ok(!podBelongsTo("nginx-1a2b3", k), "the pod suffix is required");
   assert.ok(!podBelongsTo("xnginx-1a2b3-x7k2p", k));
-  assert.ok(isVmiPod("virt-launcher-vm-1-abcde"));
-  assert.ok(!isVmiPod("nginx-1a2b3-x7k2p"));
+  assert.ok(isVmiPodName("virt-launcher-vm-1-abcde"));
+  assert.ok(!isVmiPodName("nginx-1a2b3-x7k2p"));
 });
 
 Deno.test("findAppForPod prefers the longest kubeName", () => {
