@@ -5,7 +5,7 @@
  * read state back from the kernel with `ip -j`.
  */
 import assert from "node:assert/strict";
-import { CNI_BIN, EVE_BRIDGE, ROOT } from "./e2e/paths.ts";
+import { CNI_BIN, EVE_BRIDGE, ROOT } from "../scripts/sandbox/paths.ts";
 
 export { CNI_BIN, EVE_BRIDGE, ROOT };
 export const IS_ROOT = Deno.uid() === 0;

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { EVE_BRIDGE, exec, ipJson, Lab, requireBuilt, ROOT_SKIP_REASON } from "./cni_harness.ts";
-import { findCnidrive } from "./e2e/paths.ts";
+import { findCnidrive } from "../scripts/sandbox/paths.ts";
 
 // Built when missing only where the tests can run.
 const CNIDRIVE = await findCnidrive(ROOT_SKIP_REASON === "");

@@ -15,7 +15,7 @@ import {
   startDnsmasq,
   systemRunner as run,
 } from "../netns/mod.ts";
-import type { Sandbox, SandboxNetns } from "./sandbox.ts";
+import type { Sandbox, SandboxNetns } from "../scripts/sandbox/sandbox.ts";
 
 export interface DhcpLabOptions {
   /** The pod end's MAC, reserved in dnsmasq. */

@@ -14,8 +14,8 @@ import {
   podLink,
   trackedPod,
 } from "./e2e/fixture.ts";
-import { findLeaks } from "./e2e/leaks.ts";
-import { cni } from "./e2e/pod.ts";
+import { findLeaks } from "../scripts/sandbox/leaks.ts";
+import { cni } from "../scripts/sandbox/pod.ts";
 import { attach, detach, eth0, netX } from "./e2e/runtime.ts";
 
 e2eTest("e2e: DEL after the pod netns is deleted releases everything on the node", {}, async (

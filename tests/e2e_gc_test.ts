@@ -16,10 +16,10 @@ import {
   podAddresses,
   trackedPod,
 } from "./e2e/fixture.ts";
-import { findLeaks } from "./e2e/leaks.ts";
-import type { E2eNode } from "./e2e/node.ts";
-import { EVE_BRIDGE } from "./e2e/paths.ts";
-import { type E2ePod } from "./e2e/pod.ts";
+import { findLeaks } from "../scripts/sandbox/leaks.ts";
+import type { E2eNode } from "../scripts/sandbox/node.ts";
+import { EVE_BRIDGE } from "../scripts/sandbox/paths.ts";
+import { type E2ePod } from "../scripts/sandbox/pod.ts";
 import { attach, detach, netX } from "./e2e/runtime.ts";
 
 /** GC of one NAD's network, as the runtime sends it (its conflist's first plugin at 1.1.0). */

@@ -24,7 +24,7 @@ import {
   podLink,
   trackedPod,
 } from "./e2e/fixture.ts";
-import { dhcpClientsOf, findLeaks } from "./e2e/leaks.ts";
+import { dhcpClientsOf, findLeaks } from "../scripts/sandbox/leaks.ts";
 import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
 
 e2eTest("e2e: an air-gapped switch NI stays L2-only beside a DHCP interface", {}, async (ctx) => {

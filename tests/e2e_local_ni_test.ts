@@ -19,8 +19,8 @@ import {
   podRoutes,
   trackedPod,
 } from "./e2e/fixture.ts";
-import { findLeaks } from "./e2e/leaks.ts";
-import { POD_NETWORK } from "./e2e/node.ts";
+import { findLeaks } from "../scripts/sandbox/leaks.ts";
+import { POD_NETWORK } from "../scripts/sandbox/node.ts";
 import { attach, checkAll, detach } from "./e2e/runtime.ts";
 
 e2eTest("e2e: two pods on a local NI get their reserved addresses and ping each other", {}, async (

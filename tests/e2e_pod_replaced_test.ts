@@ -17,7 +17,7 @@ import {
   podAddresses,
   trackedPod,
 } from "./e2e/fixture.ts";
-import { findLeaks } from "./e2e/leaks.ts";
+import { findLeaks } from "../scripts/sandbox/leaks.ts";
 import { attach, detach, netX } from "./e2e/runtime.ts";
 
 e2eTest(

@@ -22,7 +22,7 @@ import {
   trackedPod,
 } from "./e2e/fixture.ts";
 import { eventually } from "./poll.ts";
-import { findLeaks } from "./e2e/leaks.ts";
+import { findLeaks } from "../scripts/sandbox/leaks.ts";
 import { attach, checkAll, detach } from "./e2e/runtime.ts";
 
 const NEW_IP = "10.78.1.70";

@@ -28,8 +28,8 @@ import {
   trackedPod,
   UPSTREAM_ROLE,
 } from "./e2e/fixture.ts";
-import { findLeaks } from "./e2e/leaks.ts";
-import { cni } from "./e2e/pod.ts";
+import { findLeaks } from "../scripts/sandbox/leaks.ts";
+import { cni } from "../scripts/sandbox/pod.ts";
 import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
 
 e2eTest(

@@ -16,9 +16,9 @@ import {
   podAddresses,
   trackedPod,
 } from "./e2e/fixture.ts";
-import { findLeaks } from "./e2e/leaks.ts";
-import { cniOk } from "./e2e/pod.ts";
-import type { ZedrouterConfig } from "./e2e/node.ts";
+import { findLeaks } from "../scripts/sandbox/leaks.ts";
+import { cniOk } from "../scripts/sandbox/pod.ts";
+import type { ZedrouterConfig } from "../scripts/sandbox/node.ts";
 import { attach, detach, netX } from "./e2e/runtime.ts";
 
 const DUAL = {

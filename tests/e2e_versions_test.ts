@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { APPS, CNIDRIVE, e2eTest, NI, podAddresses, podLink, trackedPod } from "./e2e/fixture.ts";
-import { findLeaks } from "./e2e/leaks.ts";
-import { nadConflist } from "./e2e/node.ts";
-import { cni } from "./e2e/pod.ts";
+import { findLeaks } from "../scripts/sandbox/leaks.ts";
+import { nadConflist } from "../scripts/sandbox/node.ts";
+import { cni } from "../scripts/sandbox/pod.ts";
 import { attach, detach } from "./e2e/runtime.ts";
 
 for (const version of ["0.3.1", "0.4.0", "1.0.0"]) {

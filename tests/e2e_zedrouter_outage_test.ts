@@ -25,8 +25,8 @@ import {
   podLink,
   trackedPod,
 } from "./e2e/fixture.ts";
-import { findLeaks } from "./e2e/leaks.ts";
-import { cni } from "./e2e/pod.ts";
+import { findLeaks } from "../scripts/sandbox/leaks.ts";
+import { cni } from "../scripts/sandbox/pod.ts";
 import { attach, checkAll, detach } from "./e2e/runtime.ts";
 
 e2eTest(

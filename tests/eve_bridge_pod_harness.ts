@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { isAlive, readDnsmasqLeases } from "../netns/mod.ts";
-import type { Sandbox, SandboxNetns } from "./sandbox.ts";
+import type { Sandbox, SandboxNetns } from "../scripts/sandbox/sandbox.ts";
 import { inetAddrs } from "./addresses.ts";
-import { listDhcpClients } from "./dhcp_clients.ts";
+import { listDhcpClients } from "../scripts/sandbox/processes.ts";
 import { EVE_BRIDGE, exec, type Output, requireBuilt, runEveBridge } from "./cni_harness.ts";
 import {
   FLOW_CONFIG,

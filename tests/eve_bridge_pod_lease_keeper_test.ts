@@ -21,7 +21,7 @@ import {
   startLeaseClient,
   waitFirstLease,
 } from "../plugin/eve-bridge/lease_keeper.ts";
-import { type Sandbox, sandboxTest } from "./sandbox.ts";
+import { type Sandbox, sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import { dhcpLab } from "./dhcp_lab.ts";
 import { eventuallyTrue } from "./poll.ts";
 

@@ -16,7 +16,7 @@ import { StatusModelSchema } from "../cli/eve-cni-debug/cmd_status.ts";
 import { ExitCode } from "../cli/eve-cni-debug/mod.ts";
 import { deleteNetns, getLink, isAlive, setMac, systemRunner } from "../netns/mod.ts";
 import { readState } from "../plugin/eve-bridge/attachment_state.ts";
-import { type Sandbox, type SandboxNetns, sandboxTest } from "./sandbox.ts";
+import { type Sandbox, type SandboxNetns, sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import { APP_IP, APP_MAC, type LiveNode, startNode } from "./fixtures/eve_cni_debug/live_env.ts";
 
 const TOOLS = ["udhcpc", "dnsmasq"];

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { listLinks, systemRunner } from "../netns/mod.ts";
 import { ZERO_UUID } from "../core/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import {
   disconnectPod,
   DUPLICATE_MACS_CONFIG,

@@ -15,7 +15,7 @@ import {
   systemRunner,
 } from "../netns/mod.ts";
 import { ZERO_UUID } from "../core/mod.ts";
-import { type Sandbox, sandboxTest } from "./sandbox.ts";
+import { type Sandbox, sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import { inetAddrs } from "./addresses.ts";
 import {
   bundledProgram,

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { getLink, listBridgePorts, listRoutes, systemRunner } from "../netns/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import {
   checkPod,
   connectL2,

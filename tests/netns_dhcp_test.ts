@@ -23,7 +23,7 @@ import {
   waitForDhcpEvent,
   writeUdhcpcHookScript,
 } from "../netns/mod.ts";
-import { type Sandbox, type SandboxNetns, sandboxTest } from "./sandbox.ts";
+import { type Sandbox, type SandboxNetns, sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import { dhcpLab } from "./dhcp_lab.ts";
 import { inetAddrs } from "./addresses.ts";
 import { eventually } from "./poll.ts";

@@ -4,7 +4,16 @@
  */
 import * as v from "valibot";
 import { CidrSchema, describeIssues, IfNameSchema, IpSchema, UuidSchema } from "../../core/mod.ts";
-import { nadName, NadSchema, nadsToYaml, type NiRef, PRIMARY_CONFLIST_FILE, PrimaryConflistSchema, renderNad, renderPrimaryConflist } from "./cni_configs.ts";
+import {
+  nadName,
+  NadSchema,
+  nadsToYaml,
+  type NiRef,
+  PRIMARY_CONFLIST_FILE,
+  PrimaryConflistSchema,
+  renderNad,
+  renderPrimaryConflist,
+} from "./cni_configs.ts";
 import { EVE_APP_NAMESPACE } from "../../core/eve/mod.ts";
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";

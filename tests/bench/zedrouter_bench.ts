@@ -7,7 +7,7 @@
  */
 import { RpcClient } from "../../rpc/mod.ts";
 import { listLinks, systemRunner } from "../../netns/mod.ts";
-import { skipReason, withSandbox } from "../sandbox.ts";
+import { skipReason, withSandbox } from "../../scripts/sandbox/sandbox.ts";
 import { nodeWithUplink, startZedrouter } from "../fixtures/fake_zedrouter/harness.ts";
 
 const CYCLES = Number(Deno.env.get("BENCH_CYCLES") ?? 200);

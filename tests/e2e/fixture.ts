@@ -5,11 +5,16 @@
  */
 import { execArgv, getLink, type Link, listRoutes, systemRunner } from "../../netns/mod.ts";
 import type { ResultOf } from "../../rpc/mod.ts";
-import { skipReason, withSandbox } from "../sandbox.ts";
+import { skipReason, withSandbox } from "../../scripts/sandbox/sandbox.ts";
 import { inetAddrs } from "../addresses.ts";
-import { type E2eNode, type NodeOptions, startNode, type ZedrouterConfig } from "./node.ts";
-import { stopStrayDhcpClients } from "./leaks.ts";
-import { type Attachment, createPod, type E2ePod } from "./pod.ts";
+import {
+  type E2eNode,
+  type NodeOptions,
+  startNode,
+  type ZedrouterConfig,
+} from "../../scripts/sandbox/node.ts";
+import { stopStrayDhcpClients } from "../../scripts/sandbox/leaks.ts";
+import { type Attachment, createPod, type E2ePod } from "../../scripts/sandbox/pod.ts";
 import { eth0, netX } from "./runtime.ts";
 import {
   CNI_BIN,
@@ -19,7 +24,7 @@ import {
   findCnidrive,
   isFile,
   REFERENCE_PLUGINS,
-} from "./paths.ts";
+} from "../../scripts/sandbox/paths.ts";
 
 export const NI = {
   local: { name: "ni-local", uuid: "6a1c0c5e-0d4f-4a8e-9b55-2f6b1f0e0a01", bridge: "bn1" },

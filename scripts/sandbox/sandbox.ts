@@ -15,7 +15,7 @@ import {
   type RunResult,
   stopPid,
   systemRunner,
-} from "../netns/mod.ts";
+} from "../../netns/mod.ts";
 
 export const SANDBOX_PREFIX = "evetest-";
 

@@ -6,8 +6,8 @@
  * real runtime's.
  */
 import { EVE_APP_NAMESPACE, kubeName, VMI_POD_PREFIX } from "../../core/eve/mod.ts";
-import { netnsInode } from "../../netns/mod.ts";
-import type { SandboxNetns } from "../sandbox.ts";
+import { netnsInode, systemRunner } from "../../netns/mod.ts";
+import type { SandboxNetns } from "./sandbox.ts";
 import type { E2eNode } from "./node.ts";
 
 export interface E2ePod {
@@ -91,14 +91,6 @@ export function multusArgs(pod: E2ePod, mac?: string): string {
 
 export type CniOp = "add" | "check" | "del";
 
-async function output(argv: string[]): Promise<CniRun> {
-  const [program, ...args] = argv;
-  const out = await new Deno.Command(program!, { args, stdout: "piped", stderr: "piped" })
-    .output();
-  const d = new TextDecoder();
-  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
-}
-
 /** The argv of one cnidrive run inside the node namespace. */
 export function cnidriveArgv(
   cnidrive: string,
@@ -138,7 +130,7 @@ export function cni(
   pod: E2ePod,
   attachment: Attachment,
 ): Promise<CniRun> {
-  return output(cnidriveArgv(cnidrive, node, op, pod, attachment));
+  return systemRunner(cnidriveArgv(cnidrive, node, op, pod, attachment));
 }
 
 /** cni() that must succeed; returns the parsed result of ADD (or the ack of CHECK/DEL). */

@@ -8,13 +8,9 @@
  */
 import { callOnce, type MethodName, type ParamsOf, type ResultOf } from "../../rpc/mod.ts";
 import { type Daemon, isAlive, spawnDaemon, stopPid } from "../../netns/mod.ts";
-import type { Sandbox, SandboxNetns } from "../sandbox.ts";
+import type { Sandbox, SandboxNetns } from "./sandbox.ts";
 import { CNI_BIN, DIST_BIN, FAKE_ZEDROUTER } from "./paths.ts";
-import {
-  addUplink,
-  stopLeftoverDnsmasq,
-  waitForHealth,
-} from "../fixtures/fake_zedrouter/daemon.ts";
+import { addUplink, stopLeftoverDnsmasq, waitForHealth } from "./zedrouter.ts";
 
 /** A fake-zedrouter config as a person writes it (JSON is valid YAML). */
 export interface ZedrouterConfig {

@@ -2,6 +2,8 @@
  * Where the end-to-end pieces are: the BUILT programs (dist/bin, what `deno task build`
  * produces and a node would install), Debian's reference plugins, and cnidrive (libcni).
  */
+import { systemRunner } from "../../netns/mod.ts";
+
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 export const DIST_BIN = `${ROOT}/dist/bin`;
 export const EVE_BRIDGE = `${DIST_BIN}/eve-bridge`;
@@ -35,12 +37,8 @@ export async function findCnidrive(build: boolean): Promise<string | undefined> 
   // Built beside the target and renamed into place: parallel test files may race to build it,
   // and none may run a half-written binary.
   const partial = `${CNIDRIVE_DEFAULT}.${Deno.pid}.partial`;
-  const out = await new Deno.Command("bash", {
-    args: [CNIDRIVE_BUILD_SCRIPT, partial],
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  if (!out.success || !isFile(partial)) {
+  const out = await systemRunner(["bash", CNIDRIVE_BUILD_SCRIPT, partial]);
+  if (out.code !== 0 || !isFile(partial)) {
     await Deno.remove(partial).catch(() => {});
     return undefined;
   }

@@ -1,6 +1,6 @@
 /** The sandbox must clean up after itself even when the test body fails. */
 import assert from "node:assert/strict";
-import { isAlive, listNetns, spawnDaemon, systemRunner } from "../netns/mod.ts";
+import { isAlive, listNetns, spawnDaemon, systemRunner } from "../../netns/mod.ts";
 import { cleanupLeftovers, findTool, isRoot, skipReason, withSandbox } from "./sandbox.ts";
 
 Deno.test("skipReason names what is missing", () => {

@@ -14,7 +14,7 @@ import { isHostVethName } from "../../core/eve/mod.ts";
 import type { E2eNode } from "./node.ts";
 import { POD_NETWORK } from "./node.ts";
 import type { E2ePod } from "./pod.ts";
-import { type DhcpClientProcess, listDhcpClients } from "../dhcp_clients.ts";
+import { type DhcpClientProcess, listDhcpClients } from "./processes.ts";
 
 export { type DhcpClientProcess, listDhcpClients };
 
