@@ -23,6 +23,7 @@ export {
   ipBatchRunner,
   type IpBatchStats,
 } from "./ip_batch.ts";
+export { spawn, type SpawnOutput } from "./spawn.ts";
 export { describeNetns, execArgv, ipArgv, type Netns, NETNS_RUN_DIR, netnsPath } from "./target.ts";
 export { createNetns, deleteNetns, listNetns, netnsExists, netnsInode } from "./namespaces.ts";
 export {

@@ -19,7 +19,7 @@ export interface Program {
 const NODE_TOOL = ["--allow-all"];
 
 export const PROGRAMS: readonly Program[] = [
-  { name: "eve-bridge", entry: "cli/eve_bridge.ts", permissions: NODE_TOOL },
-  { name: "fake-zedrouter", entry: "cli/fake_zedrouter.ts", permissions: NODE_TOOL },
-  { name: "eve-cni-debug", entry: "cli/eve_cni_debug.ts", permissions: NODE_TOOL },
+  { name: "eve-bridge", entry: "plugin/eve-bridge/main.ts", permissions: NODE_TOOL },
+  { name: "fake-zedrouter", entry: "cli/fake-zedrouter/main.ts", permissions: NODE_TOOL },
+  { name: "eve-cni-debug", entry: "cli/eve-cni-debug/main.ts", permissions: NODE_TOOL },
 ];

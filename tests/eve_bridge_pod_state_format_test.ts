@@ -4,15 +4,15 @@
  * writes a record the way eve-bridge does and reads it the way eve-cni-debug does.
  */
 import assert from "node:assert/strict";
+import { writeState } from "../plugin/eve-bridge/attachment_state.ts";
 import {
   type AttachmentPaths,
   attachmentPaths,
   type AttachmentState,
   STATE_VERSION,
-  writeState,
-} from "../plugin/eve_bridge/attachment_state.ts";
+} from "../core/eve/mod.ts";
 import { readEveBridgeState } from "../cli/eve-cni-debug/eve_bridge_state.ts";
-import { installHook } from "../plugin/eve_bridge/dhcp_hook.ts";
+import { installHook } from "../plugin/eve-bridge/dhcp_hook.ts";
 
 /** A web pod's record as eve-bridge writes it once ADD succeeded. */
 function webPodState(paths: AttachmentPaths): AttachmentState {

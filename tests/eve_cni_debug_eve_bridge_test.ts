@@ -15,12 +15,12 @@ import { PodsModelSchema } from "../cli/eve-cni-debug/cmd_pods.ts";
 import { StatusModelSchema } from "../cli/eve-cni-debug/cmd_status.ts";
 import { ExitCode } from "../cli/eve-cni-debug/mod.ts";
 import { deleteNetns, getLink, isAlive, setMac, systemRunner } from "../netns/mod.ts";
-import { readState } from "../plugin/eve_bridge/attachment_state.ts";
-import { type Sandbox, type SandboxNetns, sandboxTest } from "./sandbox.ts";
-import { APP_IP, APP_MAC, type LiveNode, startNode } from "./fixtures/eve_cni_debug/live_env.ts";
+import { readState } from "../plugin/eve-bridge/attachment_state.ts";
+import { type Sandbox, type SandboxNetns, sandboxTest } from "../scripts/sandbox/sandbox.ts";
+import { APP_IP, APP_MAC, type LiveNode, startNode } from "./eve_cni_debug_harness.ts";
 
 const TOOLS = ["udhcpc", "dnsmasq"];
-const EVE_BRIDGE = new URL("../cli/eve_bridge.ts", import.meta.url).pathname;
+const EVE_BRIDGE = new URL("../plugin/eve-bridge/main.ts", import.meta.url).pathname;
 const POD = "nginx-1a2b3-x7k2p";
 const CONTAINER_ID = "5e0c0ffee001";
 

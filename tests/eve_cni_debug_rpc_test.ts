@@ -8,8 +8,8 @@ import { RpcCallModelSchema } from "../cli/eve-cni-debug/cmd_rpc.ts";
 import { StatusModelSchema } from "../cli/eve-cni-debug/cmd_status.ts";
 import { ReplayModelSchema } from "../cli/eve-cni-debug/cmd_replay.ts";
 import { defaultDeps, runCli } from "../cli/eve-cni-debug/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
-import { APP_MAC, attachPod, startNode } from "./fixtures/eve_cni_debug/live_env.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
+import { APP_MAC, attachPod, startNode } from "./eve_cni_debug_harness.ts";
 
 const POD = "nginx-1a2b3-x7k2p";
 
@@ -135,7 +135,7 @@ sandboxTest("eve-cni-debug replay: re-runs a logged DEL against eve-bridge", [],
   // eve-bridge on a private CNI_PATH, as a node would install it.
   const bin = `${sb.dir}/bin`;
   await Deno.mkdir(bin);
-  const entry = new URL("../cli/eve_bridge.ts", import.meta.url).pathname;
+  const entry = new URL("../plugin/eve-bridge/main.ts", import.meta.url).pathname;
   await Deno.writeTextFile(
     `${bin}/eve-bridge`,
     `#!/bin/sh\nexec "${Deno.execPath()}" run -A "${entry}"\n`,

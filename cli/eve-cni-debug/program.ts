@@ -1,6 +1,6 @@
 /**
  * eve-cni-debug as a function: argv and seams in, text and an exit code out. The entry point
- * (cli/eve_cni_debug.ts) is the only place that touches Deno.args, stdout and Deno.exit.
+ * (cli/eve-cni-debug/main.ts) is the only place that touches Deno.args, stdout and Deno.exit.
  */
 import { CommanderError } from "@commander-js/extra-typings";
 import { errorMessage } from "../../core/mod.ts";

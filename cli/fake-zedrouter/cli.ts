@@ -1,14 +1,14 @@
 /**
  * The `fake-zedrouter` command line: `serve`, `validate`, `default-config`. The entry
- * point (cli/fake_zedrouter.ts) hands in the process's streams and signals; this returns
+ * point (cli/fake-zedrouter/main.ts) hands in the process's streams and signals; this returns
  * the exit code.
  */
 import { Command, CommanderError, InvalidArgumentError } from "@commander-js/extra-typings";
 import { errorMessage } from "../../core/mod.ts";
 import { DEFAULT_SOCKET_PATH } from "../../rpc/mod.ts";
 import { ConfigError, loadConfigFile } from "./config.ts";
-import { DEFAULT_STATE_DIR, startZedrouter } from "./daemon.ts";
-import { DEFAULT_CALL_TIMEOUT_MS } from "./deadline.ts";
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FAKE_ZEDROUTER_STATE_DIR } from "../../core/eve/mod.ts";
+import { startZedrouter } from "./daemon.ts";
 import { DEFAULT_CONFIG_YAML } from "./default_config.ts";
 import type { Config } from "./model.ts";
 import { rangeText, subnetText } from "./ipv4.ts";
@@ -93,7 +93,11 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .description("Create the network instances, start dnsmasq and serve the RPC until stopped")
     .option("-c, --config <file>", "config file (YAML or JSON); default: the built-in config")
     .option("-s, --socket <path>", "unix socket to serve on", DEFAULT_SOCKET_PATH)
-    .option("-d, --state-dir <dir>", "state file, dnsmasq configs, leases, pids", DEFAULT_STATE_DIR)
+    .option(
+      "-d, --state-dir <dir>",
+      "state file, dnsmasq configs, leases, pids",
+      DEFAULT_FAKE_ZEDROUTER_STATE_DIR,
+    )
     .option(
       "--call-timeout <ms>",
       "deadline of each RPC call (EVE: 10 s)",

@@ -6,7 +6,7 @@
 import { type HandlerMap, serveRpc } from "../../rpc/mod.ts";
 import { ipBatchRunner, type Runner } from "../../netns/mod.ts";
 import { loadConfigFile } from "./config.ts";
-import { DEFAULT_CALL_TIMEOUT_MS } from "./deadline.ts";
+import { DEFAULT_CALL_TIMEOUT_MS } from "../../core/eve/mod.ts";
 import { defaultConfig } from "./default_config.ts";
 import { DnsmasqSupervisor } from "./dnsmasq_supervisor.ts";
 import { makeEveHandlers, type ZedrouterCore } from "./eve_handlers.ts";
@@ -17,8 +17,6 @@ import { ensureNetworkInstance, removeNetworkInstance } from "./network_instance
 import { reconcileWithKernel } from "./reconcile.ts";
 import { type Attachment, attachmentKey, StateStore } from "./state.ts";
 import { type Kernel, removePodVeth } from "./veth.ts";
-
-export const DEFAULT_STATE_DIR = "/run/fake-zedrouter";
 
 export interface ServeOptions {
   /** Config file; null = the built-in default. */

@@ -9,7 +9,7 @@
  */
 import * as v from "valibot";
 import { errorMessage } from "../../core/mod.ts";
-import { spawn, type SpawnOutput } from "./_spawn.ts";
+import { spawn, type SpawnOutput } from "../../netns/mod.ts";
 import { CniError, CniErrorCode, EveErrorCode } from "./errors.ts";
 import type { CniCommand } from "./env.ts";
 import { type CniResult, fromWireResult, toWireResult } from "./result.ts";

@@ -8,7 +8,7 @@
  * /proc/<pid>/*, a common CNI_NETNS form) without --allow-all. The child inherits our network
  * namespace, so its /proc/self/ns/net is ours.
  */
-import { spawn } from "./_spawn.ts";
+import { spawn } from "../../netns/mod.ts";
 import { CniError, CniErrorCode } from "./errors.ts";
 
 export type NetnsState = "exists" | "missing";

@@ -1,0 +1,128 @@
+/**
+ * eve-bridge's side of its state files (core/eve/attachment_state.ts has the schema and the
+ * layout): reading, atomic writing, removing, listing and locking one attachment's files.
+ * flock rather than an O_EXCL lock file: the kernel drops it when its holder dies, so a killed
+ * invocation can never wedge later ones.
+ */
+import * as v from "valibot";
+import {
+  describeIssues,
+  errorMessage,
+  readTextFileIfExists,
+  writeFileAtomic,
+} from "../../core/mod.ts";
+import {
+  ATTACHMENT_FILE_SUFFIXES,
+  type AttachmentPaths,
+  attachmentPaths,
+  type AttachmentState,
+  AttachmentStateSchema,
+} from "../../core/eve/mod.ts";
+
+/** The record at `path`, undefined when there is none; a corrupt file is an error. */
+export async function readState(path: string): Promise<AttachmentState | undefined> {
+  const text = await readTextFileIfExists(path);
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`State file "${path}" is not JSON: ${error}`);
+  }
+  const parsed = v.safeParse(AttachmentStateSchema, json);
+  if (!parsed.success) {
+    throw new Error(`State file "${path}" is invalid: ${describeIssues(parsed.issues)}`);
+  }
+  return parsed.output;
+}
+
+/** Writes the record atomically: readers see the old or the new file, never half of one. */
+export async function writeState(path: string, state: AttachmentState): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** Removes every file of the attachment (lock last) and the container dir once empty. */
+export async function removeAttachmentFiles(paths: AttachmentPaths): Promise<void> {
+  for (const file of [paths.state, paths.events, paths.pid, paths.lock]) {
+    await Deno.remove(file).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+  // Another interface of the same container may still have files here: then it stays.
+  await Deno.remove(paths.dir).catch(() => {});
+}
+
+/**
+ * Runs `body` holding the attachment's exclusive flock. Waits for a holder (ADD is bounded by
+ * its DHCP and RPC timeouts). A waiter that got the lock of a file DEL just unlinked sees no
+ * state and does nothing, which is the right outcome for every command.
+ */
+export async function withAttachmentLock<T>(
+  paths: AttachmentPaths,
+  body: () => Promise<T>,
+): Promise<T> {
+  await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  const file = await Deno.open(paths.lock, { create: true, write: true });
+  try {
+    await file.lock(true);
+    return await body();
+  } finally {
+    file.close(); // closing drops the flock
+  }
+}
+
+/**
+ * Every attachment record under `stateDir` (GC); unreadable files are reported, not fatal.
+ * `orphans` are attachments with files (lock, pid, events) but no record: an ADD that died
+ * before writing it, or one that is running right now (GC re-checks under the lock).
+ */
+export async function listStates(stateDir: string): Promise<{
+  states: { paths: AttachmentPaths; state: AttachmentState }[];
+  orphans: AttachmentPaths[];
+  problems: string[];
+}> {
+  const states: { paths: AttachmentPaths; state: AttachmentState }[] = [];
+  const orphans: AttachmentPaths[] = [];
+  const problems: string[] = [];
+  let containers: Deno.DirEntry[] = [];
+  try {
+    containers = await Array.fromAsync(Deno.readDir(stateDir));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { states, orphans, problems };
+    throw error;
+  }
+  for (const container of containers) {
+    if (!container.isDirectory || container.name.startsWith(".")) continue;
+    const files = (await Array.fromAsync(Deno.readDir(`${stateDir}/${container.name}`)))
+      .filter((e) => e.isFile).map((e) => e.name);
+    const ifnames = new Set(
+      files.map(ifnameOfAttachmentFile).filter((n) => n !== undefined),
+    );
+    for (const ifname of ifnames) {
+      const paths = attachmentPaths(stateDir, container.name, ifname);
+      if (!files.includes(`${ifname}.json`)) {
+        orphans.push(paths);
+        continue;
+      }
+      try {
+        const state = await readState(paths.state);
+        if (state) states.push({ paths, state });
+      } catch (error) {
+        problems.push(errorMessage(error));
+      }
+    }
+  }
+  return { states, orphans, problems };
+}
+
+/** `net1` for `net1.json`, `net1.lock`, ...; undefined for a file that is not an attachment's. */
+function ifnameOfAttachmentFile(file: string): string | undefined {
+  const suffix = ATTACHMENT_FILE_SUFFIXES.find((s) => file.endsWith(s) && file.length > s.length);
+  return suffix === undefined ? undefined : file.slice(0, -suffix.length);
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,57 @@
+/**
+ * eve-bridge's network configuration: the standard CNI fields, eve-bridge's own fields with
+ * EVE's defaults (the original hard-coded them), and the `bridge` plugin's fields passed
+ * through for eth0. Unknown keys are kept so eth0's delegation sees them.
+ */
+import * as v from "valibot";
+import { CidrSchema, IpSchema, UuidSchema } from "../../core/mod.ts";
+import {
+  DEFAULT_EVE_BRIDGE_LOG_FILE,
+  DEFAULT_EVE_BRIDGE_STATE_DIR,
+  DEFAULT_SERVICE_CIDR,
+  DEFAULT_ZEDROUTER_SOCKET,
+} from "../../core/eve/mod.ts";
+import { NET_CONF_ENTRIES } from "../cni/mod.ts";
+
+export const DEFAULT_DHCP_TIMEOUT_SECONDS = 10;
+export const DEFAULT_DHCP_RETRIES = 3;
+
+const AbsolutePath = v.pipe(v.string(), v.startsWith("/", "Expected an absolute path"));
+const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+export const DhcpConfigSchema = v.strictObject({
+  timeoutSeconds: v.optional(PositiveInt, DEFAULT_DHCP_TIMEOUT_SECONDS),
+  retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), DEFAULT_DHCP_RETRIES),
+});
+export type DhcpConfig = v.InferOutput<typeof DhcpConfigSchema>;
+
+export const EveBridgeConfigSchema = v.looseObject({
+  ...NET_CONF_ENTRIES,
+  /** zedrouter's RPC socket. */
+  zedrouterSocket: v.optional(AbsolutePath, DEFAULT_ZEDROUTER_SOCKET),
+  /** The node's IP; EVE-app pods get a /32 route to it on eth0 (required for them). */
+  nodeIP: v.optional(IpSchema),
+  /** Kubernetes service CIDR; EVE-app pods route it via eth0. */
+  serviceCIDR: v.optional(CidrSchema, DEFAULT_SERVICE_CIDR),
+  /**
+   * The network instance (UUID) this NAD attaches to. Sent to ConnectPodAtL2 as newer EVE
+   * clients do, so zedrouter can pick the app adapter by its NI when the pod's annotation
+   * carries no MAC (`eve-cni-debug render` writes it into every NAD).
+   */
+  networkInstance: v.optional(UuidSchema),
+  logFile: v.optional(AbsolutePath, DEFAULT_EVE_BRIDGE_LOG_FILE),
+  /** Where per-pod state (DHCP leases) lives; tmpfs so it goes away with a reboot. */
+  stateDir: v.optional(AbsolutePath, DEFAULT_EVE_BRIDGE_STATE_DIR),
+  dhcp: v.optional(DhcpConfigSchema, {}),
+  // The bridge plugin's fields, typed so a mistake fails here with the field's name.
+  bridge: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(15))),
+  isGateway: v.optional(v.boolean()),
+  isDefaultGateway: v.optional(v.boolean()),
+  forceAddress: v.optional(v.boolean()),
+  ipMasq: v.optional(v.boolean()),
+  mtu: v.optional(PositiveInt),
+  hairpinMode: v.optional(v.boolean()),
+  promiscMode: v.optional(v.boolean()),
+  vlan: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(4094))),
+});
+export type EveBridgeConfig = v.InferOutput<typeof EveBridgeConfigSchema>;

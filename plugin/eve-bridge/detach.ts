@@ -1,0 +1,125 @@
+/**
+ * Taking a pod interface apart, for DEL, GC and ADD's rollback. Order matters: the lease is
+ * released FIRST, while the pod interface still exists and carries the address (DHCPRELEASE
+ * is a unicast from the leased address; without it the server keeps the lease until it
+ * expires), THEN zedrouter removes the veth (DisconnectPod), THEN the state goes.
+ *
+ * zedrouter unreachable with state on record: the lease is released locally, the state is
+ * kept (minus the client) and the error (code 11) goes to the runtime, whose retry then
+ * disconnects. Without state there is nothing we attached, so zedrouter is asked only
+ * best-effort (an ADD that failed before L2 must not make its DEL fail).
+ */
+import { errorMessage, ZERO_UUID } from "../../core/mod.ts";
+import { addAddr, readPidFile, type Runner } from "../../netns/mod.ts";
+import type { CniLogger } from "../cni/mod.ts";
+import { nowIso, removeAttachmentFiles, writeState } from "./attachment_state.ts";
+import {
+  type AttachmentPaths,
+  type AttachmentState,
+  type DhcpClientRecord,
+} from "../../core/eve/mod.ts";
+import { stopDhcpClient, type StopOutcome } from "./dhcp_process.ts";
+import { type PodIdentity, podInterfaceOf, podOf } from "./pod_args.ts";
+import { withZedrouter } from "./zedrouter_session.ts";
+
+const ms = (since: number): number => Math.round(performance.now() - since);
+
+/**
+ * The attachment's DHCP client: the state's record, or, when the state has none (an ADD killed
+ * between starting udhcpc and recording it, or a lost state file), udhcpc's own pid file.
+ * stopDhcpClient only signals a pid whose command line names that pid file.
+ */
+export async function clientOf(
+  paths: AttachmentPaths,
+  state: AttachmentState | undefined,
+): Promise<DhcpClientRecord | null> {
+  if (state?.dhcp) return state.dhcp;
+  const pid = await readPidFile(paths.pid).catch(() => undefined);
+  if (pid === undefined) return null;
+  return { pid, eventFile: paths.events, pidFile: paths.pid, hookScript: "" };
+}
+
+/** Releases the lease and stops the client (nothing when there is none). */
+export async function releaseLease(
+  runner: Runner,
+  client: DhcpClientRecord | null,
+  state: AttachmentState | undefined,
+  logger: CniLogger,
+  options: { ensureAddress: boolean },
+): Promise<StopOutcome | "none"> {
+  if (client === null) return "none";
+  if (options.ensureAddress && state?.lease) {
+    // An ADD that failed at L3: the address may not be on the interface yet, and the
+    // release needs it there. DisconnectPod removes the interface right after anyway.
+    await addAddr(runner, { path: state.netnsPath }, state.ifname, state.lease.address, {
+      ignoreExists: true,
+    }).catch((error) =>
+      logger.warn("Cannot add {address} for the release: {error}", {
+        address: state.lease?.address,
+        error: String(error),
+      })
+    );
+  }
+  const outcome = await stopDhcpClient(runner, client);
+  logger.info("DHCP client {pid} stopped: {outcome}", { pid: client.pid, outcome });
+  return outcome;
+}
+
+/** What DEL and GC need to detach one attachment. */
+export interface DetachTarget {
+  readonly paths: AttachmentPaths;
+  readonly state: AttachmentState | undefined;
+  readonly ifname: string;
+  /** From CNI_ARGS / CNI_NETNS, used when there is no state. */
+  readonly fallback: PodIdentity;
+  readonly zedrouterSocket: string;
+}
+
+export async function detach(
+  runner: Runner,
+  target: DetachTarget,
+  logger: CniLogger,
+): Promise<void> {
+  const started = performance.now();
+  const { state } = target;
+  const client = await clientOf(target.paths, state);
+  const releaseOutcome = await releaseLease(runner, client, state, logger, {
+    ensureAddress: false,
+  });
+  if (state?.dhcp) {
+    // The client is gone: a retried DEL must not look for it again.
+    await writeState(target.paths.state, { ...state, dhcp: null, updatedAt: nowIso() });
+  }
+  const releaseMs = ms(started);
+  const pod = podOf(state ?? target.fallback);
+  const disconnectStarted = performance.now();
+  let appUUID = ZERO_UUID;
+  // Without state nor a pod name (GC of orphan files) there is no pod to name to zedrouter.
+  if (state !== undefined || target.fallback.podName !== "") {
+    try {
+      const reply = await withZedrouter(
+        state?.zedrouterSocket ?? target.zedrouterSocket,
+        logger,
+        (session) =>
+          session.call("RPCServer.DisconnectPod", {
+            pod,
+            podInterface: podInterfaceOf(target.ifname, pod.netNsPath, null),
+          }),
+      );
+      appUUID = reply.appUUID;
+    } catch (error) {
+      if (state !== undefined) throw error; // state kept: the retry disconnects
+      logger.warn("DisconnectPod without state failed, ignored: {error}", {
+        error: errorMessage(error),
+      });
+    }
+  }
+  await removeAttachmentFiles(target.paths);
+  logger.info("Detached {ifname}", {
+    appUUID,
+    releaseOutcome,
+    releaseMs,
+    disconnectMs: ms(disconnectStarted),
+    totalMs: ms(started),
+  });
+}

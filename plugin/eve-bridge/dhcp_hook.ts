@@ -1,0 +1,102 @@
+/**
+ * The udhcpc hook of eve-bridge's long-running DHCP clients, and how it calls eve-bridge back.
+ *
+ * Why a callback and not a watcher: a lease lives as long as its pod, and renewals come every
+ * half lease time. A supervisor process per pod (a Deno runtime, tens of MB each) would sit
+ * idle almost always; udhcpc already wakes up at the right moments and runs its hook. So the
+ * hook (1) appends the event to the attachment's event file (netns's report script: what
+ * ADD, CHECK and DEL read) and (2) on `bound`/`renew` starts `eve-bridge dhcp-event
+ * <eventFile>` in the background (udhcpc must not wait on zedrouter), which takes the
+ * attachment's lock, compares the newest lease with the state file and, when the address
+ * moved, tells zedrouter (ConnectPodAtL3) and removes the old address from the pod.
+ *
+ * How the hook finds eve-bridge: the command is recorded when ADD writes the hook. Under the
+ * bundled launcher (`dist/bin/eve-bridge` runs `deno run ... dist/eve-bridge.js`), the main
+ * module is the bundle and the launcher sits at `<bundle dir>/bin/<name>`; calling the
+ * launcher keeps its permissions and its `EVE_CNI_DENO` override. From source
+ * (`deno run plugin/eve-bridge/main.ts`) it is Deno with the repository's config. Anything
+ * else (an in-process test) gets no callback: events are still recorded, addresses are not
+ * followed.
+ */
+import { writeFileAtomic } from "../../core/mod.ts";
+import { writeUdhcpcHookScript } from "../../netns/mod.ts";
+
+/** argv[1] that selects the hook-callback mode of the eve-bridge program. */
+export const DHCP_EVENT_COMMAND = "dhcp-event";
+export const REPORT_SCRIPT_NAME = "udhcpc-report.sh";
+export const HOOK_SCRIPT_NAME = "udhcpc-hook.sh";
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The argv that runs this eve-bridge program again, or undefined when it cannot tell. */
+export function selfCommand(
+  mainModule: string = Deno.mainModule,
+  execPath: string = Deno.execPath(),
+): string[] | undefined {
+  if (!mainModule.startsWith("file://")) return undefined;
+  const path = decodeURIComponent(new URL(mainModule).pathname);
+  const slash = path.lastIndexOf("/");
+  const dir = path.slice(0, slash);
+  const base = path.slice(slash + 1);
+  if (base.endsWith(".js")) {
+    const launcher = `${dir}/bin/${base.slice(0, -".js".length)}`;
+    return exists(launcher) ? [launcher] : undefined;
+  }
+  if (path.endsWith("/plugin/eve-bridge/main.ts")) {
+    const root = path.slice(0, -"/plugin/eve-bridge/main.ts".length);
+    return [execPath, "run", "--allow-all", "--quiet", "--config", `${root}/deno.json`, path];
+  }
+  return undefined;
+}
+
+/** Single-quotes a word for sh (our own paths, but quoted anyway). */
+export function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The wrapper hook: report the event, then (bound/renew) call eve-bridge back. */
+export function hookScript(reportScript: string, callback: readonly string[] | undefined): string {
+  const lines = [
+    "#!/bin/sh",
+    "# Written by eve-bridge (plugin/eve-bridge/dhcp_hook.ts). udhcpc runs it on every event:",
+    "# the event is appended to $EVE_DHCP_EVENT_FILE; bound/renew also start",
+    "# `eve-bridge dhcp-event` in the background, which moves the pod if the address changed.",
+    'PATH="${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}"',
+    "export PATH",
+    `${shellQuote(reportScript)} "$@"`,
+  ];
+  if (callback !== undefined && callback.length > 0) {
+    lines.push(
+      'case "$1" in',
+      "  bound|renew)",
+      '    if [ -n "$EVE_DHCP_EVENT_FILE" ]; then',
+      `      ${callback.map(shellQuote).join(" ")} ${DHCP_EVENT_COMMAND} "$EVE_DHCP_EVENT_FILE" \\`,
+      "        </dev/null >/dev/null 2>&1 &",
+      "    fi",
+      "    ;;",
+      "esac",
+    );
+  }
+  lines.push("exit 0", "");
+  return lines.join("\n");
+}
+
+/** Writes both scripts into `stateDir` (idempotent, atomic); returns the hook's path. */
+export async function installHook(
+  stateDir: string,
+  callback: readonly string[] | undefined,
+): Promise<string> {
+  await Deno.mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const report = `${stateDir}/${REPORT_SCRIPT_NAME}`;
+  await writeUdhcpcHookScript(report);
+  const hook = `${stateDir}/${HOOK_SCRIPT_NAME}`;
+  // Atomic: a running udhcpc never sees half a script.
+  await writeFileAtomic(hook, hookScript(report, callback), { mode: 0o755, onlyIfChanged: true });
+  return hook;
+}

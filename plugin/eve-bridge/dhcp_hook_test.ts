@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { hookScript, installHook, selfCommand, shellQuote } from "./dhcp_hook.ts";
+
+async function sh(script: string, args: string[] = [], env: Record<string, string> = {}) {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script, "sh", ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test("shellQuote: any word comes back unchanged through sh", async () => {
+  for (const word of ["plain", "with space", "it's", "$(touch /tmp/x)", "`x`", "a\\b", '"q"']) {
+    assert.equal(await sh(`printf %s ${shellQuote(word)}`), word);
+  }
+});
+
+Deno.test("selfCommand: the launcher beside a bundle, Deno + config for the source, else none", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "eve-bridge-self-" });
+  try {
+    await Deno.mkdir(`${dir}/dist/bin`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/dist/eve-bridge.js`, "");
+    assert.equal(selfCommand(`file://${dir}/dist/eve-bridge.js`, "/deno"), undefined);
+    await Deno.writeTextFile(`${dir}/dist/bin/eve-bridge`, "#!/bin/sh\n");
+    assert.deepEqual(selfCommand(`file://${dir}/dist/eve-bridge.js`, "/deno"), [
+      `${dir}/dist/bin/eve-bridge`,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.deepEqual(selfCommand("file:///repo/plugin/eve-bridge/main.ts", "/deno"), [
+    "/deno",
+    "run",
+    "--allow-all",
+    "--quiet",
+    "--config",
+    "/repo/deno.json",
+    "/repo/plugin/eve-bridge/main.ts",
+  ]);
+  assert.equal(selfCommand("file:///repo/plugin/eve-bridge/x_test.ts", "/deno"), undefined);
+  assert.equal(selfCommand("https://example.com/eve_bridge.ts", "/deno"), undefined);
+});
+
+Deno.test("hook: reports every event, calls back only on bound/renew with the event file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "eve-bridge-hook-" });
+  try {
+    const report = `${dir}/report.sh`;
+    await Deno.writeTextFile(report, `#!/bin/sh\necho "report $1" >>"${dir}/log"\n`);
+    await Deno.chmod(report, 0o755);
+    const callback = `${dir}/call back.sh`; // a space: the path must be quoted
+    await Deno.writeTextFile(callback, `#!/bin/sh\necho "callback $*" >>"${dir}/log"\n`);
+    await Deno.chmod(callback, 0o755);
+    const hook = `${dir}/hook.sh`;
+    await Deno.writeTextFile(hook, hookScript(report, [callback, "--flag"]));
+    await Deno.chmod(hook, 0o755);
+    const env = { EVE_DHCP_EVENT_FILE: `${dir}/c/net1.events` };
+    for (const event of ["deconfig", "bound", "renew", "nak", "leasefail"]) {
+      await sh(`"${hook}" ${event}`, [], env);
+    }
+    // The callback runs in the background: wait for its two lines.
+    const deadline = Date.now() + 5000;
+    let log = "";
+    while (Date.now() < deadline) {
+      log = await Deno.readTextFile(`${dir}/log`);
+      if (log.split("\n").filter((l) => l.startsWith("callback")).length === 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const lines = log.trim().split("\n");
+    assert.deepEqual(lines.filter((l) => l.startsWith("report")), [
+      "report deconfig",
+      "report bound",
+      "report renew",
+      "report nak",
+      "report leasefail",
+    ]);
+    assert.deepEqual(lines.filter((l) => l.startsWith("callback")), [
+      `callback --flag dhcp-event ${dir}/c/net1.events`,
+      `callback --flag dhcp-event ${dir}/c/net1.events`,
+    ]);
+    // Without a callback the hook only reports.
+    assert.doesNotMatch(hookScript(report, undefined), /dhcp-event "\$EVE_DHCP_EVENT_FILE"/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("installHook: both scripts executable, rewritten only when they change", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "eve-bridge-hook-" });
+  try {
+    const hook = await installHook(`${dir}/state`, ["/bin/eve-bridge"]);
+    assert.equal(hook, `${dir}/state/udhcpc-hook.sh`);
+    const info = Deno.statSync(hook);
+    assert.equal((info.mode ?? 0) & 0o777, 0o755);
+    assert.equal(Deno.statSync(`${dir}/state/udhcpc-report.sh`).mode! & 0o111, 0o111);
+    assert.match(Deno.readTextFileSync(hook), /'\/bin\/eve-bridge' dhcp-event/);
+    const before = Deno.statSync(hook).mtime?.getTime();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await installHook(`${dir}/state`, ["/bin/eve-bridge"]);
+    assert.equal(Deno.statSync(hook).mtime?.getTime(), before);
+    await installHook(`${dir}/state`, ["/opt/eve-bridge"]);
+    assert.match(Deno.readTextFileSync(hook), /'\/opt\/eve-bridge' dhcp-event/);
+    assert.deepEqual(
+      [...Deno.readDirSync(`${dir}/state`)].map((e) => e.name).sort(),
+      ["udhcpc-hook.sh", "udhcpc-report.sh"],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

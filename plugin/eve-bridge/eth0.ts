@@ -1,0 +1,141 @@
+/**
+ * eth0, the Kubernetes network: zedrouter is not involved; the call goes to the standard
+ * `bridge` plugin (found on CNI_PATH) with the settings EVE's eve-bridge always used:
+ * `isDefaultGateway = !isEveApp`, `forceAddress = true`, `hairpinMode = true`. EVE apps keep
+ * their default route on their EVE network instance, so their eth0 only gets routes to the
+ * cluster's service CIDR and to the node IP (appended to `ipam.routes`).
+ */
+import {
+  CniError,
+  CniErrorCode,
+  type CniResult,
+  delegate,
+  EveErrorCode,
+  findPlugin,
+  withUndo,
+} from "../cni/mod.ts";
+import { getLink, systemRunner } from "../../netns/mod.ts";
+import { gcHostLocalAddresses } from "./eth0_gc.ts";
+import type { EveContext, InterfaceHandler } from "./handler.ts";
+import { isEveApp } from "../../core/eve/mod.ts";
+
+export const ETH0 = "eth0";
+export const BRIDGE_PLUGIN = "bridge";
+
+/** eve-bridge's own fields: the bridge plugin does not need to see them. */
+const EVE_ONLY_FIELDS = ["zedrouterSocket", "nodeIP", "serviceCIDR", "logFile", "stateDir", "dhcp"];
+
+function hostPrefix(ip: string): string {
+  return ip.includes(":") ? `${ip}/128` : `${ip}/32`;
+}
+
+/**
+ * The config handed to `bridge`: the raw config (unknown keys kept) minus eve-bridge's fields,
+ * with EVE's fixed settings and, for EVE apps, the extra ipam routes. `requireNodeIp` is false
+ * for DEL, which must work even from a config that lost the field.
+ */
+export function bridgeConfig(ctx: EveContext, requireNodeIp: boolean): Record<string, unknown> {
+  const eveApp = isEveApp(ctx.args);
+  const out: Record<string, unknown> = { ...ctx.rawConfig };
+  for (const field of EVE_ONLY_FIELDS) delete out[field];
+  out.isDefaultGateway = !eveApp;
+  out.forceAddress = true;
+  out.hairpinMode = true;
+  if (eveApp) {
+    const nodeIp = ctx.config.nodeIP;
+    if (nodeIp === undefined && requireNodeIp) {
+      throw new CniError(
+        CniErrorCode.InvalidConfig,
+        'Missing "nodeIP" in the network configuration for an EVE app pod',
+        `Pods in namespace "${ctx.args.podNamespace}" get a route to the node IP on eth0; ` +
+          'add "nodeIP": "<the node\'s IP>" to the eve-bridge config',
+      );
+    }
+    const ipam = { ...(ctx.config.ipam ?? {}) } as Record<string, unknown>;
+    // A cluster-wide ipam config often routes 0.0.0.0/0 for ordinary pods; on an EVE app's
+    // eth0 that default route is exactly what must not be (its default route belongs to its
+    // network instance, and zedrouter would silently keep the eth0 one), so it is dropped.
+    const routes = (Array.isArray(ipam.routes) ? ipam.routes : []).filter((route) => {
+      const dropped = isDefaultRoute(route);
+      if (dropped) {
+        ctx.logger.warn("Dropping the default route {route} of ipam.routes for an EVE app", {
+          route,
+        });
+      }
+      return !dropped;
+    });
+    routes.push({ dst: ctx.config.serviceCIDR });
+    if (nodeIp !== undefined) routes.push({ dst: hostPrefix(nodeIp) });
+    ipam.routes = routes;
+    out.ipam = ipam;
+  }
+  return out;
+}
+
+function isDefaultRoute(route: unknown): boolean {
+  const dst = (route as { dst?: unknown } | null)?.dst;
+  return dst === "0.0.0.0/0" || dst === "::/0";
+}
+
+/**
+ * Routes without `gw` in bridge's result were installed via the interface's gateway
+ * (bridge's ipam.ConfigureIface picks the gateway of the same family). The result says so
+ * explicitly, because bridge's own CHECK later compares a gw-less route with the kernel's
+ * `via <gateway>` route and fails.
+ */
+export function withRouteGateways(result: CniResult): CniResult {
+  const gateways = new Map<boolean, string>();
+  for (const ip of result.ips) {
+    if (ip.gateway !== undefined) gateways.set(ip.address.includes(":"), ip.gateway);
+  }
+  return {
+    ...result,
+    routes: result.routes.map((route) => {
+      const gw = route.gw ?? gateways.get(route.dst.includes(":"));
+      return gw === undefined ? route : { ...route, gw };
+    }),
+  };
+}
+
+export const eth0BridgeHandler: InterfaceHandler = {
+  name: "eth0-bridge",
+
+  add(ctx: EveContext): Promise<CniResult> {
+    const config = bridgeConfig(ctx, true);
+    return withUndo(ctx.logger, async (undo) => {
+      await findPlugin(BRIDGE_PLUGIN, ctx.path);
+      // A repeated ADD must fail without touching the attachment that exists: checked here
+      // because the rollback below (bridge DEL) would otherwise remove it.
+      if (await getLink(systemRunner, { path: ctx.netns }, ctx.ifname)) {
+        throw new CniError(
+          EveErrorCode.InterfaceExists,
+          `Interface "${ctx.ifname}" already exists in "${ctx.netns}"`,
+          "Run DEL for this container and interface before adding it again",
+        );
+      }
+      // Registered before the call: a failed ADD can leave a half-made veth or a held IP.
+      undo.push(
+        `${BRIDGE_PLUGIN} DEL`,
+        () => delegate(ctx, BRIDGE_PLUGIN, config, { command: "DEL", prevResult: null }),
+      );
+      const { result } = await delegate(ctx, BRIDGE_PLUGIN, config, { command: "ADD" });
+      if (!result) {
+        throw new CniError(
+          CniErrorCode.IoFailure,
+          `Delegated plugin "${BRIDGE_PLUGIN}" printed no result for ADD`,
+        );
+      }
+      return withRouteGateways(result);
+    });
+  },
+
+  async del(ctx: EveContext): Promise<void> {
+    await delegate(ctx, BRIDGE_PLUGIN, bridgeConfig(ctx, false), { command: "DEL" });
+  },
+
+  async check(ctx: EveContext): Promise<void> {
+    await delegate(ctx, BRIDGE_PLUGIN, bridgeConfig(ctx, true), { command: "CHECK" });
+  },
+
+  gc: gcHostLocalAddresses,
+};

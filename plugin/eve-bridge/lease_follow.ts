@@ -1,0 +1,137 @@
+/**
+ * `eve-bridge dhcp-event <eventFile>`: what the udhcpc hook starts after a `bound` or `renew`
+ * (see dhcp_hook.ts). It makes the pod follow its lease: when the newest lease puts the pod at
+ * another address, the old address leaves the pod interface and zedrouter is told
+ * (ConnectPodAtL3 with the new one, which it applies); a plain renewal only refreshes the
+ * recorded lease. A lost lease (nak, no answer) changes nothing until a new one is bound:
+ * the pod keeps its address, and CHECK reports the expiry.
+ *
+ * It runs under the attachment's lock, so it waits for a running ADD (whose first `bound`
+ * started it) and finds nothing to do once DEL removed the state. It decides from the files
+ * alone, so running it twice, late, or out of order is harmless.
+ */
+import { errorMessage } from "../../core/mod.ts";
+import { delAddr, type Runner, systemRunner } from "../../netns/mod.ts";
+import { CniError, CniErrorCode, type CniLogger, openLog } from "../cni/mod.ts";
+import { nowIso, readState, withAttachmentLock, writeState } from "./attachment_state.ts";
+import { type AttachmentPaths, attachmentPaths } from "../../core/eve/mod.ts";
+import { l3Fields } from "./l3_request.ts";
+import { latestLease, sameAddressing } from "./lease_keeper.ts";
+import { podInterfaceOf, podOf } from "./pod_args.ts";
+import { withZedrouter } from "./zedrouter_session.ts";
+
+export type FollowOutcome = "no-state" | "not-ready" | "no-lease" | "renewed" | "moved";
+
+/** The attachment an event file belongs to (`<stateDir>/<containerID>/<ifname>.events`). */
+export function pathsOfEventFile(eventFile: string): AttachmentPaths {
+  const match = /^(\/.+)\/([^/]+)\/([^/]+)\.events$/.exec(eventFile);
+  if (!match || eventFile.includes("/../") || eventFile.includes("\0")) {
+    throw new Error(`Invalid DHCP event file "${eventFile}": expected <stateDir>/<id>/<if>.events`);
+  }
+  const [, stateDir, containerId, ifname] = match as unknown as [string, string, string, string];
+  return attachmentPaths(stateDir, containerId, ifname);
+}
+
+/** Brings the pod in line with the newest lease of the attachment. */
+export async function followLease(
+  paths: AttachmentPaths,
+  logger: CniLogger,
+  runner: Runner = systemRunner,
+): Promise<FollowOutcome> {
+  return await withAttachmentLock(paths, async () => {
+    const state = await readState(paths.state);
+    if (state === undefined) return "no-state";
+    if (state.phase !== "ready" || state.dhcp === null) return "not-ready";
+    const lease = await latestLease(state.dhcp.eventFile);
+    if (lease === undefined) return "no-lease";
+    const old = state.lease;
+    if (old !== null && sameAddressing(old, lease)) {
+      await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
+      logger.debug("Lease {address} renewed", { address: lease.address });
+      return "renewed";
+    }
+    // The old address goes FIRST: deleting a primary address also deletes the secondaries of
+    // its subnet (promote_secondaries is off by default), so removing it after zedrouter added
+    // the new one would take the new one along. A failed L3 below leaves the state at the old
+    // lease, so the next event (or renewal) tries again.
+    if (old !== null && old.address !== lease.address) {
+      await delAddr(runner, { path: state.netnsPath }, state.ifname, old.address);
+    }
+    const started = performance.now();
+    await withZedrouter(
+      state.zedrouterSocket,
+      logger,
+      (session) =>
+        session.call("RPCServer.ConnectPodAtL3", {
+          pod: podOf(state),
+          podInterface: podInterfaceOf(state.ifname, state.netnsPath, state.mac),
+          ...l3Fields(lease),
+        }),
+    );
+    const l3Ms = Math.round(performance.now() - started);
+    await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
+    logger.info("Lease moved {ifname} from {from} to {to}", {
+      from: old?.address ?? null,
+      to: lease.address,
+      l3Ms,
+    });
+    return "moved";
+  });
+}
+
+/** The whole `dhcp-event` command: returns the process exit code (0 ok, 1 failed). */
+/**
+ * zedrouter away (restarting, busy) when the pod must move: the pod has already lost its old
+ * address, so we keep trying for a while instead of waiting for the next renewal (half the
+ * lease time). The lock is released between attempts, so a DEL is never held up; each attempt
+ * decides afresh from the files.
+ */
+export const FOLLOW_RETRY = { attempts: 30, delayMs: 2000 } as const;
+
+/** The whole `dhcp-event` command: returns the process exit code (0 ok, 1 failed). */
+export async function runDhcpEvent(
+  argv: readonly string[],
+  retry: { attempts: number; delayMs: number } = FOLLOW_RETRY,
+): Promise<number> {
+  const started = performance.now();
+  const eventFile = argv[0] ?? "";
+  let paths: AttachmentPaths;
+  try {
+    paths = pathsOfEventFile(eventFile);
+  } catch {
+    return 2;
+  }
+  const peek = await readState(paths.state).catch(() => undefined);
+  if (peek === undefined) return 0;
+  const log = await openLog(peek.logFile, {
+    command: "DHCP-EVENT",
+    containerID: peek.containerID,
+    ifname: peek.ifname,
+    podNamespace: peek.podNamespace,
+    podName: peek.podName,
+  }, started);
+  try {
+    for (let attempt = 1;; attempt++) {
+      try {
+        const outcome = await followLease(paths, log.logger);
+        log.logger.debug("DHCP event handled: {outcome}", { outcome, attempt });
+        return 0;
+      } catch (error) {
+        const text = errorMessage(error);
+        const unavailable = error instanceof CniError &&
+          error.code === CniErrorCode.TryAgainLater;
+        if (!unavailable || attempt >= retry.attempts) {
+          log.logger.error("DHCP event failed: {error}", { error: text, attempt });
+          return 1;
+        }
+        log.logger.warn("DHCP event: zedrouter unavailable, retrying: {error}", {
+          error: text,
+          attempt,
+        });
+        await new Promise((resolve) => setTimeout(resolve, retry.delayMs));
+      }
+    }
+  } finally {
+    await log.close();
+  }
+}

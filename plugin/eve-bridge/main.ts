@@ -1,0 +1,56 @@
+/**
+ * eve-bridge: EVE's CNI plugin. The thin entry point: read the CNI environment and stdin,
+ * run one invocation, print the result (or error JSON), exit with its code.
+ *
+ * Static imports, so tools that read imports see the whole program. VERSION (which runtimes
+ * call often) pays for evaluating every module, so the path is kept lean: stdin is read with
+ * plain reads (a `Response` would make Deno load its fetch stack, ~14 ms measured with
+ * --cpu-prof) and the log's file sink loads only when a log is opened (plugin/cni/logging.ts).
+ * `deno task bench:startup` measures it.
+ */
+import { run } from "../cni/mod.ts";
+import { versionAnswer } from "../cni/version_answer.ts";
+import { createEveBridgePlugin, DHCP_EVENT_COMMAND, runDhcpEvent } from "./mod.ts";
+
+/** All of stdin as text (a CNI config is a few KiB). */
+async function readStdin(): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(64 * 1024);
+  for (;;) {
+    const count = await Deno.stdin.read(buffer);
+    if (count === null) break;
+    chunks.push(buffer.slice(0, count));
+  }
+  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+// Runtimes normally pass their PATH on; without one, ip/nsenter/udhcpc would not be found.
+if (Deno.env.get("PATH") === undefined) {
+  Deno.env.set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+}
+
+// Not a CNI call: udhcpc's hook reporting a lease event (DHCP_EVENT_COMMAND, dhcp_hook.ts).
+if (Deno.args[0] === DHCP_EVENT_COMMAND) {
+  Deno.exit(await runDhcpEvent(Deno.args.slice(1)));
+}
+
+const env = Deno.env.toObject();
+const stdin = await readStdin();
+
+const output = env.CNI_COMMAND === "VERSION"
+  ? { stdout: versionAnswer(stdin), exitCode: 0 }
+  : await run({ env, stdin }, createEveBridgePlugin());
+
+if (output.stdout !== "") {
+  const text = output.stdout.endsWith("\n") ? output.stdout : `${output.stdout}\n`;
+  const bytes = new TextEncoder().encode(text);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+Deno.exit(output.exitCode);

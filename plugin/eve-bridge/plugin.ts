@@ -1,0 +1,121 @@
+/**
+ * The eve-bridge plugin object the CNI skeleton runs: per-interface handler selection (eth0
+ * -> bridge delegation, any other -> zedrouter), STATUS (zedrouter's socket plus delegates
+ * that speak 1.1.0) and GC (forwarded the same way, then each handler's own: eth0's releases
+ * host-local addresses of unlisted pods, eth0_gc.ts; the zedrouter one detaches attachments).
+ */
+import { errorMessage } from "../../core/mod.ts";
+import {
+  CniError,
+  CniErrorCode,
+  type CniPlugin,
+  type CniResult,
+  delegate,
+  delegateSupports,
+  EveErrorCode,
+  findPlugin,
+  runAll,
+  type Step,
+} from "../cni/mod.ts";
+import { DEFAULT_EVE_BRIDGE_LOG_FILE } from "../../core/eve/mod.ts";
+import { type EveBridgeConfig, EveBridgeConfigSchema } from "./config.ts";
+import { BRIDGE_PLUGIN, bridgeConfig, ETH0, eth0BridgeHandler } from "./eth0.ts";
+import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
+import { podInterfaceHandler } from "./pod_interface.ts";
+import { probeZedrouterSocket, type ZedrouterProbe } from "./zedrouter_probe.ts";
+
+export interface EveBridgeDeps {
+  /** Handler for eth0 (default: bridge delegation). */
+  readonly eth0?: InterfaceHandler;
+  /** Handler for every other interface (default: the zedrouter flow). */
+  readonly podInterface?: InterfaceHandler;
+  /** STATUS's zedrouter check (default: dial the socket and wait for an answer). */
+  readonly probeZedrouter?: ZedrouterProbe;
+}
+
+/** Plugins eth0 depends on: bridge and its IPAM plugin. */
+function eth0Delegates(ctx: EveContext): string[] {
+  const ipamType = ctx.config.ipam?.type;
+  return ipamType ? [BRIDGE_PLUGIN, ipamType] : [BRIDGE_PLUGIN];
+}
+
+/** Delegates that speak 1.1.0 get STATUS/GC; Debian's 1.1.1 plugins stop at 1.0.0. */
+async function forwardToModernDelegates(
+  ctx: EveContext,
+  command: "STATUS" | "GC",
+): Promise<Step[]> {
+  const steps: Step[] = [];
+  for (const type of eth0Delegates(ctx)) {
+    if (!(await delegateSupports(ctx, type, "1.1.0"))) {
+      ctx.logger.debug("Skipping {command} for {plugin}: it does not speak cniVersion 1.1.0", {
+        plugin: type,
+      });
+      continue;
+    }
+    // IPAM plugins get the whole network config, as bridge itself hands it to them.
+    const config = bridgeConfig(ctx, false);
+    steps.push({
+      label: `${command} of ${type}`,
+      run: () => delegate(ctx, type, config, { command, maxVersion: "1.1.0" }),
+    });
+  }
+  return steps;
+}
+
+export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBridgeConfig> {
+  const eth0 = deps.eth0 ?? eth0BridgeHandler;
+  const podInterface = deps.podInterface ?? podInterfaceHandler;
+  const probe = deps.probeZedrouter ?? ((path) => probeZedrouterSocket(path));
+  const handlerFor = (ctx: EveContext): InterfaceHandler => {
+    const handler = ctx.ifname === ETH0 ? eth0 : podInterface;
+    ctx.logger.debug("Interface {ifname} handled by {handler}", { handler: handler.name });
+    return handler;
+  };
+
+  return {
+    name: "eve-bridge",
+    configSchema: EveBridgeConfigSchema,
+    defaultLogFile: DEFAULT_EVE_BRIDGE_LOG_FILE,
+    add: (ctx): Promise<CniResult> => handlerFor(ctx).add(ctx),
+    del: (ctx) => handlerFor(ctx).del(ctx),
+    check: (ctx) => handlerFor(ctx).check(ctx),
+
+    async status(ctx): Promise<void> {
+      try {
+        await probe(ctx.config.zedrouterSocket);
+      } catch (error) {
+        throw new CniError(
+          CniErrorCode.PluginNotAvailable,
+          `zedrouter does not answer on "${ctx.config.zedrouterSocket}"`,
+          `${errorMessage(error)}; ` +
+            'check that zedrouter runs, or fix "zedrouterSocket" in the config',
+        );
+      }
+      for (const type of eth0Delegates(ctx)) {
+        try {
+          await findPlugin(type, ctx.path);
+        } catch (error) {
+          const cni = error as CniError;
+          throw new CniError(CniErrorCode.PluginNotAvailable, cni.msg, cni.details);
+        }
+      }
+      const steps = await forwardToModernDelegates(ctx, "STATUS");
+      for (const handler of [eth0, podInterface]) {
+        if (handler.status) await handler.status(ctx);
+      }
+      for (const step of steps) await step.run();
+    },
+
+    async gc(ctx: EveGcContext): Promise<void> {
+      const steps = await forwardToModernDelegates(ctx, "GC");
+      for (const handler of [eth0, podInterface]) {
+        const gc = handler.gc;
+        if (gc) steps.push({ label: `GC of ${handler.name}`, run: () => gc(ctx) });
+      }
+      await runAll(steps, ctx.logger, {
+        code: EveErrorCode.GcPartialFailure,
+        msg: "GC could not release every stale attachment",
+      });
+    },
+  };
+}
