@@ -21,7 +21,7 @@ import {
   systemRunner,
 } from "../netns/mod.ts";
 import { IpBatchProcess } from "../netns/ip_batch_process.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 
 const STALE_FIXTURE = new URL("./fixtures/netns/ip_batch_stale.ts", import.meta.url).pathname;
 

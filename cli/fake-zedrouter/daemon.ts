@@ -42,24 +42,12 @@ async function readConfig(path: string | null): Promise<Config> {
 }
 
 export async function startZedrouter(options: ServeOptions): Promise<RunningZedrouter> {
+  const log = options.log ?? (() => {});
   // Every request reads or changes the kernel with ip: through a few long-lived `ip -batch`
   // processes, since each spawn would keep ~90 KB of our native memory (Deno 2.9.6).
-  const batch = options.runner ? null : ipBatchRunner(options.log ? { log: options.log } : {});
-  try {
-    return await startWith(options, options.runner ?? batch!, async () => await batch?.close());
-  } catch (error) {
-    await batch?.close();
-    throw error;
-  }
-}
-
-async function startWith(
-  options: ServeOptions,
-  runner: Runner,
-  closeRunner: () => Promise<void>,
-): Promise<RunningZedrouter> {
-  const log = options.log ?? (() => {});
-  const kernel: Kernel = { runner, host: undefined };
+  // A failed start exits the process, which ends them too.
+  const batch = options.runner ? null : ipBatchRunner({ log });
+  const kernel: Kernel = { runner: options.runner ?? batch!, host: undefined };
   let config = await readConfig(options.configPath);
   let loadedAt = new Date();
   await Deno.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
@@ -76,6 +64,7 @@ async function startWith(
     await dnsmasq.sync(config);
   } catch (error) {
     await dnsmasq.close();
+    await batch?.close();
     throw error;
   }
 
@@ -118,6 +107,7 @@ async function startWith(
     });
   } catch (error) {
     await dnsmasq.close();
+    await batch?.close();
     throw error;
   }
   log(`Serving on ${options.socketPath} (state in ${options.stateDir})`);
@@ -154,7 +144,7 @@ async function startWith(
     async close() {
       await server.close();
       await dnsmasq.close();
-      await closeRunner();
+      await batch?.close();
     },
   };
 }
