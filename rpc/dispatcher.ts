@@ -24,7 +24,12 @@ import {
   isRecord,
   readGoRequest,
 } from "./wire_go.ts";
-import { jsonrpc2ParseErrorReply, jsonrpc2Server, looksLikeJsonrpc2 } from "./wire_jsonrpc2.ts";
+import {
+  jsonrpc2ErrorReplyTo,
+  jsonrpc2ParseErrorReply,
+  jsonrpc2Server,
+  looksLikeJsonrpc2,
+} from "./wire_jsonrpc2.ts";
 
 export interface DispatchOutcome {
   /** Reply text, newline-terminated; null when nothing is to be sent. */
@@ -100,6 +105,25 @@ export class RpcDispatcher {
     if (isJsonrpc2(message)) return { kind: "jsonrpc2", message };
     const request = readGoRequest(message, text);
     return request ? { kind: "go", request } : { kind: "close" };
+  }
+
+  /**
+   * The error reply a refused connection's first frame gets: in its dialect, with its id, so
+   * the caller's pending call fails with `message` (a Go net/rpc client returns it as the
+   * call's error, as from any handler); null when nothing in the frame expects an answer.
+   */
+  refusal(text: string, message: string): string | null {
+    const classified = this.classify(text);
+    switch (classified.kind) {
+      case "go":
+        return goErrorReply(classified.request.idText, message);
+      case "jsonrpc2":
+        return jsonrpc2ErrorReplyTo(classified.message, HANDLER_ERROR_CODE, message);
+      case "reply":
+        return classified.reply;
+      case "close":
+        return null;
+    }
   }
 
   /** One already-parsed message (an in-memory transport, say) to its outcome. */

@@ -31,6 +31,27 @@ export function jsonrpc2ErrorReply(code: number, message: string): string {
   return `${JSON.stringify(createJSONRPCErrorResponse(null, code, message))}\n`;
 }
 
+/**
+ * An error reply to each call in a parsed 2.0 message (one request or a batch), answering
+ * without running anything; null when nothing in it expects an answer (notifications).
+ */
+export function jsonrpc2ErrorReplyTo(message: unknown, code: number, text: string): string | null {
+  const idOf = (m: unknown) =>
+    typeof m === "object" && m !== null && "id" in m ? (m as { id: unknown }).id : undefined;
+  const answer = (id: unknown) =>
+    createJSONRPCErrorResponse(
+      typeof id === "number" || typeof id === "string" ? id : null,
+      code,
+      text,
+    );
+  if (Array.isArray(message)) {
+    const replies = message.filter((m) => idOf(m) !== undefined).map((m) => answer(idOf(m)));
+    return replies.length === 0 ? null : `${JSON.stringify(replies)}\n`;
+  }
+  const id = idOf(message);
+  return id === undefined ? null : `${JSON.stringify(answer(id))}\n`;
+}
+
 export interface Jsonrpc2Routes {
   readonly routes: Iterable<string>;
   readonly notFound: (method: string) => string;

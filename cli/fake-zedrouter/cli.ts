@@ -47,6 +47,14 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function connectionCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new InvalidArgumentError("Expected a positive whole number of connections");
+  }
+  return n;
+}
+
 /** A short human summary of a resolved config (what `validate` prints). */
 export function describeConfig(config: Config): string {
   const lines: string[] = [];
@@ -104,6 +112,12 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       positiveInt,
       DEFAULT_CALL_TIMEOUT_MS,
     )
+    .option(
+      "--max-connections <n>",
+      "RPC connections served at once; more get an error reply (default: the open-file " +
+        "limit less 80, at most 1024)",
+      connectionCount,
+    )
     .option("-q, --quiet", "log nothing but errors")
     .addHelpText("after", EXAMPLES)
     .action(async (opts) => {
@@ -115,6 +129,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         socketPath: opts.socket,
         stateDir: opts.stateDir,
         callTimeoutMs: opts.callTimeout,
+        ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
         log,
       });
       await new Promise<void>((resolve) => {

@@ -24,6 +24,8 @@ export interface ServeOptions {
   readonly socketPath: string;
   readonly stateDir: string;
   readonly callTimeoutMs?: number;
+  /** RPC connections served at once (default: what the open-file limit allows, <= 1024). */
+  readonly maxConnections?: number;
   readonly runner?: Runner;
   readonly log?: (message: string) => void;
 }
@@ -103,7 +105,9 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
     server = await serveRpc({
       path: options.socketPath,
       handlers,
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
       onError: (error) => log(`RPC: ${error instanceof Error ? error.message : error}`),
+      log: (message) => log(`RPC: ${message}`),
     });
   } catch (error) {
     await dnsmasq.close();
