@@ -7,24 +7,26 @@
  * Measured on Deno 2.9.6: a spawn with piped output keeps ~80-110 KB of native memory, a
  * line sent to a running ip keeps none; a `netns exec` line forks inside ip, not here.
  *
- * One iproute2 trait shapes this: in batch mode ip remembers each interface name's ifindex
- * for the life of the process. A line that runs in a named netns is a fresh ip (forked by
- * `netns exec`) and remembers nothing; a line in our own netns does. When a link it named
- * was deleted and recreated by someone else (a pod netns deleted with its veth, say), ip
- * sends the old ifindex and the kernel answers "No such device" / "Invalid argument", or a
- * read prints an empty object. Those answers make every batch process go (new ones have no
- * memory) and the line runs once more; so a stale name costs one spawn per outside change,
- * never a wrong answer on the links fake-zedrouter manages by name.
+ * One iproute2 trait shapes this: in batch mode ip remembers the ifindex of every interface
+ * name it has looked up or listed, for the life of the process, and acts on that ifindex
+ * later. A line in a named netns is a fresh ip (forked by `netns exec`) and remembers
+ * nothing. Lines in our own netns all go to ONE process, so its own deletes make it forget
+ * (iproute2 drops a link from its memory after changing it): only a change made by someone
+ * else (a pod netns deleted with its veth, a bridge replaced) leaves it an old ifindex. The
+ * kernel then answers "No such device" / "Invalid argument", or a read prints an empty
+ * object; that process is replaced (the new one remembers nothing) and the line runs again,
+ * so an outside change costs one spawn, never a wrong answer about a link by name.
  */
 import { type BatchCommand, toBatchCommand } from "./ip_batch_line.ts";
-import { type BatchOutcome, IpBatchProcess } from "./ip_batch_process.ts";
+import { type BatchKind, type BatchOutcome, IpBatchProcess } from "./ip_batch_process.ts";
 import { netnsExists } from "./namespaces.ts";
 import { type Runner, type RunOptions, type RunResult, systemRunner } from "./runner.ts";
 import { NETNS_RUN_DIR } from "./target.ts";
 
 export interface IpBatchOptions {
-  /** ip processes per option set (`-j`, `-j -d`) run at once; more lines wait (default 2). */
-  readonly processesPerKind?: number;
+  /** ip processes for `netns exec` lines at once; more lines wait (default 2). Lines in our
+   * own netns always have one process of their own. */
+  readonly netnsProcesses?: number;
   /** A line that runs longer kills its process (default 30 s, or the call's timeoutMs). */
   readonly timeoutMs?: number;
   /** Runs what cannot be batched (default: systemRunner). */
@@ -58,13 +60,13 @@ const STALE_FAILURE = /No such device|Invalid argument/;
 const STALE_READ = /(^|[[,])\{\}(?=[,\]])/;
 
 export function ipBatchRunner(options: IpBatchOptions = {}): IpBatchRunner {
-  const pool = new ProcessPool(options.processesPerKind ?? 2);
+  const pool = new ProcessPool({ host: 1, netns: options.netnsProcesses ?? 2 });
   const fallback = options.fallback ?? systemRunner;
   const counts = { fallbacks: 0, staleRetries: 0 };
   let broken = false;
 
   const runLine = async (command: BatchCommand, timeoutMs: number): Promise<BatchOutcome> => {
-    const process = await pool.acquire(command.globals);
+    const process = await pool.acquire(command.netnsName === null ? "host" : "netns");
     try {
       return await process.run(command.words, timeoutMs);
     } finally {
@@ -101,7 +103,7 @@ export function ipBatchRunner(options: IpBatchOptions = {}): IpBatchRunner {
       outcome = await runLine(command, timeoutMs);
     } else if (command.netnsName === null && looksStale(outcome)) {
       counts.staleRetries++;
-      pool.retireAll();
+      pool.retire("host");
       outcome = await runLine(command, timeoutMs);
     }
     return { code: outcome.code, stdout: outcome.stdout, stderr: outcome.stderr };
@@ -117,60 +119,69 @@ function looksStale(outcome: BatchOutcome): boolean {
   return outcome.code !== 0 ? STALE_FAILURE.test(outcome.stderr) : STALE_READ.test(outcome.stdout);
 }
 
-/** Up to `perKind` processes per option set; a line waits for a free one. */
+/** Up to `limits[kind]` processes of each kind; a line waits for a free one. */
 class ProcessPool {
-  readonly #kinds = new Map<string, {
+  readonly #kinds = new Map<BatchKind, {
     idle: IpBatchProcess[];
     all: Set<IpBatchProcess>;
     waiting: ((p: IpBatchProcess) => void)[];
   }>();
   readonly counts = { lines: 0, processesStarted: 0 };
 
-  constructor(private readonly perKind: number) {}
+  constructor(private readonly limits: Readonly<Record<BatchKind, number>>) {}
 
-  #kind(globals: string) {
-    let kind = this.#kinds.get(globals);
-    if (!kind) this.#kinds.set(globals, kind = { idle: [], all: new Set(), waiting: [] });
-    return kind;
+  #kind(kind: BatchKind) {
+    let k = this.#kinds.get(kind);
+    if (!k) this.#kinds.set(kind, k = { idle: [], all: new Set(), waiting: [] });
+    return k;
   }
 
-  acquire(globals: string): Promise<IpBatchProcess> {
-    this.counts.lines++;
-    const kind = this.#kind(globals);
-    for (let p = kind.idle.pop(); p !== undefined; p = kind.idle.pop()) {
+  /** A process that takes lines now (one retired while the caller waited is skipped). */
+  async acquire(kind: BatchKind): Promise<IpBatchProcess> {
+    for (;;) {
+      const p = await this.#next(kind);
+      if (p.usable) {
+        this.counts.lines++;
+        return p;
+      }
+      this.release(p);
+    }
+  }
+
+  #next(kind: BatchKind): Promise<IpBatchProcess> {
+    const k = this.#kind(kind);
+    for (let p = k.idle.pop(); p !== undefined; p = k.idle.pop()) {
       if (p.usable) return Promise.resolve(p);
       this.#drop(p);
     }
-    if (kind.all.size < this.perKind) return Promise.resolve(this.#start(globals));
-    return new Promise((resolve) => kind.waiting.push(resolve));
+    if (k.all.size < this.limits[kind]) return Promise.resolve(this.#start(kind));
+    return new Promise((resolve) => k.waiting.push(resolve));
   }
 
-  #start(globals: string): IpBatchProcess {
-    const p = new IpBatchProcess(globals);
+  #start(kind: BatchKind): IpBatchProcess {
+    const p = new IpBatchProcess(kind);
     this.counts.processesStarted++;
-    this.#kind(globals).all.add(p);
+    this.#kind(kind).all.add(p);
     return p;
   }
 
   #drop(p: IpBatchProcess): void {
-    this.#kind(p.globals).all.delete(p);
+    this.#kind(p.kind).all.delete(p);
     void p.close();
   }
 
   release(p: IpBatchProcess): void {
-    const kind = this.#kind(p.globals);
+    const k = this.#kind(p.kind);
     if (!p.usable) this.#drop(p);
-    const next = kind.waiting.shift();
+    const next = k.waiting.shift();
     if (next === undefined) {
-      if (p.usable) kind.idle.push(p);
-    } else next(p.usable ? p : this.#start(p.globals));
+      if (p.usable) k.idle.push(p);
+    } else next(p.usable ? p : this.#start(p.kind));
   }
 
-  /** Every process takes no more lines (those running finish theirs). */
-  retireAll(): void {
-    for (const kind of this.#kinds.values()) {
-      for (const p of kind.all) p.retire("stale");
-    }
+  /** The processes of `kind` take no more lines (those running finish theirs). */
+  retire(kind: BatchKind): void {
+    for (const p of this.#kind(kind).all) p.retire("stale");
   }
 
   pids(): number[] {

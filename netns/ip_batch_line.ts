@@ -30,10 +30,12 @@ export const BatchTokenSchema = v.pipe(
 /** iproute2 refuses lines of 100 words or more ("Too many arguments") and exits. */
 const MAX_WORDS = 90;
 
-/** What runs where: the batch process's global options and the line it is given. */
+/**
+ * A line and where it runs: in a named netns (`netns exec NAME ...`, forked by ip), or in the
+ * batch process's own netns, ours (whose process runs with `-j -d`: a read must have asked
+ * for -j, since the batch prints JSON; -d only adds fields to what it prints).
+ */
 export interface BatchCommand {
-  /** Global options of the batch process that runs it, besides `-force -batch -` (-j always). */
-  readonly globals: "-j" | "-j -d";
   /** The words of the line. */
   readonly words: readonly string[];
   /** The named netns a `netns exec` line enters (its file must exist when it is sent). */
@@ -107,7 +109,7 @@ function netnsExec(name: string, program: readonly string[]): BatchCommand | und
     read = !args.includes("-w") && args.every((a) => !a.includes("="));
   } else return undefined;
   const words = ["netns", "exec", name, ...program];
-  return finish({ globals: "-j", words, netnsName: name, read });
+  return finish({ words, netnsName: name, read });
 }
 
 function finish(command: BatchCommand): BatchCommand | undefined {
@@ -135,6 +137,5 @@ export function toBatchCommand(argv: readonly string[]): BatchCommand | undefine
     return netnsExec(ip.netnsName, ["ip", ...inner]);
   }
   if (ip.read && !ip.json) return undefined;
-  const globals = ip.details ? "-j -d" : "-j";
-  return finish({ globals, words: ip.rest, netnsName: null, read: ip.read });
+  return finish({ words: ip.rest, netnsName: null, read: ip.read });
 }

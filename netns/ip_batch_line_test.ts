@@ -3,25 +3,27 @@ import * as v from "valibot";
 import { BatchTokenSchema, toBatchCommand } from "./ip_batch_line.ts";
 import { execArgv, ipArgv } from "./target.ts";
 
-Deno.test("toBatchCommand: our netns's ip commands become plain lines of a -j process", () => {
+Deno.test("toBatchCommand: our netns's ip commands become plain lines", () => {
   assert.deepEqual(toBatchCommand(ipArgv(undefined, ["-j", "-d", "link", "show", "dev", "bn1"])), {
-    globals: "-j -d",
     words: ["link", "show", "dev", "bn1"],
     netnsName: null,
     read: true,
   });
   assert.deepEqual(toBatchCommand(["ip", "link", "set", "dev", "nbu1x1", "master", "bn1"]), {
-    globals: "-j",
     words: ["link", "set", "dev", "nbu1x1", "master", "bn1"],
     netnsName: null,
     read: false,
   });
-  assert.deepEqual(toBatchCommand(["ip", "-j", "addr", "show", "dev", "bn1"])?.globals, "-j");
+  assert.deepEqual(toBatchCommand(["ip", "-j", "addr", "show", "dev", "bn1"])?.words, [
+    "addr",
+    "show",
+    "dev",
+    "bn1",
+  ]);
 });
 
 Deno.test("toBatchCommand: a named netns becomes netns exec, for ip and for sysctl", () => {
   assert.deepEqual(toBatchCommand(ipArgv({ name: "cni-1" }, ["-j", "-d", "link", "show"])), {
-    globals: "-j",
     words: ["netns", "exec", "cni-1", "ip", "-j", "-d", "link", "show"],
     netnsName: "cni-1",
     read: true,

@@ -18,6 +18,16 @@ import { EXIT_TIMED_OUT, type RunResult } from "./runner.ts";
 const NETNS_SWITCH_FAILED =
   /^(Cannot open network namespace|setting the network namespace|unshare failed|"mount --make-rslave \/" failed|mount of \/sys failed)/m;
 
+/**
+ * "host": the one process whose lines run in our own netns (ip remembers names there, see
+ * ip_batch.ts); "netns": processes whose lines are `netns exec` (a fresh ip each).
+ */
+export type BatchKind = "host" | "netns";
+const GLOBALS: Readonly<Record<BatchKind, readonly string[]>> = {
+  host: ["-j", "-d"],
+  netns: ["-j"],
+};
+
 export type RetiredBecause =
   | "exited"
   | "timed-out"
@@ -51,9 +61,9 @@ export class IpBatchProcess {
   #retired: RetiredBecause | null = null;
   readonly exited: Promise<void>;
 
-  constructor(readonly globals: string) {
+  constructor(readonly kind: BatchKind) {
     this.#child = new Deno.Command("ip", {
-      args: ["-force", ...globals.split(" "), "-batch", "-"],
+      args: ["-force", ...GLOBALS[kind], "-batch", "-"],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

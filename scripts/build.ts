@@ -40,7 +40,7 @@ for (const program of PROGRAMS) {
       `self=$(readlink -f -- "$0" 2>/dev/null || printf '%s' "$0")`,
       `here=$(CDPATH= cd -- "$(dirname -- "$self")" && pwd)`,
       `exec "\${EVE_CNI_DENO:-${deno}}" run --quiet --no-config --no-prompt --cached-only ${
-        program.permissions.join(" ")
+        [...program.runFlags, ...program.permissions].join(" ")
       } "$here/../${program.name}.js" "$@"`,
       "",
     ].join("\n"),

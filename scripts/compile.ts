@@ -25,6 +25,7 @@ for (const program of PROGRAMS) {
       "compile",
       "--quiet",
       "--no-check",
+      ...program.runFlags,
       ...program.permissions,
       "-o",
       `${root}/dist/compiled/${program.name}`,

@@ -74,11 +74,11 @@ sandboxTest(
 
 sandboxTest("ip batch: a thousand commands, a handful of ip processes", [], async (sb) => {
   const pod = await sb.netns("pod");
-  const batch = ipBatchRunner({ processesPerKind: 2 });
+  const batch = ipBatchRunner({ netnsProcesses: 2 });
   try {
     const names = ["lo", "nosuch"];
     for (let round = 0; round < 100; round++) {
-      // Ten at a time: they share the two processes of each kind, answers never mixed up.
+      // Ten at a time: they share two netns processes, answers never mixed up.
       const found = await Promise.all(
         Array.from({ length: 10 }, (_, i) => getLink(batch, pod.ns, names[i % 2]!)),
       );
@@ -154,7 +154,7 @@ sandboxTest(
   async () => {
     // The one case the runner never sends (it checks the namespace file first): iproute2's
     // forked child returns into the batch loop and reads our stdin.
-    const process = new IpBatchProcess("-j");
+    const process = new IpBatchProcess("netns");
     const result = await process.run(["netns", "exec", "evetest-nosuch0", "ip", "link"], 10_000);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /Cannot open network namespace "evetest-nosuch0"/);

@@ -195,10 +195,7 @@ export async function readVethFacts(
   const hostLink = await getLink(kernel.runner, kernel.host, hostIfName);
   const netnsPresent = podNetns !== null && await netnsExists(podNetnsPath);
   const podLink = netnsPresent ? await getLink(kernel.runner, podNetns, podIfName) : undefined;
-  const addresses = podLink
-    ? (await listAddrs(kernel.runner, podNetns!, podIfName))
-      .filter((a) => a.scope !== "link").map((a) => a.cidr)
-    : [];
+  const addresses = podLink ? await podAddresses(kernel, podNetns!, podIfName) : [];
   return {
     hostVeth: {
       present: hostLink !== undefined,
@@ -221,6 +218,20 @@ export async function readVethFacts(
       peerIndex: podLink?.peerIndex ?? null,
     },
   };
+}
+
+/**
+ * The pod end's addresses (link-local ones left out). Read without the app's lock (Inspect
+ * reads every app's): the interface may be gone by now, which is no address at all.
+ */
+async function podAddresses(kernel: Kernel, podNetns: Netns, podIfName: string): Promise<string[]> {
+  try {
+    const addresses = await listAddrs(kernel.runner, podNetns, podIfName);
+    return addresses.filter((a) => a.scope !== "link").map((a) => a.cidr);
+  } catch (error) {
+    if (isCommandError(error, "not-found")) return [];
+    throw error;
+  }
 }
 
 /** Why an attachment is not fully configured, one phrase per problem (empty = fine). */
