@@ -1,6 +1,6 @@
 /**
  * The three programs the toolkit ships, with the Deno permissions each one needs. The build
- * and compile scripts and the launchers all read this one table.
+ * and compile scripts and the program files' launchers all read this one table.
  */
 export interface Program {
   /** Command name, as installed (`/opt/cni/bin/eve-bridge`, say). */
@@ -9,6 +9,18 @@ export interface Program {
   readonly entry: string;
   /** Least privilege that still does the job; all three run as root on a node. */
   readonly permissions: readonly string[];
+  /**
+   * A harmless call the build makes to prepare the V8 code cache (scripts/code_cache.ts). Deno
+   * writes a module's cache entry only once its event loop turns, so the call must wait on
+   * some I/O (stdin, a file) before the program exits.
+   */
+  readonly warmUp: WarmUp;
+}
+
+export interface WarmUp {
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly stdin?: string;
 }
 
 // All three read /proc (process liveness in /proc/<pid>/stat, netns identity via
@@ -19,7 +31,22 @@ export interface Program {
 const NODE_TOOL = ["--allow-all"];
 
 export const PROGRAMS: readonly Program[] = [
-  { name: "eve-bridge", entry: "plugin/eve-bridge/main.ts", permissions: NODE_TOOL },
-  { name: "fake-zedrouter", entry: "cli/fake-zedrouter/main.ts", permissions: NODE_TOOL },
-  { name: "eve-cni-debug", entry: "cli/eve-cni-debug/main.ts", permissions: NODE_TOOL },
+  {
+    name: "eve-bridge",
+    entry: "plugin/eve-bridge/main.ts",
+    permissions: NODE_TOOL,
+    warmUp: { env: { CNI_COMMAND: "VERSION" }, stdin: '{"cniVersion":"1.0.0"}' },
+  },
+  {
+    name: "fake-zedrouter",
+    entry: "cli/fake-zedrouter/main.ts",
+    permissions: NODE_TOOL,
+    warmUp: { args: ["validate", "--config", "/nonexistent/fake-zedrouter.yaml"] },
+  },
+  {
+    name: "eve-cni-debug",
+    entry: "cli/eve-cni-debug/main.ts",
+    permissions: NODE_TOOL,
+    warmUp: { args: ["--version"] },
+  },
 ];
