@@ -16,18 +16,13 @@ import { buildRelease, type BuiltProgram } from "./release.ts";
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const { version } = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)) as { version: string };
 
-// Each program file is opened on its own fd (7, 8, 9): one code cache entry per program.
 const built: BuiltProgram[] = [];
-for (const [index, program] of PROGRAMS.entries()) {
-  built.push({
-    program,
-    bundle: await bundleProgram(root, `${root}/${program.entry}`),
-    mainFd: 7 + index,
-  });
+for (const program of PROGRAMS) {
+  built.push({ program, bundle: await bundleProgram(root, `${root}/${program.entry}`) });
 }
 
 await Deno.mkdir(`${root}/dist/bin`, { recursive: true });
-for (const { program, bundle, mainFd } of built) {
+for (const { program, bundle } of built) {
   const file = `${root}/dist/bin/${program.name}`;
   const text = programFile({
     name: program.name,
@@ -35,7 +30,7 @@ for (const { program, bundle, mainFd } of built) {
     permissions: program.permissions,
     runtime: { kind: "deno", deno: Deno.execPath() },
     cacheDir: `${root}/dist/cache`,
-    mainFd,
+    mainFd: program.mainFd,
   }, bundle);
   await Deno.writeTextFile(file, text, { mode: 0o755 });
   await Deno.chmod(file, 0o755);
@@ -44,10 +39,10 @@ for (const { program, bundle, mainFd } of built) {
 }
 await prepareCodeCache(
   `${root}/dist/cache`,
-  built.map(({ program, mainFd }) => ({
+  built.map(({ program }) => ({
     name: program.name,
     file: `${root}/dist/bin/${program.name}`,
-    mainFd,
+    mainFd: program.mainFd,
     warmUp: program.warmUp,
   })),
 );

@@ -9,8 +9,11 @@
  *   that exits before any I/O leaves nothing (so a warm-up call waits on I/O, and may still
  *   lose the race; it is retried until the row is there);
  * - a read-only DENO_DIR is used as it is, as long as the database's `-wal` and `-shm` files
- *   exist (SQLite in WAL mode cannot open a read-only database without them); the read-only
- *   connection used here to check the rows leaves them in place.
+ *   exist (SQLite in WAL mode cannot open a read-only database without them; the read-only
+ *   connection used here to check the rows leaves them in place) and opening it writes
+ *   nothing: Deno runs `PRAGMA optimize` on every open, which ANALYZEs a table that grew from
+ *   empty, a write a read-only cache refuses (Deno then drops the whole cache, silently). So
+ *   once every row is in, each program runs once more: that open does the ANALYZE.
  */
 import { DatabaseSync } from "node:sqlite";
 import type { WarmUp } from "./programs.ts";
@@ -64,7 +67,8 @@ async function runOnce(program: WarmProgram, env: Record<string, string>): Promi
 }
 
 /**
- * Empties `cacheDir` and runs each program's warm-up call until its row is in the cache.
+ * Empties `cacheDir`, runs each program's warm-up call until its row is in the cache, then
+ * each once more (see above) so the cache also serves read-only.
  * `env` is the rest of the programs' environment (EVE_CNI_RUNTIME for the release, say).
  */
 export async function prepareCodeCache(
@@ -72,6 +76,9 @@ export async function prepareCodeCache(
   programs: readonly WarmProgram[],
   env: Record<string, string> = {},
 ): Promise<void> {
+  // Unchanged program files and Deno: the cache prepared for them last time still serves.
+  const stamp = await contentStamp(programs.map((p) => p.file));
+  if (await Deno.readTextFile(`${cacheDir}/${STAMP}`).catch(() => "") === stamp) return;
   await Deno.remove(cacheDir, { recursive: true }).catch(() => {});
   await Deno.mkdir(cacheDir, { recursive: true });
   const callEnv = { ...env, EVE_CNI_CACHE: cacheDir, PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
@@ -88,4 +95,29 @@ export async function prepareCodeCache(
       await runOnce(program, callEnv);
     }
   }
+  for (const program of programs) await runOnce(program, callEnv);
+  const missing = programs.filter((p) =>
+    !cachedModules(cacheDir).includes(programModuleUrl(p.mainFd))
+  );
+  if (missing.length) {
+    throw new Error(`Code cache entries lost in ${cacheDir}: ${missing.map((p) => p.name)}`);
+  }
+  await Deno.writeTextFile(`${cacheDir}/${STAMP}`, stamp);
+}
+
+/** Written last into a prepared cache: what it was prepared for (Deno ignores the file). */
+const STAMP = ".eve-cni-prepared";
+
+/** SHA-256 of the files' contents and of the Deno preparing them, as hex. */
+export async function contentStamp(files: readonly string[]): Promise<string> {
+  const parts = [new TextEncoder().encode(`deno ${Deno.version.deno}\n`)];
+  for (const file of files) parts.push(await Deno.readFile(file));
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length + 1, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length + 1;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -15,6 +15,11 @@ export interface Program {
    * some I/O (stdin, a file) before the program exits.
    */
   readonly warmUp: WarmUp;
+  /**
+   * The fd its program file opens itself on (scripts/launcher.ts): Deno's code cache entry is
+   * keyed by that URL, /proc/self/fd/<mainFd>, so each program needs its own.
+   */
+  readonly mainFd: number;
 }
 
 export interface WarmUp {
@@ -36,17 +41,20 @@ export const PROGRAMS: readonly Program[] = [
     entry: "plugin/eve-bridge/main.ts",
     permissions: NODE_TOOL,
     warmUp: { env: { CNI_COMMAND: "VERSION" }, stdin: '{"cniVersion":"1.0.0"}' },
+    mainFd: 7,
   },
   {
     name: "fake-zedrouter",
     entry: "cli/fake-zedrouter/main.ts",
     permissions: NODE_TOOL,
     warmUp: { args: ["validate", "--config", "/nonexistent/fake-zedrouter.yaml"] },
+    mainFd: 8,
   },
   {
     name: "eve-cni-debug",
     entry: "cli/eve-cni-debug/main.ts",
     permissions: NODE_TOOL,
     warmUp: { args: ["--version"] },
+    mainFd: 9,
   },
 ];

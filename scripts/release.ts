@@ -23,7 +23,6 @@ export const RELEASE_PREFIX = Deno.env.get("EVE_CNI_PREFIX") ?? "/opt/eve-cni";
 export interface BuiltProgram {
   readonly program: Program;
   readonly bundle: string;
-  readonly mainFd: number;
 }
 
 export interface RuntimeLibraries {
@@ -89,49 +88,69 @@ cache directory), EVE_CNI_DENO (run this Deno instead, on a glibc host).
 `;
 }
 
-/** Builds `<root>/dist/release` and its archive; returns the archive's path. */
+/** Identifies what a release is built from, so an unchanged one is not built again. */
+async function releaseStamp(texts: readonly string[], libs: RuntimeLibraries): Promise<string> {
+  const files = [Deno.execPath(), ...libs.files.values()];
+  const ids = await Promise.all(files.map(async (file) => {
+    const info = await Deno.stat(file);
+    return `${await Deno.realPath(file)} ${info.size} ${info.mtime?.getTime()}`;
+  }));
+  const data = new TextEncoder().encode([RELEASE_PREFIX, ...ids, ...texts].join("\n"));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Builds `<root>/dist/release` and its archive (unless unchanged); returns the archive. */
 export async function buildRelease(
   root: string,
   version: string,
   built: readonly BuiltProgram[],
 ): Promise<string> {
   const dir = `${root}/dist/release`;
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
-  for (const sub of ["bin", "runtime/lib", "cache"]) {
-    await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
-  }
-  const deno = Deno.execPath();
-  const libs = await runtimeLibraries(deno);
-  for (const [name, from] of libs.files) await Deno.copyFile(from, `${dir}/runtime/lib/${name}`);
-  await placeRuntime(deno, `${dir}/runtime/deno`);
-  const warm: WarmProgram[] = [];
-  for (const { program, bundle, mainFd } of built) {
-    const file = `${dir}/bin/${program.name}`;
-    const text = programFile({
+  const archivePath = `${root}/dist/eve-cni-${version}-linux-${Deno.build.arch}.tar.gz`;
+  const libs = await runtimeLibraries(Deno.execPath());
+  const texts = built.map(({ program, bundle }) =>
+    programFile({
       name: program.name,
       version,
       permissions: program.permissions,
       runtime: { kind: "loader", dir: `${RELEASE_PREFIX}/runtime`, loader: libs.loader },
       cacheDir: `${RELEASE_PREFIX}/cache`,
-      mainFd,
-    }, bundle);
-    await Deno.writeTextFile(file, text, { mode: 0o755 });
+      mainFd: program.mainFd,
+    }, bundle)
+  );
+  const stampPath = `${root}/dist/.release-stamp`;
+  const stamp = await releaseStamp(texts, libs);
+  const previous = await Deno.readTextFile(stampPath).catch(() => "");
+  if (previous === stamp && (await Deno.stat(archivePath).catch(() => undefined))) {
+    return archivePath;
+  }
+  await Deno.remove(stampPath).catch(() => {});
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  for (const sub of ["bin", "runtime/lib", "cache"]) {
+    await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
+  }
+  for (const [name, from] of libs.files) await Deno.copyFile(from, `${dir}/runtime/lib/${name}`);
+  await placeRuntime(Deno.execPath(), `${dir}/runtime/deno`);
+  const warm: WarmProgram[] = [];
+  for (const [i, { program }] of built.entries()) {
+    const file = `${dir}/bin/${program.name}`;
+    await Deno.writeTextFile(file, texts[i]!, { mode: 0o755 });
     await Deno.chmod(file, 0o755);
-    warm.push({ name: program.name, file, mainFd, warmUp: program.warmUp });
+    warm.push({ name: program.name, file, mainFd: program.mainFd, warmUp: program.warmUp });
   }
   await Deno.writeTextFile(`${dir}/INSTALL`, installText(version, libs.loader));
   // The release's own runtime (through its loader) prepares the cache it ships.
   await prepareCodeCache(`${dir}/cache`, warm, { EVE_CNI_RUNTIME: `${dir}/runtime` });
-  return await archive(root, dir, version);
+  await archive(dir, archivePath);
+  await Deno.writeTextFile(stampPath, stamp);
+  return archivePath;
 }
 
-async function archive(root: string, dir: string, version: string): Promise<string> {
-  const arch = Deno.build.arch;
-  const path = `${root}/dist/eve-cni-${version}-linux-${arch}.tar.gz`;
+async function archive(dir: string, path: string): Promise<void> {
   const out = await new Deno.Command("tar", {
     args: ["-C", dir, "--owner=0", "--group=0", "--numeric-owner", "-czf", path, "."],
     stderr: "piped",
   }).output();
   if (!out.success) throw new Error(`tar failed: ${new TextDecoder().decode(out.stderr)}`);
-  return path;
 }
