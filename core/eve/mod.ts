@@ -4,7 +4,10 @@
  * eve-bridge state file, and the node's default paths and timeouts.
  */
 export {
+  CDI_UPLOAD_POD_PREFIX,
+  CDI_UPLOAD_PVC_MARK,
   EVE_APP_NAMESPACE,
+  isCdiUploadPod,
   isEveApp,
   isVmi,
   isVmiPodName,
