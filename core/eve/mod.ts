@@ -14,6 +14,7 @@ export {
   type PodIdentity,
   VMI_POD_PREFIX,
 } from "./pod_kind.ts";
+export { isNodeIp, nodeIpAddress, nodeIpCidr, NodeIpSchema } from "./node_ip.ts";
 export { findAppForPod, hostVethName, isHostVethName, kubeName, podBelongsTo } from "./names.ts";
 export {
   DEFAULT_CALL_TIMEOUT_MS,

@@ -17,17 +17,13 @@ import {
 import { getLink, systemRunner } from "../../netns/mod.ts";
 import { gcHostLocalAddresses } from "./eth0_gc.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
-import { isEveApp } from "../../core/eve/mod.ts";
+import { isEveApp, nodeIpCidr } from "../../core/eve/mod.ts";
 
 export const ETH0 = "eth0";
 export const BRIDGE_PLUGIN = "bridge";
 
 /** eve-bridge's own fields: the bridge plugin does not need to see them. */
 const EVE_ONLY_FIELDS = ["zedrouterSocket", "nodeIP", "serviceCIDR", "logFile", "stateDir", "dhcp"];
-
-function hostPrefix(ip: string): string {
-  return ip.includes(":") ? `${ip}/128` : `${ip}/32`;
-}
 
 /**
  * The config handed to `bridge`: the raw config (unknown keys kept) minus eve-bridge's fields,
@@ -39,6 +35,10 @@ export function bridgeConfig(ctx: EveContext, requireNodeIp: boolean): Record<st
   const out: Record<string, unknown> = { ...ctx.rawConfig };
   for (const field of EVE_ONLY_FIELDS) delete out[field];
   out.isDefaultGateway = !eveApp;
+  // Every route on eth0 goes via the bridge's gateway (host-local's), EVE apps' included; bridge
+  // puts it on the bridge only with isGateway, which flannel sets only for type "bridge". An
+  // EVE app first on a node would otherwise route to an address no one holds.
+  out.isGateway ??= true;
   out.forceAddress = true;
   out.hairpinMode = true;
   if (eveApp) {
@@ -48,7 +48,7 @@ export function bridgeConfig(ctx: EveContext, requireNodeIp: boolean): Record<st
         CniErrorCode.InvalidConfig,
         'Missing "nodeIP" in the network configuration for an EVE app pod',
         `Pods in namespace "${ctx.args.podNamespace}" get a route to the node IP on eth0; ` +
-          'add "nodeIP": "<the node\'s IP>" to the eve-bridge config',
+          'add "nodeIP": "<the node\'s IP>/32" to the eve-bridge config (EVE\'s Multus config has it)',
       );
     }
     const ipam = { ...(ctx.config.ipam ?? {}) } as Record<string, unknown>;
@@ -65,7 +65,7 @@ export function bridgeConfig(ctx: EveContext, requireNodeIp: boolean): Record<st
       return !dropped;
     });
     routes.push({ dst: ctx.config.serviceCIDR });
-    if (nodeIp !== undefined) routes.push({ dst: hostPrefix(nodeIp) });
+    if (nodeIp !== undefined) routes.push({ dst: nodeIpCidr(nodeIp) });
     ipam.routes = routes;
     out.ipam = ipam;
   }
