@@ -3,7 +3,10 @@
  * `bridge` plugin (found on CNI_PATH) with the settings EVE's eve-bridge always used:
  * `isDefaultGateway = !isEveApp`, `forceAddress = true`, `hairpinMode = true`. EVE apps keep
  * their default route on their EVE network instance, so their eth0 only gets routes to the
- * cluster's service CIDR and to the node IP (appended to `ipam.routes`).
+ * cluster's service CIDR and to the node IP (appended to `ipam.routes`). On an EVE node the
+ * caller is k3s's flannel plugin, whose delegate config names `nodeIP` as `"<ip>/32"` and no
+ * `isGateway` (which eve-bridge then sets); DEL releases the address even when bridge's DEL
+ * fails (eth0_del.ts).
  */
 import {
   CniError,
@@ -15,12 +18,13 @@ import {
   withUndo,
 } from "../cni/mod.ts";
 import { getLink, systemRunner } from "../../netns/mod.ts";
+import { BRIDGE_PLUGIN, delEth0 } from "./eth0_del.ts";
 import { gcHostLocalAddresses } from "./eth0_gc.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
 import { isEveApp, nodeIpCidr } from "../../core/eve/mod.ts";
 
 export const ETH0 = "eth0";
-export const BRIDGE_PLUGIN = "bridge";
+export { BRIDGE_PLUGIN };
 
 /** eve-bridge's own fields: the bridge plugin does not need to see them. */
 const EVE_ONLY_FIELDS = ["zedrouterSocket", "nodeIP", "serviceCIDR", "logFile", "stateDir", "dhcp"];
@@ -114,10 +118,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
         );
       }
       // Registered before the call: a failed ADD can leave a half-made veth or a held IP.
-      undo.push(
-        `${BRIDGE_PLUGIN} DEL`,
-        () => delegate(ctx, BRIDGE_PLUGIN, config, { command: "DEL", prevResult: null }),
-      );
+      undo.push(`${BRIDGE_PLUGIN} DEL`, () => delEth0(ctx, config, { prevResult: null }));
       const { result } = await delegate(ctx, BRIDGE_PLUGIN, config, { command: "ADD" });
       if (!result) {
         throw new CniError(
@@ -129,9 +130,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
     });
   },
 
-  async del(ctx: EveContext): Promise<void> {
-    await delegate(ctx, BRIDGE_PLUGIN, bridgeConfig(ctx, false), { command: "DEL" });
-  },
+  del: (ctx: EveContext): Promise<void> => delEth0(ctx, bridgeConfig(ctx, false)),
 
   async check(ctx: EveContext): Promise<void> {
     await delegate(ctx, BRIDGE_PLUGIN, bridgeConfig(ctx, true), { command: "CHECK" });
