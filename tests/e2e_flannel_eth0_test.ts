@@ -10,7 +10,6 @@
 import assert from "node:assert/strict";
 import { APPS, CNIDRIVE, e2eTest, podLink, podRoutes, trackedPod } from "./e2e/fixture.ts";
 import {
-  CLUSTER_NETWORK_NAME,
   eth0On,
   FLANNEL_ENV,
   type FlannelNetwork,
@@ -18,12 +17,13 @@ import {
   hostLocalAddresses,
   runPlugin,
   savedDelegateConfig,
-} from "./e2e/flannel.ts";
+} from "./e2e/eve_layout.ts";
 import { findLeaks } from "../scripts/sandbox/leaks.ts";
 import { type E2eNode, POD_NETWORK } from "../scripts/sandbox/node.ts";
 import { cni, cniOk, type CniResultJson, type E2ePod } from "../scripts/sandbox/pod.ts";
 import { EVE_BRIDGE } from "../scripts/sandbox/paths.ts";
 import { inetAddrs } from "./addresses.ts";
+import { EVE_CLUSTER_NETWORK_NAME } from "../core/eve/mod.ts";
 import { listBridgePorts, systemRunner } from "../netns/mod.ts";
 import type { E2eContext } from "./e2e/fixture.ts";
 
@@ -81,7 +81,7 @@ async function sortedRoutes(pod: E2ePod): Promise<string[]> {
 function assertFlannelRewrite(saved: Record<string, unknown> | undefined, version: string): void {
   assert.ok(saved, "flannel saved the delegate config");
   assert.equal(saved.type, "eve-bridge");
-  assert.equal(saved.name, CLUSTER_NETWORK_NAME);
+  assert.equal(saved.name, EVE_CLUSTER_NETWORK_NAME);
   assert.equal(saved.cniVersion, version);
   assert.equal(saved.nodeIP, `${POD_NETWORK.nodeIP}/32`);
   assert.equal(saved.ipMasq, !FLANNEL_ENV.ipMasq);
@@ -231,7 +231,7 @@ e2eTest(
     await failingDel(node, stock, control);
     const leaked = await hostLocalAddresses(stock);
     assert.equal(leaked.length, 1, "bridge alone leaks the address");
-    await Deno.remove(`${stock.ipamDir}/${CLUSTER_NETWORK_NAME}/${leaked[0]}`);
+    await Deno.remove(`${stock.ipamDir}/${EVE_CLUSTER_NETWORK_NAME}/${leaked[0]}`);
 
     const network = await flannelNetwork(node, { cniVersion: "0.3.1" });
     const pod = await KINDS[0]!.make(ctx);

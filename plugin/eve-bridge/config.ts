@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { CidrSchema, UuidSchema } from "../../core/mod.ts";
 import {
+  DEFAULT_CNI_DHCP_SOCKET,
   DEFAULT_EVE_BRIDGE_LOG_FILE,
   DEFAULT_EVE_BRIDGE_STATE_DIR,
   DEFAULT_SERVICE_CIDR,
@@ -47,6 +48,12 @@ export const EveBridgeConfigSchema = v.looseObject({
   /** Where per-pod state (DHCP leases) lives; tmpfs so it goes away with a reboot. */
   stateDir: v.optional(AbsolutePath, DEFAULT_EVE_BRIDGE_STATE_DIR),
   dhcp: v.optional(DhcpConfigSchema, {}),
+  /**
+   * The CNI dhcp daemon's socket. EVE's Go eve-bridge leased netX addresses through it; a DEL
+   * of a pod the Go plugin attached (no state of ours) releases its lease there
+   * (go_plugin_lease.ts). A node-level setting: the same on every conflist.
+   */
+  dhcpDaemonSocket: v.optional(AbsolutePath, DEFAULT_CNI_DHCP_SOCKET),
   // The bridge plugin's fields, typed so a mistake fails here with the field's name.
   bridge: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(15))),
   isGateway: v.optional(v.boolean()),

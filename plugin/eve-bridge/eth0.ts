@@ -27,7 +27,15 @@ export const ETH0 = "eth0";
 export { BRIDGE_PLUGIN };
 
 /** eve-bridge's own fields: the bridge plugin does not need to see them. */
-const EVE_ONLY_FIELDS = ["zedrouterSocket", "nodeIP", "serviceCIDR", "logFile", "stateDir", "dhcp"];
+const EVE_ONLY_FIELDS = [
+  "zedrouterSocket",
+  "nodeIP",
+  "serviceCIDR",
+  "logFile",
+  "stateDir",
+  "dhcp",
+  "dhcpDaemonSocket",
+];
 
 /**
  * The config handed to `bridge`: the raw config (unknown keys kept) minus eve-bridge's fields,

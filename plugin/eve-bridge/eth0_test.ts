@@ -45,7 +45,17 @@ Deno.test("eth0: a Kubernetes pod gets the default gateway; EVE's fixed settings
   assert.equal(out.isGateway, true);
   assert.equal(out.bridge, "cni0");
   assert.deepEqual(out.ipam, RAW.ipam, "ipam untouched for non-EVE pods");
-  for (const field of ["nodeIP", "logFile", "zedrouterSocket", "serviceCIDR", "stateDir", "dhcp"]) {
+  for (
+    const field of [
+      "nodeIP",
+      "logFile",
+      "zedrouterSocket",
+      "serviceCIDR",
+      "stateDir",
+      "dhcp",
+      "dhcpDaemonSocket",
+    ]
+  ) {
     assert.ok(!(field in out), `${field} is eve-bridge's own`);
   }
 });

@@ -1,9 +1,12 @@
 /**
- * eth0 as an EVE node has it: Multus runs the cluster network `cbr0`, whose first plugin is
- * k3s's flannel (here the stand-in of tests/go/flannel, built at test time) delegating to
- * eve-bridge with `nodeIP "<ip>/32"`, then portmap. The conflist is EVE's
- * (multus-daemonset.yaml) with the sandbox's paths added: flannel's subnet file and dataDir,
- * host-local's dataDir (flannel keeps its own `ipam` keys), eve-bridge's log and state dir.
+ * The CNI layout of an EVE node (core/eve/cni_layout.ts), as the sandbox runs it through libcni:
+ * - eth0: Multus runs the cluster network `cbr0`, whose first plugin is k3s's flannel (here the
+ *   stand-in of tests/go/flannel, built at test time) delegating to eve-bridge with
+ *   `nodeIP "<ip>/32"`, then portmap. EVE's conflist (multus-daemonset.yaml) with the sandbox's
+ *   paths added: flannel's subnet file and dataDir, host-local's dataDir (flannel keeps its own
+ *   `ipam` keys), eve-bridge's log, state dir and socket;
+ * - netX: the one NAD `network-instance-attachment`, `{"cniVersion":"0.3.1","type":"eve-bridge"}`,
+ *   made a conflist as Multus does (its name injected), the sandbox's paths added.
  */
 import type { E2eNode } from "../../scripts/sandbox/node.ts";
 import { POD_NETWORK } from "../../scripts/sandbox/node.ts";
@@ -11,6 +14,7 @@ import type { Attachment, E2ePod } from "../../scripts/sandbox/pod.ts";
 import { CNI_BIN, DIST_BIN } from "../../scripts/sandbox/paths.ts";
 import { systemRunner } from "../../netns/mod.ts";
 import { flannelPluginDir } from "../go/flannel/flannel.ts";
+import { EVE_CLUSTER_NETWORK_NAME, EVE_CNI_VERSION, EVE_NAD_NAME } from "../../core/eve/mod.ts";
 
 /** /run/flannel/subnet.env as flannel writes it with k3s's defaults (vxlan, MTU 1450). */
 export const FLANNEL_ENV = {
@@ -22,9 +26,6 @@ export const FLANNEL_ENV = {
   /** flannel masquerades itself, so the delegate gets ipMasq false. */
   ipMasq: true,
 } as const;
-
-/** The network name EVE's Multus config gives the cluster network. */
-export const CLUSTER_NETWORK_NAME = "cbr0";
 
 export interface FlannelNetwork {
   /** The conflist file. */
@@ -49,13 +50,7 @@ export interface FlannelNetworkOptions {
 
 /** EVE's delegate: eve-bridge with the node IP as kube-init writes it, plus sandbox paths. */
 export function eveBridgeDelegate(node: E2eNode): Record<string, unknown> {
-  return {
-    type: "eve-bridge",
-    nodeIP: `${POD_NETWORK.nodeIP}/32`,
-    logFile: node.logFile,
-    stateDir: node.stateDir,
-    zedrouterSocket: node.socket,
-  };
+  return { type: "eve-bridge", nodeIP: `${POD_NETWORK.nodeIP}/32`, ...sandboxFields(node) };
 }
 
 /** Writes subnet.env and the Multus-like conflist into the node's dir. */
@@ -84,7 +79,7 @@ export async function flannelNetwork(
     path: [await flannelPluginDir(), DIST_BIN, CNI_BIN].join(":"),
   };
   const conflist = {
-    name: CLUSTER_NETWORK_NAME,
+    name: EVE_CLUSTER_NETWORK_NAME,
     cniVersion: options.cniVersion,
     plugins: [
       {
@@ -121,7 +116,7 @@ export async function savedDelegateConfig(
 
 /** The addresses host-local holds on the network (its files named by IP). */
 export async function hostLocalAddresses(network: FlannelNetwork): Promise<string[]> {
-  const dir = `${network.ipamDir}/${CLUSTER_NETWORK_NAME}`;
+  const dir = `${network.ipamDir}/${EVE_CLUSTER_NETWORK_NAME}`;
   const out: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
@@ -156,4 +151,31 @@ export async function runPlugin(
       CNI_PATH: network.path,
     },
   });
+}
+
+/** eve-bridge's fields that keep a NAD's eve-bridge inside the sandbox. */
+export function sandboxFields(node: E2eNode): Record<string, string> {
+  return { logFile: node.logFile, stateDir: node.stateDir, zedrouterSocket: node.socket };
+}
+
+/**
+ * EVE's NAD as Multus hands it to libcni: its config with the NAD's name, as a one-plugin
+ * conflist. `extra`: fields for the sandbox (paths, the dhcp daemon's socket).
+ */
+export async function eveNadConflist(
+  node: E2eNode,
+  extra: Record<string, unknown> = {},
+): Promise<{ path: string; plugin: Record<string, unknown> }> {
+  const plugin = {
+    cniVersion: EVE_CNI_VERSION,
+    type: "eve-bridge",
+    name: EVE_NAD_NAME,
+    ...sandboxFields(node),
+    ...extra,
+  };
+  const path = `${node.dir}/multus/${EVE_NAD_NAME}.conflist`;
+  await Deno.mkdir(`${node.dir}/multus`, { recursive: true });
+  const conflist = { cniVersion: EVE_CNI_VERSION, name: EVE_NAD_NAME, plugins: [plugin] };
+  await Deno.writeTextFile(path, JSON.stringify(conflist, null, 2) + "\n");
+  return { path, plugin };
 }
