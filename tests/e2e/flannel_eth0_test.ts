@@ -8,7 +8,7 @@
  * bridge's gateway and have no default route; the others have the default route.
  */
 import assert from "node:assert/strict";
-import { APPS, CNIDRIVE, e2eTest, podLink, podRoutes, trackedPod } from "./e2e/fixture.ts";
+import { APPS, CNIDRIVE, e2eTest, podLink, podRoutes, trackedPod } from "./harness.ts";
 import {
   eth0On,
   FLANNEL_ENV,
@@ -17,15 +17,15 @@ import {
   hostLocalAddresses,
   runPlugin,
   savedDelegateConfig,
-} from "./e2e/eve_layout.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { type E2eNode, POD_NETWORK } from "../scripts/sandbox/node.ts";
-import { cni, cniOk, type CniResultJson, type E2ePod } from "../scripts/sandbox/pod.ts";
-import { EVE_BRIDGE } from "../scripts/sandbox/paths.ts";
-import { inetAddrs } from "./addresses.ts";
-import { EVE_CLUSTER_NETWORK_NAME } from "../core/eve/mod.ts";
-import { listBridgePorts, systemRunner } from "../netns/mod.ts";
-import type { E2eContext } from "./e2e/fixture.ts";
+} from "./eve_layout_harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { type E2eNode, POD_NETWORK } from "../../scripts/sandbox/node.ts";
+import { cni, cniOk, type CniResultJson, type E2ePod } from "../../scripts/sandbox/pod.ts";
+import { EVE_BRIDGE } from "../../scripts/sandbox/paths.ts";
+import { inetAddrs } from "../addresses.ts";
+import { EVE_CLUSTER_NETWORK_NAME } from "../../core/eve/mod.ts";
+import { listBridgePorts, systemRunner } from "../../netns/mod.ts";
+import type { E2eContext } from "./harness.ts";
 
 const GW = POD_NETWORK.gateway;
 

@@ -25,7 +25,7 @@ import { CNI_BIN } from "../../scripts/sandbox/paths.ts";
 import { type E2ePod, multusArgs } from "../../scripts/sandbox/pod.ts";
 import { runRpcPeer } from "../go/rpcpeer/peer.ts";
 import { eventually } from "../poll.ts";
-import { FLANNEL_ENV, type FlannelNetwork } from "./eve_layout.ts";
+import { FLANNEL_ENV, type FlannelNetwork } from "./eve_layout_harness.ts";
 import { EVE_CLUSTER_NETWORK_NAME } from "../../core/eve/mod.ts";
 
 /** The Go plugin's hard-coded k3s service range. */

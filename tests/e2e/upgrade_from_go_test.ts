@@ -16,19 +16,19 @@ import {
   podAddresses,
   podLink,
   trackedPod,
-} from "./e2e/fixture.ts";
+} from "./harness.ts";
 import {
   eth0On,
   eveNadConflist,
   flannelNetwork,
   hostLocalAddresses,
   savedDelegateConfig,
-} from "./e2e/eve_layout.ts";
-import { goEth0Add, goNetXAdd, goNetXAddL2, startCniDhcpDaemon } from "./e2e/go_plugin.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { cniOk } from "../scripts/sandbox/pod.ts";
-import { isAlive, readDnsmasqLeases } from "../netns/mod.ts";
-import { eventuallyTrue } from "./poll.ts";
+} from "./eve_layout_harness.ts";
+import { goEth0Add, goNetXAdd, goNetXAddL2, startCniDhcpDaemon } from "./go_plugin_harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { cniOk } from "../../scripts/sandbox/pod.ts";
+import { isAlive, readDnsmasqLeases } from "../../netns/mod.ts";
+import { eventuallyTrue } from "../poll.ts";
 
 e2eTest(
   "e2e upgrade: our eve-bridge tears down what EVE's Go plugin attached (no state of ours)",
