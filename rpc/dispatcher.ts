@@ -13,6 +13,7 @@ import {
   encodeResult,
   type HandlerMap,
   methodSpec,
+  type RunOutcome,
   WireShapeError,
 } from "./methods.ts";
 import {
@@ -53,11 +54,6 @@ interface Route {
   readonly spec: MethodSpec;
   readonly handler: (params: unknown, ctx: CallContext) => Promise<unknown>;
 }
-
-/** The outcome of running a known method: the wire result or the error to report. */
-export type RunOutcome =
-  | { readonly ok: true; readonly wire: unknown }
-  | { readonly ok: false; readonly message: string; readonly code: number };
 
 const HANDLER_ERROR_CODE = -32000; // JSON-RPC 2.0 "server error" range: the handler refused
 

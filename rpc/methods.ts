@@ -25,6 +25,11 @@ export interface CallContext {
   readonly signal: AbortSignal;
 }
 
+/** The outcome of running a known method: the wire result or the error to report. */
+export type RunOutcome =
+  | { readonly ok: true; readonly wire: unknown }
+  | { readonly ok: false; readonly message: string; readonly code: number };
+
 export type Handler<M extends MethodName> = (
   params: ParamsOf<M>,
   ctx: CallContext,

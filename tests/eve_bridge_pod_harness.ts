@@ -14,7 +14,7 @@ import {
   nodeWithUplink,
   startZedrouter,
   type Zedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+} from "./fake_zedrouter_harness.ts";
 
 export { EVE_BRIDGE, exec, inetAddrs, requireBuilt };
 export const TOOLS = ["dnsmasq", "udhcpc"];

@@ -22,13 +22,17 @@ import {
   waitFirstLease,
 } from "../plugin/eve-bridge/lease_keeper.ts";
 import { type Sandbox, sandboxTest } from "../scripts/sandbox/sandbox.ts";
-import { dhcpLab } from "./dhcp_lab.ts";
+import { dhcpNode } from "./dhcp_harness.ts";
 import { eventuallyTrue } from "./poll.ts";
 
 const POD_MAC = "02:16:3e:aa:bb:07";
 
 async function lab(sb: Sandbox): Promise<{ podPath: string; leaseFile: string }> {
-  const { pod, leaseFile } = await dhcpLab(sb, { mac: POD_MAC, ip: "10.66.0.7", hostname: "app7" });
+  const { pod, leaseFile } = await dhcpNode(sb, {
+    mac: POD_MAC,
+    ip: "10.66.0.7",
+    hostname: "app7",
+  });
   // A process living in the pod netns, as a container's init would.
   const holder = spawnDaemon(["nsenter", `--net=${pod.path}`, "sleep", "600"]);
   sb.track(holder);

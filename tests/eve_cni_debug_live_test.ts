@@ -19,7 +19,7 @@ import {
   attachPod,
   type LiveNode,
   startNode,
-} from "./fixtures/eve_cni_debug/live_env.ts";
+} from "./eve_cni_debug_harness.ts";
 
 const TOOLS = ["udhcpc", "dnsmasq"];
 const POD = "nginx-1a2b3-x7k2p";

@@ -11,7 +11,7 @@ import { NetnsModelSchema } from "../cli/eve-cni-debug/cmd_netns.ts";
 import { RenderModelSchema } from "../cli/eve-cni-debug/cmd_render.ts";
 import { NadSchema, PrimaryConflistSchema } from "../cli/eve-cni-debug/cni_configs.ts";
 import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
-import { startNode } from "./fixtures/eve_cni_debug/live_env.ts";
+import { startNode } from "./eve_cni_debug_harness.ts";
 
 /** The `eve-cni-debug ...` example lines of a help text, as argv (comment and pipe cut off). */
 function examples(help: string): string[][] {

@@ -16,7 +16,7 @@ import {
   leaseFromPod,
   nodeWithUplink,
   startZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+} from "./fake_zedrouter_harness.ts";
 
 const TOOLS = ["dnsmasq", "udhcpc", "go"];
 const WEB_MAC = "02:16:3e:77:00:01";

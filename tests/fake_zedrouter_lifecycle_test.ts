@@ -16,7 +16,7 @@ import {
   nodeWithUplink,
   startZedrouter,
   withZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+} from "./fake_zedrouter_harness.ts";
 import { eventually } from "./poll.ts";
 
 const TOOLS = ["dnsmasq", "go"];

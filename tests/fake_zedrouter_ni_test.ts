@@ -18,7 +18,7 @@ import {
   leaseFromPod,
   podArgs,
   withZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+} from "./fake_zedrouter_harness.ts";
 
 const TOOLS = ["dnsmasq", "udhcpc", "go"];
 const VM = "22222222-bbbb-4bbb-8bbb-222222222222";

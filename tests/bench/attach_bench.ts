@@ -25,7 +25,7 @@ import {
 } from "../../scripts/sandbox/node.ts";
 import { cnidriveArgv, createPod, type E2ePod } from "../../scripts/sandbox/pod.ts";
 import { findLeaks, stopStrayDhcpClients } from "../../scripts/sandbox/leaks.ts";
-import { e2eSkipReason } from "../e2e/fixture.ts";
+import { e2eSkipReason } from "../e2e/harness.ts";
 import { findCnidrive } from "../../scripts/sandbox/paths.ts";
 import { listAddrs, systemRunner } from "../../netns/mod.ts";
 

@@ -7,11 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { APPS, CNIDRIVE, e2eTest, NI, podRoutes, trackedPod } from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { POD_NETWORK } from "../scripts/sandbox/node.ts";
-import { EVE_CNI_DEBUG } from "../scripts/sandbox/paths.ts";
-import { attach, detach } from "./e2e/runtime.ts";
+import { APPS, CNIDRIVE, e2eTest, NI, podRoutes, trackedPod } from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { POD_NETWORK } from "../../scripts/sandbox/node.ts";
+import { EVE_CNI_DEBUG } from "../../scripts/sandbox/paths.ts";
+import { attach, detach } from "./runtime.ts";
 
 e2eTest("e2e: an EVE app pod on rendered configs keeps its default route on its NI", {}, async (
   ctx,

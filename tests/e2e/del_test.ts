@@ -4,19 +4,11 @@
  * container that was never added. Each must succeed and leave nothing of the pod behind.
  */
 import assert from "node:assert/strict";
-import { deleteNetns, isAlive, readDnsmasqLeases, systemRunner } from "../netns/mod.ts";
-import {
-  APPS,
-  attachmentState,
-  CNIDRIVE,
-  e2eTest,
-  NI,
-  podLink,
-  trackedPod,
-} from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { cni } from "../scripts/sandbox/pod.ts";
-import { attach, detach, eth0, netX } from "./e2e/runtime.ts";
+import { deleteNetns, isAlive, readDnsmasqLeases, systemRunner } from "../../netns/mod.ts";
+import { APPS, attachmentState, CNIDRIVE, e2eTest, NI, podLink, trackedPod } from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { cni } from "../../scripts/sandbox/pod.ts";
+import { attach, detach, eth0, netX } from "./runtime.ts";
 
 e2eTest("e2e: DEL after the pod netns is deleted releases everything on the node", {}, async (
   ctx,

@@ -16,7 +16,7 @@ import {
   RpcRemoteError,
   RpcSocketMissingError,
   RpcTimeoutError,
-} from "../rpc/mod.ts";
+} from "./mod.ts";
 
 const APP = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
 const ARGS = {

@@ -17,7 +17,7 @@ import {
 } from "../netns/mod.ts";
 import type { Sandbox, SandboxNetns } from "../scripts/sandbox/sandbox.ts";
 
-export interface DhcpLabOptions {
+export interface DhcpNodeOptions {
   /** The pod end's MAC, reserved in dnsmasq. */
   readonly mac: string;
   /** The reserved address (in 10.66.0.0/24). */
@@ -29,7 +29,7 @@ export interface DhcpLabOptions {
   readonly dnsmasq?: Partial<DnsmasqConfigOptions>;
 }
 
-export interface DhcpLab {
+export interface DhcpNode {
   readonly node: SandboxNetns;
   readonly pod: SandboxNetns;
   /** dnsmasq's lease file. */
@@ -37,7 +37,7 @@ export interface DhcpLab {
   readonly dnsmasqPid: number;
 }
 
-export async function dhcpLab(sb: Sandbox, options: DhcpLabOptions): Promise<DhcpLab> {
+export async function dhcpNode(sb: Sandbox, options: DhcpNodeOptions): Promise<DhcpNode> {
   const node = await sb.netns("node");
   const pod = await sb.netns("pod");
   await ensureBridge(run, node.ns, "bn1");

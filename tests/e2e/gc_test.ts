@@ -6,7 +6,7 @@
  * the CNI environment, inside the node namespace.
  */
 import assert from "node:assert/strict";
-import { isAlive, listBridgePorts, systemRunner } from "../netns/mod.ts";
+import { isAlive, listBridgePorts, systemRunner } from "../../netns/mod.ts";
 import {
   APPS,
   attachmentState,
@@ -15,12 +15,12 @@ import {
   NI,
   podAddresses,
   trackedPod,
-} from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import type { E2eNode } from "../scripts/sandbox/node.ts";
-import { EVE_BRIDGE } from "../scripts/sandbox/paths.ts";
-import { type E2ePod } from "../scripts/sandbox/pod.ts";
-import { attach, detach, netX } from "./e2e/runtime.ts";
+} from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import type { E2eNode } from "../../scripts/sandbox/node.ts";
+import { EVE_BRIDGE } from "../../scripts/sandbox/paths.ts";
+import { type E2ePod } from "../../scripts/sandbox/pod.ts";
+import { attach, detach, netX } from "./runtime.ts";
 
 /** GC of one NAD's network, as the runtime sends it (its conflist's first plugin at 1.1.0). */
 async function gc(

@@ -1,33 +1,25 @@
 /**
  * Snapshot tests of the human output: a Snapshot captured from a live node with faults
- * (tests/fixtures/eve_cni_debug/snapshot_faults.json, see capture_snapshot.ts) goes through
- * the pure chain/doctor/render functions, and the text must match the stored .txt files.
- * `UPDATE_SNAPSHOTS=1 deno test -A tests/eve_cni_debug_snapshot_test.ts` rewrites them.
+ * (tests/fixtures/eve_cni_debug/snapshot_faults.json, made by
+ * tests/eve_cni_debug_capture_snapshot.ts) goes through the pure chain/doctor/render
+ * functions, and the text must match the stored .txt files beside it.
+ * `UPDATE_SNAPSHOTS=1 deno test -A cli/eve-cni-debug/snapshot_test.ts` rewrites them.
  * The --json models are validated by their valibot schemas on the way.
  */
 import assert from "node:assert/strict";
 import * as v from "valibot";
-import { buildChains, ChainSchema, selectChains } from "../cli/eve-cni-debug/chain.ts";
-import {
-  type DoctorModel,
-  DoctorModelSchema,
-  renderDoctor,
-} from "../cli/eve-cni-debug/cmd_doctor.ts";
-import { doctorFindings } from "../cli/eve-cni-debug/findings.ts";
-import { renderChains, renderPodsTable } from "../cli/eve-cni-debug/render_chains.ts";
-import {
-  renderStatus,
-  type StatusModel,
-  StatusModelSchema,
-  statusProblems,
-} from "../cli/eve-cni-debug/cmd_status.ts";
-import { type CheckModel, CheckModelSchema, renderCheck } from "../cli/eve-cni-debug/cmd_check.ts";
-import type { Snapshot } from "../cli/eve-cni-debug/snapshot.ts";
-import { PodsModelSchema, podsOutcome, showOutcome } from "../cli/eve-cni-debug/cmd_pods.ts";
-import { doctorExitCode } from "../cli/eve-cni-debug/cmd_doctor.ts";
-import { ExitCode, VerdictError } from "../cli/eve-cni-debug/exit_codes.ts";
+import { buildChains, ChainSchema, selectChains } from "./chain.ts";
+import { type DoctorModel, DoctorModelSchema, renderDoctor } from "./cmd_doctor.ts";
+import { doctorFindings } from "./findings.ts";
+import { renderChains, renderPodsTable } from "./render_chains.ts";
+import { renderStatus, type StatusModel, StatusModelSchema, statusProblems } from "./cmd_status.ts";
+import { type CheckModel, CheckModelSchema, renderCheck } from "./cmd_check.ts";
+import type { Snapshot } from "./snapshot.ts";
+import { PodsModelSchema, podsOutcome, showOutcome } from "./cmd_pods.ts";
+import { doctorExitCode } from "./cmd_doctor.ts";
+import { ExitCode, VerdictError } from "./exit_codes.ts";
 
-const FIXTURES = new URL("./fixtures/eve_cni_debug/", import.meta.url);
+const FIXTURES = new URL("../../tests/fixtures/eve_cni_debug/", import.meta.url);
 const UPDATE = Deno.env.get("UPDATE_SNAPSHOTS") === "1";
 
 async function matchSnapshot(name: string, actual: string): Promise<void> {

@@ -4,11 +4,11 @@
  * NAD's version, prevResult parsed in it, CHECK where the spec has it) and leave nothing.
  */
 import assert from "node:assert/strict";
-import { APPS, CNIDRIVE, e2eTest, NI, podAddresses, podLink, trackedPod } from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { nadConflist } from "../scripts/sandbox/node.ts";
-import { cni } from "../scripts/sandbox/pod.ts";
-import { attach, detach } from "./e2e/runtime.ts";
+import { APPS, CNIDRIVE, e2eTest, NI, podAddresses, podLink, trackedPod } from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { nadConflist } from "../../scripts/sandbox/node.ts";
+import { cni } from "../../scripts/sandbox/pod.ts";
+import { attach, detach } from "./runtime.ts";
 
 for (const version of ["0.3.1", "0.4.0", "1.0.0"]) {
   e2eTest(

@@ -12,7 +12,7 @@ import {
   releaseLease,
   systemRunner,
   writeUdhcpcHookScript,
-} from "../netns/mod.ts";
+} from "../../netns/mod.ts";
 import {
   APPS,
   attachmentState,
@@ -23,9 +23,9 @@ import {
   podAddresses,
   podLink,
   trackedPod,
-} from "./e2e/fixture.ts";
-import { dhcpClientsOf, findLeaks } from "../scripts/sandbox/leaks.ts";
-import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
+} from "./harness.ts";
+import { dhcpClientsOf, findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { attach, checkAll, detach, eth0, netX } from "./runtime.ts";
 
 e2eTest("e2e: an air-gapped switch NI stays L2-only beside a DHCP interface", {}, async (ctx) => {
   const { node } = ctx;

@@ -4,7 +4,7 @@
  * DEL of one leaves the other working (and reachable).
  */
 import assert from "node:assert/strict";
-import { isAlive } from "../netns/mod.ts";
+import { isAlive } from "../../netns/mod.ts";
 import {
   APPS,
   attachmentState,
@@ -15,11 +15,11 @@ import {
   ping,
   podAddresses,
   trackedPod,
-} from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { cniOk } from "../scripts/sandbox/pod.ts";
-import type { ZedrouterConfig } from "../scripts/sandbox/node.ts";
-import { attach, detach, netX } from "./e2e/runtime.ts";
+} from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { cniOk } from "../../scripts/sandbox/pod.ts";
+import type { ZedrouterConfig } from "../../scripts/sandbox/node.ts";
+import { attach, detach, netX } from "./runtime.ts";
 
 const DUAL = {
   name: "dual_homed",

@@ -6,7 +6,7 @@
  * removed. Read back from the kernel, dnsmasq's lease file, zedrouter and the state file.
  */
 import assert from "node:assert/strict";
-import { readDnsmasqLeases, signalPid } from "../netns/mod.ts";
+import { readDnsmasqLeases, signalPid } from "../../netns/mod.ts";
 import {
   APPS,
   attachmentState,
@@ -20,10 +20,10 @@ import {
   podAddresses,
   podRoutes,
   trackedPod,
-} from "./e2e/fixture.ts";
-import { eventually } from "./poll.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { attach, checkAll, detach } from "./e2e/runtime.ts";
+} from "./harness.ts";
+import { eventually } from "../poll.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { attach, checkAll, detach } from "./runtime.ts";
 
 const NEW_IP = "10.78.1.70";
 

@@ -5,7 +5,7 @@
  * addresses, reach each other, pass CHECK, and leave nothing behind after DEL (twice).
  */
 import assert from "node:assert/strict";
-import { listBridgePorts, readDnsmasqLeases, systemRunner } from "../netns/mod.ts";
+import { listBridgePorts, readDnsmasqLeases, systemRunner } from "../../netns/mod.ts";
 import {
   APPS,
   CNIDRIVE,
@@ -18,10 +18,10 @@ import {
   podLink,
   podRoutes,
   trackedPod,
-} from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { POD_NETWORK } from "../scripts/sandbox/node.ts";
-import { attach, checkAll, detach } from "./e2e/runtime.ts";
+} from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { POD_NETWORK } from "../../scripts/sandbox/node.ts";
+import { attach, checkAll, detach } from "./runtime.ts";
 
 e2eTest("e2e: two pods on a local NI get their reserved addresses and ping each other", {}, async (
   ctx,

@@ -12,7 +12,7 @@ import {
   startDnsmasq,
   stopPid,
   systemRunner,
-} from "../netns/mod.ts";
+} from "../../netns/mod.ts";
 import {
   APPS,
   attachmentState,
@@ -27,10 +27,10 @@ import {
   SWITCH_PORT,
   trackedPod,
   UPSTREAM_ROLE,
-} from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { cni } from "../scripts/sandbox/pod.ts";
-import { attach, checkAll, detach, eth0, netX } from "./e2e/runtime.ts";
+} from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { cni } from "../../scripts/sandbox/pod.ts";
+import { attach, checkAll, detach, eth0, netX } from "./runtime.ts";
 
 e2eTest(
   "e2e: a pod on a switch NI gets its address from the DHCP server behind the port",

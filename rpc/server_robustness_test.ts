@@ -5,13 +5,7 @@
  * at once while some misbehave. Nothing may crash the server or stall other connections.
  */
 import assert from "node:assert/strict";
-import {
-  type HandlerMap,
-  JsonValueSplitter,
-  RpcClient,
-  type RpcServer,
-  serveRpc,
-} from "../rpc/mod.ts";
+import { type HandlerMap, JsonValueSplitter, RpcClient, type RpcServer, serveRpc } from "./mod.ts";
 
 const APP = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
 const NETNS = "/var/run/netns/cni-5e0c";

@@ -11,8 +11,8 @@
  *   DEL work against the new process.
  */
 import assert from "node:assert/strict";
-import { isAlive, readDnsmasqLeases, signalPid } from "../netns/mod.ts";
-import { callOnce, DEFAULT_CALL_TIMEOUT_MS } from "../rpc/mod.ts";
+import { isAlive, readDnsmasqLeases, signalPid } from "../../netns/mod.ts";
+import { callOnce, DEFAULT_CALL_TIMEOUT_MS } from "../../rpc/mod.ts";
 import {
   APPS,
   attachmentState,
@@ -24,10 +24,10 @@ import {
   podAddresses,
   podLink,
   trackedPod,
-} from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { cni } from "../scripts/sandbox/pod.ts";
-import { attach, checkAll, detach } from "./e2e/runtime.ts";
+} from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { cni } from "../../scripts/sandbox/pod.ts";
+import { attach, checkAll, detach } from "./runtime.ts";
 
 e2eTest(
   "e2e: DEL against a hung zedrouter fails with try-again and the retry cleans up",

@@ -5,7 +5,7 @@
  * release what the old pod held on the node (its DHCP client and state).
  */
 import assert from "node:assert/strict";
-import { isAlive } from "../netns/mod.ts";
+import { isAlive } from "../../netns/mod.ts";
 import {
   APPS,
   attachmentState,
@@ -16,9 +16,9 @@ import {
   ping,
   podAddresses,
   trackedPod,
-} from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { attach, detach, netX } from "./e2e/runtime.ts";
+} from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { attach, detach, netX } from "./runtime.ts";
 
 e2eTest(
   "e2e: an app's old pod DELeted after its replacement attached leaves the new one alone",

@@ -4,10 +4,10 @@
  * plugins, and driven through libcni with that directory as the only CNI_PATH.
  */
 import assert from "node:assert/strict";
-import { APPS, CNIDRIVE, e2eTest, onLocalNi, podAddresses, trackedPod } from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { CNI_BIN, EVE_BRIDGE, REFERENCE_PLUGINS } from "../scripts/sandbox/paths.ts";
-import { attach, detach } from "./e2e/runtime.ts";
+import { APPS, CNIDRIVE, e2eTest, onLocalNi, podAddresses, trackedPod } from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import { CNI_BIN, EVE_BRIDGE, REFERENCE_PLUGINS } from "../../scripts/sandbox/paths.ts";
+import { attach, detach } from "./runtime.ts";
 
 e2eTest("e2e: eve-bridge runs from a plugin dir of symlinks (/opt/cni/bin style)", {}, async (
   ctx,
