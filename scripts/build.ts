@@ -18,7 +18,7 @@ const { version } = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)) as 
 
 const built: BuiltProgram[] = [];
 for (const program of PROGRAMS) {
-  built.push({ program, bundle: await bundleProgram(root, `${root}/${program.entry}`) });
+  built.push({ program, bundle: await bundleProgram(`${root}/${program.entry}`) });
 }
 
 await Deno.mkdir(`${root}/dist/bin`, { recursive: true });

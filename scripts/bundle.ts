@@ -2,6 +2,7 @@
  * One program's code as one ES module: `deno bundle` of its entry (static imports and npm
  * packages inlined; `node:` built-ins stay imports), plus one correction below.
  */
+import { systemRunner } from "../netns/mod.ts";
 
 /**
  * LogTape's `#util` import lists its `node` build before its `deno` build, and the bundler
@@ -34,16 +35,14 @@ export function useLogtapeDenoInspect(bundle: string): string {
 }
 
 /** Bundles `entry` (absolute path) with the Deno running this script; returns the code. */
-export async function bundleProgram(root: string, entry: string): Promise<string> {
+export async function bundleProgram(entry: string): Promise<string> {
   const out = await Deno.makeTempFile({ prefix: "eve-cni-bundle-", suffix: ".js" });
   try {
-    const result = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--quiet", "--platform", "deno", "--minify", "-o", out, entry],
-      cwd: root,
-      stdout: "inherit",
-      stderr: "inherit",
-    }).output();
-    if (!result.success) throw new Error(`deno bundle failed for ${entry} (exit ${result.code})`);
+    const argv = [Deno.execPath(), "bundle", "--quiet", "--platform", "deno", "--minify"];
+    const result = await systemRunner([...argv, "-o", out, entry]);
+    if (result.code !== 0) {
+      throw new Error(`deno bundle failed for ${entry} (exit ${result.code}): ${result.stderr}`);
+    }
     return useLogtapeDenoInspect(await Deno.readTextFile(out));
   } finally {
     await Deno.remove(out).catch(() => {});

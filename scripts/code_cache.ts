@@ -16,6 +16,7 @@
  *   once every row is in, each program runs once more: that open does the ANALYZE.
  */
 import { DatabaseSync } from "node:sqlite";
+import { spawn } from "../netns/mod.ts";
 import type { WarmUp } from "./programs.ts";
 
 export const CODE_CACHE_DB = "v8_code_cache_v2";
@@ -51,19 +52,10 @@ export interface WarmProgram {
 
 const ATTEMPTS = 10;
 
+/** One warm-up call; its outcome does not matter, only what Deno leaves in the cache. */
 async function runOnce(program: WarmProgram, env: Record<string, string>): Promise<void> {
-  const child = new Deno.Command(program.file, {
-    args: [...(program.warmUp.args ?? [])],
-    env: { ...env, ...program.warmUp.env },
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(program.warmUp.stdin ?? "")).catch(() => {});
-  await writer.close().catch(() => {});
-  await child.status;
+  const argv = [program.file, ...(program.warmUp.args ?? [])];
+  await spawn(argv, { ...env, ...program.warmUp.env }, program.warmUp.stdin ?? "");
 }
 
 /**

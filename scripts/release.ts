@@ -13,6 +13,7 @@
  * Under the loader Deno.execPath() is the loader, not Deno: nothing may run it as `deno`
  * (the launcher turns Deno's `node` shim off for that reason; see scripts/launcher.ts).
  */
+import { systemRunner } from "../netns/mod.ts";
 import { prepareCodeCache, type WarmProgram } from "./code_cache.ts";
 import { programFile } from "./launcher.ts";
 import type { Program } from "./programs.ts";
@@ -57,11 +58,9 @@ export function parseLdd(output: string): RuntimeLibraries {
 }
 
 async function runtimeLibraries(deno: string): Promise<RuntimeLibraries> {
-  const out = await new Deno.Command("ldd", { args: [deno], stdout: "piped", stderr: "piped" })
-    .output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) throw new Error(`ldd ${deno} failed: ${new TextDecoder().decode(out.stderr)}`);
-  return parseLdd(text);
+  const out = await systemRunner(["ldd", deno]);
+  if (out.code !== 0) throw new Error(`ldd ${deno} failed: ${out.stderr}`);
+  return parseLdd(out.stdout);
 }
 
 /** Deno into the release: a hard link when on the same file system (95 MB), else a copy. */
@@ -148,9 +147,15 @@ export async function buildRelease(
 }
 
 async function archive(dir: string, path: string): Promise<void> {
-  const out = await new Deno.Command("tar", {
-    args: ["-C", dir, "--owner=0", "--group=0", "--numeric-owner", "-czf", path, "."],
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`tar failed: ${new TextDecoder().decode(out.stderr)}`);
+  const out = await systemRunner(["tar", ...[
+    "-C",
+    dir,
+    "--owner=0",
+    "--group=0",
+    "--numeric-owner",
+    "-czf",
+    path,
+    ".",
+  ]]);
+  if (out.code !== 0) throw new Error(`tar failed: ${out.stderr}`);
 }

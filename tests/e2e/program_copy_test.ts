@@ -14,13 +14,17 @@ import {
   podAddresses,
   podLink,
   trackedPod,
-} from "./e2e/fixture.ts";
-import { findLeaks } from "../scripts/sandbox/leaks.ts";
-import { cnidriveArgv, type CniOp, type E2ePod } from "../scripts/sandbox/pod.ts";
-import type { E2eNode } from "../scripts/sandbox/node.ts";
-import { CNI_BIN, EVE_BRIDGE, REFERENCE_PLUGINS } from "../scripts/sandbox/paths.ts";
-import { findTool } from "../scripts/sandbox/sandbox.ts";
-import type { Attachment } from "../scripts/sandbox/pod.ts";
+} from "./harness.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
+import {
+  type Attachment,
+  cnidriveArgv,
+  type CniOp,
+  type E2ePod,
+} from "../../scripts/sandbox/pod.ts";
+import type { E2eNode } from "../../scripts/sandbox/node.ts";
+import { CNI_BIN, EVE_BRIDGE, REFERENCE_PLUGINS } from "../../scripts/sandbox/paths.ts";
+import { findTool } from "../../scripts/sandbox/sandbox.ts";
 
 /** One libcni call with a bare runtime's environment: PATH empty, HOME unset, nothing else. */
 async function bareCni(node: E2eNode, op: CniOp, pod: E2ePod, attachment: Attachment) {
