@@ -4,6 +4,7 @@
  * real zedrouter; JSON-RPC 2.0 on request. Every failure is one of the `RpcError` classes.
  */
 import { errorMessage } from "../core/mod.ts";
+import { DEFAULT_CALL_TIMEOUT_MS } from "../core/eve/mod.ts";
 import { type ByteStream, writeAll } from "./byte_stream.ts";
 import {
   RpcConnectionClosedError,
@@ -28,8 +29,8 @@ import {
 import { type GoReply, goRequestText, readGoReply } from "./wire_go.ts";
 import { type Jsonrpc2Reply, jsonrpc2RequestText, readJsonrpc2Reply } from "./wire_jsonrpc2.ts";
 
-/** zedrouter itself gives each call 10 s; waiting longer only hides a stuck server. */
-export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+// zedrouter itself gives each call 10 s; waiting longer only hides a stuck server.
+export { DEFAULT_CALL_TIMEOUT_MS };
 /** Replies (an Inspect listing, say) may be larger than any request. */
 const MAX_REPLY_BYTES = 16 * 1024 * 1024;
 const READ_BUFFER_BYTES = 64 * 1024;

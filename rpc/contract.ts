@@ -28,8 +28,8 @@ import {
 export const EVE_SERVICE = "RPCServer";
 /** Our own read-only service (fake-zedrouter only; EVE's zedrouter does not serve it). */
 export const INSPECT_SERVICE = "Inspect";
-/** Where EVE's zedrouter listens. */
-export const DEFAULT_SOCKET_PATH = "/run/zedrouter/rpc.sock";
+/** Where EVE's zedrouter listens (the library's name for core/eve's DEFAULT_ZEDROUTER_SOCKET). */
+export { DEFAULT_ZEDROUTER_SOCKET as DEFAULT_SOCKET_PATH } from "../core/eve/mod.ts";
 
 export const PodType = goStruct({
   name: field("Name", goString()),

@@ -10,7 +10,6 @@ import {
   type CallInterceptor,
   type InterceptedCall,
   type InterceptOutcome,
-  type RunOutcome,
   SERVER_ERROR_CODE,
 } from "./intercept.ts";
 import {
@@ -20,6 +19,7 @@ import {
   encodeResult,
   type HandlerMap,
   methodSpec,
+  type RunOutcome,
   WireShapeError,
 } from "./methods.ts";
 import {
@@ -71,8 +71,6 @@ interface Route {
   readonly spec: MethodSpec;
   readonly handler: (params: unknown, ctx: CallContext) => Promise<unknown>;
 }
-
-export type { RunOutcome };
 
 /** A call the interceptor dropped, as the 2.0 package sees it (never sent). */
 const DROPPED: RunOutcome = { ok: false, message: "Connection dropped", code: SERVER_ERROR_CODE };

@@ -5,7 +5,9 @@
  * generic: what it records or injects is the server's business (fake-zedrouter's journal
  * and faults), not the RPC layer's.
  */
-import type { Dialect } from "./methods.ts";
+import type { Dialect, RunOutcome } from "./methods.ts";
+
+export type { RunOutcome };
 
 /** One call as the interceptor sees it, before it runs. */
 export interface InterceptedCall {
@@ -19,11 +21,6 @@ export interface InterceptedCall {
   /** Aborted when the connection closes or the server shuts down. */
   readonly signal: AbortSignal;
 }
-
-/** The outcome of running a call: the result (friendly and as sent) or the error to report. */
-export type RunOutcome =
-  | { readonly ok: true; readonly wire: unknown; readonly result: unknown }
-  | { readonly ok: false; readonly message: string; readonly code: number };
 
 /** What an interceptor may answer with besides an outcome: close the connection, say nothing. */
 export interface DropConnection {

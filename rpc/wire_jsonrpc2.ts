@@ -14,8 +14,7 @@ import {
   JSONRPCServer,
 } from "json-rpc-2.0";
 import { errorMessage } from "../core/mod.ts";
-import type { RunOutcome } from "./intercept.ts";
-import type { CallContext } from "./methods.ts";
+import type { CallContext, RunOutcome } from "./methods.ts";
 
 /** Whether unparsable text was meant as JSON-RPC 2.0 (to answer it with a parse error). */
 export function looksLikeJsonrpc2(text: string): boolean {

@@ -7,11 +7,11 @@
  * is torn down again (also on failure and on Ctrl-C). Needs root; changes nothing outside
  * the namespaces it creates.
  *
- * The node, pods and leak checks are the end-to-end tests' harness (tests/e2e/): the demo is
- * the same node, narrated.
+ * The node, pods and leak checks are scripts/sandbox/, which the end-to-end tests use too:
+ * the demo is the same node, narrated.
  */
-import { withSandbox } from "../tests/sandbox.ts";
-import { type E2eNode, startNode } from "../tests/e2e/node.ts";
+import { withSandbox } from "./sandbox/sandbox.ts";
+import { type E2eNode, startNode } from "./sandbox/node.ts";
 import {
   type Attachment,
   cni,
@@ -20,8 +20,8 @@ import {
   createPod,
   type E2ePod,
   multusArgs,
-} from "../tests/e2e/pod.ts";
-import { findLeaks, stopStrayDhcpClients } from "../tests/e2e/leaks.ts";
+} from "./sandbox/pod.ts";
+import { findLeaks, stopStrayDhcpClients } from "./sandbox/leaks.ts";
 import {
   CNI_BIN,
   EVE_BRIDGE,
@@ -30,9 +30,9 @@ import {
   findCnidrive,
   isFile,
   REFERENCE_PLUGINS,
-} from "../tests/e2e/paths.ts";
+} from "./sandbox/paths.ts";
 import { getLink, listAddrs, systemRunner } from "../netns/mod.ts";
-import { findTool } from "../tests/sandbox.ts";
+import { findTool } from "./sandbox/sandbox.ts";
 
 const encoder = new TextEncoder();
 function say(line = ""): void {
@@ -106,8 +106,7 @@ function directRuntime(node: E2eNode): Runtime {
         name: conflist.name,
         ...(op !== "add" && prevResult ? { prevResult } : {}),
       };
-      const child = new Deno.Command("nsenter", {
-        args: [`--net=${node.ns.path}`, EVE_BRIDGE],
+      const run = await systemRunner(["nsenter", `--net=${node.ns.path}`, EVE_BRIDGE], {
         env: {
           CNI_COMMAND: op.toUpperCase(),
           CNI_CONTAINERID: pod.containerId,
@@ -116,16 +115,8 @@ function directRuntime(node: E2eNode): Runtime {
           CNI_ARGS: multusArgs(pod, attachment.mac),
           CNI_PATH: node.cniPath,
         },
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const writer = child.stdin.getWriter();
-      await writer.write(encoder.encode(JSON.stringify(config)));
-      await writer.close();
-      const out = await child.output();
-      const d = new TextDecoder();
-      const run = { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+        stdin: JSON.stringify(config),
+      });
       if (run.code === 0 && op === "add") results.set(key, JSON.parse(run.stdout));
       if (run.code === 0 && op === "del") results.delete(key);
       if (run.code !== 0 && run.stderr === "") run.stderr = run.stdout;
@@ -226,11 +217,8 @@ async function showAttachments(node: E2eNode): Promise<void> {
     "pods",
   ];
   heading(`eve-cni-debug pods (${EVE_CNI_DEBUG})`);
-  const out = await step(
-    new Deno.Command(EVE_CNI_DEBUG, { args, stdout: "piped", stderr: "piped" }).output(),
-  );
-  const d = new TextDecoder();
-  const text = `${d.decode(out.stdout)}${d.decode(out.stderr)}`.trimEnd();
+  const out = await step(systemRunner([EVE_CNI_DEBUG, ...args]));
+  const text = `${out.stdout}${out.stderr}`.trimEnd();
   if (out.code === 0 || out.code === 1) {
     detail(text || "(no output)");
     return;

@@ -31,6 +31,12 @@ if [ "${leaked:-0}" -gt 0 ]; then
   ip netns list | grep '^evetest' >&2
   rc=1
 fi
+# How many tests each top-level folder holds: every result line `./<folder>/... => name ... ok`
+# (or FAILED, ignored) of a test, not of a step (a step's line is `=> test ... step ... ok`).
+per_folder=$(sed -nE 's#^\./([^/ ]+)/[^ ]* => (.*) \.\.\. (ok|FAILED|ignored)( \(.*)?$#\1\t\2#p' "$out" \
+  | awk -F'\t' 'index($2, " ... ") == 0 { n[$1]++ } END { for (f in n) printf "%s %d\n", f, n[f] }' \
+  | sort | awk '{ printf "%s%s %d", (NR > 1 ? ", " : ""), $1, $2 } END { print "" }')
+echo "tests per folder: ${per_folder}"
 summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$out" | tail -1)
 passed=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$summary")
 failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$summary")

@@ -4,12 +4,12 @@
  * the pod, no bridge in the node, no IP held by host-local).
  */
 import assert from "node:assert/strict";
-import { cniEnv, Lab, requireBuilt, ROOT_SKIP_REASON } from "./cni_harness.ts";
+import { cniEnv, PluginNode, requireBuilt, ROOT_SKIP_REASON } from "./cni_harness.ts";
 
 interface Case {
   name: string;
-  env: (lab: Lab, pod: string) => Record<string, string>;
-  stdin: (lab: Lab) => string | Record<string, unknown>;
+  env: (lab: PluginNode, pod: string) => Record<string, string>;
+  stdin: (lab: PluginNode) => string | Record<string, unknown>;
   code: number;
   msg: RegExp;
   /** The delegate ran, so the node keeps its bridge (bridge DEL never removes it). */
@@ -20,13 +20,13 @@ interface Case {
   rolledBack?: boolean;
 }
 
-const ADD = (lab: Lab, pod: string) => cniEnv("ADD", lab, pod);
-const without = (name: string) => (lab: Lab, pod: string) => {
+const ADD = (lab: PluginNode, pod: string) => cniEnv("ADD", lab, pod);
+const without = (name: string) => (lab: PluginNode, pod: string) => {
   const env = cniEnv("ADD", lab, pod);
   delete env[name];
   return env;
 };
-const conf = (lab: Lab) => lab.config();
+const conf = (lab: PluginNode) => lab.config();
 
 const CASES: Case[] = [
   {
@@ -189,7 +189,7 @@ Deno.test(`eve-bridge bad inputs: codes, messages, nothing left behind${ROOT_SKI
   ignore: ROOT_SKIP_REASON !== "",
 }, async (t) => {
   await requireBuilt();
-  const lab = await Lab.open();
+  const lab = await PluginNode.open();
   try {
     const pod = await lab.addPod("pod");
     for (const c of CASES) {

@@ -8,7 +8,7 @@ import {
   cniEnv,
   fakeZedrouterSocket,
   ipJson,
-  Lab,
+  PluginNode,
   requireBuilt,
   ROOT_SKIP_REASON,
 } from "./cni_harness.ts";
@@ -42,7 +42,7 @@ for (const version of VERSIONS) {
     },
     async () => {
       await requireBuilt();
-      const lab = await Lab.open();
+      const lab = await PluginNode.open();
       try {
         const podA = await lab.addPod("pod");
         const podB = await lab.addPod("app");
@@ -188,7 +188,7 @@ Deno.test(`eve-bridge STATUS at 1.1.0 is 0 when zedrouter's socket answers${STAT
   ignore: STATUS_SKIP !== "",
 }, async () => {
   await requireBuilt();
-  const lab = await Lab.open();
+  const lab = await PluginNode.open();
   const zedrouter = fakeZedrouterSocket(`${lab.dir}/rpc.sock`);
   try {
     const status = await lab.run(

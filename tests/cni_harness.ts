@@ -5,7 +5,7 @@
  * read state back from the kernel with `ip -j`.
  */
 import assert from "node:assert/strict";
-import { CNI_BIN, EVE_BRIDGE, ROOT } from "./e2e/paths.ts";
+import { CNI_BIN, EVE_BRIDGE, ROOT } from "../scripts/sandbox/paths.ts";
 
 export { CNI_BIN, EVE_BRIDGE, ROOT };
 export const IS_ROOT = Deno.uid() === 0;
@@ -84,15 +84,15 @@ export async function ipJson(netns: string, ...args: string[]): Promise<Record<s
 }
 
 /** A node namespace (where the plugin runs) and pods beside it; removed by `close`. */
-export class Lab {
+export class PluginNode {
   readonly id = crypto.randomUUID().slice(0, 8);
   readonly node = `evetest-${this.id}-node`;
   readonly bridge = `evetestbr${this.id.slice(0, 6)}`;
   readonly pods: string[] = [];
   dir = "";
 
-  static async open(): Promise<Lab> {
-    const lab = new Lab();
+  static async open(): Promise<PluginNode> {
+    const lab = new PluginNode();
     lab.dir = await Deno.makeTempDir({ prefix: `evetest-${lab.id}-` });
     await lab.#netnsAdd(lab.node);
     return lab;
@@ -174,7 +174,7 @@ export class Lab {
 
 export function cniEnv(
   command: string,
-  lab: Lab,
+  lab: PluginNode,
   pod: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {

@@ -5,8 +5,15 @@
  * inside the throwaway node namespace, so the bridge lives there.
  */
 import assert from "node:assert/strict";
-import { EVE_BRIDGE, exec, ipJson, Lab, requireBuilt, ROOT_SKIP_REASON } from "./cni_harness.ts";
-import { findCnidrive } from "./e2e/paths.ts";
+import {
+  EVE_BRIDGE,
+  exec,
+  ipJson,
+  PluginNode,
+  requireBuilt,
+  ROOT_SKIP_REASON,
+} from "./cni_harness.ts";
+import { findCnidrive } from "../scripts/sandbox/paths.ts";
 
 // Built when missing only where the tests can run.
 const CNIDRIVE = await findCnidrive(ROOT_SKIP_REASON === "");
@@ -28,7 +35,7 @@ for (const { version, args } of CASES) {
     },
     async () => {
       await requireBuilt();
-      const lab = await Lab.open();
+      const lab = await PluginNode.open();
       try {
         const pod = await lab.addPod("pod");
         const eveBridge = lab.config();

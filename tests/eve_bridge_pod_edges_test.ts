@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { getLink, isAlive, readPidFile, startDhcpClient, systemRunner } from "../netns/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
-import { inspect, startZedrouter } from "./fixtures/fake_zedrouter/harness.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
+import { inspect, startZedrouter } from "./fake_zedrouter_harness.ts";
 import {
   dhcpClientsOf,
   failed,

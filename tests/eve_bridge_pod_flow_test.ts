@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { getLink, isAlive, listRoutes, systemRunner } from "../netns/mod.ts";
-import { findTool, sandboxTest } from "./sandbox.ts";
-import { goCall, inspect, podArgs } from "./fixtures/fake_zedrouter/harness.ts";
+import { findTool, sandboxTest } from "../scripts/sandbox/sandbox.ts";
+import { goCall, inspect, podArgs } from "./fake_zedrouter_harness.ts";
 import {
   dhcpClientsOf,
   EVE_BRIDGE,

@@ -5,16 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { isAlive, readDnsmasqLeases } from "../netns/mod.ts";
-import type { Sandbox, SandboxNetns } from "./sandbox.ts";
+import type { Sandbox, SandboxNetns } from "../scripts/sandbox/sandbox.ts";
 import { inetAddrs } from "./addresses.ts";
-import { listDhcpClients } from "./dhcp_clients.ts";
+import { listDhcpClients } from "../scripts/sandbox/processes.ts";
 import { EVE_BRIDGE, exec, type Output, requireBuilt, runEveBridge } from "./cni_harness.ts";
 import {
   FLOW_CONFIG,
   nodeWithUplink,
   startZedrouter,
   type Zedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+} from "./fake_zedrouter_harness.ts";
 
 export { EVE_BRIDGE, exec, inetAddrs, requireBuilt };
 export const TOOLS = ["dnsmasq", "udhcpc"];

@@ -12,7 +12,7 @@ import {
   systemRunner as run,
 } from "../netns/mod.ts";
 import { silentLogger } from "../plugin/cni/mod.ts";
-import { attachmentPaths } from "../plugin/eve-bridge/attachment_state.ts";
+import { attachmentPaths } from "../core/eve/mod.ts";
 import { installHook } from "../plugin/eve-bridge/dhcp_hook.ts";
 import { isOurDhcpClient, stopDhcpClient } from "../plugin/eve-bridge/dhcp_process.ts";
 import { leaseRoutes } from "../plugin/eve-bridge/l3_request.ts";
@@ -21,14 +21,18 @@ import {
   startLeaseClient,
   waitFirstLease,
 } from "../plugin/eve-bridge/lease_keeper.ts";
-import { type Sandbox, sandboxTest } from "./sandbox.ts";
-import { dhcpLab } from "./dhcp_lab.ts";
+import { type Sandbox, sandboxTest } from "../scripts/sandbox/sandbox.ts";
+import { dhcpNode } from "./dhcp_harness.ts";
 import { eventuallyTrue } from "./poll.ts";
 
 const POD_MAC = "02:16:3e:aa:bb:07";
 
 async function lab(sb: Sandbox): Promise<{ podPath: string; leaseFile: string }> {
-  const { pod, leaseFile } = await dhcpLab(sb, { mac: POD_MAC, ip: "10.66.0.7", hostname: "app7" });
+  const { pod, leaseFile } = await dhcpNode(sb, {
+    mac: POD_MAC,
+    ip: "10.66.0.7",
+    hostname: "app7",
+  });
   // A process living in the pod netns, as a container's init would.
   const holder = spawnDaemon(["nsenter", `--net=${pod.path}`, "sleep", "600"]);
   sb.track(holder);

@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { listRoutes, readDnsmasqLeases, renewDhcpClient, systemRunner } from "../netns/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
-import { inspect, type Zedrouter } from "./fixtures/fake_zedrouter/harness.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
+import { inspect, type Zedrouter } from "./fake_zedrouter_harness.ts";
 import {
   inetAddrs,
   ok,

@@ -4,13 +4,13 @@
  * writes a record the way eve-bridge does and reads it the way eve-cni-debug does.
  */
 import assert from "node:assert/strict";
+import { writeState } from "../plugin/eve-bridge/attachment_state.ts";
 import {
   type AttachmentPaths,
   attachmentPaths,
   type AttachmentState,
   STATE_VERSION,
-  writeState,
-} from "../plugin/eve-bridge/attachment_state.ts";
+} from "../core/eve/mod.ts";
 import { readEveBridgeState } from "../cli/eve-cni-debug/eve_bridge_state.ts";
 import { installHook } from "../plugin/eve-bridge/dhcp_hook.ts";
 

@@ -16,8 +16,8 @@ import { StatusModelSchema } from "../cli/eve-cni-debug/cmd_status.ts";
 import { ExitCode } from "../cli/eve-cni-debug/mod.ts";
 import { deleteNetns, getLink, isAlive, setMac, systemRunner } from "../netns/mod.ts";
 import { readState } from "../plugin/eve-bridge/attachment_state.ts";
-import { type Sandbox, type SandboxNetns, sandboxTest } from "./sandbox.ts";
-import { APP_IP, APP_MAC, type LiveNode, startNode } from "./fixtures/eve_cni_debug/live_env.ts";
+import { type Sandbox, type SandboxNetns, sandboxTest } from "../scripts/sandbox/sandbox.ts";
+import { APP_IP, APP_MAC, type LiveNode, startNode } from "./eve_cni_debug_harness.ts";
 
 const TOOLS = ["udhcpc", "dnsmasq"];
 const EVE_BRIDGE = new URL("../plugin/eve-bridge/main.ts", import.meta.url).pathname;

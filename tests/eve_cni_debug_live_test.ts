@@ -11,7 +11,7 @@ import { CheckModelSchema } from "../cli/eve-cni-debug/cmd_check.ts";
 import { DoctorModelSchema } from "../cli/eve-cni-debug/cmd_doctor.ts";
 import { PodsModelSchema } from "../cli/eve-cni-debug/cmd_pods.ts";
 import { ExitCode } from "../cli/eve-cni-debug/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import {
   APP2_MAC,
   APP_IP,
@@ -19,7 +19,7 @@ import {
   attachPod,
   type LiveNode,
   startNode,
-} from "./fixtures/eve_cni_debug/live_env.ts";
+} from "./eve_cni_debug_harness.ts";
 
 const TOOLS = ["udhcpc", "dnsmasq"];
 const POD = "nginx-1a2b3-x7k2p";

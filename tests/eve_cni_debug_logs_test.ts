@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as v from "valibot";
 import { LogsModelSchema } from "../cli/eve-cni-debug/cmd_logs.ts";
 import { defaultDeps, runCli } from "../cli/eve-cni-debug/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 
 const EVE_BRIDGE = new URL("../plugin/eve-bridge/main.ts", import.meta.url).pathname;
 

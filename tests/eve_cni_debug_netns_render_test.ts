@@ -10,8 +10,8 @@ import { defaultDeps, ExitCode, runCli } from "../cli/eve-cni-debug/mod.ts";
 import { NetnsModelSchema } from "../cli/eve-cni-debug/cmd_netns.ts";
 import { RenderModelSchema } from "../cli/eve-cni-debug/cmd_render.ts";
 import { NadSchema, PrimaryConflistSchema } from "../cli/eve-cni-debug/cni_configs.ts";
-import { sandboxTest } from "./sandbox.ts";
-import { startNode } from "./fixtures/eve_cni_debug/live_env.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
+import { startNode } from "./eve_cni_debug_harness.ts";
 
 /** The `eve-cni-debug ...` example lines of a help text, as argv (comment and pipe cut off). */
 function examples(help: string): string[][] {

@@ -8,8 +8,8 @@ import { RpcCallModelSchema } from "../cli/eve-cni-debug/cmd_rpc.ts";
 import { StatusModelSchema } from "../cli/eve-cni-debug/cmd_status.ts";
 import { ReplayModelSchema } from "../cli/eve-cni-debug/cmd_replay.ts";
 import { defaultDeps, runCli } from "../cli/eve-cni-debug/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
-import { APP_MAC, attachPod, startNode } from "./fixtures/eve_cni_debug/live_env.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
+import { APP_MAC, attachPod, startNode } from "./eve_cni_debug_harness.ts";
 
 const POD = "nginx-1a2b3-x7k2p";
 

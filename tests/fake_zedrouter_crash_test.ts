@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { isAlive, readPidFile, stopPid } from "../netns/mod.ts";
-import { listProcesses } from "./dhcp_clients.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { listProcesses } from "../scripts/sandbox/processes.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import {
   connectL2,
   FLOW_CONFIG,
@@ -16,7 +16,7 @@ import {
   leaseFromPod,
   nodeWithUplink,
   startZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+} from "./fake_zedrouter_harness.ts";
 
 const TOOLS = ["dnsmasq", "udhcpc", "go"];
 const WEB_MAC = "02:16:3e:77:00:01";

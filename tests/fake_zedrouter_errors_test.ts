@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { listLinks, systemRunner } from "../netns/mod.ts";
 import { ZERO_UUID } from "../core/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import {
   disconnectPod,
   DUPLICATE_MACS_CONFIG,
@@ -14,7 +14,7 @@ import {
   podArgs,
   runCli,
   withZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+} from "./fake_zedrouter_harness.ts";
 
 const WEB = "11111111-aaaa-4aaa-8aaa-111111111111";
 const WEB_MAC = "02:16:3e:77:00:01";

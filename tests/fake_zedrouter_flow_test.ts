@@ -15,7 +15,7 @@ import {
   systemRunner,
 } from "../netns/mod.ts";
 import { ZERO_UUID } from "../core/mod.ts";
-import { type Sandbox, sandboxTest } from "./sandbox.ts";
+import { type Sandbox, sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import { inetAddrs } from "./addresses.ts";
 import {
   bundledProgram,
@@ -28,7 +28,7 @@ import {
   leaseFromPod,
   podArgs,
   withZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+} from "./fake_zedrouter_harness.ts";
 
 const WEB = "11111111-aaaa-4aaa-8aaa-111111111111";
 const WEB_MAC = "02:16:3e:77:00:01";

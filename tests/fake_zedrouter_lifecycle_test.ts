@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { getLink, isAlive, listLinks, readPidFile, systemRunner } from "../netns/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import {
   checkPod,
   connectL2,
@@ -16,7 +16,7 @@ import {
   nodeWithUplink,
   startZedrouter,
   withZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+} from "./fake_zedrouter_harness.ts";
 import { eventually } from "./poll.ts";
 
 const TOOLS = ["dnsmasq", "go"];

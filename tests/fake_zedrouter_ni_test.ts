@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { getLink, listBridgePorts, listRoutes, systemRunner } from "../netns/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import {
   checkPod,
   connectL2,
@@ -18,7 +18,7 @@ import {
   leaseFromPod,
   podArgs,
   withZedrouter,
-} from "./fixtures/fake_zedrouter/harness.ts";
+} from "./fake_zedrouter_harness.ts";
 
 const TOOLS = ["dnsmasq", "udhcpc", "go"];
 const VM = "22222222-bbbb-4bbb-8bbb-222222222222";

@@ -23,15 +23,15 @@ import {
   waitForDhcpEvent,
   writeUdhcpcHookScript,
 } from "../netns/mod.ts";
-import { type Sandbox, type SandboxNetns, sandboxTest } from "./sandbox.ts";
-import { dhcpLab } from "./dhcp_lab.ts";
+import { type Sandbox, type SandboxNetns, sandboxTest } from "../scripts/sandbox/sandbox.ts";
+import { dhcpNode } from "./dhcp_harness.ts";
 import { inetAddrs } from "./addresses.ts";
 import { eventually } from "./poll.ts";
 
 const POD_MAC = "02:16:3e:aa:bb:01";
 const POD_IP = "10.66.0.5";
 
-interface Lab {
+interface DhcpPod {
   pod: SandboxNetns;
   leaseFile: string;
   hookPath: string;
@@ -39,8 +39,8 @@ interface Lab {
 }
 
 /** node netns: bridge bn1 10.66.0.1/24 + dnsmasq; pod netns: net1 (POD_MAC) on that bridge. */
-async function buildLab(sb: Sandbox, extra: Partial<DnsmasqConfigOptions> = {}): Promise<Lab> {
-  const { pod, leaseFile, dnsmasqPid } = await dhcpLab(sb, {
+async function dhcpPod(sb: Sandbox, extra: Partial<DnsmasqConfigOptions> = {}): Promise<DhcpPod> {
+  const { pod, leaseFile, dnsmasqPid } = await dhcpNode(sb, {
     mac: POD_MAC,
     ip: POD_IP,
     hostname: "app1",
@@ -65,7 +65,7 @@ sandboxTest(
   "udhcpc one-shot lease equals the dnsmasq reservation",
   ["udhcpc", "dnsmasq"],
   async (sb) => {
-    const lab = await buildLab(sb);
+    const lab = await dhcpPod(sb);
     const identity = {
       netnsPath: lab.pod.path,
       ifname: "net1",
@@ -103,7 +103,7 @@ sandboxTest(
 );
 
 sandboxTest("udhcpc works through a /proc/<pid>/ns/net path", ["udhcpc", "dnsmasq"], async (sb) => {
-  const lab = await buildLab(sb);
+  const lab = await dhcpPod(sb);
   // A process parked in the pod netns, as a pause container would be.
   const { spawnDaemon } = await import("../netns/mod.ts");
   const holder = spawnDaemon(["ip", "netns", "exec", lab.pod.name, "sleep", "60"]);
@@ -132,7 +132,7 @@ sandboxTest(
   "udhcpc one-shot fails cleanly when no server answers",
   ["udhcpc", "dnsmasq"],
   async (sb) => {
-    const lab = await buildLab(sb, { dhcpHosts: [] });
+    const lab = await dhcpPod(sb, { dhcpHosts: [] });
     const error = await acquireLease(run, {
       netnsPath: lab.pod.path,
       ifname: "net1",
@@ -146,7 +146,7 @@ sandboxTest(
 );
 
 sandboxTest("long-running udhcpc renews and releases on DEL", ["udhcpc", "dnsmasq"], async (sb) => {
-  const lab = await buildLab(sb);
+  const lab = await dhcpPod(sb);
   const eventFile = `${sb.dir}/net1.events`;
   const pidFile = `${sb.dir}/net1.udhcpc.pid`;
   const client = await startDhcpClient({
@@ -189,7 +189,7 @@ sandboxTest(
   "a detached udhcpc outlives the process that started it (as after a CNI ADD)",
   ["udhcpc", "dnsmasq"],
   async (sb) => {
-    const lab = await buildLab(sb);
+    const lab = await dhcpPod(sb);
     const eventFile = `${sb.dir}/net1.events`;
     const pidFile = `${sb.dir}/net1.udhcpc.pid`;
     const script = `${sb.dir}/start_client.ts`;

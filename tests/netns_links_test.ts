@@ -29,7 +29,7 @@ import {
   setSysctl,
   systemRunner as run,
 } from "../netns/mod.ts";
-import { sandboxTest } from "./sandbox.ts";
+import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 
 sandboxTest("veth pair across two namespaces: pod end born in the pod netns", [], async (sb) => {
   const node = await sb.netns("node");

@@ -4,7 +4,7 @@
  * containers run in parallel without stepping on each other.
  */
 import assert from "node:assert/strict";
-import { cniEnv, ipJson, Lab, requireBuilt, ROOT_SKIP_REASON } from "./cni_harness.ts";
+import { cniEnv, ipJson, PluginNode, requireBuilt, ROOT_SKIP_REASON } from "./cni_harness.ts";
 
 Deno.test(
   `eve-bridge entry: stdout is only the result; logs fall back to stderr${ROOT_SKIP_REASON}`,
@@ -13,7 +13,7 @@ Deno.test(
   },
   async () => {
     await requireBuilt();
-    const lab = await Lab.open();
+    const lab = await PluginNode.open();
     try {
       const pod = await lab.addPod("pod");
       const config = lab.config({ logFile: `${lab.dir}/no/such/dir/eve-bridge.log` }, "1.1.0");
@@ -43,7 +43,7 @@ Deno.test(`eve-bridge entry: parallel ADD and DEL for different pods${ROOT_SKIP_
   ignore: ROOT_SKIP_REASON !== "",
 }, async () => {
   await requireBuilt();
-  const lab = await Lab.open();
+  const lab = await PluginNode.open();
   try {
     const pods = await Promise.all([1, 2, 3, 4, 5].map((i) => lab.addPod(`p${i}`)));
     const config = lab.config();
@@ -73,7 +73,7 @@ Deno.test(`eve-bridge entry: DEL without CNI_NETNS after the pod is gone${ROOT_S
   ignore: ROOT_SKIP_REASON !== "",
 }, async () => {
   await requireBuilt();
-  const lab = await Lab.open();
+  const lab = await PluginNode.open();
   try {
     const pod = await lab.addPod("pod");
     const config = lab.config({}, "0.4.0");

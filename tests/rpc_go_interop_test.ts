@@ -14,7 +14,7 @@ import {
   serveRpc,
 } from "../rpc/mod.ts";
 import { runRpcPeer, startGoServer } from "./go/rpcpeer/peer.ts";
-import { withTempDir } from "./temp_dir.ts";
+import { withTempDir } from "../core/mod.ts";
 
 const APP = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
 const NETNS = "/var/run/netns/cni-5e0c";

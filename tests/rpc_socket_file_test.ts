@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { RpcClient, RpcError, serveRpc } from "../rpc/mod.ts";
 import { startGoServer } from "./go/rpcpeer/peer.ts";
-import { withTempDir } from "./temp_dir.ts";
+import { withTempDir } from "../core/mod.ts";
 
 const handlers = {
   "RPCServer.CheckPodConnection": () =>

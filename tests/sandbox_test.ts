@@ -1,7 +1,13 @@
 /** The sandbox must clean up after itself even when the test body fails. */
 import assert from "node:assert/strict";
 import { isAlive, listNetns, spawnDaemon, systemRunner } from "../netns/mod.ts";
-import { cleanupLeftovers, findTool, isRoot, skipReason, withSandbox } from "./sandbox.ts";
+import {
+  cleanupLeftovers,
+  findTool,
+  isRoot,
+  skipReason,
+  withSandbox,
+} from "../scripts/sandbox/sandbox.ts";
 
 Deno.test("skipReason names what is missing", () => {
   assert.equal(findTool("eve-no-such-tool-xyz"), undefined);

@@ -2,7 +2,7 @@
  * The DHCP end of a chain: dnsmasq's reservation for the adapter MAC, its lease, and the
  * pod's DHCP client (eve-bridge's udhcpc, alive and in the pod's netns). Pure.
  */
-import { isVmiPod } from "../fake-zedrouter/mod.ts";
+import { isVmiPodName } from "../../core/eve/mod.ts";
 import type { EveBridgeRecord } from "./eve_bridge_state.ts";
 import { type ChainLink, link, notApplicable, unknown } from "./chain_model.ts";
 import type { AttachmentFact, DnsmasqFact, Snapshot } from "./snapshot.ts";
@@ -26,7 +26,7 @@ export function dhcpLinks(
       notApplicable("dhcp-client", why),
     ];
   }
-  const isVmi = isVmiPod(a.podName);
+  const isVmi = isVmiPodName(a.podName);
   const d = dnsmasqFor(s, a);
   const out: ChainLink[] = [];
   let reservation: string | null = null;

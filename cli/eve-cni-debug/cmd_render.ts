@@ -5,7 +5,6 @@
 import * as v from "valibot";
 import { CidrSchema, describeIssues, IfNameSchema, IpSchema, UuidSchema } from "../../core/mod.ts";
 import {
-  EVE_APP_NAMESPACE,
   nadName,
   NadSchema,
   nadsToYaml,
@@ -15,6 +14,7 @@ import {
   renderNad,
   renderPrimaryConflist,
 } from "./cni_configs.ts";
+import { EVE_APP_NAMESPACE } from "../../core/eve/mod.ts";
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import { allocateNodeSubnet, DEFAULT_NODE_SUBNET_FILE } from "./node_subnet_file.ts";
@@ -227,7 +227,7 @@ export function registerRender(root: Root, exec: Executor): void {
       "also take the network instances from Inspect.NetworkInstances",
       false,
     )
-    .option("--namespace <ns>", "namespace of the NetworkAttachmentDefinitions", "eve-kube-app")
+    .option("--namespace <ns>", "namespace of the NetworkAttachmentDefinitions", EVE_APP_NAMESPACE)
     .option("--out-dir <dir>", "write the files there instead of printing them")
     .addHelpText(
       "after",

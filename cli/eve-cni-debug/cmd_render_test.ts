@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as v from "valibot";
 import { RenderModelSchema } from "./cmd_render.ts";
 import { defaultDeps, runCli } from "./program.ts";
-import { withTempDir } from "../../tests/temp_dir.ts";
+import { withTempDir } from "../../core/mod.ts";
 
 const UUID = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
 const OTHER_UUID = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f";

@@ -6,7 +6,8 @@
 import * as v from "valibot";
 import { errorMessage } from "../../core/mod.ts";
 import type { Runner } from "../../netns/mod.ts";
-import { type CommandContext, DEFAULTS, type Dialect, type Outcome } from "./context.ts";
+import { type CommandContext, DEFAULTS, type Outcome } from "./context.ts";
+import { type Dialect } from "../../rpc/mod.ts";
 import { eveBridgeStateFiles } from "./eve_bridge_state.ts";
 import { ExitCode } from "./exit_codes.ts";
 import type { Executor, Root } from "./root_command.ts";

@@ -7,12 +7,12 @@
  */
 import * as v from "valibot";
 import { stringify as toYaml } from "yaml";
+import { EVE_APP_NAMESPACE } from "../../core/eve/mod.ts";
 import type { NodeSubnet } from "./node_subnets.ts";
 
 export const CNI_VERSION = "1.0.0";
 export const PRIMARY_NETWORK_NAME = "eve-bridge";
 export const PRIMARY_CONFLIST_FILE = "10-eve-bridge.conflist";
-export const EVE_APP_NAMESPACE = "eve-kube-app";
 
 export interface PrimaryOptions {
   subnet: NodeSubnet;

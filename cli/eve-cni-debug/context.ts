@@ -3,20 +3,25 @@
  * seams (runner, clock, RPC client factory) and how it reports back. Commands never touch
  * stdout or exit: they return an Outcome, and the entry point prints it.
  */
+import {
+  DEFAULT_EVE_BRIDGE_LOG_FILE,
+  DEFAULT_EVE_BRIDGE_STATE_DIR,
+  DEFAULT_FAKE_ZEDROUTER_STATE_DIR,
+  DEFAULT_ZEDROUTER_SOCKET,
+} from "../../core/eve/mod.ts";
 import type { Runner } from "../../netns/mod.ts";
+import type { Dialect } from "../../rpc/mod.ts";
 import type { ExitCode } from "./exit_codes.ts";
 import type { ZedrouterConnector } from "./zedrouter_client.ts";
 
 export const DEFAULTS = {
-  socket: "/run/zedrouter/rpc.sock",
-  stateDir: "/run/eve-bridge",
-  zedrouterStateDir: "/run/fake-zedrouter",
-  logFile: "/persist/kubelog/eve-bridge.log",
+  socket: DEFAULT_ZEDROUTER_SOCKET,
+  stateDir: DEFAULT_EVE_BRIDGE_STATE_DIR,
+  zedrouterStateDir: DEFAULT_FAKE_ZEDROUTER_STATE_DIR,
+  logFile: DEFAULT_EVE_BRIDGE_LOG_FILE,
   cniPath: "/opt/cni/bin:/usr/lib/cni",
   timeoutMs: 5000,
 } as const;
-
-export type Dialect = "go" | "jsonrpc2";
 
 export interface GlobalOptions {
   socket: string;

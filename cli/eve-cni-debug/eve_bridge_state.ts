@@ -1,36 +1,14 @@
 /**
- * eve-bridge's node-side state: one JSON file per pod interface, written by its pod-interface
- * flow as `<stateDir>/<containerID>/<ifname>.json` beside `<ifname>.events`, `.pid` and
- * `.lock`. The writer's schema is `AttachmentStateSchema` in plugin/eve-bridge/attachment_state.ts;
- * cli/ may not import plugin/, so this is THE ONE PLACE in eve-cni-debug that knows that format:
- * `EveBridgeStateFileSchema` below, with the writer's field names and nothing else. It is loose
- * on purpose: beyond containerID and ifname every field may be missing, so a debugging tool
- * still reads a record from an older or newer eve-bridge, or one ADD left half-filled.
- * tests/eve_bridge_pod_state_format_test.ts writes a record with eve-bridge's own code and
- * reads it back here: rename a field there and that test fails.
+ * eve-bridge's node-side state as eve-cni-debug sees it: one JSON file per pod interface,
+ * `<stateDir>/<containerID>/<ifname>.json` beside its `.events`, `.pid` and `.lock`. The
+ * schema and the layout are core/eve/attachment_state.ts, the one eve-bridge writes with;
+ * this reads each field on its own (`salvageState`), so a debugging tool still reads a record
+ * from an older or newer eve-bridge, or one ADD left half-filled: beyond containerID and
+ * ifname every field may be missing. tests/eve_bridge_pod_state_format_test.ts writes a
+ * record with eve-bridge's own code and reads it back here.
  */
-import * as v from "valibot";
-import { describeIssues, errorMessage } from "../../core/mod.ts";
-
-const optionalString = v.optional(v.nullable(v.string()));
-const optionalPid = v.optional(v.nullable(v.number()));
-const optionalBoolean = v.optional(v.nullable(v.boolean()));
-
-export const EveBridgeStateFileSchema = v.looseObject({
-  containerID: v.optional(v.string()),
-  ifname: v.optional(v.string()),
-  podName: optionalString,
-  podNamespace: optionalString,
-  netnsPath: optionalString,
-  mac: optionalString,
-  appUUID: optionalString,
-  /** null when eve-bridge runs no DHCP client (a VMI, or an air-gapped switch NI). */
-  dhcp: v.optional(v.nullable(v.looseObject({ pid: optionalPid, eventFile: optionalString }))),
-  lease: v.optional(v.nullable(v.looseObject({ address: optionalString }))),
-  phase: optionalString,
-  vmi: optionalBoolean,
-  useDHCP: optionalBoolean,
-});
+import { errorMessage } from "../../core/mod.ts";
+import { ATTACHMENT_FILE_SUFFIXES, salvageState } from "../../core/eve/mod.ts";
 
 /** A state file, normalised: what eve-cni-debug uses of it. */
 export interface EveBridgeRecord {
@@ -54,25 +32,27 @@ export interface EveBridgeRecord {
 }
 
 export function normaliseRecord(path: string, raw: unknown): EveBridgeRecord {
-  const parsed = v.safeParse(EveBridgeStateFileSchema, raw);
-  if (!parsed.success) throw new Error(describeIssues(parsed.issues));
-  const s = parsed.output;
-  if (!s.containerID || !s.ifname) throw new Error("missing containerID or ifname");
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new Error("not a JSON object");
+  }
+  const state = salvageState(raw);
+  if (!state.containerID || !state.ifname) throw new Error("missing containerID or ifname");
   return {
     path,
-    containerId: s.containerID,
-    ifname: s.ifname,
-    podName: s.podName ?? null,
-    podNamespace: s.podNamespace ?? null,
-    netnsPath: s.netnsPath ?? null,
-    mac: s.mac?.toLowerCase() ?? null,
-    appUuid: s.appUUID ?? null,
-    dhcpClientPid: s.dhcp?.pid ?? null,
-    leaseAddress: s.lease?.address ?? null,
-    phase: s.phase ?? null,
-    vmi: s.vmi ?? null,
-    useDhcp: s.useDHCP ?? null,
-    siblings: [".events", ".pid", ".lock"].map((ext) => path.replace(/\.json$/, ext)),
+    containerId: state.containerID,
+    ifname: state.ifname,
+    podName: state.podName ?? null,
+    podNamespace: state.podNamespace ?? null,
+    netnsPath: state.netnsPath ?? null,
+    mac: state.mac ?? null,
+    appUuid: state.appUUID ?? null,
+    dhcpClientPid: state.dhcp?.pid ?? null,
+    leaseAddress: state.lease?.address ?? null,
+    phase: state.phase ?? null,
+    vmi: state.vmi ?? null,
+    useDhcp: state.useDHCP ?? null,
+    siblings: ATTACHMENT_FILE_SUFFIXES.filter((suffix) => suffix !== ".json")
+      .map((suffix) => path.replace(/\.json$/, suffix)),
   };
 }
 

@@ -4,7 +4,7 @@
  * repairing it cannot hurt a live pod, the one action --fix may take.
  */
 import * as v from "valibot";
-import { podBelongsTo } from "../fake-zedrouter/mod.ts";
+import { isHostVethName, podBelongsTo } from "../../core/eve/mod.ts";
 import { recordFor } from "./chain.ts";
 import type { Snapshot } from "./snapshot.ts";
 
@@ -72,9 +72,6 @@ export const FindingSchema = v.strictObject({
 });
 export type Finding = v.InferOutput<typeof FindingSchema>;
 
-/** zedrouter names the host end of an app's veth `nbu<adapter+1>x<appNum>`. */
-const ZEDROUTER_VETH = /^nbu\d+x\d+$/;
-
 function niBridges(s: Snapshot): Set<string> {
   const set = new Set<string>([
     ...s.networkInstances.map((n) => n.bridge),
@@ -97,7 +94,7 @@ function orphanVeths(s: Snapshot): Finding[] {
     )
     .map((l) => {
       // Only zedrouter's own naming makes a veth safe to delete unattended.
-      const ours = ZEDROUTER_VETH.test(l.name);
+      const ours = isHostVethName(l.name);
       return {
         kind: "orphan-veth" as const,
         subject: l.name,

@@ -8,7 +8,7 @@ import {
   RpcSocketMissingError,
   RpcTimeoutError,
 } from "../../rpc/mod.ts";
-import type { Dialect } from "./context.ts";
+import type { Dialect } from "../../rpc/mod.ts";
 
 export type ZedrouterConnector = (
   socket: string,

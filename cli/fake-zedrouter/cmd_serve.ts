@@ -6,8 +6,8 @@ import { type Command, InvalidArgumentError } from "@commander-js/extra-typings"
 import { errorMessage } from "../../core/mod.ts";
 import { DEFAULT_SOCKET_PATH } from "../../rpc/mod.ts";
 import type { CliIo } from "./cli_io.ts";
-import { DEFAULT_STATE_DIR, startZedrouter } from "./daemon.ts";
-import { DEFAULT_CALL_TIMEOUT_MS } from "./deadline.ts";
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FAKE_ZEDROUTER_STATE_DIR } from "../../core/eve/mod.ts";
+import { startZedrouter } from "./daemon.ts";
 import { DEFAULT_JOURNAL_ENTRIES } from "./journal.ts";
 
 /** A commander parser for a positive whole number; `unit` names it in the error. */
@@ -26,7 +26,11 @@ export function addServeCommand(program: Command, io: CliIo, examples: string): 
     .description("Create the network instances, start dnsmasq and serve the RPC until stopped")
     .option("-c, --config <file>", "config file (YAML or JSON); default: the built-in config")
     .option("-s, --socket <path>", "unix socket to serve on", DEFAULT_SOCKET_PATH)
-    .option("-d, --state-dir <dir>", "state file, dnsmasq configs, leases, pids", DEFAULT_STATE_DIR)
+    .option(
+      "-d, --state-dir <dir>",
+      "state file, dnsmasq configs, leases, pids",
+      DEFAULT_FAKE_ZEDROUTER_STATE_DIR,
+    )
     .option(
       "--call-timeout <ms>",
       "deadline of each RPC call (EVE: 10 s)",

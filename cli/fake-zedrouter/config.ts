@@ -22,7 +22,7 @@ import {
   subnetText,
 } from "./ipv4.ts";
 import { type Adapter, type App, type Config, DEFAULT_MTU, type NetworkInstance } from "./model.ts";
-import { kubeName } from "./names.ts";
+import { kubeName } from "../../core/eve/mod.ts";
 
 /** A config that cannot be used; `problems` holds one line per problem. */
 export class ConfigError extends Error {

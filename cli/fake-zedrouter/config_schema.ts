@@ -6,7 +6,7 @@
 import * as v from "valibot";
 import { IfNameSchema, IpSchema, MacSchema, UuidSchema } from "../../core/mod.ts";
 import { FaultRuleSchema } from "../../rpc/mod.ts";
-import { isHostVethName } from "./names.ts";
+import { isHostVethName } from "../../core/eve/mod.ts";
 
 /** A name people refer to from other entries: short, no spaces. */
 const RefNameSchema = v.pipe(

@@ -8,7 +8,7 @@ import { type Runner, systemRunner } from "../../netns/mod.ts";
 import { journalAndFaults } from "./call_interceptor.ts";
 import { loadConfigFile } from "./config.ts";
 import { makeControlHandlers } from "./control_handlers.ts";
-import { DEFAULT_CALL_TIMEOUT_MS } from "./deadline.ts";
+import { DEFAULT_CALL_TIMEOUT_MS } from "../../core/eve/mod.ts";
 import { defaultConfig } from "./default_config.ts";
 import { DnsmasqSupervisor } from "./dnsmasq_supervisor.ts";
 import { makeEveHandlers, type ZedrouterCore } from "./eve_handlers.ts";
@@ -23,8 +23,6 @@ import { removeReadyFile, writeReadyFile } from "./ready_file.ts";
 import { reconcileWithKernel } from "./reconcile.ts";
 import { type Attachment, attachmentKey, StateStore } from "./state.ts";
 import { type Kernel, removePodVeth } from "./veth.ts";
-
-export const DEFAULT_STATE_DIR = "/run/fake-zedrouter";
 
 export interface ServeOptions {
   /** Config file; null = the built-in default. */

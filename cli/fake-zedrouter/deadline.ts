@@ -1,8 +1,8 @@
 /**
- * Each RPC call has a deadline, like EVE's 10 s context: the client gets
- * `context deadline exceeded` (EVE's text) instead of hanging behind a stuck command.
+ * Each RPC call has a deadline (DEFAULT_CALL_TIMEOUT_MS in core/eve, like EVE's 10 s
+ * context): the client gets `context deadline exceeded` (EVE's text) instead of hanging
+ * behind a stuck command.
  */
-export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 export const DEADLINE_MESSAGE = "context deadline exceeded";
 
 export class DeadlineError extends Error {

@@ -19,7 +19,7 @@ import { bridgeMac } from "./network_instances.ts";
 import { withDeadline } from "./deadline.ts";
 import type { KeyedMutex } from "./keyed_mutex.ts";
 import { type Config, niUsesDhcp } from "./model.ts";
-import { hostVethName } from "./names.ts";
+import { hostVethName } from "../../core/eve/mod.ts";
 import { existingPodNetns, podNetnsFromPath } from "./pod_netns.ts";
 import {
   eveErrors,

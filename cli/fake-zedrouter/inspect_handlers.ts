@@ -16,7 +16,7 @@ import { dnsmasqPaths } from "./dnsmasq_config.ts";
 import type { ZedrouterCore } from "./eve_handlers.ts";
 import { rangeText, subnetText } from "./ipv4.ts";
 import { niUsesDhcp } from "./model.ts";
-import { hostVethName } from "./names.ts";
+import { hostVethName } from "../../core/eve/mod.ts";
 import { podNetnsFromPath } from "./pod_netns.ts";
 import { findNi } from "./resolve.ts";
 import { attachmentKey } from "./state.ts";

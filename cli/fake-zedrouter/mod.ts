@@ -2,13 +2,7 @@
 export { type CliIo, describeConfig, runCli } from "./cli.ts";
 export { ConfigError, loadConfigFile, parseConfigText } from "./config.ts";
 export { DEFAULT_CONFIG_YAML, defaultConfig } from "./default_config.ts";
-export {
-  DEFAULT_STATE_DIR,
-  type RunningZedrouter,
-  type ServeOptions,
-  startZedrouter,
-} from "./daemon.ts";
+export { type RunningZedrouter, type ServeOptions, startZedrouter } from "./daemon.ts";
 export { dnsmasqPaths, niOfDnsmasqPidFile } from "./dnsmasq_config.ts";
 export type { Adapter, App, Config, LocalNi, NetworkInstance, SwitchNi } from "./model.ts";
-export { hostVethName, isHostVethName, isVmiPod, kubeName, podBelongsTo } from "./names.ts";
 export { PROGRAM, VERSION } from "./version.ts";

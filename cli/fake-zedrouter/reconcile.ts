@@ -5,7 +5,7 @@
  * restart untouched, so a DisconnectPod after a restart finds what ConnectPodAtL2 made.
  */
 import { deleteLink, listLinks } from "../../netns/mod.ts";
-import { isHostVethName } from "./names.ts";
+import { isHostVethName } from "../../core/eve/mod.ts";
 import type { StateStore } from "./state.ts";
 import type { Kernel } from "./veth.ts";
 

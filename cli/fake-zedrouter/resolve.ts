@@ -3,7 +3,7 @@
  * failing with EVE's error strings verbatim (clients and operators grep for them).
  */
 import type { Adapter, App, Config, NetworkInstance } from "./model.ts";
-import { findAppForPod } from "./names.ts";
+import { findAppForPod } from "../../core/eve/mod.ts";
 import type { Attachment } from "./state.ts";
 
 export const eveErrors = {

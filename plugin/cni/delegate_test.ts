@@ -12,7 +12,7 @@ import { silentLogger } from "./logging.ts";
 import type { CniResult } from "./result.ts";
 import type { CniContext } from "./types.ts";
 import type { CniVersion } from "./versions.ts";
-import { withTempDir } from "../../tests/temp_dir.ts";
+import { withTempDir } from "../../core/mod.ts";
 
 /**
  * A fake delegate: records its stdin and CNI_* env in files, then prints `reply` and exits

@@ -1,106 +1,23 @@
 /**
- * What eve-bridge keeps on the node for one pod interface (containerID + ifname), so that DEL,
- * CHECK, GC and the DHCP hook work without anything that lived only in the pod namespace (the
- * namespace may be gone by DEL time). One directory per container under `stateDir`:
- *
- *   <stateDir>/<containerID>/<ifname>.json    this record (atomic writes: temp file + rename)
- *   <stateDir>/<containerID>/<ifname>.events  udhcpc hook events, JSON lines (netns/dhcp_events)
- *   <stateDir>/<containerID>/<ifname>.pid     udhcpc's own pid file
- *   <stateDir>/<containerID>/<ifname>.lock    flock(2) serialising ADD/DEL/CHECK/GC/hook
- *
- * The names cannot collide: a container ID never holds "/" and an interface name never holds
- * "/" either. flock rather than an O_EXCL lock file: the kernel drops it when its holder dies,
- * so a killed invocation can never wedge later ones.
+ * eve-bridge's side of its state files (core/eve/attachment_state.ts has the schema and the
+ * layout): reading, atomic writing, removing, listing and locking one attachment's files.
+ * flock rather than an O_EXCL lock file: the kernel drops it when its holder dies, so a killed
+ * invocation can never wedge later ones.
  */
 import * as v from "valibot";
 import {
-  CidrSchema,
   describeIssues,
   errorMessage,
-  IpSchema,
-  MacSchema,
   readTextFileIfExists,
   writeFileAtomic,
 } from "../../core/mod.ts";
-
-export const STATE_VERSION = 1;
-
-export const LeaseRecordSchema = v.strictObject({
-  address: CidrSchema,
-  gateway: v.nullable(IpSchema),
-  routes: v.array(v.strictObject({ dst: CidrSchema, via: IpSchema })),
-  dns: v.array(IpSchema),
-  domain: v.nullable(v.string()),
-  leaseSeconds: v.number(),
-  serverId: v.nullable(IpSchema),
-  obtainedAt: v.string(),
-});
-export type LeaseRecord = v.InferOutput<typeof LeaseRecordSchema>;
-
-export const DhcpClientRecordSchema = v.strictObject({
-  /** udhcpc's pid (it runs in the pod netns, in its own session). */
-  pid: v.pipe(v.number(), v.integer(), v.minValue(2)),
-  eventFile: v.string(),
-  pidFile: v.string(),
-  hookScript: v.string(),
-});
-export type DhcpClientRecord = v.InferOutput<typeof DhcpClientRecordSchema>;
-
-export const AttachmentStateSchema = v.strictObject({
-  version: v.literal(STATE_VERSION),
-  containerID: v.string(),
-  ifname: v.string(),
-  /**
-   * The CNI network (`name` of the config) the attachment belongs to. Runtimes GC one network
-   * at a time, listing only that network's attachments; every NAD shares stateDir.
-   */
-  network: v.string(),
-  netnsPath: v.string(),
-  podName: v.string(),
-  podNamespace: v.string(),
-  mac: MacSchema,
-  /** A `virt-launcher-*` pod: L2 only, the guest runs DHCP itself. */
-  vmi: v.boolean(),
-  /** ConnectPodAtL2's answer: false for an air-gapped switch NI. */
-  useDHCP: v.boolean(),
-  appUUID: v.string(),
-  /** Where to reach zedrouter and where to log, for DEL/GC and the DHCP hook. */
-  zedrouterSocket: v.string(),
-  logFile: v.string(),
-  /** adding: ADD is still running (or died); ready: ADD succeeded. */
-  phase: v.picklist(["adding", "ready"]),
-  dhcp: v.nullable(DhcpClientRecordSchema),
-  lease: v.nullable(LeaseRecordSchema),
-  createdAt: v.string(),
-  updatedAt: v.string(),
-});
-export type AttachmentState = v.InferOutput<typeof AttachmentStateSchema>;
-
-export interface AttachmentPaths {
-  readonly dir: string;
-  readonly state: string;
-  readonly events: string;
-  readonly pid: string;
-  readonly lock: string;
-}
-
-export function attachmentPaths(
-  stateDir: string,
-  containerId: string,
-  ifname: string,
-): AttachmentPaths {
-  if (containerId.includes("/") || ifname.includes("/") || containerId.startsWith(".")) {
-    throw new Error(`Invalid attachment "${containerId}"/"${ifname}" for a state file name`);
-  }
-  const dir = `${stateDir}/${containerId}`;
-  return {
-    dir,
-    state: `${dir}/${ifname}.json`,
-    events: `${dir}/${ifname}.events`,
-    pid: `${dir}/${ifname}.pid`,
-    lock: `${dir}/${ifname}.lock`,
-  };
-}
+import {
+  ATTACHMENT_FILE_SUFFIXES,
+  type AttachmentPaths,
+  attachmentPaths,
+  type AttachmentState,
+  AttachmentStateSchema,
+} from "../../core/eve/mod.ts";
 
 /** The record at `path`, undefined when there is none; a corrupt file is an error. */
 export async function readState(path: string): Promise<AttachmentState | undefined> {
@@ -181,9 +98,7 @@ export async function listStates(stateDir: string): Promise<{
     const files = (await Array.fromAsync(Deno.readDir(`${stateDir}/${container.name}`)))
       .filter((e) => e.isFile).map((e) => e.name);
     const ifnames = new Set(
-      files.map((f) => /^(.+)\.(json|lock|pid|events)$/.exec(f)?.[1]).filter((n) =>
-        n !== undefined
-      ),
+      files.map(ifnameOfAttachmentFile).filter((n) => n !== undefined),
     );
     for (const ifname of ifnames) {
       const paths = attachmentPaths(stateDir, container.name, ifname);
@@ -200,6 +115,12 @@ export async function listStates(stateDir: string): Promise<{
     }
   }
   return { states, orphans, problems };
+}
+
+/** `net1` for `net1.json`, `net1.lock`, ...; undefined for a file that is not an attachment's. */
+function ifnameOfAttachmentFile(file: string): string | undefined {
+  const suffix = ATTACHMENT_FILE_SUFFIXES.find((s) => file.endsWith(s) && file.length > s.length);
+  return suffix === undefined ? undefined : file.slice(0, -suffix.length);
 }
 
 export function nowIso(): string {

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import {
-  attachmentPaths,
-  type AttachmentState,
   listStates,
   readState,
   removeAttachmentFiles,
-  STATE_VERSION,
   withAttachmentLock,
   writeState,
 } from "./attachment_state.ts";
-import { withTempDir } from "../../tests/temp_dir.ts";
+import { attachmentPaths, type AttachmentState, STATE_VERSION } from "../../core/eve/mod.ts";
+import { withTempDir } from "../../core/mod.ts";
 
 function sample(containerID: string, ifname = "net1"): AttachmentState {
   return {

@@ -5,12 +5,14 @@
  */
 import * as v from "valibot";
 import { CidrSchema, IpSchema, UuidSchema } from "../../core/mod.ts";
+import {
+  DEFAULT_EVE_BRIDGE_LOG_FILE,
+  DEFAULT_EVE_BRIDGE_STATE_DIR,
+  DEFAULT_SERVICE_CIDR,
+  DEFAULT_ZEDROUTER_SOCKET,
+} from "../../core/eve/mod.ts";
 import { NET_CONF_ENTRIES } from "../cni/mod.ts";
 
-export const DEFAULT_ZEDROUTER_SOCKET = "/run/zedrouter/rpc.sock";
-export const DEFAULT_SERVICE_CIDR = "10.43.0.0/16";
-export const DEFAULT_LOG_FILE = "/persist/kubelog/eve-bridge.log";
-export const DEFAULT_STATE_DIR = "/run/eve-bridge";
 export const DEFAULT_DHCP_TIMEOUT_SECONDS = 10;
 export const DEFAULT_DHCP_RETRIES = 3;
 
@@ -37,9 +39,9 @@ export const EveBridgeConfigSchema = v.looseObject({
    * carries no MAC (`eve-cni-debug render` writes it into every NAD).
    */
   networkInstance: v.optional(UuidSchema),
-  logFile: v.optional(AbsolutePath, DEFAULT_LOG_FILE),
+  logFile: v.optional(AbsolutePath, DEFAULT_EVE_BRIDGE_LOG_FILE),
   /** Where per-pod state (DHCP leases) lives; tmpfs so it goes away with a reboot. */
-  stateDir: v.optional(AbsolutePath, DEFAULT_STATE_DIR),
+  stateDir: v.optional(AbsolutePath, DEFAULT_EVE_BRIDGE_STATE_DIR),
   dhcp: v.optional(DhcpConfigSchema, {}),
   // The bridge plugin's fields, typed so a mistake fails here with the field's name.
   bridge: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(15))),

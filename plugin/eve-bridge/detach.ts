@@ -12,14 +12,12 @@
 import { errorMessage, ZERO_UUID } from "../../core/mod.ts";
 import { addAddr, readPidFile, type Runner } from "../../netns/mod.ts";
 import type { CniLogger } from "../cni/mod.ts";
+import { nowIso, removeAttachmentFiles, writeState } from "./attachment_state.ts";
 import {
   type AttachmentPaths,
   type AttachmentState,
   type DhcpClientRecord,
-  nowIso,
-  removeAttachmentFiles,
-  writeState,
-} from "./attachment_state.ts";
+} from "../../core/eve/mod.ts";
 import { stopDhcpClient, type StopOutcome } from "./dhcp_process.ts";
 import { type PodIdentity, podInterfaceOf, podOf } from "./pod_args.ts";
 import { withZedrouter } from "./zedrouter_session.ts";

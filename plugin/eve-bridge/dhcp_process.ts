@@ -14,7 +14,7 @@ import {
   signalPid,
   waitForDhcpEvent,
 } from "../../netns/mod.ts";
-import type { DhcpClientRecord } from "./attachment_state.ts";
+import type { DhcpClientRecord } from "../../core/eve/mod.ts";
 
 export interface ProcessInfo {
   /** The state letter of /proc/<pid>/stat (R, S, Z, ...). */

@@ -17,7 +17,7 @@ import {
 import { getLink, systemRunner } from "../../netns/mod.ts";
 import { gcHostLocalAddresses } from "./eth0_gc.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
-import { isEveApp } from "./pod_kind.ts";
+import { isEveApp } from "../../core/eve/mod.ts";
 
 export const ETH0 = "eth0";
 export const BRIDGE_PLUGIN = "bridge";

@@ -9,7 +9,7 @@
  */
 import type { ConnectPodAtL2Result, ConnectPodAtL3Args, Route } from "../../rpc/mod.ts";
 import type { CniInterface, CniResult, CniRoute } from "../cni/mod.ts";
-import type { LeaseRecord } from "./attachment_state.ts";
+import type { LeaseRecord } from "../../core/eve/mod.ts";
 
 const UNSPECIFIED = new Set(["0.0.0.0", "::"]);
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { LeaseRecord } from "./attachment_state.ts";
+import type { LeaseRecord } from "../../core/eve/mod.ts";
 import { l3Fields, leaseRoutes, mergeResults, podResult } from "./l3_request.ts";
 
 const LEASE: LeaseRecord = {

@@ -13,14 +13,8 @@
 import { errorMessage } from "../../core/mod.ts";
 import { delAddr, type Runner, systemRunner } from "../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniLogger, openLog } from "../cni/mod.ts";
-import {
-  type AttachmentPaths,
-  attachmentPaths,
-  nowIso,
-  readState,
-  withAttachmentLock,
-  writeState,
-} from "./attachment_state.ts";
+import { nowIso, readState, withAttachmentLock, writeState } from "./attachment_state.ts";
+import { type AttachmentPaths, attachmentPaths } from "../../core/eve/mod.ts";
 import { l3Fields } from "./l3_request.ts";
 import { latestLease, sameAddressing } from "./lease_keeper.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";

@@ -17,8 +17,8 @@ import {
   startDhcpClient,
 } from "../../netns/mod.ts";
 import { CniError, type CniLogger, EveErrorCode } from "../cni/mod.ts";
-import type { AttachmentPaths, DhcpClientRecord, LeaseRecord } from "./attachment_state.ts";
-import { LeaseRecordSchema } from "./attachment_state.ts";
+import type { AttachmentPaths, DhcpClientRecord, LeaseRecord } from "../../core/eve/mod.ts";
+import { LeaseRecordSchema } from "../../core/eve/mod.ts";
 import type { DhcpConfig } from "./config.ts";
 
 const POLL_MS = 50;

@@ -1,16 +1,7 @@
 /** eve-bridge: the CNI plugin object and the pieces other code may reuse. */
 export { createEveBridgePlugin, type EveBridgeDeps } from "./plugin.ts";
-export {
-  DEFAULT_LOG_FILE,
-  DEFAULT_SERVICE_CIDR,
-  DEFAULT_STATE_DIR,
-  DEFAULT_ZEDROUTER_SOCKET,
-  type DhcpConfig,
-  type EveBridgeConfig,
-  EveBridgeConfigSchema,
-} from "./config.ts";
+export { type DhcpConfig, type EveBridgeConfig, EveBridgeConfigSchema } from "./config.ts";
 export type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
-export { EVE_APP_NAMESPACE, isEveApp, isVmi, VMI_POD_PREFIX } from "./pod_kind.ts";
 export { probeZedrouterSocket, type ZedrouterProbe } from "./zedrouter_probe.ts";
 export { bridgeConfig, ETH0 } from "./eth0.ts";
 export { createPodInterfaceHandler, type PodInterfaceDeps } from "./pod_interface.ts";

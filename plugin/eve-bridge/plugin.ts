@@ -17,7 +17,8 @@ import {
   runAll,
   type Step,
 } from "../cni/mod.ts";
-import { DEFAULT_LOG_FILE, type EveBridgeConfig, EveBridgeConfigSchema } from "./config.ts";
+import { DEFAULT_EVE_BRIDGE_LOG_FILE } from "../../core/eve/mod.ts";
+import { type EveBridgeConfig, EveBridgeConfigSchema } from "./config.ts";
 import { BRIDGE_PLUGIN, bridgeConfig, ETH0, eth0BridgeHandler } from "./eth0.ts";
 import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
 import { podInterfaceHandler } from "./pod_interface.ts";
@@ -74,7 +75,7 @@ export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBr
   return {
     name: "eve-bridge",
     configSchema: EveBridgeConfigSchema,
-    defaultLogFile: DEFAULT_LOG_FILE,
+    defaultLogFile: DEFAULT_EVE_BRIDGE_LOG_FILE,
     add: (ctx): Promise<CniResult> => handlerFor(ctx).add(ctx),
     del: (ctx) => handlerFor(ctx).del(ctx),
     check: (ctx) => handlerFor(ctx).check(ctx),

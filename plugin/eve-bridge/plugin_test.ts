@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { run } from "../cni/mod.ts";
 import { createEveBridgePlugin } from "./plugin.ts";
 import { probeZedrouterSocket } from "./zedrouter_probe.ts";
-import { withTempDir } from "../../tests/temp_dir.ts";
+import { withTempDir } from "../../core/mod.ts";
 
 /** ADD of net1 in this process' own netns (the handlers under test are stubs). */
 const NET1_ADD_ENV = {

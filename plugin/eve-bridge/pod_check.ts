@@ -7,7 +7,8 @@
  */
 import { getLink, listAddrs, type Runner } from "../../netns/mod.ts";
 import { CniError, CniErrorCode, EveErrorCode } from "../cni/mod.ts";
-import { attachmentPaths, readState, withAttachmentLock } from "./attachment_state.ts";
+import { readState, withAttachmentLock } from "./attachment_state.ts";
+import { attachmentPaths } from "../../core/eve/mod.ts";
 import { isOurDhcpClient } from "./dhcp_process.ts";
 import type { EveContext } from "./handler.ts";
 import { latestLease } from "./lease_keeper.ts";

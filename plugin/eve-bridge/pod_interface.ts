@@ -21,16 +21,14 @@ import type { ConnectPodAtL2Result } from "../../rpc/mod.ts";
 import { getLink, type Runner, systemRunner } from "../../netns/mod.ts";
 import { CniError, type CniResult, EveErrorCode, runAll, type Step, withUndo } from "../cni/mod.ts";
 import {
-  attachmentPaths,
-  type AttachmentState,
   listStates,
   nowIso,
   readState,
   removeAttachmentFiles,
-  STATE_VERSION,
   withAttachmentLock,
   writeState,
 } from "./attachment_state.ts";
+import { attachmentPaths, type AttachmentState, STATE_VERSION } from "../../core/eve/mod.ts";
 import { detach, releaseLease } from "./detach.ts";
 import { installHook, selfCommand } from "./dhcp_hook.ts";
 import { requireDhcpTools } from "./dhcp_tools.ts";
@@ -40,7 +38,7 @@ import { startLeaseClient, waitFirstLease } from "./lease_keeper.ts";
 import { resolveMac } from "./mac_source.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
 import { checkAttachment } from "./pod_check.ts";
-import { isVmi } from "./pod_kind.ts";
+import { isVmi } from "../../core/eve/mod.ts";
 import { withZedrouter, ZedrouterSession } from "./zedrouter_session.ts";
 
 export interface PodInterfaceDeps {

@@ -16,12 +16,17 @@
  * BENCH_DEADLINE_S; the sandbox (namespaces, fake-zedrouter, DHCP clients) is always removed.
  * Root only; prints a table.
  */
-import { withSandbox } from "../sandbox.ts";
-import { type E2eNode, POD_NETWORK, startNode, type ZedrouterConfig } from "../e2e/node.ts";
-import { cnidriveArgv, createPod, type E2ePod } from "../e2e/pod.ts";
-import { findLeaks, stopStrayDhcpClients } from "../e2e/leaks.ts";
-import { e2eSkipReason } from "../e2e/fixture.ts";
-import { findCnidrive } from "../e2e/paths.ts";
+import { withSandbox } from "../../scripts/sandbox/sandbox.ts";
+import {
+  type E2eNode,
+  POD_NETWORK,
+  startNode,
+  type ZedrouterConfig,
+} from "../../scripts/sandbox/node.ts";
+import { cnidriveArgv, createPod, type E2ePod } from "../../scripts/sandbox/pod.ts";
+import { findLeaks, stopStrayDhcpClients } from "../../scripts/sandbox/leaks.ts";
+import { e2eSkipReason } from "../e2e/harness.ts";
+import { findCnidrive } from "../../scripts/sandbox/paths.ts";
 import { listAddrs, systemRunner } from "../../netns/mod.ts";
 
 const CYCLES = Number(Deno.env.get("BENCH_CYCLES") ?? 50);

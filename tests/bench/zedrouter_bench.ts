@@ -7,8 +7,8 @@
  */
 import { RpcClient } from "../../rpc/mod.ts";
 import { listLinks, systemRunner } from "../../netns/mod.ts";
-import { skipReason, withSandbox } from "../sandbox.ts";
-import { nodeWithUplink, startZedrouter } from "../fixtures/fake_zedrouter/harness.ts";
+import { skipReason, withSandbox } from "../../scripts/sandbox/sandbox.ts";
+import { nodeWithUplink, startZedrouter } from "../fake_zedrouter_harness.ts";
 
 const CYCLES = Number(Deno.env.get("BENCH_CYCLES") ?? 200);
 const CLIENTS = Number(Deno.env.get("BENCH_CLIENTS") ?? 8);

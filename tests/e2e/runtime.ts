@@ -3,8 +3,14 @@
  * then each NetworkAttachmentDefinition in order; CHECK every attachment; DEL them in
  * reverse. Each step is one libcni invocation (cnidrive) inside the node namespace.
  */
-import { type Attachment, cni, cniOk, type CniResultJson, type E2ePod } from "./pod.ts";
-import type { E2eNode } from "./node.ts";
+import {
+  type Attachment,
+  cni,
+  cniOk,
+  type CniResultJson,
+  type E2ePod,
+} from "../../scripts/sandbox/pod.ts";
+import type { E2eNode } from "../../scripts/sandbox/node.ts";
 
 /** eth0 on the node's primary conflist. */
 export function eth0(node: E2eNode): Attachment {

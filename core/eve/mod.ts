@@ -1,0 +1,36 @@
+/**
+ * core/eve/: EVE's rules, in one leaf that eve-bridge, fake-zedrouter, eve-cni-debug and the
+ * tests import (it imports only core/): pod kinds, app and pod names, host-veth names, the
+ * eve-bridge state file, and the node's default paths and timeouts.
+ */
+export {
+  EVE_APP_NAMESPACE,
+  isEveApp,
+  isVmi,
+  isVmiPodName,
+  type PodIdentity,
+  VMI_POD_PREFIX,
+} from "./pod_kind.ts";
+export { findAppForPod, hostVethName, isHostVethName, kubeName, podBelongsTo } from "./names.ts";
+export {
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_EVE_BRIDGE_LOG_FILE,
+  DEFAULT_EVE_BRIDGE_STATE_DIR,
+  DEFAULT_FAKE_ZEDROUTER_STATE_DIR,
+  DEFAULT_SERVICE_CIDR,
+  DEFAULT_ZEDROUTER_SOCKET,
+} from "./defaults.ts";
+export {
+  ATTACHMENT_FILE_SUFFIXES,
+  type AttachmentPaths,
+  attachmentPaths,
+  type AttachmentState,
+  AttachmentStateSchema,
+  type DhcpClientRecord,
+  DhcpClientRecordSchema,
+  type LeaseRecord,
+  LeaseRecordSchema,
+  type SalvagedState,
+  salvageState,
+  STATE_VERSION,
+} from "./attachment_state.ts";
