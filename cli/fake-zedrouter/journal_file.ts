@@ -18,9 +18,10 @@ export class JournalFile {
     this.#log = log;
   }
 
-  /** Opens (creating) `path` for appending; its directory must exist. */
+  /** Opens (creating it and its directory, as for the socket) `path` for appending. */
   static async open(path: string, log: (message: string) => void): Promise<JournalFile> {
     try {
+      await Deno.mkdir(parentDir(path), { recursive: true });
       const file = await Deno.open(path, { append: true, create: true, write: true, mode: 0o644 });
       return new JournalFile(path, file, log);
     } catch (error) {
@@ -52,4 +53,9 @@ export class JournalFile {
       // already closed
     }
   }
+}
+
+function parentDir(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
 }

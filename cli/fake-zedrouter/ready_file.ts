@@ -21,6 +21,8 @@ export async function writeReadyFile(path: string, info: ReadyInfo): Promise<voi
     readyAt: new Date().toISOString(),
   });
   try {
+    const slash = path.lastIndexOf("/");
+    if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
     await writeFileAtomic(path, `${text}\n`, { mode: 0o644 });
   } catch (error) {
     throw new Error(
