@@ -6,8 +6,8 @@
  * Facts this relies on (Deno 2.9.6):
  * - the cache is the SQLite database `$DENO_DIR/v8_code_cache_v2`, one row per module URL;
  * - Deno writes a module's row only once its event loop turns after compiling it: a program
- *   that exits before any I/O leaves nothing (so a warm-up call waits on I/O, and may still
- *   lose the race; it is retried until the row is there);
+ *   that exits before any I/O leaves nothing (so a warm-up call waits on its stdin, fed late;
+ *   it is retried until the row is there);
  * - a read-only DENO_DIR is used as it is, as long as the database's `-wal` and `-shm` files
  *   exist (SQLite in WAL mode cannot open a read-only database without them; the read-only
  *   connection used here to check the rows leaves them in place) and opening it writes
@@ -52,9 +52,14 @@ export interface WarmProgram {
 
 const ATTEMPTS = 10;
 
-/** One warm-up call; its outcome does not matter, only what Deno leaves in the cache. */
+/**
+ * One warm-up call; its outcome does not matter, only what Deno leaves in the cache. Its stdin
+ * arrives 0.3 s late, so a program that reads it (or a file named /dev/stdin) is still waiting
+ * when Deno's event loop first turns, which is when Deno writes the entry.
+ */
 async function runOnce(program: WarmProgram, env: Record<string, string>): Promise<void> {
-  const argv = [program.file, ...(program.warmUp.args ?? [])];
+  const lateStdin = '{ sleep 0.3; cat; } | exec "$@"';
+  const argv = ["/bin/sh", "-c", lateStdin, "sh", program.file, ...(program.warmUp.args ?? [])];
   await spawn(argv, { ...env, ...program.warmUp.env }, program.warmUp.stdin ?? "");
 }
 

@@ -12,7 +12,8 @@ export interface Program {
   /**
    * A harmless call the build makes to prepare the V8 code cache (scripts/code_cache.ts). Deno
    * writes a module's cache entry only once its event loop turns, so the call must wait on
-   * some I/O (stdin, a file) before the program exits.
+   * async I/O before the program exits: its `stdin` (given to it late, read from stdin or as
+   * the file /dev/stdin) or a socket.
    */
   readonly warmUp: WarmUp;
   /**
@@ -47,14 +48,15 @@ export const PROGRAMS: readonly Program[] = [
     name: "fake-zedrouter",
     entry: "cli/fake-zedrouter/main.ts",
     permissions: NODE_TOOL,
-    warmUp: { args: ["validate", "--config", "/nonexistent/fake-zedrouter.yaml"] },
+    // Polls a socket that is not there for 0.2 s (its config reads are synchronous).
+    warmUp: { args: ["wait", "--socket", "/nonexistent/fake-zedrouter.sock", "--timeout", "0.2"] },
     mainFd: 8,
   },
   {
     name: "eve-cni-debug",
     entry: "cli/eve-cni-debug/main.ts",
     permissions: NODE_TOOL,
-    warmUp: { args: ["--version"] },
+    warmUp: { args: ["--log-file", "/dev/stdin", "logs"], stdin: "" },
     mainFd: 9,
   },
 ];
