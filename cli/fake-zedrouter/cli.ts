@@ -76,7 +76,6 @@ export function describeConfig(config: Config): string {
 }
 
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
-  let exitCode = 0;
   const program = new Command()
     .name(PROGRAM)
     .description(
@@ -89,7 +88,35 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText("after", EXAMPLES);
 
-  program.command("serve")
+  program.addCommand(serveCommand(io));
+
+  program.command("validate")
+    .description("Check a config file and print what it resolves to")
+    .requiredOption("-c, --config <file>", "config file (YAML or JSON)")
+    .action(async (opts) => {
+      const config = await loadConfigFile(opts.config);
+      io.out(`Config "${opts.config}" is valid.\n${describeConfig(config)}\n`);
+    });
+
+  program.command("default-config")
+    .description("Print the built-in config (a starting point for your own)")
+    .action(() => io.out(DEFAULT_CONFIG_YAML));
+
+  try {
+    await program.parseAsync([...args], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" with exit code 0 under exitOverride.
+      return error.exitCode;
+    }
+    io.err(`${PROGRAM}: ${errorMessage(error)}\n`);
+    return error instanceof ConfigError ? 2 : 1;
+  }
+  return 0;
+}
+
+function serveCommand(io: CliIo) {
+  return new Command("serve")
     .description("Create the network instances, start dnsmasq and serve the RPC until stopped")
     .option("-c, --config <file>", "config file (YAML or JSON); default: the built-in config")
     .option("-s, --socket <path>", "unix socket to serve on", DEFAULT_SOCKET_PATH)
@@ -106,57 +133,44 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     )
     .option("-q, --quiet", "log nothing but errors")
     .addHelpText("after", EXAMPLES)
-    .action(async (opts) => {
-      const log = (message: string) => {
-        if (!opts.quiet) io.err(`${new Date().toISOString()} ${message}\n`);
-      };
-      const running = await startZedrouter({
-        configPath: opts.config ?? null,
-        socketPath: opts.socket,
-        stateDir: opts.stateDir,
-        callTimeoutMs: opts.callTimeout,
-        log,
-      });
-      await new Promise<void>((resolve) => {
-        const offs = [
-          io.onSignal("SIGTERM", resolve),
-          io.onSignal("SIGINT", resolve),
-          io.onSignal("SIGHUP", () => {
-            log("SIGHUP: reloading the config");
-            running.reload().catch((error) =>
-              io.err(`Reload failed, keeping the previous config: ${errorMessage(error)}\n`)
-            );
-          }),
-        ];
-        stop = () => offs.forEach((off) => off());
-      });
-      stop();
-      log("Stopping");
-      await running.close();
-    });
+    .action((opts) => serve(opts, io));
+}
 
-  program.command("validate")
-    .description("Check a config file and print what it resolves to")
-    .requiredOption("-c, --config <file>", "config file (YAML or JSON)")
-    .action(async (opts) => {
-      const config = await loadConfigFile(opts.config);
-      io.out(`Config "${opts.config}" is valid.\n${describeConfig(config)}\n`);
-    });
+interface ServeFlags {
+  readonly config?: string | undefined;
+  readonly socket: string;
+  readonly stateDir: string;
+  readonly callTimeout: number;
+  readonly quiet?: true | undefined;
+}
 
-  program.command("default-config")
-    .description("Print the built-in config (a starting point for your own)")
-    .action(() => io.out(DEFAULT_CONFIG_YAML));
-
+/** Serves until SIGTERM or SIGINT; SIGHUP reloads the config. */
+async function serve(opts: ServeFlags, io: CliIo): Promise<void> {
+  const log = (message: string) => {
+    if (!opts.quiet) io.err(`${new Date().toISOString()} ${message}\n`);
+  };
+  const running = await startZedrouter({
+    configPath: opts.config ?? null,
+    socketPath: opts.socket,
+    stateDir: opts.stateDir,
+    callTimeoutMs: opts.callTimeout,
+    log,
+  });
   let stop = () => {};
-  try {
-    await program.parseAsync([...args], { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and version are "errors" with exit code 0 under exitOverride.
-      return error.exitCode;
-    }
-    io.err(`${PROGRAM}: ${errorMessage(error)}\n`);
-    exitCode = error instanceof ConfigError ? 2 : 1;
-  }
-  return exitCode;
+  await new Promise<void>((resolve) => {
+    const offs = [
+      io.onSignal("SIGTERM", resolve),
+      io.onSignal("SIGINT", resolve),
+      io.onSignal("SIGHUP", () => {
+        log("SIGHUP: reloading the config");
+        running.reload().catch((error) =>
+          io.err(`Reload failed, keeping the previous config: ${errorMessage(error)}\n`)
+        );
+      }),
+    ];
+    stop = () => offs.forEach((off) => off());
+  });
+  stop();
+  log("Stopping");
+  await running.close();
 }

@@ -9,8 +9,8 @@ import { loadConfigFile } from "./config.ts";
 import { DEFAULT_CALL_TIMEOUT_MS } from "../../core/eve/mod.ts";
 import { defaultConfig } from "./default_config.ts";
 import { DnsmasqSupervisor } from "./dnsmasq_supervisor.ts";
-import { makeEveHandlers, type ZedrouterCore } from "./eve_handlers.ts";
-import { makeInspectHandlers } from "./inspect_handlers.ts";
+import { type EveHandlers, makeEveHandlers, type ZedrouterCore } from "./eve_handlers.ts";
+import { type InspectHandlers, makeInspectHandlers } from "./inspect_handlers.ts";
 import { KeyedMutex } from "./keyed_mutex.ts";
 import type { Config } from "./model.ts";
 import { ensureNetworkInstance, removeNetworkInstance } from "./network_instances.ts";
@@ -41,37 +41,25 @@ async function readConfig(path: string | null): Promise<Config> {
   return path === null ? defaultConfig() : await loadConfigFile(path);
 }
 
+/** The config in force and when it was loaded; a reload replaces both. */
+interface LiveConfig {
+  config: Config;
+  loadedAt: Date;
+}
+
 export async function startZedrouter(options: ServeOptions): Promise<RunningZedrouter> {
   const log = options.log ?? (() => {});
   const kernel: Kernel = { runner: options.runner ?? systemRunner, host: undefined };
-  let config = await readConfig(options.configPath);
-  let loadedAt = new Date();
-  await Deno.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
-  const state = await StateStore.open(`${options.stateDir}/state.json`);
-
-  const report = await reconcileWithKernel(kernel, state);
-  log(
-    `State: ${report.kept} attachment(s) kept, ${report.dropped.length} dropped (veth gone), ` +
-      `${report.orphansDeleted.length} orphan veth(s) deleted`,
-  );
-  for (const ni of config.networkInstances) await ensureNetworkInstance(kernel, ni);
-  const dnsmasq = new DnsmasqSupervisor(kernel.runner, options.stateDir, log);
-  try {
-    await dnsmasq.sync(config);
-  } catch (error) {
-    await dnsmasq.close();
-    throw error;
-  }
-
+  const live: LiveConfig = { config: await readConfig(options.configPath), loadedAt: new Date() };
+  const { state, dnsmasq } = await bringUp(kernel, options, live.config, log);
   const core: ZedrouterCore = {
     kernel,
     state,
-    config: () => config,
+    config: () => live.config,
     locks: new KeyedMutex(),
     callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
     log,
   };
-  const eve = makeEveHandlers(core);
   const inspect = makeInspectHandlers({
     core,
     dnsmasq,
@@ -79,25 +67,13 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
     socketPath: options.socketPath,
     stateDir: options.stateDir,
     startedAt: Date.now(),
-    loadedAt: () => loadedAt,
+    loadedAt: () => live.loadedAt,
   });
-  const handlers: HandlerMap = {
-    "RPCServer.ConnectPodAtL2": (p, ctx) => eve.connectPodAtL2(p, ctx.signal),
-    "RPCServer.ConnectPodAtL3": (p, ctx) => eve.connectPodAtL3(p, ctx.signal),
-    "RPCServer.DisconnectPod": (p, ctx) => eve.disconnectPod(p, ctx.signal),
-    "RPCServer.CheckPodConnection": (p, ctx) => eve.checkPodConnection(p, ctx.signal),
-    "Inspect.Health": () => inspect.health(),
-    "Inspect.NetworkInstances": () => inspect.networkInstances(),
-    "Inspect.Apps": () => inspect.apps(),
-    "Inspect.Attachments": () => inspect.attachments(),
-    "Inspect.Leases": () => inspect.leases(),
-    "Inspect.Config": () => inspect.config(),
-  };
   let server;
   try {
     server = await serveRpc({
       path: options.socketPath,
-      handlers,
+      handlers: rpcHandlers(makeEveHandlers(core), inspect),
       onError: (error) => log(`RPC: ${error instanceof Error ? error.message : error}`),
     });
   } catch (error) {
@@ -113,24 +89,7 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
     reload() {
       // One reload at a time; a SIGHUP burst applies the file as it is at the end.
       const run = reloading.catch(() => {}).then(async () => {
-        const next = await readConfig(options.configPath);
-        // New NIs' bridges exist before any call can see them; then the swap, so that every
-        // call from here on resolves against `next`; then what `next` removed is detached
-        // (under each app's lock, behind calls already queued) before its bridges go.
-        for (const ni of next.networkInstances) await ensureNetworkInstance(kernel, ni);
-        const previous = config;
-        config = next;
-        loadedAt = new Date();
-        await detachRemoved(core, previous, next);
-        const keep = new Set(next.networkInstances.map((ni) => ni.bridge));
-        for (const ni of previous.networkInstances) {
-          if (!keep.has(ni.bridge)) await removeNetworkInstance(kernel, ni);
-        }
-        await dnsmasq.sync(next);
-        log(
-          `Reloaded: ${next.networkInstances.length} network instance(s), ` +
-            `${next.apps.length} app(s)`,
-        );
+        await applyConfig(core, dnsmasq, live, await readConfig(options.configPath));
       });
       reloading = run;
       return run;
@@ -140,6 +99,76 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
       await dnsmasq.close();
     },
   };
+}
+
+/**
+ * The saved state reconciled with the kernel, every NI's bridge, and their dnsmasqs: what
+ * must be in place before the first call is served.
+ */
+async function bringUp(
+  kernel: Kernel,
+  options: ServeOptions,
+  config: Config,
+  log: (message: string) => void,
+): Promise<{ state: StateStore; dnsmasq: DnsmasqSupervisor }> {
+  await Deno.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  const state = await StateStore.open(`${options.stateDir}/state.json`);
+  const report = await reconcileWithKernel(kernel, state);
+  log(
+    `State: ${report.kept} attachment(s) kept, ${report.dropped.length} dropped (veth gone), ` +
+      `${report.orphansDeleted.length} orphan veth(s) deleted`,
+  );
+  for (const ni of config.networkInstances) await ensureNetworkInstance(kernel, ni);
+  const dnsmasq = new DnsmasqSupervisor(kernel.runner, options.stateDir, log);
+  try {
+    await dnsmasq.sync(config);
+  } catch (error) {
+    await dnsmasq.close();
+    throw error;
+  }
+  return { state, dnsmasq };
+}
+
+/** EVE's four methods and our Inspect service, as the RPC server's method table. */
+function rpcHandlers(eve: EveHandlers, inspect: InspectHandlers): HandlerMap {
+  return {
+    "RPCServer.ConnectPodAtL2": (params, ctx) => eve.connectPodAtL2(params, ctx.signal),
+    "RPCServer.ConnectPodAtL3": (params, ctx) => eve.connectPodAtL3(params, ctx.signal),
+    "RPCServer.DisconnectPod": (params, ctx) => eve.disconnectPod(params, ctx.signal),
+    "RPCServer.CheckPodConnection": (params, ctx) => eve.checkPodConnection(params, ctx.signal),
+    "Inspect.Health": () => inspect.health(),
+    "Inspect.NetworkInstances": () => inspect.networkInstances(),
+    "Inspect.Apps": () => inspect.apps(),
+    "Inspect.Attachments": () => inspect.attachments(),
+    "Inspect.Leases": () => inspect.leases(),
+    "Inspect.Config": () => inspect.config(),
+  };
+}
+
+/**
+ * A reload: new NIs' bridges exist before any call can see them; then the swap, so that every
+ * call from here on resolves against `next`; then what `next` removed is detached (under each
+ * app's lock, behind calls already queued) before its bridges go.
+ */
+async function applyConfig(
+  core: ZedrouterCore,
+  dnsmasq: DnsmasqSupervisor,
+  live: LiveConfig,
+  next: Config,
+): Promise<void> {
+  for (const ni of next.networkInstances) await ensureNetworkInstance(core.kernel, ni);
+  const previous = live.config;
+  live.config = next;
+  live.loadedAt = new Date();
+  await detachRemoved(core, previous, next);
+  const keep = new Set(next.networkInstances.map((ni) => ni.bridge));
+  for (const ni of previous.networkInstances) {
+    if (!keep.has(ni.bridge)) await removeNetworkInstance(core.kernel, ni);
+  }
+  await dnsmasq.sync(next);
+  core.log(
+    `Reloaded: ${next.networkInstances.length} network instance(s), ${next.apps.length} app(s)`,
+  );
 }
 
 /**
