@@ -11,7 +11,8 @@
  *      zedrouter unreachable: the lease is released locally, then DEL fails with code 11 and
  *      KEEPS the state, so the runtime's retry (kubelet retries a failed teardown) still
  *      disconnects the veth; succeeding would leave the pod's veth on the NI bridge for good.
- *      Without state there is nothing we attached: zedrouter is asked best-effort only.
+ *      Without state there is nothing we attached: zedrouter is asked best-effort only, and a
+ *      lease EVE's Go plugin took through the CNI dhcp daemon is released (go_plugin_lease.ts).
  * CHECK CheckPodConnection, then the lease: client alive, not expired, address on the pod
  *      interface (read from the kernel) and the one prevResult lists.
  * GC   detach every attachment in the state dir that is not in the valid list.
@@ -23,6 +24,7 @@ import { attachmentPaths, type AttachmentState } from "../../core/eve/mod.ts";
 import { type Runner, systemRunner } from "../../netns/mod.ts";
 import { readState, withAttachmentLock } from "./attachment_state.ts";
 import { detach } from "./detach.ts";
+import { goPluginLeaseOf } from "./go_plugin_lease.ts";
 import { selfCommand } from "./dhcp_hook.ts";
 import { requireDhcpTools } from "./dhcp_tools.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
@@ -72,6 +74,7 @@ async function delPodInterface(runner: Runner, ctx: EveContext): Promise<void> {
         netnsPath: ctx.netns,
       },
       zedrouterSocket: ctx.config.zedrouterSocket,
+      goPluginLease: state === undefined ? await goPluginLeaseOf(ctx) : undefined,
     }, ctx.logger);
   });
 }
