@@ -64,6 +64,8 @@ export class CallJournal {
   #seq = 0;
   #evicted = 0;
   readonly #pending = new Set<PendingCall>();
+  /** Resolves the wait of close() once no call is pending. */
+  #drained: (() => void) | null = null;
 
   constructor(options: JournalOptions = {}) {
     this.maxEntries = options.maxEntries ?? DEFAULT_JOURNAL_ENTRIES;
@@ -95,6 +97,7 @@ export class CallJournal {
 
   end(pending: PendingCall, end: CallEnd): JournalEntry {
     this.#pending.delete(pending);
+    if (this.#pending.size === 0) this.#drained?.();
     const entry: JournalEntry = {
       ...pending.entry,
       result: end.outcome === "ok" ? end.result ?? null : null,
@@ -129,7 +132,19 @@ export class CallJournal {
     };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the file once the calls still running have ended (their connections were just
+   * closed, so a hung call ends as `abandoned` and is written too), waiting `graceMs` at most.
+   */
+  async close(graceMs = 2000): Promise<void> {
+    if (this.#pending.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
+      clearTimeout(timer);
+    }
     await this.#file?.close();
   }
 
