@@ -17,9 +17,12 @@ import type {
 import type { JournalFile } from "./journal_file.ts";
 import { podMatcher } from "./pod_pattern.ts";
 
-/** Bounds of the in-memory ring. */
+/**
+ * Bounds of the in-memory ring. The bytes stay well under our client's 16 MiB reply limit,
+ * so that Inspect.Journal can always hand out the whole ring in one reply.
+ */
 export const DEFAULT_JOURNAL_ENTRIES = 10_000;
-export const DEFAULT_JOURNAL_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_JOURNAL_BYTES = 8 * 1024 * 1024;
 
 export interface JournalOptions {
   readonly maxEntries?: number;
