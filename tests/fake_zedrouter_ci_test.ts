@@ -62,6 +62,15 @@ sandboxTest(
       assert.match(waited.stdout, /^fake-zedrouter \S+ is ready on /);
 
       await connectL2(zr.socket, POD, pod, "net1", WEB_MAC);
+      // A call that never gets an answer still ends, and is journaled, when the daemon stops.
+      await callOnce(zr.socket, "Control.AddFault", {
+        method: "RPCServer.CheckPodConnection",
+        at: "request",
+        hang: true,
+      });
+      const check = podArgs(POD, pod, "net1", null);
+      const hung = await goCallOutcome(zr.socket, "RPCServer.CheckPodConnection", check, 300);
+      assert.equal(hung.ok, "no answer");
       const dnsmasqPids = (await inspect(zr.socket, "Inspect.Config")).dnsmasq.map((d) => d.pid);
       assert.equal(dnsmasqPids.length, 2);
       Deno.kill(zr.daemon.pid, "SIGTERM");
@@ -81,6 +90,7 @@ sandboxTest(
       const lines = (await Deno.readTextFile(journalFile)).trimEnd().split("\n");
       assert.deepEqual(lines.map((l) => JSON.parse(l)).map((e) => [e.seq, e.method, e.outcome]), [
         [1, "RPCServer.ConnectPodAtL2", "ok"],
+        [2, "RPCServer.CheckPodConnection", "abandoned"],
       ]);
     } finally {
       await zr.stop();

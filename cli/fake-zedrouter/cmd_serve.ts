@@ -41,7 +41,7 @@ export function addServeCommand(program: Command, io: CliIo, examples: string): 
     .option("--journal <path>", "append every EVE call as a JSON line to this file")
     .option(
       "--journal-size <entries>",
-      "calls the in-memory journal keeps (and at most 16 MiB of them)",
+      "calls the in-memory journal keeps (and at most 8 MiB of them)",
       positiveInt("entries"),
       DEFAULT_JOURNAL_ENTRIES,
     )

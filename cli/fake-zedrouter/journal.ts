@@ -17,9 +17,12 @@ import type {
 import type { JournalFile } from "./journal_file.ts";
 import { podMatcher } from "./pod_pattern.ts";
 
-/** Bounds of the in-memory ring. */
+/**
+ * Bounds of the in-memory ring. The bytes stay well under our client's 16 MiB reply limit,
+ * so that Inspect.Journal can always hand out the whole ring in one reply.
+ */
 export const DEFAULT_JOURNAL_ENTRIES = 10_000;
-export const DEFAULT_JOURNAL_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_JOURNAL_BYTES = 8 * 1024 * 1024;
 
 export interface JournalOptions {
   readonly maxEntries?: number;
@@ -64,6 +67,8 @@ export class CallJournal {
   #seq = 0;
   #evicted = 0;
   readonly #pending = new Set<PendingCall>();
+  /** Resolves the wait of close() once no call is pending. */
+  #drained: (() => void) | null = null;
 
   constructor(options: JournalOptions = {}) {
     this.maxEntries = options.maxEntries ?? DEFAULT_JOURNAL_ENTRIES;
@@ -95,6 +100,7 @@ export class CallJournal {
 
   end(pending: PendingCall, end: CallEnd): JournalEntry {
     this.#pending.delete(pending);
+    if (this.#pending.size === 0) this.#drained?.();
     const entry: JournalEntry = {
       ...pending.entry,
       result: end.outcome === "ok" ? end.result ?? null : null,
@@ -129,7 +135,19 @@ export class CallJournal {
     };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the file once the calls still running have ended (their connections were just
+   * closed, so a hung call ends as `abandoned` and is written too), waiting `graceMs` at most.
+   */
+  async close(graceMs = 2000): Promise<void> {
+    if (this.#pending.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
+      clearTimeout(timer);
+    }
     await this.#file?.close();
   }
 
