@@ -5,7 +5,7 @@
  */
 import type { ByteStream } from "./byte_stream.ts";
 import { writeAll } from "./byte_stream.ts";
-import type { RpcDispatcher } from "./dispatcher.ts";
+import { DROP_CONNECTION, type RpcDispatcher } from "./dispatcher.ts";
 import { DEFAULT_MAX_FRAME_BYTES, JsonValueSplitter, type SplitEvent } from "./json_splitter.ts";
 import type { Dialect } from "./methods.ts";
 import { jsonrpc2ErrorReply, looksLikeJsonrpc2 } from "./wire_jsonrpc2.ts";
@@ -153,7 +153,10 @@ class ServedConnection {
     }
     this.#hint = classified.kind;
     const task: Promise<void> = this.dispatcher.dispatch(classified, this.#signal)
-      .then((reply) => reply === null ? undefined : this.#writer.send(reply))
+      .then((reply) => {
+        if (reply === DROP_CONNECTION) return this.#local.abort(); // hang up, answer nothing more
+        return reply === null ? undefined : this.#writer.send(reply);
+      })
       .catch(this.#onError)
       .finally(() => this.#inFlight.delete(task));
     this.#inFlight.add(task);

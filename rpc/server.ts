@@ -10,6 +10,7 @@ import { AcceptBackoff, Burst } from "./accept_backoff.ts";
 import { type ConnectionOptions, serveConnection } from "./connection.ts";
 import { RpcDispatcher } from "./dispatcher.ts";
 import { RpcError } from "./errors.ts";
+import type { CallInterceptor } from "./intercept.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "./json_splitter.ts";
 import type { HandlerMap } from "./methods.ts";
 import { refuseConnection } from "./refusal.ts";
@@ -31,6 +32,8 @@ export interface ServeRpcOptions {
   readonly onError?: (error: unknown) => void;
   /** Told when accepting fails or connections are refused, and when that ends (once each). */
   readonly log?: (message: string) => void;
+  /** Sees every call to a served method, in both dialects (see intercept.ts). */
+  readonly intercept?: CallInterceptor;
 }
 
 export interface RpcServer {
@@ -57,7 +60,10 @@ export async function serveRpc(options: ServeRpcOptions): Promise<RpcServer> {
     throw new RpcError(`Cannot serve on "${path}": maxConnections must be an integer >= 1`, path);
   }
   const onError = safely(options.onError);
-  const dispatcher = new RpcDispatcher(options.handlers, { onError });
+  const dispatcher = new RpcDispatcher(options.handlers, {
+    onError,
+    ...(options.intercept && { intercept: options.intercept }),
+  });
   const { listener, inode } = await bindSocketFile(path);
   const shutdown = new AbortController();
   const connections = new Connections(dispatcher, {

@@ -88,6 +88,12 @@ sandboxTest("eve-bridge pod: a renewal with a new reservation moves the pod", TO
       routes.some((r) => r.dst === "default" && r.gateway === "10.77.1.1" && r.dev === "net1"),
       `the default route is back: ${JSON.stringify(routes)}`,
     );
+    // The hook's callback writes the state after ConnectPodAtL3 has moved the address, so the
+    // record may lag the kernel by a moment.
+    await eventuallyTrue(async () =>
+      ((await stateFile(config, "c-web"))?.lease as { address: string }).address ===
+        "10.77.1.60/24"
+    );
     const moved = await stateFile(config, "c-web");
     assert.equal((moved?.lease as { address: string }).address, "10.77.1.60/24");
     assert.equal((moved?.dhcp as { pid: number }).pid, pid, "the same client keeps the lease");
