@@ -148,6 +148,31 @@ export async function createVethPair(
   await runChecked(runner, ipArgv(ns, args));
 }
 
+/**
+ * The same pair made from the other side: `ip link add name PEER [address MAC] [mtu M] type
+ * veth peer name HOST [mtu M] netns HOSTNS` run inside `peerNetns`, with our own netns named
+ * by our pid (or `ns` by its path). A long-lived `ip -batch` (ip_batch.ts) keeps the file of a
+ * `netns PATH` argument open for its whole life, which keeps that netns alive after it is
+ * deleted (its veths with it); run this way, only the short-lived ip forked into the pod
+ * opens anything, and our pid needs no file at all.
+ */
+export async function createVethPairFromPeer(
+  runner: Runner,
+  ns: Netns | undefined,
+  options: VethPairOptions,
+): Promise<void> {
+  const host = checkIfName(options.hostName, "host interface name");
+  const peer = checkIfName(options.peerName, "peer interface name");
+  const mtu = options.mtu === undefined ? [] : ["mtu", String(checkMtu(options.mtu))];
+  const args = ["link", "add", "name", peer];
+  if (options.peerMac !== undefined) {
+    args.push("address", checked(MacSchema, options.peerMac, "peer MAC"));
+  }
+  args.push(...mtu, "type", "veth", "peer", "name", host, ...mtu);
+  args.push("netns", ns === undefined ? String(Deno.pid) : netnsPath(ns));
+  await runChecked(runner, ipArgv(options.peerNetns, args));
+}
+
 export async function setLinkUp(
   runner: Runner,
   ns: Netns | undefined,

@@ -28,6 +28,7 @@ export { describeNetns, execArgv, ipArgv, type Netns, NETNS_RUN_DIR, netnsPath }
 export { createNetns, deleteNetns, listNetns, netnsExists, netnsInode } from "./namespaces.ts";
 export {
   createVethPair,
+  createVethPairFromPeer,
   deleteLink,
   ensureBridge,
   getLink,

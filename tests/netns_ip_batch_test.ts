@@ -24,6 +24,7 @@ import { IpBatchProcess } from "../netns/ip_batch_process.ts";
 import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 
 const STALE_FIXTURE = new URL("./fixtures/netns/ip_batch_stale.ts", import.meta.url).pathname;
+const POD_GONE_FIXTURE = new URL("./fixtures/netns/ip_batch_pod_gone.ts", import.meta.url).pathname;
 
 sandboxTest(
   "ip batch: writes and reads in named namespaces match what a spawn reads",
@@ -144,6 +145,25 @@ sandboxTest(
     assert.equal(after?.master, "bn1");
     assert.equal(after?.adminUp, true);
     assert.ok(stats.staleRetries >= 1, JSON.stringify(stats));
+    assert.equal(stats.fallbacks, 0);
+  },
+);
+
+sandboxTest(
+  "ip batch: a pod netns deleted after its veth was made is not kept alive by any ip",
+  [],
+  async (sb) => {
+    // iproute2 in batch mode keeps the file of a `netns PATH` argument open for good; the
+    // veth is made from the pod's side so that none of our long-lived ips ever opens one.
+    const node = await sb.netns("node");
+    const pod = await sb.netns("pod");
+    const argv = [Deno.execPath(), "run", "-A", "--quiet", POD_GONE_FIXTURE, pod.name];
+    const out = await sb.exec(node, argv);
+    assert.equal(out.code, 0, out.stderr);
+    const { made, gone, nsFds, stats } = JSON.parse(out.stdout);
+    assert.equal(made, true);
+    assert.equal(gone, true, "the host end went with the pod netns");
+    assert.deepEqual(nsFds, [], "no ip batch process holds a namespace open");
     assert.equal(stats.fallbacks, 0);
   },
 );

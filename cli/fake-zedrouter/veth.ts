@@ -6,7 +6,7 @@
 import {
   addAddr,
   addRoute,
-  createVethPair,
+  createVethPairFromPeer,
   deleteLink,
   getLink,
   interfaceSysctlKey,
@@ -46,7 +46,8 @@ export interface VethPlan {
 export async function createPodVeth(kernel: Kernel, plan: VethPlan): Promise<void> {
   const { runner, host } = kernel;
   const create = () =>
-    createVethPair(runner, host, {
+    // From inside the pod: no long-lived ip ever holds the pod's netns open (links.ts).
+    createVethPairFromPeer(runner, host, {
       hostName: plan.hostIfName,
       peerName: plan.podIfName,
       peerNetns: plan.podNetns,

@@ -13,6 +13,8 @@ export interface ProcessSample {
   readonly fds: number;
   /** Pids of its child processes (ip -batch, dnsmasq). */
   readonly children: readonly number[];
+  /** Their file descriptors, all together. */
+  readonly childFds: number;
 }
 
 function statusField(status: string, field: string): number {
@@ -31,17 +33,43 @@ export async function childrenOf(pid: number): Promise<number[]> {
   return out.sort((a, b) => a - b);
 }
 
+/** Where the file descriptors of `pid` point. */
+async function fdTargets(pid: number): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const fd of Deno.readDir(`/proc/${pid}/fd`)) {
+      out.push(await Deno.readLink(`/proc/${pid}/fd/${fd.name}`).catch(() => "?"));
+    }
+  } catch {
+    // It exited meanwhile.
+  }
+  return out;
+}
+
 export async function sampleProcess(pid: number, label: string): Promise<ProcessSample> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  let fds = 0;
-  for await (const _ of Deno.readDir(`/proc/${pid}/fd`)) fds++;
-  return { label, rssKb: statusField(status, "VmRSS"), fds, children: await childrenOf(pid) };
+  const fds = (await fdTargets(pid)).length;
+  const children = await childrenOf(pid);
+  let childFds = 0;
+  for (const child of children) childFds += (await fdTargets(child)).length;
+  return { label, rssKb: statusField(status, "VmRSS"), fds, children, childFds };
 }
 
 export function formatSample(s: ProcessSample): string {
   return `  ${s.label.padEnd(26)} RSS ${(s.rssKb / 1024).toFixed(1).padStart(7)} MB   fds ${
     String(s.fds).padStart(4)
-  }   children ${s.children.length}`;
+  }   children ${s.children.length} (${s.childFds} fds)`;
+}
+
+/** Namespace files its children hold open (a deleted pod netns would live on). */
+async function heldNamespaces(pid: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const child of await childrenOf(pid)) {
+    for (const target of await fdTargets(child)) {
+      if (target.includes("/netns/") || target.startsWith("net:[")) out.push(`${child}: ${target}`);
+    }
+  }
+  return out;
 }
 
 async function cmdlineOf(pid: number): Promise<string[]> {
@@ -62,6 +90,8 @@ export interface LeakScope {
   readonly pods: readonly Netns[];
   /** dnsmasq processes that should run (one per local NI). */
   readonly expectedDnsmasq: number;
+  /** The fake-zedrouter process. */
+  readonly pid: number;
 }
 
 /** Everything the churn could have left behind, by kind. */
@@ -86,6 +116,7 @@ export async function findSoakLeaks(scope: LeakScope): Promise<LeakReport> {
     dnsmasq: extraDnsmasq,
     attachments: attachments.map((a) => `${a.podName} ${a.podIfName} (${a.hostIfName})`),
     state: Object.keys(state.attachments ?? {}).map((key) => `state.json attachment ${key}`),
+    "held namespaces": await heldNamespaces(scope.pid),
   };
   const total = Object.values(byKind).reduce((n, list) => n + list.length, 0);
   return { byKind, total };
