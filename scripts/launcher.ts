@@ -116,6 +116,8 @@ export function launcherHeader(o: LauncherOptions): string {
     `case $0 in /*) ${programFile}=$0 ;; *) ${programFile}=$PWD/$0 ;; esac`,
     `export DENO_DIR ${Object.keys(DENO_ENV).join(" ")} ${programFile}`,
     `exec ${fd}<"$0"; m=/proc/self/fd/${fd}; [ -r $m ] || { exec ${fd}<&-; m=$${programFile}; }`,
+    // A fork-free fast path (a `case "$1"` that answers without Deno) belongs here, before
+    // `set --` puts Deno's arguments in front of the program's.
     `set -- ${flags} "$m" "$@"`,
     ...startLines(o, missing),
   ];
