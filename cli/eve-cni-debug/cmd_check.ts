@@ -8,7 +8,7 @@ import { buildChains, type Chain, ChainSchema, requirePodChains } from "./chain.
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { gatherSnapshot } from "./gather.ts";
-import { renderChain, sourceNote } from "./render_chains.ts";
+import { formatChain, sourceNote } from "./format_chains.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { isUnreachable, withClient } from "./zedrouter_client.ts";
 
@@ -59,12 +59,12 @@ async function checkOverRpc(ctx: CommandContext, c: Chain): Promise<RpcVerdict> 
   }
 }
 
-export function renderCheck(m: CheckModel): string {
+export function formatCheck(m: CheckModel): string {
   const parts = m.results.map(({ rpc, chain }) => {
     const verdict = rpc.ok
       ? `zedrouter CheckPodConnection: ok (app ${rpc.appUuid}, usesDHCP ${rpc.usesDhcp})`
       : `zedrouter CheckPodConnection: FAILED: ${rpc.error}`;
-    return `${renderChain(chain)}\n  ${verdict}`;
+    return `${formatChain(chain)}\n  ${verdict}`;
   });
   parts.push(m.ok ? `check ${m.pod}: ok` : `check ${m.pod}: problems found`);
   if (m.note) parts.push(m.note);
@@ -114,7 +114,7 @@ Examples:
     .action(async (pod, ifname, _opts, cmd) => {
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const model = await runCheck(ctx, pod, ifname);
-        return { model, human: renderCheck(model), exitCode: checkExitCode(model) };
+        return { model, human: formatCheck(model), exitCode: checkExitCode(model) };
       });
     });
 }

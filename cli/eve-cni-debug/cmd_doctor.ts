@@ -10,7 +10,7 @@ import {
 } from "./findings.ts";
 import { applyFixes } from "./fix.ts";
 import { gatherSnapshot } from "./gather.ts";
-import { sourceNote } from "./render_chains.ts";
+import { sourceNote } from "./format_chains.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { ZedrouterSectionSchema } from "./snapshot.ts";
 
@@ -35,7 +35,7 @@ function zedrouterMissing(m: DoctorModel): boolean {
   return !m.zedrouter.reachable && m.zedrouter.source === "none";
 }
 
-export function renderDoctor(m: DoctorModel): string {
+export function formatDoctor(m: DoctorModel): string {
   const lines: string[] = [];
   const blind = zedrouterMissing(m);
   if (blind) {
@@ -134,7 +134,7 @@ Examples:
     .action(async (opts, cmd) => {
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const model = await runDoctor(ctx, opts.fix);
-        return { model, human: renderDoctor(model), exitCode: doctorExitCode(model) };
+        return { model, human: formatDoctor(model), exitCode: doctorExitCode(model) };
       });
     });
 }

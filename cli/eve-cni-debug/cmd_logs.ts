@@ -3,13 +3,13 @@ import * as v from "valibot";
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import {
+  formatLogLine,
   type LogEntry,
   LogEntrySchema,
   type LogFilter,
   matches,
   parseLog,
   parseTimeBound,
-  renderLogLine,
 } from "./log_entries.ts";
 import type { Executor, Root } from "./root_command.ts";
 
@@ -81,8 +81,8 @@ export async function readLogs(ctx: CommandContext, o: LogsOptions): Promise<Log
   return { files, skippedLines, total: all.length, entries };
 }
 
-export function renderLogs(m: LogsModel): string {
-  const lines = m.entries.map(renderLogLine);
+export function formatLogs(m: LogsModel): string {
+  const lines = m.entries.map(formatLogLine);
   lines.push(
     `(${m.entries.length} of ${m.total} line(s) from ${m.files.join(", ")}` +
       `${m.skippedLines ? `; ${m.skippedLines} unparsable line(s) skipped` : ""})`,
@@ -119,7 +119,7 @@ Examples:
     .action(async (opts, cmd) => {
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const model = await readLogs(ctx, opts);
-        return { model, human: renderLogs(model), exitCode: ExitCode.Ok };
+        return { model, human: formatLogs(model), exitCode: ExitCode.Ok };
       });
     });
 }

@@ -74,7 +74,7 @@ function linkState(l: Link): string {
   return `${l.adminUp ? "up" : "down"}/${l.operState.toLowerCase()}`;
 }
 
-export function renderNetns(m: NetnsModel): string {
+export function formatNetns(m: NetnsModel): string {
   if (!m.exists) {
     return `netns ${m.target} (${m.path}): does not exist; see "ip netns list" or /proc/PID/ns/net`;
   }
@@ -154,7 +154,7 @@ Examples:
         const model = await inspectNetns(ctx, target);
         return {
           model,
-          human: renderNetns(model),
+          human: formatNetns(model),
           exitCode: netnsExitCode(model),
         };
       });

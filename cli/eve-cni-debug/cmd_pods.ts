@@ -4,7 +4,7 @@ import { buildChains, ChainSchema, requirePodChains } from "./chain.ts";
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { gatherSnapshot } from "./gather.ts";
-import { renderChains, renderPodsTable } from "./render_chains.ts";
+import { formatChains, formatPodsTable } from "./format_chains.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { type Snapshot, ZedrouterSectionSchema } from "./snapshot.ts";
 
@@ -25,7 +25,7 @@ export function podsOutcome(s: Snapshot): Outcome {
   const model: PodsModel = { zedrouter: s.zedrouter, chains: buildChains(s) };
   return {
     model,
-    human: renderPodsTable(model.chains, s.zedrouter),
+    human: formatPodsTable(model.chains, s.zedrouter),
     exitCode: viewExitCode(s, model.chains.every((c) => c.ok)),
   };
 }
@@ -35,7 +35,7 @@ export function showOutcome(s: Snapshot, pod: string, ifname?: string): Outcome 
   const model: PodsModel = { zedrouter: s.zedrouter, chains };
   return {
     model,
-    human: renderChains(chains, s.zedrouter),
+    human: formatChains(chains, s.zedrouter),
     exitCode: viewExitCode(s, chains.every((c) => c.ok)),
   };
 }

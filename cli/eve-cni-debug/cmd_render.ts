@@ -11,13 +11,13 @@ import { EVE_APP_NAMESPACE, nodeIpAddress, NodeIpSchema } from "../../core/eve/m
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import { DEFAULT_NODE_SUBNET_FILE } from "./node_subnet_file.ts";
-import { EveRenderModelSchema, renderEve, renderEveText } from "./render_eve.ts";
+import { EveRenderModelSchema, formatEve, renderEve } from "./render_eve.ts";
 import {
   EXAMPLE_UUID,
+  formatPerNi,
   type PerNiOptions,
   PerNiRenderModelSchema,
   renderPerNi,
-  renderPerNiText,
 } from "./render_per_ni.ts";
 import { type Executor, parsePositiveInt, type Root } from "./root_command.ts";
 
@@ -115,8 +115,8 @@ export async function renderConfigs(ctx: CommandContext, o: RenderOptions): Prom
   });
 }
 
-export function renderRenderModel(m: RenderModel): string {
-  return m.layout === "eve" ? renderEveText(m) : renderPerNiText(m);
+export function formatRenderModel(m: RenderModel): string {
+  return m.layout === "eve" ? formatEve(m) : formatPerNi(m);
 }
 
 const HELP = `
@@ -178,7 +178,7 @@ export function registerRender(root: Root, exec: Executor): void {
       const o: RenderOptions = { ...this.opts(), perNiFlagsGiven };
       await exec.run(this.optsWithGlobals(), async (ctx) => {
         const model = await renderConfigs(ctx, o);
-        return { model, human: renderRenderModel(model), exitCode: ExitCode.Ok } satisfies Outcome;
+        return { model, human: formatRenderModel(model), exitCode: ExitCode.Ok } satisfies Outcome;
       });
     });
 }

@@ -116,7 +116,7 @@ export async function replay(ctx: CommandContext, o: ReplayOptions): Promise<Rep
   };
 }
 
-export function renderReplay(m: ReplayModel): string {
+export function formatReplay(m: ReplayModel): string {
   const lines = [
     `# replaying ${m.from.command} of container ${m.from.containerId} ${m.from.ifname} logged at ${m.from.timestamp}`,
     ...Object.entries(m.env).map(([k, val]) => `${k}=${val}`),
@@ -160,7 +160,7 @@ Examples:
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const model = await replay(ctx, opts);
         const exitCode = !model.ran || model.exitCode === 0 ? ExitCode.Ok : ExitCode.ProblemsFound;
-        return { model, human: renderReplay(model), exitCode };
+        return { model, human: formatReplay(model), exitCode };
       });
     });
 }

@@ -113,7 +113,7 @@ export async function rpcCall(
   };
 }
 
-export function renderRpcCall(m: RpcCallModel): string {
+export function formatRpcCall(m: RpcCallModel): string {
   return [
     `# ${m.method} on ${m.socket} (${m.dialect} dialect)`,
     `-> ${m.request}`,
@@ -152,7 +152,7 @@ Examples:
         const model = await rpcCall(ctx, method, opts);
         return {
           model,
-          human: renderRpcCall(model),
+          human: formatRpcCall(model),
           exitCode: model.ok ? ExitCode.Ok : ExitCode.ProblemsFound,
         };
       });

@@ -235,7 +235,7 @@ export function statusExitCode(m: StatusModel): ExitCode {
   return m.problems.length ? ExitCode.ProblemsFound : ExitCode.Ok;
 }
 
-export function renderStatus(m: StatusModel): string {
+export function formatStatus(m: StatusModel): string {
   const z = m.zedrouter;
   const probeText = (x: DialectProbe) =>
     x.answered
@@ -304,7 +304,7 @@ Examples:
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const { cniPath, from } = cniPathOf(opts.cniPath, ctx.deps.env);
         const model = await collectStatus(ctx, cniPath, from);
-        return { model, human: renderStatus(model), exitCode: statusExitCode(model) };
+        return { model, human: formatStatus(model), exitCode: statusExitCode(model) };
       });
     });
 }

@@ -136,7 +136,7 @@ function extraText(extra: Record<string, unknown>): string {
 }
 
 /** One readable line per entry: time, level, command, container, interface, pod, step time. */
-export function renderLogLine(e: LogEntry): string {
+export function formatLogLine(e: LogEntry): string {
   const pod = e.podName ? `${e.podNamespace ? `${e.podNamespace}/` : ""}${e.podName}` : "-";
   const step = e.stepMs === null ? "" : `+${e.stepMs}ms`;
   const at = e.durationMs === null ? "" : ` (${e.durationMs}ms)`;

@@ -52,7 +52,7 @@ export async function renderEve(
 }
 
 /** Human text: what the layout is, then either the files written or the documents. */
-export function renderEveText(m: EveRenderModel): string {
+export function formatEve(m: EveRenderModel): string {
   const head = [
     "# EVE's layout: Multus's cluster network cbr0 (flannel -> eve-bridge, then portmap; the " +
     "pod subnet comes from flannel)",

@@ -154,7 +154,7 @@ export async function renderPerNi(
 }
 
 /** Human text: a header, then either the files written or the documents themselves. */
-export function renderPerNiText(m: PerNiRenderModel): string {
+export function formatPerNi(m: PerNiRenderModel): string {
   const head = [
     `# node ${m.node}: subnet ${m.subnet.subnet} (index ${m.subnet.index}), gateway ` +
     `${m.subnet.gateway}, pods ${m.subnet.rangeStart}-${m.subnet.rangeEnd}`,

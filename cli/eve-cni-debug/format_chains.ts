@@ -1,4 +1,7 @@
-/** Human text for chains (pods, show, check): pure functions of the model, for snapshots. */
+/**
+ * Human text for chains (pods, show, check): pure functions of the model, for snapshots.
+ * "format" is text for a person; "render" (the command, cni_configs.ts) writes CNI configs.
+ */
 import type { Chain, ChainLink } from "./chain.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { orDash, table } from "./table.ts";
@@ -17,7 +20,7 @@ export function sourceNote(z: Snapshot["zedrouter"]): string | null {
   return `note: zedrouter facts from ${from}${z.note ? `: ${z.note}` : ""}`;
 }
 
-export function renderPodsTable(chains: readonly Chain[], z: Snapshot["zedrouter"]): string {
+export function formatPodsTable(chains: readonly Chain[], z: Snapshot["zedrouter"]): string {
   const note = sourceNote(z);
   const body = chains.length === 0 ? "No pod attachments found" : table(
     ["POD", "IFNAME", "BRIDGE", "HOST VETH", "MAC", "ADDRESS", "STATUS"],
@@ -47,7 +50,7 @@ const STEP_LABEL: Record<ChainLink["step"], string> = {
   "dhcp-client": "DHCP client",
 };
 
-export function renderChain(c: Chain): string {
+export function formatChain(c: Chain): string {
   const head = `${c.podName}${c.podNamespace ? ` (${c.podNamespace})` : ""} ${c.ifname}` +
     `${c.containerId ? ` container ${c.containerId.slice(0, 12)}` : ""}: ` +
     (c.ok ? "ok" : `${c.problems.length} problem(s)`);
@@ -61,9 +64,9 @@ export function renderChain(c: Chain): string {
   }`;
 }
 
-export function renderChains(chains: readonly Chain[], z: Snapshot["zedrouter"]): string {
+export function formatChains(chains: readonly Chain[], z: Snapshot["zedrouter"]): string {
   const note = sourceNote(z);
-  const parts = chains.map(renderChain);
+  const parts = chains.map(formatChain);
   if (note) parts.push(note);
   return parts.join("\n\n");
 }
