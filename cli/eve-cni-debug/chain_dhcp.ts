@@ -7,18 +7,20 @@ import type { EveBridgeRecord } from "./eve_bridge_state.ts";
 import { type ChainLink, link, notApplicable, unknown } from "./chain_model.ts";
 import type { AttachmentFact, DnsmasqFact, Snapshot } from "./snapshot.ts";
 
-function dnsmasqFor(s: Snapshot, a: AttachmentFact): DnsmasqFact | undefined {
-  const ni = s.networkInstances.find((n) => n.uuid === a.niUuid);
-  return s.dnsmasq.find((d) => d.bridge === a.bridge || (ni !== undefined && d.ni === ni.name));
+function dnsmasqFor(snapshot: Snapshot, attachment: AttachmentFact): DnsmasqFact | undefined {
+  const ni = snapshot.networkInstances.find((n) => n.uuid === attachment.niUuid);
+  return snapshot.dnsmasq.find((d) =>
+    d.bridge === attachment.bridge || (ni !== undefined && d.ni === ni.name)
+  );
 }
 
 export function dhcpLinks(
-  s: Snapshot,
-  a: AttachmentFact,
+  snapshot: Snapshot,
+  attachment: AttachmentFact,
   rec: EveBridgeRecord | undefined,
   reservedIp: string | null,
 ): ChainLink[] {
-  if (!a.usesDhcp) {
+  if (!attachment.usesDhcp) {
     const why = "no DHCP on this network instance (air-gapped switch)";
     return [
       notApplicable("dhcp-reservation", why),
@@ -26,51 +28,59 @@ export function dhcpLinks(
       notApplicable("dhcp-client", why),
     ];
   }
-  const isVmi = isVmiPodName(a.podName);
-  const d = dnsmasqFor(s, a);
+  const isVmi = isVmiPodName(attachment.podName);
+  const d = dnsmasqFor(snapshot, attachment);
   const out: ChainLink[] = [];
   let reservation: string | null = null;
   if (!d) {
-    const ni = s.networkInstances.find((n) => n.uuid === a.niUuid);
+    const ni = snapshot.networkInstances.find((n) => n.uuid === attachment.niUuid);
     if (ni?.type === "switch") {
       out.push(notApplicable("dhcp-reservation", "DHCP comes from outside (switch NI)"));
       out.push(notApplicable("dhcp-lease", "DHCP comes from outside (switch NI)"));
     } else {
-      out.push(unknown("dhcp-reservation", `no dnsmasq files found for bridge ${a.bridge}`));
-      out.push(unknown("dhcp-lease", `no dnsmasq files found for bridge ${a.bridge}`));
+      out.push(
+        unknown("dhcp-reservation", `no dnsmasq files found for bridge ${attachment.bridge}`),
+      );
+      out.push(unknown("dhcp-lease", `no dnsmasq files found for bridge ${attachment.bridge}`));
     }
   } else {
-    const host = d.reservations.find((h) => h.mac === a.mac);
+    const host = d.reservations.find((h) => h.mac === attachment.mac);
     const p: string[] = [];
     if (!d.running) p.push(`dnsmasq for ${d.ni} is not running${d.pid ? ` (pid ${d.pid})` : ""}`);
-    if (!host) p.push(`no dhcp-host for MAC ${a.mac} in ${d.confPath}`);
+    if (!host) p.push(`no dhcp-host for MAC ${attachment.mac} in ${d.confPath}`);
     else if (reservedIp !== null && host.ip !== reservedIp) {
-      p.push(`dhcp-host for MAC ${a.mac} reserves ${host.ip}, app config says ${reservedIp}`);
+      p.push(
+        `dhcp-host for MAC ${attachment.mac} reserves ${host.ip}, app config says ${reservedIp}`,
+      );
     }
     reservation = host?.ip ?? reservedIp;
     out.push(
       link(
         "dhcp-reservation",
-        host ? `${a.mac} -> ${host.ip}${host.hostname ? ` (${host.hostname})` : ""}` : a.mac,
+        host
+          ? `${attachment.mac} -> ${host.ip}${host.hostname ? ` (${host.hostname})` : ""}`
+          : attachment.mac,
         p,
       ),
     );
 
-    const lease = d.leases.find((l) => l.mac === a.mac);
+    const lease = d.leases.find((l) => l.mac === attachment.mac);
     const lp: string[] = [];
-    const applied = a.l3?.ips.map((i) => i.address.split("/")[0]) ?? [];
+    const applied = attachment.l3?.ips.map((i) => i.address.split("/")[0]) ?? [];
     if (!lease) {
-      if (!isVmi) lp.push(`no lease for MAC ${a.mac} in ${d.leaseFile}`);
+      if (!isVmi) lp.push(`no lease for MAC ${attachment.mac} in ${d.leaseFile}`);
     } else {
       if (reservation !== null && lease.ip !== reservation) {
-        lp.push(`lease for MAC ${a.mac} is ${lease.ip}, reservation is ${reservation}`);
+        lp.push(`lease for MAC ${attachment.mac} is ${lease.ip}, reservation is ${reservation}`);
       }
       if (applied.length && !applied.includes(lease.ip)) {
         lp.push(
-          `lease ${lease.ip} is not the address applied to ${a.podIfName} (${applied.join(", ")})`,
+          `lease ${lease.ip} is not the address applied to ${attachment.podIfName} (${
+            applied.join(", ")
+          })`,
         );
       }
-      const now = Date.parse(s.collectedAt) / 1000;
+      const now = Date.parse(snapshot.collectedAt) / 1000;
       if (lease.expiry !== 0 && lease.expiry < now) {
         lp.push(`lease ${lease.ip} expired at ${new Date(lease.expiry * 1000).toISOString()}`);
       }
@@ -84,13 +94,13 @@ export function dhcpLinks(
       : "none";
     out.push(link("dhcp-lease", leaseDetail, lp));
   }
-  out.push(dhcpClientLink(s, a, rec, isVmi));
+  out.push(dhcpClientLink(snapshot, attachment, rec, isVmi));
   return out;
 }
 
 export function dhcpClientLink(
-  s: Snapshot,
-  a: Pick<AttachmentFact, "podNetnsPath">,
+  snapshot: Snapshot,
+  attachment: Pick<AttachmentFact, "podNetnsPath">,
   rec: EveBridgeRecord | undefined,
   isVmi: boolean,
 ): ChainLink {
@@ -101,12 +111,12 @@ export function dhcpClientLink(
     return unknown("dhcp-client", "eve-bridge recorded no DHCP client pid");
   }
   const pid = rec.dhcpClientPid;
-  const proc = s.processes[String(pid)];
+  const proc = snapshot.processes[String(pid)];
   if (!proc?.alive) {
     return link("dhcp-client", `pid ${pid}`, [`DHCP client pid ${pid} is not running`]);
   }
   const p: string[] = [];
-  const ns = s.pods[a.podNetnsPath];
+  const ns = snapshot.pods[attachment.podNetnsPath];
   if (
     ns?.inode !== undefined && ns.inode !== null && proc.netnsInode !== null &&
     proc.netnsInode !== ns.inode
