@@ -2,7 +2,7 @@
  * STATUS for the pod-interface path: the programs a DHCP lease needs must be on the PATH
  * eve-bridge spawns them with (udhcpc for the lease, nsenter to run it in the pod netns).
  */
-import { CniError, CniErrorCode } from "../cni/mod.ts";
+import { CniError, CniErrorCode } from "../../cni/mod.ts";
 
 /** What a process without PATH gets (the usual default search path). */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
