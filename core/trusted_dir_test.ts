@@ -1,10 +1,19 @@
 import assert from "node:assert/strict";
 import { ensureTrustedDirectory, isTrustedDirectory, UntrustedPathError } from "./trusted_dir.ts";
-import { withTempDir } from "./temp_dir.ts";
 
 const NOBODY = 65534;
 // Skipped unless root: chown to another user (a stranger's entries) needs root.
 const notRoot = Deno.uid() !== 0;
+
+/** A 0700 directory in /tmp for `fn`, removed after it. */
+async function withTempDir(prefix: string, fn: (dir: string) => void | Promise<void>) {
+  const dir = Deno.makeTempDirSync({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
 
 /** Runs `fn` and returns the UntrustedPathError it throws (fails when it throws none). */
 function refusal(fn: () => void): UntrustedPathError {
@@ -24,7 +33,7 @@ function mkdir(path: string, mode: number): void {
 
 // Deno.makeTempDir makes a 0700 directory in /tmp (1777): a root-owned entry in a sticky one.
 Deno.test("a 0700 directory of ours below sticky /tmp is trusted", async () => {
-  await withTempDir("evetest-trust-", async (base) => {
+  await withTempDir("evetest-trust-", (base) => {
     ensureTrustedDirectory(base);
     mkdir(`${base}/state`, 0o755);
     assert.equal(isTrustedDirectory(`${base}/state`), true);
@@ -32,7 +41,7 @@ Deno.test("a 0700 directory of ours below sticky /tmp is trusted", async () => {
 });
 
 Deno.test("missing directories are made with the mode asked for, and refused otherwise", async () => {
-  await withTempDir("evetest-trust-", async (base) => {
+  await withTempDir("evetest-trust-", (base) => {
     const err = refusal(() => ensureTrustedDirectory(`${base}/a/b`));
     assert.equal(err.path, `${base}/a`);
     assert.match(err.message, /does not exist/);
@@ -46,7 +55,7 @@ Deno.test("missing directories are made with the mode asked for, and refused oth
 });
 
 Deno.test("a group- or world-writable directory is refused, sticky or not", async () => {
-  await withTempDir("evetest-trust-", async (base) => {
+  await withTempDir("evetest-trust-", (base) => {
     for (const mode of [0o777, 0o1777, 0o770]) {
       const dir = `${base}/m${mode.toString(8)}`;
       mkdir(dir, mode);
@@ -59,7 +68,7 @@ Deno.test("a group- or world-writable directory is refused, sticky or not", asyn
 });
 
 Deno.test("a writable ancestor is refused, and nothing is made below it", async () => {
-  await withTempDir("evetest-trust-", async (base) => {
+  await withTempDir("evetest-trust-", (base) => {
     mkdir(`${base}/open`, 0o777);
     const err = refusal(() => ensureTrustedDirectory(`${base}/open/state`, { create: true }));
     assert.equal(err.path, `${base}/open`);
@@ -70,7 +79,7 @@ Deno.test("a writable ancestor is refused, and nothing is made below it", async 
 Deno.test("a stranger's directory is refused, even below a sticky one", {
   ignore: notRoot,
 }, async () => {
-  await withTempDir("evetest-trust-", async (base) => {
+  await withTempDir("evetest-trust-", (base) => {
     mkdir(`${base}/theirs`, 0o700);
     Deno.chownSync(`${base}/theirs`, NOBODY, NOBODY);
     assert.match(refusal(() => ensureTrustedDirectory(`${base}/theirs`)).message, /uid 65534/);
@@ -116,7 +125,7 @@ Deno.test("symlinks count where they and their targets are trusted", {
 });
 
 Deno.test("a file, a relative path, '..' and NUL are refused", async () => {
-  await withTempDir("evetest-trust-", async (base) => {
+  await withTempDir("evetest-trust-", (base) => {
     Deno.writeTextFileSync(`${base}/file`, "");
     assert.match(refusal(() => ensureTrustedDirectory(`${base}/file`)).message, /not a directory/);
     assert.match(refusal(() => ensureTrustedDirectory("relative/dir")).message, /absolute/);
