@@ -15,12 +15,17 @@ Deno.test("createPodVeth: one veth add with the pod end born in the pod netns", 
   const runner = recordingRunner();
   await createPodVeth({ runner, host: undefined }, plan);
   const [add, ...rest] = runner.calls;
-  // The exact argv is netns/'s business; what matters here is what we asked for.
+  // The exact argv is netns/'s business; what matters here is what we asked for: made from
+  // inside the pod netns (no long-lived ip holds it open), the pod end with the adapter's
+  // MAC, the host end sent to our own netns (named by our pid), both with the NI's MTU.
   const line = add!.join(" ");
-  assert.match(line, /^ip link add (name )?nbu1x1 .*type veth peer name net1 /);
-  assert.match(line, / address 02:16:3e:00:00:01 /);
-  assert.match(line, / mtu 1400 /);
-  assert.match(line, / netns \/var\/run\/netns\/pod1$/);
+  const [podEnd, hostEnd] = line.split(" type veth peer ");
+  assert.match(podEnd!, /^ip -n pod1 link add (name )?net1 /);
+  assert.match(podEnd!, / address 02:16:3e:00:00:01( |$)/);
+  assert.match(podEnd!, / mtu 1400( |$)/);
+  assert.match(hostEnd!, /^name nbu1x1 /);
+  assert.match(hostEnd!, / mtu 1400 /);
+  assert.match(hostEnd!, new RegExp(` netns ${Deno.pid}$`));
   const text = rest.map((argv) => argv.join(" "));
   assert.ok(text.includes("ip link set dev nbu1x1 master bn1"));
   assert.ok(text.some((t) => t.endsWith("net/ipv6/conf/net1/accept_dad=0")));
@@ -72,9 +77,9 @@ Deno.test("createPodVeth: an old veth of the adapter is replaced", async () => {
   });
   await createPodVeth({ runner, host: undefined }, plan);
   const text = runner.calls.map((argv) => argv.join(" "));
-  assert.ok(text[0]!.startsWith("ip link add"));
+  assert.ok(text[0]!.startsWith("ip -n pod1 link add"));
   assert.ok(text.includes("ip link del dev nbu1x1"));
-  assert.ok(text[3]!.startsWith("ip link add"), "retried after the delete");
+  assert.ok(text[3]!.startsWith("ip -n pod1 link add"), "retried after the delete");
 });
 
 Deno.test("applyL3: addresses, an on-link route to an off-subnet gateway, then routes", async () => {
