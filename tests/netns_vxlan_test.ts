@@ -59,18 +59,7 @@ async function joinBridge(ns: Netns, dev: string): Promise<void> {
 }
 
 async function ping(from: Netns, to: string): Promise<void> {
-  await runChecked(run, [
-    "ip",
-    "netns",
-    "exec",
-    (from as { name: string }).name,
-    "ping",
-    "-c",
-    "1",
-    "-W",
-    "5",
-    to,
-  ]);
+  await runChecked(run, execArgv(from, ["ping", "-c", "1", "-W", "5", to]));
 }
 
 sandboxTest("vxlan with unicast peers: one L2 segment across two nodes", ["ping"], async (sb) => {
