@@ -185,7 +185,7 @@ async function connectAdapter(
     useDHCP: attachment.usesDhcp,
     interfaces: [
       // Set on the bridge when the NI came up (network_instances.ts), so no need to ask.
-      { name: ni.bridge, mac: bridgeMac(ni), netNsPath: "" },
+      { name: ni.bridge, mac: bridgeMac(ni, config.cluster), netNsPath: "" },
       { name: hostIfName, mac: null, netNsPath: "" },
       { name: args.podInterface.name, mac: adapter.mac, netNsPath: args.pod.netNsPath },
     ],
