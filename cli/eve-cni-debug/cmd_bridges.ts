@@ -137,29 +137,38 @@ export async function inspectBridges(ctx: CommandContext): Promise<BridgesModel>
   return { zedrouterNote: note, bridges, problems: uplinkProblems(bridges, nis) };
 }
 
-function vxlanLine(p: Port): string {
-  const x = p.vxlan!;
+function vxlanLine(port: Port): string {
+  const x = port.vxlan!;
   const flood = x.group ? `group ${x.group}` : `peers ${x.peers.join(", ") || "none"}`;
-  return `    ${p.name}: VXLAN VNI ${x.vni}, VTEP ${orDash(x.local)} udp/${x.udpPort}` +
+  return `    ${port.name}: VXLAN VNI ${x.vni}, VTEP ${orDash(x.local)} udp/${x.udpPort}` +
     `${x.underlay ? ` via ${x.underlay}` : ""}, floods to ${flood}`;
 }
 
-export function renderBridges(m: BridgesModel): string {
+export function formatBridges(model: BridgesModel): string {
   const lines: string[] = [];
-  for (const b of m.bridges) {
-    const ni = b.networkInstance;
+  for (const bridge of model.bridges) {
+    const ni = bridge.networkInstance;
     const what = ni ? `${ni.type} network instance "${ni.name}"` : "not a network instance";
-    lines.push(`${b.name} (${what}) ${orDash(b.mac)} mtu ${b.mtu}${b.up ? "" : " DOWN"}`);
-    const rows = b.ports.map((p) => [p.name, orDash(p.kind), p.up ? "up" : "down", `${p.mtu}`]);
+    lines.push(
+      `${bridge.name} (${what}) ${orDash(bridge.mac)} mtu ${bridge.mtu}${bridge.up ? "" : " DOWN"}`,
+    );
+    const rows = bridge.ports.map((port) => [
+      port.name,
+      orDash(port.kind),
+      port.up ? "up" : "down",
+      `${port.mtu}`,
+    ]);
     if (rows.length) lines.push(indent(table(["PORT", "KIND", "STATE", "MTU"], rows)));
-    for (const p of b.ports.filter((x) => x.vxlan)) {
-      lines.push(vxlanLine(p));
-      for (const l of p.vxlan!.learned) lines.push(`      ${l.mac} behind ${l.vtep}`);
+    for (const port of bridge.ports.filter((candidate) => candidate.vxlan)) {
+      lines.push(vxlanLine(port));
+      for (const entry of port.vxlan!.learned) {
+        lines.push(`      ${entry.mac} behind ${entry.vtep}`);
+      }
     }
   }
-  if (m.bridges.length === 0) lines.push("No bridges");
-  if (m.zedrouterNote) lines.push(`(network instances unnamed: ${m.zedrouterNote})`);
-  for (const p of m.problems) lines.push(`problem: ${p}`);
+  if (model.bridges.length === 0) lines.push("No bridges");
+  if (model.zedrouterNote) lines.push(`(network instances unnamed: ${model.zedrouterNote})`);
+  for (const problem of model.problems) lines.push(`problem: ${problem}`);
   return lines.join("\n");
 }
 
@@ -180,7 +189,7 @@ Examples:
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const model = await inspectBridges(ctx);
         const exitCode = model.problems.length ? ExitCode.ProblemsFound : ExitCode.Ok;
-        return { model, human: renderBridges(model), exitCode };
+        return { model, human: formatBridges(model), exitCode };
       });
     });
 }

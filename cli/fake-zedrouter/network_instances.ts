@@ -15,7 +15,7 @@ import {
 } from "../../netns/mod.ts";
 import { deriveMac } from "./identity.ts";
 import type { Cluster, NetworkInstance } from "./model.ts";
-import type { Kernel } from "./veth.ts";
+import type { Kernel } from "./kernel.ts";
 import { ensureVxlanUplink, removeVxlanUplink } from "./vxlan_uplink.ts";
 
 export async function ensureNetworkInstance(

@@ -20,7 +20,7 @@ import {
   type VxlanInfo,
 } from "../../netns/mod.ts";
 import type { SwitchNi, VxlanUplink } from "./model.ts";
-import type { Kernel } from "./veth.ts";
+import type { Kernel } from "./kernel.ts";
 
 function matches(info: VxlanInfo, x: VxlanUplink): boolean {
   return info.vni === x.vni && info.local === x.local && info.group === x.group &&
