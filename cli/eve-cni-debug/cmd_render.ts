@@ -136,7 +136,6 @@ Examples:
   eve-cni-debug render --node-ip 192.168.1.10/32
   eve-cni-debug render --node-ip 192.168.1.10 --out-dir /var/lib/rancher/k3s/agent/etc/cni/net.d
   eve-cni-debug render --layout per-ni --node node1 --node-ip 192.168.1.10 --ni local1=${EXAMPLE_UUID}
-  eve-cni-debug render --layout per-ni --node node1 --node-ip 192.168.1.10 --etcd http://10.1.0.5:2379
   eve-cni-debug render --layout per-ni --from-zedrouter --node-ip 192.168.1.10 --out-dir /etc/cni/net.d
 --node-ip is required: eve-bridge refuses an EVE-app pod's eth0 without the node's IP; it is
 written as EVE writes it, "<ip>/32".
@@ -146,9 +145,10 @@ at cniVersion 0.3.1; flannel gives the pod subnet. --layout per-ni: the conflist
 10-eve-bridge.conflist over a node subnet and one NAD per network instance (--ni,
 --from-zedrouter). Node subnets: PodCIDR /p with NodeBits b gives 2^b subnets of /(p+b):
 gateway .1, pods .2 to the last address before broadcast. A node keeps its subnet across
-reruns; the file is locked. --etcd URL[,URL] keeps the allocations in etcd instead, for nodes
-that share no file: records keyed by node name under --etcd-prefix, claimed by
-compare-and-swap, so nodes rendering at once never get the same subnet.`;
+reruns; the file is locked. --etcd URL[,URL] (such as --etcd http://10.1.0.5:2379) keeps
+the allocations in etcd instead, for nodes that share no file: records keyed by node name
+under --etcd-prefix, claimed by compare-and-swap, so nodes rendering at once never get the
+same subnet.`;
 
 export function registerRender(root: Root, exec: Executor): void {
   root.command("render")
