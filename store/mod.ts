@@ -16,3 +16,12 @@ export {
   toBase64,
   type TxnResult,
 } from "./etcd.ts";
+export {
+  claimMac,
+  type ClaimOutcome,
+  listMacClaims,
+  type MacClaim,
+  macClaimKey,
+  MacClaimSchema,
+  releaseMac,
+} from "./mac_claims.ts";

@@ -3,16 +3,42 @@
  * ports picked free at random, its data in a temporary directory; stopped by its pid and the
  * directory removed when the test's function ends, even on failure.
  */
-import { spawnDaemon, stopPid } from "../netns/mod.ts";
+import { execArgv, spawnDaemon, stopPid, systemRunner } from "../netns/mod.ts";
 import { findTool } from "../scripts/sandbox/sandbox.ts";
 import { EtcdClient } from "../store/mod.ts";
 
 export interface TestEtcd {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (or the given host's address, in the given namespace) */
   readonly endpoint: string;
   readonly pid: number;
   readonly dir: string;
+  /** A client from this process (only for an etcd on our own loopback). */
   client(): EtcdClient;
+  /** The keys and values under `prefix`, read from wherever etcd listens (its namespace). */
+  range(prefix: string): Promise<{ key: string; value: string }[]>;
+}
+
+export interface EtcdPlace {
+  /** Run etcd in this network namespace (a path under /var/run/netns)... */
+  readonly netnsPath: string;
+  /** ...listening on this address of it. */
+  readonly host: string;
+}
+
+const RANGE_CLI = new URL("./etcd_range_cli.ts", import.meta.url).pathname;
+
+/** Runs the range helper, inside `place`'s namespace when given. */
+async function rangeAt(
+  endpoint: string,
+  prefix: string,
+  place: EtcdPlace | undefined,
+): Promise<{ key: string; value: string }[]> {
+  const argv = [Deno.execPath(), "run", "--allow-all", "--quiet", RANGE_CLI, endpoint, prefix];
+  const r = await systemRunner(place ? execArgv({ path: place.netnsPath }, argv) : argv, {
+    timeoutMs: 20_000,
+  });
+  if (r.code !== 0) throw new Error(`etcd range ${prefix} at ${endpoint}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
 /** Why etcd tests cannot run here, or undefined (scripts/install.sh installs etcd-server). */
@@ -28,16 +54,25 @@ export function freePort(): number {
   return port;
 }
 
-async function waitHealthy(endpoint: string, pid: number, log: string): Promise<void> {
+async function healthy(endpoint: string, place: EtcdPlace | undefined): Promise<boolean> {
+  if (place) return await rangeAt(endpoint, "/health-probe", place).then(() => true, () => false);
+  try {
+    const response = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+    return response.ok && (await response.text()).includes('"true"');
+  } catch {
+    return false; // Not listening yet.
+  }
+}
+
+async function waitHealthy(
+  endpoint: string,
+  pid: number,
+  log: string,
+  place: EtcdPlace | undefined,
+): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    try {
-      const response = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
-      const body = await response.text();
-      if (response.ok && body.includes('"true"')) return;
-    } catch {
-      // Not listening yet.
-    }
+    if (await healthy(endpoint, place)) return;
     if (Date.now() > deadline) {
       const tail = await Deno.readTextFile(log).catch(() => "");
       throw new Error(`etcd (pid ${pid}) not healthy after 20 s:\n${tail.slice(-2000)}`);
@@ -46,14 +81,19 @@ async function waitHealthy(endpoint: string, pid: number, log: string): Promise<
   }
 }
 
-/** Runs fn with a fresh etcd; always stops it and removes its data. */
-export async function withEtcd(fn: (etcd: TestEtcd) => Promise<void>): Promise<void> {
+/** Runs fn with a fresh etcd (on loopback, or at `place`); always stops it, removes its data. */
+export async function withEtcd(
+  fn: (etcd: TestEtcd) => Promise<void>,
+  place?: EtcdPlace,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "evetest-etcd-" });
   const [client, peer] = [freePort(), freePort()];
-  const endpoint = `http://127.0.0.1:${client}`;
-  const peerUrl = `http://127.0.0.1:${peer}`;
+  const host = place?.host ?? "127.0.0.1";
+  const endpoint = `http://${host}:${client}`;
+  const peerUrl = `http://${host}:${peer}`;
+  const etcd = [findTool("etcd")!];
   const daemon = spawnDaemon([
-    findTool("etcd")!,
+    ...(place ? execArgv({ path: place.netnsPath }, etcd) : etcd),
     "--name=test",
     `--data-dir=${dir}/data`,
     `--listen-client-urls=${endpoint}`,
@@ -64,12 +104,13 @@ export async function withEtcd(fn: (etcd: TestEtcd) => Promise<void>): Promise<v
     "--log-outputs=stderr",
   ], { stderrPath: `${dir}/etcd.log` });
   try {
-    await waitHealthy(endpoint, daemon.pid, `${dir}/etcd.log`);
+    await waitHealthy(endpoint, daemon.pid, `${dir}/etcd.log`, place);
     await fn({
       endpoint,
       pid: daemon.pid,
       dir,
       client: () => new EtcdClient({ endpoints: [endpoint], timeoutMs: 5000 }),
+      range: (prefix) => rangeAt(endpoint, prefix, place),
     });
   } finally {
     await stopPid(daemon.pid, { graceMs: 3000 });

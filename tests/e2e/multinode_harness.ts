@@ -15,7 +15,7 @@ import {
   stopPid,
   systemRunner as run,
 } from "../../netns/mod.ts";
-import { type Sandbox, withSandbox } from "../../scripts/sandbox/sandbox.ts";
+import { type Sandbox, type SandboxNetns, withSandbox } from "../../scripts/sandbox/sandbox.ts";
 import { type E2eNode, startNode, type ZedrouterConfig } from "../../scripts/sandbox/node.ts";
 import { stopStrayDhcpClients } from "../../scripts/sandbox/leaks.ts";
 import type { E2ePod } from "../../scripts/sandbox/pod.ts";
@@ -132,8 +132,9 @@ export async function adapterMac(node: E2eNode, appUuid: string): Promise<string
 const SKIP = await e2eSkipReason();
 
 /**
- * Deno.test on two fresh nodes. With `etcd`, a real etcd on loopback is the nodes' shared
- * store (cluster.etcd in both configs), and the test gets it.
+ * Deno.test on two fresh nodes. With `etcd`, a real etcd on node A (listening on its underlay
+ * address, as a cluster's etcd runs on one of its nodes) is the nodes' shared store
+ * (cluster.etcd in both configs), and the test gets it.
  */
 export function multiNodeTest(
   name: string,
@@ -144,48 +145,53 @@ export function multiNodeTest(
   Deno.test({
     name: reason ? `${name} (skipped: ${reason})` : name,
     ignore: reason !== undefined,
-    fn: () =>
-      options.etcd
-        ? withEtcd((etcd) => twoNodes({ etcd: { endpoints: [etcd.endpoint] } }, (m) => fn(m, etcd)))
-        : twoNodes({}, (m) => fn(m, null)),
+    fn: () => withSandbox((sb) => twoNodes(sb, options.etcd ?? false, fn)),
   });
 }
 
 async function twoNodes(
-  cluster: Record<string, unknown>,
-  fn: (m: MultiNode) => Promise<void>,
+  sb: Sandbox,
+  withStore: boolean,
+  fn: (m: MultiNode, etcd: TestEtcd | null) => Promise<void>,
 ): Promise<void> {
-  await withSandbox(async (sb) => {
-    const ns = await underlay(sb);
-    const pods: E2ePod[] = [];
-    const nodes: E2eNode[] = [];
-    let dhcp: Daemon | undefined;
-    try {
-      for (
-        const [who, app, netns] of [["node-a", APP_WEB, ns.a], ["node-b", APP_VM, ns.b]] as const
-      ) {
-        nodes.push(
-          await startNode(sb, {
-            netns,
-            dir: `${sb.dir}/${who}`,
-            config: nodeConfig(who, app, cluster),
-          }),
-        );
-      }
-      const [a, b] = nodes as [E2eNode, E2eNode];
-      const server = await dhcpServer(sb, b, [
-        { mac: await adapterMac(a, APP_WEB.uuid), ip: SEGMENT.web },
-        { mac: await adapterMac(b, APP_VM.uuid), ip: SEGMENT.vm },
-      ]);
-      dhcp = server.daemon;
-      await fn({ sb, a, b, leaseFile: server.leaseFile, pods });
-    } finally {
-      for (const node of nodes) await stopStrayDhcpClients(node, pods);
-      if (dhcp) {
-        await stopPid(dhcp.pid, { graceMs: 2000 });
-        await dhcp.exited;
-      }
-      for (const node of nodes) await node.stopZedrouter();
+  const ns = await underlay(sb);
+  if (!withStore) return await onTwoNodes(sb, ns, null, fn);
+  await withEtcd(
+    (etcd) => onTwoNodes(sb, ns, etcd, fn),
+    { netnsPath: ns.a.path, host: UNDERLAY.a },
+  );
+}
+
+async function onTwoNodes(
+  sb: Sandbox,
+  ns: { a: SandboxNetns; b: SandboxNetns },
+  etcd: TestEtcd | null,
+  fn: (m: MultiNode, etcd: TestEtcd | null) => Promise<void>,
+): Promise<void> {
+  const cluster = etcd ? { etcd: { endpoints: [etcd.endpoint] } } : {};
+  const pods: E2ePod[] = [];
+  const nodes: E2eNode[] = [];
+  let dhcp: Daemon | undefined;
+  try {
+    for (
+      const [who, app, netns] of [["node-a", APP_WEB, ns.a], ["node-b", APP_VM, ns.b]] as const
+    ) {
+      const config = nodeConfig(who, app, cluster);
+      nodes.push(await startNode(sb, { netns, dir: `${sb.dir}/${who}`, config }));
     }
-  });
+    const [a, b] = nodes as [E2eNode, E2eNode];
+    const server = await dhcpServer(sb, b, [
+      { mac: await adapterMac(a, APP_WEB.uuid), ip: SEGMENT.web },
+      { mac: await adapterMac(b, APP_VM.uuid), ip: SEGMENT.vm },
+    ]);
+    dhcp = server.daemon;
+    await fn({ sb, a, b, leaseFile: server.leaseFile, pods }, etcd);
+  } finally {
+    for (const node of nodes) await stopStrayDhcpClients(node, pods);
+    if (dhcp) {
+      await stopPid(dhcp.pid, { graceMs: 2000 });
+      await dhcp.exited;
+    }
+    for (const node of nodes) await node.stopZedrouter();
+  }
 }
