@@ -34,6 +34,29 @@ export function useLogtapeDenoInspect(bundle: string): string {
   return bundle.slice(0, match.index) + deno + bundle.slice(match.index + whole.length);
 }
 
+/**
+ * esbuild's stand-in for `require` (CommonJS npm code in the bundle calls it, e.g. yaml's
+ * `require("node:process")`) throws "Dynamic require ... is not supported" in an ES module.
+ * `deno bundle` replaces it with Node's createRequire, but only when the minifier named the
+ * stand-in without a `$` (observed with Deno 2.9.6: `Or` was replaced, `$r` was not, and the
+ * bundle then died at its first line). This does the same replacement for any name.
+ */
+const ESBUILD_REQUIRE_SHIM = new RegExp(
+  String.raw`var ([\w$]+)=\(([\w$]+)=>typeof require<"u"\?require:typeof Proxy<"u"\?` +
+    String.raw`new Proxy\(\2,\{get:\(([\w$]+),([\w$]+)\)=>\(typeof require<"u"\?require:\3\)` +
+    String.raw`\[\4\]\}\):\2\)\(function\(([\w$]+)\)\{if\(typeof require<"u"\)return ` +
+    String.raw`require\.apply\(this,arguments\);throw Error\('Dynamic require of "'\+\5\+` +
+    String.raw`'" is not supported'\)\}\);`,
+);
+
+export function useCreateRequire(bundle: string): string {
+  const match = ESBUILD_REQUIRE_SHIM.exec(bundle);
+  if (match === null) return bundle;
+  const replacement = 'import{createRequire as __deno_internal_createRequire}from"node:module";' +
+    `var ${match[1]}=__deno_internal_createRequire(import.meta.url);`;
+  return bundle.slice(0, match.index) + replacement + bundle.slice(match.index + match[0].length);
+}
+
 /** Bundles `entry` (absolute path) with the Deno running this script; returns the code. */
 export async function bundleProgram(entry: string): Promise<string> {
   const out = await Deno.makeTempFile({ prefix: "eve-cni-bundle-", suffix: ".js" });
@@ -43,7 +66,7 @@ export async function bundleProgram(entry: string): Promise<string> {
     if (result.code !== 0) {
       throw new Error(`deno bundle failed for ${entry} (exit ${result.code}): ${result.stderr}`);
     }
-    return useLogtapeDenoInspect(await Deno.readTextFile(out));
+    return useCreateRequire(useLogtapeDenoInspect(await Deno.readTextFile(out)));
   } finally {
     await Deno.remove(out).catch(() => {});
   }

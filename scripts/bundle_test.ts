@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { staticNodeImports, useLogtapeDenoInspect } from "./bundle.ts";
+import { staticNodeImports, useCreateRequire, useLogtapeDenoInspect } from "./bundle.ts";
 
 // What esbuild makes of LogTape's util.node.js, minified, between its neighbours.
 const NODE_BUILD =
@@ -35,4 +35,30 @@ Deno.test("useLogtapeDenoInspect: leaves anything else alone", () => {
     "node:process",
     "node:fs",
   ]);
+});
+
+// esbuild's minified stand-in for `require`, named `$r` (which `deno bundle` left in place).
+const REQUIRE_SHIM =
+  `var $r=(n=>typeof require<"u"?require:typeof Proxy<"u"?new Proxy(n,{get:(e,t)=>` +
+  `(typeof require<"u"?require:e)[t]}):n)(function(n){if(typeof require<"u")return ` +
+  `require.apply(this,arguments);throw Error('Dynamic require of "'+n+'" is not supported')});`;
+
+Deno.test("useCreateRequire: esbuild's require stand-in becomes Node's createRequire, whatever its name", async () => {
+  const out = useCreateRequire(`var a=1;${REQUIRE_SHIM}var p=$r("node:process");`);
+  assert.equal(
+    out,
+    'var a=1;import{createRequire as __deno_internal_createRequire}from"node:module";' +
+      'var $r=__deno_internal_createRequire(import.meta.url);var p=$r("node:process");',
+  );
+  // As a module it runs, and its require works.
+  const file = await Deno.makeTempFile({ suffix: ".mjs" });
+  try {
+    await Deno.writeTextFile(file, `${out}export const pid=p.pid;`);
+    const module = await import(`file://${file}`);
+    assert.equal(module.pid, Deno.pid);
+  } finally {
+    await Deno.remove(file);
+  }
+  const plain = "var a=1;export{a};";
+  assert.equal(useCreateRequire(plain), plain);
 });
