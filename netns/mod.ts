@@ -31,6 +31,7 @@ export {
   setLinkDown,
   setLinkUp,
   setMac,
+  setMacCommand,
   setMaster,
   setMtu,
   type VethPairOptions,
@@ -45,20 +46,37 @@ export {
 } from "./addresses.ts";
 export {
   addRoute,
+  checkTable,
   delRoute,
-  listNeighbours,
   listRoutes,
-  listRules,
-  type NeighbourInfo,
-  parseNeighbours,
   parseRoutes,
-  parseRules,
+  replaceRoute,
+  routeCommand,
   type RouteInfo,
   type RouteQuery,
   type RouteSpec,
-  type RuleInfo,
 } from "./routes.ts";
-export { getSysctl, interfaceSysctlKey, setSysctl } from "./sysctl.ts";
+export {
+  addSourceRule,
+  delSourceRule,
+  listRules,
+  parseRules,
+  type RuleInfo,
+  sourceRuleCommand,
+  type SourceRuleSpec,
+} from "./rules.ts";
+export {
+  delNeighbour,
+  delNeighbourCommand,
+  listNeighbours,
+  type NeighbourInfo,
+  type NeighbourSpec,
+  parseNeighbours,
+  permanentNeighbourCommand,
+  setPermanentNeighbour,
+} from "./neighbours.ts";
+export { type IpCommand, readIpBatch, runIpBatch } from "./ip_batch.ts";
+export { getSysctl, getSysctls, interfaceSysctlKey, setSysctl, setSysctls } from "./sysctl.ts";
 export {
   type Daemon,
   type DaemonOptions,
@@ -104,3 +122,9 @@ export {
   stopDnsmasq,
   stopLeftoverDnsmasq,
 } from "./dnsmasq.ts";
+export {
+  type InterfaceView,
+  readInterfaceView,
+  readRoutingView,
+  type RoutingView,
+} from "./routing_view.ts";

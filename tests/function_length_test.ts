@@ -25,7 +25,6 @@ const BEING_REWRITTEN = new Map<string, string>([
     "cli/fake-zedrouter/inspect_handlers.ts#makeInspectHandlers",
     "issue 10 step 5 splits it into named steps",
   ],
-  ["plugin/eve-bridge/pod_check.ts#checkAttachment", "issue 10 step 5 splits it into named steps"],
   [
     "plugin/eve-bridge/pod_interface.ts#createPodInterfaceHandler",
     "issue 10 step 5 splits it into named steps",

@@ -4,6 +4,7 @@
  * eve-bridge state file, and the node's default paths and timeouts.
  */
 export {
+  ETH0,
   EVE_APP_NAMESPACE,
   isEveApp,
   isVmi,
@@ -34,3 +35,25 @@ export {
   salvageState,
   STATE_VERSION,
 } from "./attachment_state.ts";
+export {
+  describeRoutingRecord,
+  type HijackRoute,
+  HijackRouteSchema,
+  hostPrefix,
+  listRoutingRecords,
+  type NeighbourEntry,
+  NeighbourEntrySchema,
+  readRoutingRecord,
+  ROUTING_RECORD_SUFFIX,
+  ROUTING_RECORD_VERSION,
+  type RoutingApplied,
+  RoutingAppliedSchema,
+  type RoutingIntent,
+  RoutingIntentSchema,
+  type RoutingRecord,
+  routingRecordPath,
+  RoutingRecordSchema,
+  type RoutingRule,
+  type TableRoute,
+} from "./routing_record.ts";
+export { type RoutingFacts, routingProblems, staysInMain } from "./routing_problems.ts";

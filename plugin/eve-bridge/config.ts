@@ -12,6 +12,7 @@ import {
   DEFAULT_ZEDROUTER_SOCKET,
 } from "../../core/eve/mod.ts";
 import { NET_CONF_ENTRIES } from "../cni/mod.ts";
+import { RoutingPolicySchema } from "./routing_policy_schema.ts";
 
 export const DEFAULT_DHCP_TIMEOUT_SECONDS = 10;
 export const DEFAULT_DHCP_RETRIES = 3;
@@ -43,6 +44,8 @@ export const EveBridgeConfigSchema = v.looseObject({
   /** Where per-pod state (DHCP leases) lives; tmpfs so it goes away with a reboot. */
   stateDir: v.optional(AbsolutePath, DEFAULT_EVE_BRIDGE_STATE_DIR),
   dhcp: v.optional(DhcpConfigSchema, {}),
+  /** Opt-in policy routing of the pod interface (routing_policy_schema.ts). */
+  routingPolicy: v.optional(RoutingPolicySchema),
   // The bridge plugin's fields, typed so a mistake fails here with the field's name.
   bridge: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(15))),
   isGateway: v.optional(v.boolean()),

@@ -20,6 +20,7 @@ import {
 } from "../../core/eve/mod.ts";
 import { stopDhcpClient, type StopOutcome } from "./dhcp_process.ts";
 import { type PodIdentity, podInterfaceOf, podOf } from "./pod_args.ts";
+import { releaseRecordedPolicy } from "./routing_policy.ts";
 import { withZedrouter } from "./zedrouter_session.ts";
 
 const ms = (since: number): number => Math.round(performance.now() - since);
@@ -82,6 +83,9 @@ export async function detach(
 ): Promise<void> {
   const started = performance.now();
   const { state } = target;
+  // First what the routing policy put on the node; its failure fails DEL after the rest ran.
+  const routingFailed = await releaseRecordedPolicy(runner, target.paths.routing, logger)
+    .then(() => undefined, (error: unknown) => error);
   const client = await clientOf(target.paths, state);
   const releaseOutcome = await releaseLease(runner, client, state, logger, {
     ensureAddress: false,
@@ -122,4 +126,5 @@ export async function detach(
     disconnectMs: ms(disconnectStarted),
     totalMs: ms(started),
   });
+  if (routingFailed !== undefined) throw routingFailed;
 }

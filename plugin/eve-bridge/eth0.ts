@@ -17,13 +17,29 @@ import {
 import { getLink, systemRunner } from "../../netns/mod.ts";
 import { gcHostLocalAddresses } from "./eth0_gc.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
-import { isEveApp } from "../../core/eve/mod.ts";
+import {
+  addRoutingPolicy,
+  checkAppliedPolicy,
+  checkRoutingPolicyConfig,
+  hostEndOf,
+  releaseRecordedPolicy,
+  withInterfaceMac,
+} from "./routing_policy.ts";
+import { ETH0, isEveApp, routingRecordPath } from "../../core/eve/mod.ts";
 
-export const ETH0 = "eth0";
+export { ETH0 };
 export const BRIDGE_PLUGIN = "bridge";
 
 /** eve-bridge's own fields: the bridge plugin does not need to see them. */
-const EVE_ONLY_FIELDS = ["zedrouterSocket", "nodeIP", "serviceCIDR", "logFile", "stateDir", "dhcp"];
+const EVE_ONLY_FIELDS = [
+  "zedrouterSocket",
+  "nodeIP",
+  "serviceCIDR",
+  "logFile",
+  "stateDir",
+  "dhcp",
+  "routingPolicy",
+];
 
 function hostPrefix(ip: string): string {
   return ip.includes(":") ? `${ip}/128` : `${ip}/32`;
@@ -102,6 +118,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
 
   add(ctx: EveContext): Promise<CniResult> {
     const config = bridgeConfig(ctx, true);
+    checkRoutingPolicyConfig(ctx);
     return withUndo(ctx.logger, async (undo) => {
       await findPlugin(BRIDGE_PLUGIN, ctx.path);
       // A repeated ADD must fail without touching the attachment that exists: checked here
@@ -125,16 +142,23 @@ export const eth0BridgeHandler: InterfaceHandler = {
           `Delegated plugin "${BRIDGE_PLUGIN}" printed no result for ADD`,
         );
       }
-      return withRouteGateways(result);
+      const routed = await addRoutingPolicy(systemRunner, ctx, undo, hostEndOf(result));
+      return withInterfaceMac(withRouteGateways(result), ctx.ifname, routed?.applied.mac ?? null);
     });
   },
 
   async del(ctx: EveContext): Promise<void> {
+    // The policy's node-side entries go even when bridge's DEL fails, and the other way round.
+    const record = routingRecordPath(ctx.config.stateDir, ctx.containerId, ctx.ifname);
+    const failed = await releaseRecordedPolicy(systemRunner, record, ctx.logger)
+      .then(() => undefined, (error: unknown) => error);
     await delegate(ctx, BRIDGE_PLUGIN, bridgeConfig(ctx, false), { command: "DEL" });
+    if (failed !== undefined) throw failed;
   },
 
   async check(ctx: EveContext): Promise<void> {
     await delegate(ctx, BRIDGE_PLUGIN, bridgeConfig(ctx, true), { command: "CHECK" });
+    await checkAppliedPolicy(systemRunner, ctx);
   },
 
   gc: gcHostLocalAddresses,

@@ -18,6 +18,7 @@ import { type AttachmentPaths, attachmentPaths } from "../../core/eve/mod.ts";
 import { l3Fields } from "./l3_request.ts";
 import { latestLease, sameAddressing } from "./lease_keeper.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
+import { followRoutingPolicy } from "./routing_policy.ts";
 import { withZedrouter } from "./zedrouter_session.ts";
 
 export type FollowOutcome = "no-state" | "not-ready" | "no-lease" | "renewed" | "moved";
@@ -48,6 +49,8 @@ export async function followLease(
     if (old !== null && sameAddressing(old, lease)) {
       await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
       logger.debug("Lease {address} renewed", { address: lease.address });
+      // A policy whose re-apply failed after the last move gets another go.
+      await followRoutingPolicy(runner, paths.routing, lease.address, logger);
       return "renewed";
     }
     // The old address goes FIRST: deleting a primary address also deletes the secondaries of
@@ -75,6 +78,8 @@ export async function followLease(
       to: lease.address,
       l3Ms,
     });
+    // The routing policy follows the address: rules, table, node's neighbour entries.
+    await followRoutingPolicy(runner, paths.routing, lease.address, logger);
     return "moved";
   });
 }

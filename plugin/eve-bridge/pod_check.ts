@@ -8,15 +8,42 @@
 import { getLink, listAddrs, type Runner } from "../../netns/mod.ts";
 import { CniError, CniErrorCode, EveErrorCode } from "../cni/mod.ts";
 import { readState, withAttachmentLock } from "./attachment_state.ts";
-import { attachmentPaths } from "../../core/eve/mod.ts";
+import { attachmentPaths, type AttachmentState, type LeaseRecord } from "../../core/eve/mod.ts";
 import { isOurDhcpClient } from "./dhcp_process.ts";
 import type { EveContext } from "./handler.ts";
 import { latestLease } from "./lease_keeper.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
+import { checkAppliedPolicy } from "./routing_policy.ts";
 import { withZedrouter } from "./zedrouter_session.ts";
 
 function checkFailed(msg: string, details = ""): CniError {
   return new CniError(EveErrorCode.CheckFailed, msg, details);
+}
+
+/** The newest lease of a running client that has not expired, or why there is none. */
+async function liveLease(
+  runner: Runner,
+  ifname: string,
+  state: AttachmentState,
+): Promise<LeaseRecord> {
+  if (state.dhcp === null || !(await isOurDhcpClient(runner, state.dhcp))) {
+    throw checkFailed(
+      `The DHCP client of "${ifname}" is not running`,
+      `pid ${state.dhcp?.pid ?? "none"}; DEL and ADD the pod interface again`,
+    );
+  }
+  const lease = (await latestLease(state.dhcp.eventFile)) ?? state.lease;
+  if (lease === null) throw checkFailed(`No DHCP lease recorded for "${ifname}"`);
+  const expires = Date.parse(lease.obtainedAt) + lease.leaseSeconds * 1000;
+  if (lease.leaseSeconds > 0 && expires < Date.now()) {
+    throw checkFailed(
+      `The DHCP lease ${lease.address} of "${ifname}" expired at ${
+        new Date(expires).toISOString()
+      }`,
+      "udhcpc did not renew it; check the network instance's DHCP server",
+    );
+  }
+  return lease;
 }
 
 export async function checkAttachment(runner: Runner, ctx: EveContext): Promise<void> {
@@ -52,23 +79,7 @@ export async function checkAttachment(runner: Runner, ctx: EveContext): Promise<
       throw checkFailed(`prevResult lists no interface "${ctx.ifname}" with a sandbox`);
     }
     if (!state.useDHCP || state.vmi) return;
-    if (state.dhcp === null || !(await isOurDhcpClient(runner, state.dhcp))) {
-      throw checkFailed(
-        `The DHCP client of "${ctx.ifname}" is not running`,
-        `pid ${state.dhcp?.pid ?? "none"}; DEL and ADD the pod interface again`,
-      );
-    }
-    const lease = (await latestLease(state.dhcp.eventFile)) ?? state.lease;
-    if (lease === null) throw checkFailed(`No DHCP lease recorded for "${ctx.ifname}"`);
-    const expires = Date.parse(lease.obtainedAt) + lease.leaseSeconds * 1000;
-    if (lease.leaseSeconds > 0 && expires < Date.now()) {
-      throw checkFailed(
-        `The DHCP lease ${lease.address} of "${ctx.ifname}" expired at ${
-          new Date(expires).toISOString()
-        }`,
-        "udhcpc did not renew it; check the network instance's DHCP server",
-      );
-    }
+    const lease = await liveLease(runner, ctx.ifname, state);
     const present = (await listAddrs(runner, { path: ctx.netns }, ctx.ifname)).map((a) => a.cidr);
     if (!present.includes(lease.address)) {
       throw checkFailed(
@@ -76,6 +87,7 @@ export async function checkAttachment(runner: Runner, ctx: EveContext): Promise<
         `The interface has ${present.length ? present.join(", ") : "no address"}`,
       );
     }
+    await checkAppliedPolicy(runner, ctx);
     if (prev) {
       const listed = prev.ips.filter((ip) => ip.interface === ourIndex).map((ip) => ip.address);
       // The pod follows its lease (lease_follow.ts): when a renewal moved it and the move was

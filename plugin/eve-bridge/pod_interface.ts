@@ -33,7 +33,8 @@ import { detach, releaseLease } from "./detach.ts";
 import { installHook, selfCommand } from "./dhcp_hook.ts";
 import { requireDhcpTools } from "./dhcp_tools.ts";
 import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
-import { l3Fields, mergeResults, podResult } from "./l3_request.ts";
+import { l3Fields, mergeResults, podResult, resultInterfaces } from "./l3_request.ts";
+import { addRoutingPolicy, checkRoutingPolicyConfig, hostEndOf } from "./routing_policy.ts";
 import { startLeaseClient, waitFirstLease } from "./lease_keeper.ts";
 import { resolveMac } from "./mac_source.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
@@ -82,6 +83,7 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
   async function add(ctx: EveContext): Promise<CniResult> {
     const started = performance.now();
     const { mac: requestedMac, source: macSource } = resolveMac(ctx);
+    checkRoutingPolicyConfig(ctx);
     const vmi = isVmi(ctx.args);
     const paths = attachmentPaths(ctx.config.stateDir, ctx.containerId, ctx.ifname);
     return await withAttachmentLock(paths, async () => {
@@ -192,6 +194,8 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             });
             l3Ms = ms(l3Started);
           }
+          const hostEnd = hostEndOf(resultInterfaces(l2, ctx.ifname, ctx.netns));
+          await addRoutingPolicy(runner, ctx, undo, hostEnd, { l2Only: state.lease === null });
           state = { ...state, phase: "ready", updatedAt: nowIso() };
           await writeState(paths.state, state);
           ctx.logger.info("Attached {ifname} to app {appUUID}", {
