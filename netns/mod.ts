@@ -18,7 +18,14 @@ export {
 } from "./runner.ts";
 export { spawn, type SpawnOutput } from "./spawn.ts";
 export { describeNetns, execArgv, ipArgv, type Netns, NETNS_RUN_DIR, netnsPath } from "./target.ts";
-export { createNetns, deleteNetns, listNetns, netnsExists, netnsInode } from "./namespaces.ts";
+export {
+  createNetns,
+  deleteNetns,
+  listNetns,
+  netnsExists,
+  netnsInode,
+  ownNetnsPath,
+} from "./namespaces.ts";
 export {
   createVethPair,
   deleteLink,

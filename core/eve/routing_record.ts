@@ -107,6 +107,11 @@ export const RoutingRecordSchema = v.strictObject({
   netnsPath: v.string(),
   /** The node's end of the pod's link: the bridge holding the host's address, if known. */
   hostEnd: v.nullable(v.string()),
+  /**
+   * A path to the node's network namespace (where hostEnd is), for a re-apply from the DHCP
+   * hook, which runs in the pod's; null when none outlives the CNI call.
+   */
+  hostNetns: v.nullable(v.string()),
   intent: RoutingIntentSchema,
   applied: RoutingAppliedSchema,
   updatedAt: v.string(),

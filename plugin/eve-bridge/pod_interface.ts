@@ -82,8 +82,8 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
 
   async function add(ctx: EveContext): Promise<CniResult> {
     const started = performance.now();
-    const { mac: requestedMac, source: macSource } = resolveMac(ctx);
     checkRoutingPolicyConfig(ctx);
+    const { mac: requestedMac, source: macSource } = resolveMac(ctx);
     const vmi = isVmi(ctx.args);
     const paths = attachmentPaths(ctx.config.stateDir, ctx.containerId, ctx.ifname);
     return await withAttachmentLock(paths, async () => {

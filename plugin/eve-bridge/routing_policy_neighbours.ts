@@ -94,7 +94,14 @@ export function planNeighbours(input: NeighbourInput): NeighbourPlan {
     hostNeighbours: [],
     skipped: [],
   };
-  const { hostEnd, podMac } = input;
+  const { hostEnd, podMac, previous } = input;
+  if (input.enabled && hostEnd === null && previous && previous.hostNeighbours.length > 0) {
+    // A re-apply that cannot see the node's side: what is there stays, as it was recorded.
+    plan.podNeighbours = [...previous.podNeighbours];
+    plan.hostNeighbours = [...previous.hostNeighbours];
+    plan.skipped.push("neighbours: the node's side cannot be read from here; left as they were");
+    return plan;
+  }
   if (input.enabled) {
     if (hostEnd === null || hostEnd.mac === null || podMac === null) {
       plan.skipped.push("neighbours: the node's end of the link is not known");
@@ -108,7 +115,7 @@ export function planNeighbours(input: NeighbourInput): NeighbourPlan {
     }
   }
   plan.pod = [
-    ...staleDeletes(input.previous?.podNeighbours ?? [], plan.podNeighbours, input.view.neighbours),
+    ...staleDeletes(previous?.podNeighbours ?? [], plan.podNeighbours, input.view.neighbours),
     ...plan.podNeighbours.map(permanentNeighbourCommand),
   ];
   plan.host = [

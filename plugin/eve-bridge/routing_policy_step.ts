@@ -16,6 +16,7 @@ import { writeFileAtomic } from "../../core/mod.ts";
 import {
   listRules,
   type Netns,
+  ownNetnsPath,
   readInterfaceView,
   readRoutingView,
   type RoutingView,
@@ -66,19 +67,35 @@ export async function podView(
   return { ...view, rules: [...view.rules, ...(await listRules(runner, ns, "inet6"))] };
 }
 
-async function hostEndView(runner: Runner, name: string | null): Promise<HostEnd | null> {
-  if (name === null) return null;
-  const view = await readInterfaceView(runner, undefined, name);
+/**
+ * Where the node's side is: the caller's own namespace in a CNI call (undefined), the
+ * recorded one from the DHCP hook (which runs in the pod's), or null when it cannot be named.
+ */
+type HostSide = { ns: Netns | undefined } | null;
+
+async function hostEndView(
+  runner: Runner,
+  host: HostSide,
+  name: string | null,
+): Promise<HostEnd | null> {
+  if (name === null || host === null) return null;
+  const view = await readInterfaceView(runner, host.ns, name);
   if (!view) return null;
   return { name, mac: view.link.mac, addresses: view.addresses, neighbours: view.neighbours };
 }
 
+interface ApplyInput {
+  path: string;
+  target: Omit<RoutingTarget, "stateDir">;
+  host: HostSide;
+  hostNetns: string | null;
+  intentOf: (view: RoutingView) => RoutingIntent;
+  previous: RoutingRecord | undefined;
+}
+
 async function apply(
   runner: Runner,
-  path: string,
-  target: Omit<RoutingTarget, "stateDir">,
-  intentOf: (view: RoutingView) => RoutingIntent,
-  previous: RoutingRecord | undefined,
+  { path, target, host, hostNetns, intentOf, previous }: ApplyInput,
   logger: CniLogger,
 ): Promise<RoutingRecord> {
   const started = performance.now();
@@ -86,7 +103,7 @@ async function apply(
   const view = await podView(runner, ns, target.ifname, previous);
   const intent = intentOf(view);
   const hostEnd = intent.neighbours || previous?.applied.hostNeighbours.length
-    ? await hostEndView(runner, target.hostEnd)
+    ? await hostEndView(runner, host, target.hostEnd)
     : null;
   const plan = planRouting({
     intent,
@@ -102,13 +119,14 @@ async function apply(
     network: target.network,
     netnsPath: target.netnsPath,
     hostEnd: target.hostEnd,
+    hostNetns,
     intent,
     applied: plan.applied,
     updatedAt: new Date().toISOString(),
   };
   await writeRoutingRecord(path, record);
   await runIpBatch(runner, ns, plan.pod);
-  await runIpBatch(runner, undefined, plan.host);
+  if (host !== null) await runIpBatch(runner, host.ns, plan.host);
   if (intent.rpFilter !== null) {
     const names = view.links.map((l) => l.name);
     await applyRpFilter(runner, ns, target.ifname, intent.rpFilter, names);
@@ -136,14 +154,14 @@ export async function applyRoutingPolicy(
 ): Promise<RoutingRecord> {
   const path = recordPathOf(target);
   const previous = await readRoutingRecord(path).catch(() => undefined);
-  return await apply(
-    runner,
+  return await apply(runner, {
     path,
     target,
-    (view) => resolveIntent(policy, target.ifname, view),
+    host: { ns: undefined },
+    hostNetns: (await ownNetnsPath()) ?? null,
+    intentOf: (view) => resolveIntent(policy, target.ifname, view),
     previous,
-    logger,
-  );
+  }, logger);
 }
 
 /**
@@ -159,7 +177,14 @@ export async function reapplyRoutingPolicy(
   const previous = await readRoutingRecord(path);
   if (previous === undefined) return false;
   if (previous.applied.addresses.includes(currentAddress)) return false;
-  const target = { ...previous, containerId: previous.containerID };
-  await apply(runner, path, target, () => previous.intent, previous, logger);
+  const { hostNetns } = previous;
+  await apply(runner, {
+    path,
+    target: { ...previous, containerId: previous.containerID },
+    host: hostNetns === null ? null : { ns: { path: hostNetns } },
+    hostNetns,
+    intentOf: () => previous.intent,
+    previous,
+  }, logger);
   return true;
 }
