@@ -5,7 +5,7 @@
  */
 import type { ByteStream } from "./byte_stream.ts";
 import { writeAll } from "./byte_stream.ts";
-import type { RpcDispatcher } from "./dispatcher.ts";
+import { DROP_CONNECTION, type RpcDispatcher } from "./dispatcher.ts";
 import { DEFAULT_MAX_FRAME_BYTES, JsonValueSplitter } from "./json_splitter.ts";
 import type { Dialect } from "./methods.ts";
 import { jsonrpc2ErrorReply, looksLikeJsonrpc2 } from "./wire_jsonrpc2.ts";
@@ -87,7 +87,10 @@ export async function serveConnection(
         }
         hint = classified.kind;
         const task: Promise<void> = dispatcher.dispatch(classified, signal)
-          .then((reply) => reply === null ? undefined : send(reply))
+          .then((reply) => {
+            if (reply === DROP_CONNECTION) return local.abort(); // hang up, answer nothing more
+            return reply === null ? undefined : send(reply);
+          })
           .catch(onError)
           .finally(() => inFlight.delete(task));
         inFlight.add(task);

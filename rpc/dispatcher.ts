@@ -7,6 +7,12 @@ import { JSONRPCErrorCode, type JSONRPCServer } from "json-rpc-2.0";
 import { errorMessage } from "../core/mod.ts";
 import type { MethodSpec } from "./contract.ts";
 import {
+  type CallInterceptor,
+  type InterceptedCall,
+  type InterceptOutcome,
+  SERVER_ERROR_CODE,
+} from "./intercept.ts";
+import {
   type CallContext,
   decodeParams,
   type Dialect,
@@ -26,10 +32,19 @@ import {
 } from "./wire_go.ts";
 import { jsonrpc2ParseErrorReply, jsonrpc2Server, looksLikeJsonrpc2 } from "./wire_jsonrpc2.ts";
 
+/** What `dispatch` returns instead of a reply when the connection is to be closed unanswered. */
+export const DROP_CONNECTION: unique symbol = Symbol("drop the connection");
+
+/** A dispatched request's reply text, null (nothing to send) or DROP_CONNECTION. */
+export type DispatchReply = string | null | typeof DROP_CONNECTION;
+
 export interface DispatchOutcome {
   /** Reply text, newline-terminated; null when nothing is to be sent. */
   readonly reply: string | null;
-  /** Close the connection after sending the reply (Go's server does on undecodable input). */
+  /**
+   * Close the connection after sending the reply (Go's server does on undecodable input;
+   * an interceptor may ask for it).
+   */
   readonly close: boolean;
   /** The dialect of the message, when it could be told. */
   readonly dialect: Dialect | null;
@@ -47,6 +62,8 @@ export type Classified =
 export interface DispatcherOptions {
   /** Told about faults of ours (a handler's invalid result), never about handler refusals. */
   readonly onError?: (error: unknown) => void;
+  /** Sees every call to a served method, in both dialects (see intercept.ts). */
+  readonly intercept?: CallInterceptor;
 }
 
 /** A handler plus the method spec, looked up once per name. */
@@ -55,16 +72,21 @@ interface Route {
   readonly handler: (params: unknown, ctx: CallContext) => Promise<unknown>;
 }
 
-const HANDLER_ERROR_CODE = -32000; // JSON-RPC 2.0 "server error" range: the handler refused
+/** A call the interceptor dropped, as the 2.0 package sees it (never sent). */
+const DROPPED: RunOutcome = { ok: false, message: "Connection dropped", code: SERVER_ERROR_CODE };
 
 export class RpcDispatcher {
   readonly #routes = new Map<string, Route>();
   readonly #services = new Set<string>();
   readonly #jsonrpc2: JSONRPCServer<CallContext>;
   readonly #onError: (error: unknown) => void;
+  readonly #intercept: CallInterceptor;
+  /** 2.0 dispatches (by their context) in which a call was dropped. */
+  readonly #dropped = new WeakSet<CallContext>();
 
   constructor(handlers: Partial<HandlerMap>, options: DispatcherOptions = {}) {
     this.#onError = options.onError ?? (() => {});
+    this.#intercept = options.intercept ?? ((_call, next) => next());
     for (const [method, handler] of Object.entries(handlers)) {
       const spec = methodSpec(method);
       if (!spec || typeof handler !== "function") continue;
@@ -74,7 +96,12 @@ export class RpcDispatcher {
     this.#jsonrpc2 = jsonrpc2Server({
       routes: this.#routes.keys(),
       notFound: (method) => this.#notFoundMessage(method),
-      run: (method, params, ctx) => this.#run(method, params, ctx),
+      run: async (method, params, ctx) => {
+        const outcome = await this.#run(method, params, ctx);
+        if (outcome.ok !== "drop") return outcome;
+        this.#dropped.add(ctx);
+        return DROPPED;
+      },
     });
   }
 
@@ -107,14 +134,18 @@ export class RpcDispatcher {
     return await this.#outcome(this.#classifyMessage(message, JSON.stringify(message)), signal);
   }
 
-  /** Runs a classified request to its reply text (null for a 2.0 notification). */
+  /**
+   * Runs a classified request to its reply text (null for a 2.0 notification), or
+   * DROP_CONNECTION when the interceptor dropped it (in a 2.0 batch: any of its calls).
+   */
   async dispatch(
     request: Extract<Classified, { kind: "go" | "jsonrpc2" }>,
     signal: AbortSignal,
-  ): Promise<string | null> {
+  ): Promise<DispatchReply> {
     if (request.kind === "go") return await this.#handleGo(request.request, signal);
     const ctx: CallContext = { dialect: "jsonrpc2", signal };
     const response = await this.#jsonrpc2.receive(request.message as never, ctx);
+    if (this.#dropped.has(ctx)) return DROP_CONNECTION;
     return response === null ? null : `${JSON.stringify(response)}\n`;
   }
 
@@ -133,32 +164,34 @@ export class RpcDispatcher {
         return { reply: null, close: true, dialect: "go" };
       case "reply":
         return { reply: classified.reply, close: false, dialect: classified.dialect };
-      default:
-        return {
-          reply: await this.dispatch(classified, signal),
-          close: false,
-          dialect: classified.kind,
-        };
+      default: {
+        const reply = await this.dispatch(classified, signal);
+        return reply === DROP_CONNECTION
+          ? { reply: null, close: true, dialect: classified.kind }
+          : { reply, close: false, dialect: classified.kind };
+      }
     }
   }
 
-  async #handleGo(request: GoRequest, signal: AbortSignal): Promise<string> {
+  async #handleGo(request: GoRequest, signal: AbortSignal): Promise<DispatchReply> {
     const { serviceMethod, idText } = request;
     const headerError = this.#headerError(serviceMethod);
     if (headerError) return goErrorReply(idText, headerError);
+    const ctx: CallContext = { dialect: "go", signal };
     const params = request.params;
+    let outcome: InterceptOutcome;
     if (params === undefined || params === null) {
-      return goErrorReply(idText, goRpcErrors.missingParams);
+      outcome = await this.#refuse(serviceMethod, params, ctx, goRpcErrors.missingParams);
+    } else if (!Array.isArray(params)) {
+      const message = `json: cannot unmarshal ${
+        jsonKind(params)
+      } into Go value of type [1]interface {}`;
+      outcome = await this.#refuse(serviceMethod, params, ctx, message);
+    } else {
+      // Go unmarshals `params` into a one-element array: `[]` leaves the args at zero values.
+      outcome = await this.#run(serviceMethod, params.length === 0 ? {} : params[0], ctx);
     }
-    if (!Array.isArray(params)) {
-      return goErrorReply(
-        idText,
-        `json: cannot unmarshal ${jsonKind(params)} into Go value of type [1]interface {}`,
-      );
-    }
-    // Go unmarshals `params` into a one-element array: `[]` leaves the args at zero values.
-    const args = params.length === 0 ? {} : params[0];
-    const outcome = await this.#run(serviceMethod, args, { dialect: "go", signal });
+    if (outcome.ok === "drop") return DROP_CONNECTION;
     return outcome.ok
       ? goSuccessReply(idText, outcome.wire)
       : goErrorReply(idText, outcome.message);
@@ -180,28 +213,74 @@ export class RpcDispatcher {
       : goRpcErrors.noService(serviceMethod);
   }
 
-  /** Decodes params, runs the handler, encodes the result; never throws. */
-  async #run(method: string, wireParams: unknown, ctx: CallContext): Promise<RunOutcome> {
+  /** A request for a served method whose envelope is refused: the interceptor still sees it. */
+  #refuse(
+    method: string,
+    wireParams: unknown,
+    ctx: CallContext,
+    message: string,
+  ): Promise<InterceptOutcome> {
+    const call = {
+      method,
+      dialect: ctx.dialect,
+      params: undefined,
+      wireParams,
+      signal: ctx.signal,
+    };
+    return this.#through(call, () => Promise.resolve({ ok: false, message, code: INVALID }));
+  }
+
+  /** Decodes params, then runs the handler through the interceptor; never throws. */
+  #run(method: string, wireParams: unknown, ctx: CallContext): Promise<InterceptOutcome> {
     const route = this.#routes.get(method)!;
     let params: unknown;
+    let refusal: RunOutcome | undefined;
     try {
       params = decodeParams(route.spec, ctx.dialect, wireParams);
     } catch (e) {
       const detail = e instanceof WireShapeError ? e.message : String(e);
+      const message = `Invalid params for ${method}: ${detail}`;
+      refusal = { ok: false, message, code: JSONRPCErrorCode.InvalidParams };
+    }
+    const call = { method, dialect: ctx.dialect, params, wireParams, signal: ctx.signal };
+    return this.#through(
+      call,
+      () => refusal ? Promise.resolve(refusal) : this.#invoke(method, route, params, ctx),
+    );
+  }
+
+  /** The interceptor around `next`; an interceptor that throws is our fault, not the caller's. */
+  async #through(
+    call: InterceptedCall,
+    next: () => Promise<RunOutcome>,
+  ): Promise<InterceptOutcome> {
+    try {
+      return await this.#intercept(call, next);
+    } catch (e) {
+      this.#onError(new Error(`Interceptor failed on ${call.method}: ${errorText(e)}`));
       return {
         ok: false,
-        message: `Invalid params for ${method}: ${detail}`,
-        code: JSONRPCErrorCode.InvalidParams,
+        message: `Internal error in ${call.method}`,
+        code: JSONRPCErrorCode.InternalError,
       };
     }
+  }
+
+  /** Runs the handler and encodes its result. */
+  async #invoke(
+    method: string,
+    route: Route,
+    params: unknown,
+    ctx: CallContext,
+  ): Promise<RunOutcome> {
     let result: unknown;
     try {
       result = await route.handler(params, ctx);
     } catch (e) {
-      return { ok: false, message: errorText(e), code: HANDLER_ERROR_CODE };
+      return { ok: false, message: errorText(e), code: SERVER_ERROR_CODE };
     }
     try {
-      return { ok: true, wire: encodeResult(route.spec, ctx.dialect, result) };
+      return { ok: true, wire: encodeResult(route.spec, ctx.dialect, result), result };
     } catch (e) {
       this.#onError(new Error(`Handler of ${method} returned an invalid result: ${errorText(e)}`));
       return {
@@ -219,6 +298,9 @@ function errorText(e: unknown): string {
   const text = errorMessage(e);
   return text || "unspecified error";
 }
+
+/** The code of a request the envelope check refused (Go's dialect reports only the text). */
+const INVALID = JSONRPCErrorCode.InvalidRequest;
 
 function jsonKind(value: unknown): string {
   if (typeof value === "object") return value === null ? "null" : "object";

@@ -6,6 +6,7 @@
  */
 import * as v from "valibot";
 import { EVE_METHODS, inspectMethod } from "./contract.ts";
+import { CONTROL_METHODS } from "./control_contract.ts";
 
 export const NoParamsSchema = v.object({});
 
@@ -193,6 +194,6 @@ export const INSPECT_METHODS = {
   ),
 } as const;
 
-/** Every method the toolkit knows: EVE's and ours. */
-export const ALL_METHODS = { ...EVE_METHODS, ...INSPECT_METHODS } as const;
+/** Every method the toolkit knows: EVE's and ours (control_contract.ts: journal and faults). */
+export const ALL_METHODS = { ...EVE_METHODS, ...INSPECT_METHODS, ...CONTROL_METHODS } as const;
 export type MethodName = keyof typeof ALL_METHODS;

@@ -25,9 +25,12 @@ export interface CallContext {
   readonly signal: AbortSignal;
 }
 
-/** The outcome of running a known method: the wire result or the error to report. */
+/**
+ * The outcome of running a known method: the result (as the handler gave it, and as it goes
+ * on the wire) or the error to report.
+ */
 export type RunOutcome =
-  | { readonly ok: true; readonly wire: unknown }
+  | { readonly ok: true; readonly wire: unknown; readonly result: unknown }
   | { readonly ok: false; readonly message: string; readonly code: number };
 
 export type Handler<M extends MethodName> = (

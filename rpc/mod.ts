@@ -2,6 +2,7 @@ export * from "./contract.ts";
 export * from "./go_types.ts";
 export * from "./go_codec.ts";
 export * from "./inspect_contract.ts";
+export * from "./control_contract.ts";
 export * from "./errors.ts";
 export type { CallContext, Dialect, Handler, HandlerMap, ParamsOf, ResultOf } from "./methods.ts";
 export { methodSpec } from "./methods.ts";
@@ -11,8 +12,18 @@ export {
   type Classified,
   type DispatcherOptions,
   type DispatchOutcome,
+  type DispatchReply,
+  DROP_CONNECTION,
   RpcDispatcher,
 } from "./dispatcher.ts";
+export {
+  type CallInterceptor,
+  type DropConnection,
+  type InterceptedCall,
+  type InterceptOutcome,
+  type RunOutcome,
+  SERVER_ERROR_CODE,
+} from "./intercept.ts";
 export { type ConnectionOptions, serveConnection } from "./connection.ts";
 export { type RpcServer, serveRpc, type ServeRpcOptions } from "./server.ts";
 export {

@@ -6,6 +6,7 @@
 import { serveConnection } from "./connection.ts";
 import { RpcDispatcher } from "./dispatcher.ts";
 import { RpcError } from "./errors.ts";
+import type { CallInterceptor } from "./intercept.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "./json_splitter.ts";
 import type { HandlerMap } from "./methods.ts";
 import { bindSocketFile, removeSocketFile } from "./socket_file.ts";
@@ -18,6 +19,8 @@ export interface ServeRpcOptions {
   readonly maxFrameBytes?: number;
   /** Told about faults of ours and of connections; handler refusals are not faults. */
   readonly onError?: (error: unknown) => void;
+  /** Sees every call to a served method, in both dialects (see intercept.ts). */
+  readonly intercept?: CallInterceptor;
 }
 
 export interface RpcServer {
@@ -32,7 +35,10 @@ export async function serveRpc(options: ServeRpcOptions): Promise<RpcServer> {
     throw new RpcError(`Cannot serve on "${path}": maxFrameBytes must be an integer >= 64`, path);
   }
   const onError = options.onError ?? (() => {});
-  const dispatcher = new RpcDispatcher(options.handlers, { onError });
+  const dispatcher = new RpcDispatcher(options.handlers, {
+    onError,
+    ...(options.intercept && { intercept: options.intercept }),
+  });
   const { listener, inode } = await bindSocketFile(path);
   const shutdown = new AbortController();
   const connections = new Set<Promise<void>>();

@@ -129,6 +129,16 @@ const CASES: Case[] = [
     msg: /nodeIP/,
   },
   {
+    // EVE writes "<ip>/32"; a network prefix is not the node and would route a whole subnet.
+    name: "nodeIP with a network prefix",
+    env: (lab, pod) =>
+      cniEnv("ADD", lab, pod, { CNI_ARGS: "IgnoreUnknown=1;K8S_POD_NAMESPACE=eve-kube-app" }),
+    stdin: (lab) => lab.config({ nodeIP: "192.168.77.10/24" }),
+    code: 7,
+    msg:
+      /Invalid network configuration nodeIP: Expected the node's IP.*"192\.168\.1\.10\/32".*got "192\.168\.77\.10\/24"/,
+  },
+  {
     name: "invalid serviceCIDR",
     env: ADD,
     stdin: (lab) => lab.config({ serviceCIDR: "10.43.0.0" }),

@@ -15,8 +15,6 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const BEING_REWRITTEN = new Map<string, string>([
   ["rpc/connection.ts#serveConnection", "issue 12 rewrites the server's connection loop"],
   ["cli/eve-cni-debug/chain.ts#attachmentLinks", "issue 10 step 5 splits it into named steps"],
-  ["cli/fake-zedrouter/cli.ts#runCli", "issue 10 step 5 splits it into named steps"],
-  ["cli/fake-zedrouter/daemon.ts#startZedrouter", "issue 10 step 5 splits it into named steps"],
   [
     "cli/fake-zedrouter/eve_handlers.ts#makeEveHandlers",
     "issue 10 step 5 splits it into named steps",

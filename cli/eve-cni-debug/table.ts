@@ -1,16 +1,8 @@
 /**
- * Plain-text tables for the human output: columns padded to their widest cell, no colour
- * (the output goes to terminals, pagers and bug reports alike).
+ * Plain-text output helpers for the human output, beside the tables every program's text
+ * output shares (core/text_table.ts).
  */
-
-/** Renders rows under a header; every row must have as many cells as the header. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)).join("  ")
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join("\n");
-}
+export { orDash, table } from "../../core/mod.ts";
 
 /** `key: value` lines with the keys aligned. */
 export function keyValues(pairs: readonly (readonly [string, string])[]): string {
@@ -22,9 +14,4 @@ export function keyValues(pairs: readonly (readonly [string, string])[]): string
 export function indent(text: string, n = 2): string {
   const pad = " ".repeat(n);
   return text.split("\n").map((l) => l === "" ? l : pad + l).join("\n");
-}
-
-/** A value or a dash for "none". */
-export function orDash(value: string | number | null | undefined): string {
-  return value === null || value === undefined || value === "" ? "-" : String(value);
 }

@@ -1,25 +1,25 @@
 /**
- * The `fake-zedrouter` command line: `serve`, `validate`, `default-config`. The entry
+ * The `fake-zedrouter` command line: `serve`, `validate`, `default-config`, and for CI
+ * `wait`, `journal` and `fault add|list|clear` (cmd_*.ts). The entry
  * point (cli/fake-zedrouter/main.ts) hands in the process's streams and signals; this returns
  * the exit code.
  */
-import { Command, CommanderError, InvalidArgumentError } from "@commander-js/extra-typings";
+import { Command, CommanderError } from "@commander-js/extra-typings";
 import { errorMessage } from "../../core/mod.ts";
-import { DEFAULT_SOCKET_PATH } from "../../rpc/mod.ts";
+import { type CliIo, UsageError } from "./cli_io.ts";
+import { addFaultCommand } from "./cmd_fault.ts";
+import { addJournalCommand } from "./cmd_journal.ts";
+import { addServeCommand } from "./cmd_serve.ts";
+import { addWaitCommand } from "./cmd_wait.ts";
 import { ConfigError, loadConfigFile } from "./config.ts";
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FAKE_ZEDROUTER_STATE_DIR } from "../../core/eve/mod.ts";
-import { startZedrouter } from "./daemon.ts";
 import { DEFAULT_CONFIG_YAML } from "./default_config.ts";
+import { FaultTable } from "./fault_table.ts";
+import { faultsTable } from "./journal_table.ts";
 import type { Config } from "./model.ts";
 import { rangeText, subnetText } from "./ipv4.ts";
 import { PROGRAM, VERSION } from "./version.ts";
 
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  /** Calls `handler` on each delivery of `signal` until the returned function is called. */
-  readonly onSignal: (signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () => void) => () => void;
-}
+export type { CliIo };
 
 const EXAMPLES = `
 Examples:
@@ -30,22 +30,25 @@ Examples:
   ip netns exec node1 fake-zedrouter serve --config ni.yaml \\
       --socket /tmp/zr/rpc.sock --state-dir /tmp/zr/state
 
+  # In CI: know when it is ready, keep a journal, make ConnectPodAtL3 fail once
+  fake-zedrouter serve --config ni.yaml --socket /tmp/zr/rpc.sock \\
+      --ready-file /tmp/zr/ready --journal /tmp/zr/journal.jsonl --teardown &
+  fake-zedrouter wait --socket /tmp/zr/rpc.sock --timeout 30
+  fake-zedrouter fault add --socket /tmp/zr/rpc.sock --method ConnectPodAtL3 \\
+      --fail "failed to find adapter" --once
+  fake-zedrouter journal --socket /tmp/zr/rpc.sock --method ConnectPodAtL3 --json
+
   # Check a config and see the MACs, addresses and pod names it implies
   fake-zedrouter validate --config ni.yaml
 
   # Start from the built-in config
   fake-zedrouter default-config > ni.yaml
 
-Signals (serve): SIGHUP re-reads the config (NIs, apps, DHCP reservations);
-SIGTERM/SIGINT stop dnsmasq and remove the socket (bridges and pod veths stay).`;
+Signals (serve): SIGHUP re-reads the config (NIs, apps, DHCP reservations, faults);
+SIGTERM/SIGINT stop dnsmasq and remove the socket and the ready file (bridges and pod
+veths stay, unless --teardown).
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new InvalidArgumentError("Expected a positive whole number of milliseconds");
-  }
-  return n;
-}
+Exit codes: 0 done; 1 failed (wait: not ready in time); 2 bad config or usage.`;
 
 /** A short human summary of a resolved config (what `validate` prints). */
 export function describeConfig(config: Config): string {
@@ -72,11 +75,16 @@ export function describeConfig(config: Config): string {
       lines.push(`    adapter ${a.index}: ${a.niName} mac ${a.mac}${a.ip ? ` ip ${a.ip}` : ""}`);
     }
   }
+  if (config.faults.length > 0) {
+    lines.push(`${config.faults.length} fault rule(s):`);
+    const table = new FaultTable();
+    table.setConfigRules(config.faults);
+    lines.push(...faultsTable(table.list()).split("\n").map((l) => `  ${l}`));
+  }
   return lines.join("\n");
 }
 
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
-  let exitCode = 0;
   const program = new Command()
     .name(PROGRAM)
     .description(
@@ -89,52 +97,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText("after", EXAMPLES);
 
-  program.command("serve")
-    .description("Create the network instances, start dnsmasq and serve the RPC until stopped")
-    .option("-c, --config <file>", "config file (YAML or JSON); default: the built-in config")
-    .option("-s, --socket <path>", "unix socket to serve on", DEFAULT_SOCKET_PATH)
-    .option(
-      "-d, --state-dir <dir>",
-      "state file, dnsmasq configs, leases, pids",
-      DEFAULT_FAKE_ZEDROUTER_STATE_DIR,
-    )
-    .option(
-      "--call-timeout <ms>",
-      "deadline of each RPC call (EVE: 10 s)",
-      positiveInt,
-      DEFAULT_CALL_TIMEOUT_MS,
-    )
-    .option("-q, --quiet", "log nothing but errors")
-    .addHelpText("after", EXAMPLES)
-    .action(async (opts) => {
-      const log = (message: string) => {
-        if (!opts.quiet) io.err(`${new Date().toISOString()} ${message}\n`);
-      };
-      const running = await startZedrouter({
-        configPath: opts.config ?? null,
-        socketPath: opts.socket,
-        stateDir: opts.stateDir,
-        callTimeoutMs: opts.callTimeout,
-        log,
-      });
-      await new Promise<void>((resolve) => {
-        const offs = [
-          io.onSignal("SIGTERM", resolve),
-          io.onSignal("SIGINT", resolve),
-          io.onSignal("SIGHUP", () => {
-            log("SIGHUP: reloading the config");
-            running.reload().catch((error) =>
-              io.err(`Reload failed, keeping the previous config: ${errorMessage(error)}\n`)
-            );
-          }),
-        ];
-        stop = () => offs.forEach((off) => off());
-      });
-      stop();
-      log("Stopping");
-      await running.close();
-    });
-
+  addServeCommand(program, io, EXAMPLES);
   program.command("validate")
     .description("Check a config file and print what it resolves to")
     .requiredOption("-c, --config <file>", "config file (YAML or JSON)")
@@ -142,21 +105,22 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       const config = await loadConfigFile(opts.config);
       io.out(`Config "${opts.config}" is valid.\n${describeConfig(config)}\n`);
     });
-
   program.command("default-config")
     .description("Print the built-in config (a starting point for your own)")
     .action(() => io.out(DEFAULT_CONFIG_YAML));
+  addWaitCommand(program, io);
+  addJournalCommand(program, io);
+  addFaultCommand(program, io);
 
-  let stop = () => {};
   try {
     await program.parseAsync([...args], { from: "user" });
+    return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are "errors" with exit code 0 under exitOverride.
       return error.exitCode;
     }
     io.err(`${PROGRAM}: ${errorMessage(error)}\n`);
-    exitCode = error instanceof ConfigError ? 2 : 1;
+    return error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
   }
-  return exitCode;
 }

@@ -66,7 +66,7 @@ export function resolveConfig(file: ConfigFile, source = "(inline)"): Config {
   const networkInstances = resolveNis(file.networkInstances, problems);
   const apps = problems.length === 0 ? resolveApps(file, networkInstances, problems) : [];
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { networkInstances, apps };
+  return { networkInstances, apps, faults: file.faults };
 }
 
 /** Remembers who first used a value, to name them in a duplicate's error. */

@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import { IfNameSchema, IpSchema, MacSchema, UuidSchema } from "../../core/mod.ts";
+import { FaultRuleSchema } from "../../rpc/mod.ts";
 import { isHostVethName } from "../../core/eve/mod.ts";
 
 /** A name people refer to from other entries: short, no spaces. */
@@ -119,5 +120,7 @@ export type AppConfig = v.InferOutput<typeof AppConfigSchema>;
 export const ConfigFileSchema = v.strictObject({
   networkInstances: v.nullish(v.array(NiConfigSchema), []),
   apps: v.nullish(v.array(AppConfigSchema), []),
+  /** Fault rules in force from the start (rpc/control_contract.ts); replaced on reload. */
+  faults: v.nullish(v.array(FaultRuleSchema), []),
 });
 export type ConfigFile = v.InferOutput<typeof ConfigFileSchema>;

@@ -57,7 +57,7 @@ Deno.test("JSON configs work too and an empty file is an empty config", () => {
     port: "eth1",
     mtu: 1500,
   });
-  assert.deepEqual(parseConfigText(""), { networkInstances: [], apps: [] });
+  assert.deepEqual(parseConfigText(""), { networkInstances: [], apps: [], faults: [] });
 });
 
 Deno.test("schema problems name the field path", () => {

@@ -3,17 +3,23 @@
  * reconcile the saved state with the kernel, and serve EVE's RPC plus our Inspect service
  * on the socket. Signals and exit codes belong to the entry point; this returns a handle.
  */
-import { type HandlerMap, serveRpc } from "../../rpc/mod.ts";
+import { type HandlerMap, type RpcServer, serveRpc } from "../../rpc/mod.ts";
 import { type Runner, systemRunner } from "../../netns/mod.ts";
+import { journalAndFaults } from "./call_interceptor.ts";
 import { loadConfigFile } from "./config.ts";
+import { makeControlHandlers } from "./control_handlers.ts";
 import { DEFAULT_CALL_TIMEOUT_MS } from "../../core/eve/mod.ts";
 import { defaultConfig } from "./default_config.ts";
 import { DnsmasqSupervisor } from "./dnsmasq_supervisor.ts";
 import { makeEveHandlers, type ZedrouterCore } from "./eve_handlers.ts";
 import { makeInspectHandlers } from "./inspect_handlers.ts";
+import { FaultTable } from "./fault_table.ts";
+import { CallJournal } from "./journal.ts";
+import { JournalFile } from "./journal_file.ts";
 import { KeyedMutex } from "./keyed_mutex.ts";
 import type { Config } from "./model.ts";
 import { ensureNetworkInstance, removeNetworkInstance } from "./network_instances.ts";
+import { removeReadyFile, writeReadyFile } from "./ready_file.ts";
 import { reconcileWithKernel } from "./reconcile.ts";
 import { type Attachment, attachmentKey, StateStore } from "./state.ts";
 import { type Kernel, removePodVeth } from "./veth.ts";
@@ -24,6 +30,14 @@ export interface ServeOptions {
   readonly socketPath: string;
   readonly stateDir: string;
   readonly callTimeoutMs?: number;
+  /** Written (atomically) once serving with every NI up; removed on close. */
+  readonly readyFile?: string | null;
+  /** Every journaled call is appended here as a JSON line. */
+  readonly journalPath?: string | null;
+  /** Bound of the in-memory journal, in entries (default DEFAULT_JOURNAL_ENTRIES). */
+  readonly journalEntries?: number;
+  /** close() also removes the app veths it attached and the NI bridges (see README). */
+  readonly teardown?: boolean;
   readonly runner?: Runner;
   readonly log?: (message: string) => void;
 }
@@ -33,7 +47,10 @@ export interface RunningZedrouter {
   readonly stateDir: string;
   /** Re-reads the config file and applies it; a bad file leaves the old config in force. */
   reload(): Promise<void>;
-  /** Stops serving and stops dnsmasq; bridges and pod veths stay (restart-safe). */
+  /**
+   * Stops serving, stops dnsmasq, removes the socket and the ready file and closes the
+   * journal; bridges and pod veths stay (restart-safe) unless `teardown` was asked for.
+   */
   close(): Promise<void>;
 }
 
@@ -41,11 +58,21 @@ async function readConfig(path: string | null): Promise<Config> {
   return path === null ? defaultConfig() : await loadConfigFile(path);
 }
 
+/** What the running daemon holds; the config is replaced on reload. */
+interface Daemon {
+  readonly options: ServeOptions;
+  readonly core: ZedrouterCore;
+  readonly dnsmasq: DnsmasqSupervisor;
+  readonly journal: CallJournal;
+  readonly faults: FaultTable;
+  config: Config;
+  loadedAt: Date;
+}
+
 export async function startZedrouter(options: ServeOptions): Promise<RunningZedrouter> {
   const log = options.log ?? (() => {});
   const kernel: Kernel = { runner: options.runner ?? systemRunner, host: undefined };
-  let config = await readConfig(options.configPath);
-  let loadedAt = new Date();
+  const config = await readConfig(options.configPath);
   await Deno.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
   const state = await StateStore.open(`${options.stateDir}/state.json`);
 
@@ -56,32 +83,65 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
   );
   for (const ni of config.networkInstances) await ensureNetworkInstance(kernel, ni);
   const dnsmasq = new DnsmasqSupervisor(kernel.runner, options.stateDir, log);
+  let journal: CallJournal | undefined;
   try {
     await dnsmasq.sync(config);
+    journal = await openJournal(options, log);
   } catch (error) {
     await dnsmasq.close();
     throw error;
   }
-
-  const core: ZedrouterCore = {
-    kernel,
-    state,
-    config: () => config,
-    locks: new KeyedMutex(),
-    callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
-    log,
+  const faults = new FaultTable();
+  faults.setConfigRules(config.faults);
+  const daemon: Daemon = {
+    options,
+    dnsmasq,
+    journal,
+    faults,
+    config,
+    loadedAt: new Date(),
+    core: {
+      kernel,
+      state,
+      config: () => daemon.config,
+      locks: new KeyedMutex(),
+      callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+      log,
+    },
   };
+  const server = await serve(daemon);
+  log(`Serving on ${options.socketPath} (state in ${options.stateDir})`);
+  return {
+    socketPath: options.socketPath,
+    stateDir: options.stateDir,
+    reload: reloader(daemon),
+    close: closer(daemon, server),
+  };
+}
+
+async function openJournal(options: ServeOptions, log: (m: string) => void): Promise<CallJournal> {
+  const file = options.journalPath ? await JournalFile.open(options.journalPath, log) : null;
+  return new CallJournal({
+    file,
+    ...(options.journalEntries !== undefined && { maxEntries: options.journalEntries }),
+  });
+}
+
+/** The handler of every method, EVE's and ours. */
+function handlerTable(daemon: Daemon): HandlerMap {
+  const { core, options } = daemon;
   const eve = makeEveHandlers(core);
   const inspect = makeInspectHandlers({
     core,
-    dnsmasq,
+    dnsmasq: daemon.dnsmasq,
     configPath: options.configPath,
     socketPath: options.socketPath,
     stateDir: options.stateDir,
     startedAt: Date.now(),
-    loadedAt: () => loadedAt,
+    loadedAt: () => daemon.loadedAt,
   });
-  const handlers: HandlerMap = {
+  const control = makeControlHandlers(daemon.journal, daemon.faults, core.log);
+  return {
     "RPCServer.ConnectPodAtL2": (p, ctx) => eve.connectPodAtL2(p, ctx.signal),
     "RPCServer.ConnectPodAtL3": (p, ctx) => eve.connectPodAtL3(p, ctx.signal),
     "RPCServer.DisconnectPod": (p, ctx) => eve.disconnectPod(p, ctx.signal),
@@ -92,54 +152,114 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
     "Inspect.Attachments": () => inspect.attachments(),
     "Inspect.Leases": () => inspect.leases(),
     "Inspect.Config": () => inspect.config(),
+    "Inspect.Journal": (p) => control.journal(p),
+    "Inspect.Faults": () => control.faults(),
+    "Control.AddFault": (p) => control.addFault(p),
+    "Control.ClearFaults": (p) => control.clearFaults(p.id),
   };
-  let server;
+}
+
+/** Binds the socket (journal and faults around every call), then writes the ready file. */
+async function serve(daemon: Daemon): Promise<RpcServer> {
+  const { options, core } = daemon;
+  let server: RpcServer | undefined;
   try {
     server = await serveRpc({
       path: options.socketPath,
-      handlers,
-      onError: (error) => log(`RPC: ${error instanceof Error ? error.message : error}`),
+      handlers: handlerTable(daemon),
+      intercept: journalAndFaults(daemon.journal, daemon.faults),
+      onError: (error) => core.log(`RPC: ${error instanceof Error ? error.message : error}`),
     });
+    if (options.readyFile) {
+      await writeReadyFile(options.readyFile, {
+        pid: Deno.pid,
+        socket: options.socketPath,
+        stateDir: options.stateDir,
+        networkInstances: daemon.config.networkInstances.map((ni) => ni.name),
+      });
+    }
+    return server;
   } catch (error) {
-    await dnsmasq.close();
+    await server?.close();
+    await daemon.dnsmasq.close();
+    await daemon.journal.close();
     throw error;
   }
-  log(`Serving on ${options.socketPath} (state in ${options.stateDir})`);
+}
 
+function reloader(daemon: Daemon): () => Promise<void> {
+  const { core } = daemon;
   let reloading = Promise.resolve();
-  return {
-    socketPath: options.socketPath,
-    stateDir: options.stateDir,
-    reload() {
-      // One reload at a time; a SIGHUP burst applies the file as it is at the end.
-      const run = reloading.catch(() => {}).then(async () => {
-        const next = await readConfig(options.configPath);
-        // New NIs' bridges exist before any call can see them; then the swap, so that every
-        // call from here on resolves against `next`; then what `next` removed is detached
-        // (under each app's lock, behind calls already queued) before its bridges go.
-        for (const ni of next.networkInstances) await ensureNetworkInstance(kernel, ni);
-        const previous = config;
-        config = next;
-        loadedAt = new Date();
-        await detachRemoved(core, previous, next);
-        const keep = new Set(next.networkInstances.map((ni) => ni.bridge));
-        for (const ni of previous.networkInstances) {
-          if (!keep.has(ni.bridge)) await removeNetworkInstance(kernel, ni);
-        }
-        await dnsmasq.sync(next);
-        log(
-          `Reloaded: ${next.networkInstances.length} network instance(s), ` +
-            `${next.apps.length} app(s)`,
-        );
-      });
-      reloading = run;
-      return run;
-    },
-    async close() {
-      await server.close();
-      await dnsmasq.close();
-    },
+  return () => {
+    // One reload at a time; a SIGHUP burst applies the file as it is at the end.
+    const run = reloading.catch(() => {}).then(async () => {
+      const next = await readConfig(daemon.options.configPath);
+      // New NIs' bridges exist before any call can see them; then the swap, so that every
+      // call from here on resolves against `next`; then what `next` removed is detached
+      // (under each app's lock, behind calls already queued) before its bridges go.
+      for (const ni of next.networkInstances) await ensureNetworkInstance(core.kernel, ni);
+      const previous = daemon.config;
+      daemon.config = next;
+      daemon.loadedAt = new Date();
+      daemon.faults.setConfigRules(next.faults);
+      await detachRemoved(core, previous, next);
+      const keep = new Set(next.networkInstances.map((ni) => ni.bridge));
+      for (const ni of previous.networkInstances) {
+        if (!keep.has(ni.bridge)) await removeNetworkInstance(core.kernel, ni);
+      }
+      await daemon.dnsmasq.sync(next);
+      core.log(
+        `Reloaded: ${next.networkInstances.length} network instance(s), ` +
+          `${next.apps.length} app(s)`,
+      );
+    });
+    reloading = run;
+    return run;
   };
+}
+
+function closer(daemon: Daemon, server: RpcServer): () => Promise<void> {
+  let closing: Promise<void> | null = null;
+  return () => {
+    closing ??= (async () => {
+      // Not ready any more, first: a CI step polling the file must not see a dying server.
+      if (daemon.options.readyFile) await removeReadyFile(daemon.options.readyFile);
+      // Hung calls end here (their connections close) and are journaled as abandoned.
+      await server.close();
+      await daemon.dnsmasq.close();
+      await daemon.journal.close();
+      if (daemon.options.teardown) await tearDown(daemon.core, daemon.config);
+    })();
+    return closing;
+  };
+}
+
+/**
+ * `--teardown`: what a stand-in leaves when a CI job is done with it: the veth of every
+ * attachment it recorded, the bridges of its config's NIs (a switch NI's port is released,
+ * not deleted) and the state file that described them.
+ */
+async function tearDown(core: ZedrouterCore, config: Config): Promise<void> {
+  const appUuids = new Set([
+    ...config.apps.map((app) => app.uuid),
+    ...Object.values(core.state.current.attachments).map((a) => a.appUuid),
+  ]);
+  // Under each app's lock: a call still finishing (its caller gone) gets there first.
+  for (const appUuid of appUuids) {
+    await core.locks.run(appUuid, async () => {
+      for (const a of core.state.attachmentsOf(appUuid)) {
+        await removePodVeth(core.kernel, a.hostIfName);
+      }
+    });
+  }
+  for (const ni of config.networkInstances) await removeNetworkInstance(core.kernel, ni);
+  // The last queued write lands first, then the file goes.
+  await core.state.update((s) => {
+    s.attachments = {};
+    s.boundPods = {};
+  });
+  await Deno.remove(core.state.path).catch(() => {});
+  core.log("Torn down: app veths, NI bridges and the state file removed");
 }
 
 /**

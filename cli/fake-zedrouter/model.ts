@@ -3,6 +3,7 @@
  * filled in, UUIDs, MACs and addresses decided, cross-checks passed. Built only by
  * `resolveConfig` (config.ts); trusted everywhere else.
  */
+import type { FaultRule } from "../../rpc/mod.ts";
 import type { Range4, Subnet4 } from "./ipv4.ts";
 
 export const DEFAULT_MTU = 1500;
@@ -53,6 +54,8 @@ export interface App {
 export interface Config {
   readonly networkInstances: readonly NetworkInstance[];
   readonly apps: readonly App[];
+  /** Fault rules of the config file (checked by the contract's FaultRuleSchema). */
+  readonly faults: readonly FaultRule[];
 }
 
 /** DHCP reaches the pod unless the NI is an air-gapped switch (EVE's `UseDHCP`). */

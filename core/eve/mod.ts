@@ -4,17 +4,28 @@
  * eve-bridge state file, and the node's default paths and timeouts.
  */
 export {
+  CDI_UPLOAD_POD_PREFIX,
+  CDI_UPLOAD_PVC_MARK,
   ETH0,
   EVE_APP_NAMESPACE,
+  isCdiUploadPod,
   isEveApp,
   isVmi,
   isVmiPodName,
   type PodIdentity,
   VMI_POD_PREFIX,
 } from "./pod_kind.ts";
+export {
+  EVE_CLUSTER_NETWORK_NAME,
+  EVE_CNI_VERSION,
+  EVE_MULTUS_CONFIG_FILE,
+  EVE_NAD_NAME,
+} from "./cni_layout.ts";
+export { isNodeIp, nodeIpAddress, nodeIpCidr, NodeIpSchema } from "./node_ip.ts";
 export { findAppForPod, hostVethName, isHostVethName, kubeName, podBelongsTo } from "./names.ts";
 export {
   DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_CNI_DHCP_SOCKET,
   DEFAULT_EVE_BRIDGE_LOG_FILE,
   DEFAULT_EVE_BRIDGE_STATE_DIR,
   DEFAULT_FAKE_ZEDROUTER_STATE_DIR,

@@ -1,6 +1,7 @@
 /**
- * What kind of pod a CNI call or an attachment is for, by EVE's rules: the pod's namespace
- * says whether it is an EVE app, its name whether it is a KubeVirt VMI's launcher.
+ * What kind of pod a CNI call or an attachment is for, by EVE's rules (EVE's Go eve-bridge,
+ * pkg/kube/eve-bridge/eve-bridge.go parseArgs): the pod's namespace says whether it is an EVE
+ * app, except for CDI's upload pods, and its name whether it is a KubeVirt VMI's launcher.
  */
 
 /** The namespace EVE deploys its own apps into. */
@@ -17,9 +18,30 @@ export interface PodIdentity {
   readonly podName?: string | undefined;
 }
 
-/** An EVE app's pod (eth0 without the default route, netX through zedrouter). */
+/**
+ * CDI (KubeVirt's Containerized Data Importer) names the pod that receives an uploaded disk
+ * image `cdi-upload-<pvc name>`; EVE's PVCs are named `<...>-pvc-<...>`.
+ */
+export const CDI_UPLOAD_POD_PREFIX = "cdi-upload-";
+export const CDI_UPLOAD_PVC_MARK = "-pvc-";
+
+/**
+ * A CDI upload pod in EVE's app namespace: a helper of the volume, not an app, so its eth0 is
+ * an ordinary pod's (the default route via the Kubernetes network). The same test as EVE's Go
+ * plugin: not a VMI, the name starts with `cdi-upload-` and contains `-pvc-`.
+ */
+export function isCdiUploadPod(pod: PodIdentity): boolean {
+  const name = pod.podName ?? "";
+  return !isVmiPodName(name) && name.startsWith(CDI_UPLOAD_POD_PREFIX) &&
+    name.includes(CDI_UPLOAD_PVC_MARK);
+}
+
+/**
+ * An EVE app's pod (eth0 without the default route, netX through zedrouter): any pod in EVE's
+ * app namespace but a CDI upload pod. Pods of other namespaces (kube-system...) are not.
+ */
 export function isEveApp(pod: PodIdentity): boolean {
-  return pod.podNamespace === EVE_APP_NAMESPACE;
+  return pod.podNamespace === EVE_APP_NAMESPACE && !isCdiUploadPod(pod);
 }
 
 /** The launcher pod of a KubeVirt VMI. */

@@ -4,12 +4,14 @@
  * through for eth0. Unknown keys are kept so eth0's delegation sees them.
  */
 import * as v from "valibot";
-import { CidrSchema, IpSchema, UuidSchema } from "../../core/mod.ts";
+import { CidrSchema, UuidSchema } from "../../core/mod.ts";
 import {
+  DEFAULT_CNI_DHCP_SOCKET,
   DEFAULT_EVE_BRIDGE_LOG_FILE,
   DEFAULT_EVE_BRIDGE_STATE_DIR,
   DEFAULT_SERVICE_CIDR,
   DEFAULT_ZEDROUTER_SOCKET,
+  NodeIpSchema,
 } from "../../core/eve/mod.ts";
 import { NET_CONF_ENTRIES } from "../cni/mod.ts";
 import { RoutingPolicySchema } from "./routing_policy_schema.ts";
@@ -30,8 +32,11 @@ export const EveBridgeConfigSchema = v.looseObject({
   ...NET_CONF_ENTRIES,
   /** zedrouter's RPC socket. */
   zedrouterSocket: v.optional(AbsolutePath, DEFAULT_ZEDROUTER_SOCKET),
-  /** The node's IP; EVE-app pods get a /32 route to it on eth0 (required for them). */
-  nodeIP: v.optional(IpSchema),
+  /**
+   * The node's IP, as EVE writes it (`"<ip>/32"`, IPv6 `/128`) or bare; EVE-app pods get a
+   * host route to it on eth0 (required for them). Parsed to the bare address.
+   */
+  nodeIP: v.optional(NodeIpSchema),
   /** Kubernetes service CIDR; EVE-app pods route it via eth0. */
   serviceCIDR: v.optional(CidrSchema, DEFAULT_SERVICE_CIDR),
   /**
@@ -46,6 +51,12 @@ export const EveBridgeConfigSchema = v.looseObject({
   dhcp: v.optional(DhcpConfigSchema, {}),
   /** Opt-in policy routing of the pod interface (routing_policy_schema.ts). */
   routingPolicy: v.optional(RoutingPolicySchema),
+  /**
+   * The CNI dhcp daemon's socket. EVE's Go eve-bridge leased netX addresses through it; a DEL
+   * of a pod the Go plugin attached (no state of ours) releases its lease there
+   * (go_plugin_lease.ts). A node-level setting: the same on every conflist.
+   */
+  dhcpDaemonSocket: v.optional(AbsolutePath, DEFAULT_CNI_DHCP_SOCKET),
   // The bridge plugin's fields, typed so a mistake fails here with the field's name.
   bridge: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(15))),
   isGateway: v.optional(v.boolean()),

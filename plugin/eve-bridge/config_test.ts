@@ -16,9 +16,16 @@ Deno.test("eve-bridge config: EVE's defaults fill in, unknown keys are kept", ()
   assert.deepEqual((config as Record<string, unknown>).someFutureKey, { a: 1 });
 });
 
+Deno.test("eve-bridge config: nodeIP as EVE writes it (<ip>/32) or bare, parsed to the address", () => {
+  for (const nodeIP of ["192.168.1.10/32", "192.168.1.10"]) {
+    assert.equal(v.parse(EveBridgeConfigSchema, { ...BASE, nodeIP }).nodeIP, "192.168.1.10");
+  }
+});
+
 Deno.test("eve-bridge config: mistakes name the field", () => {
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ nodeIP: "10.0.0.256" }, /nodeIP/],
+    [{ nodeIP: "10.0.0.1/24" }, /nodeIP: Expected the node.s IP.*\/32".*got "10\.0\.0\.1\/24"/],
     [{ serviceCIDR: "10.43.0.0" }, /serviceCIDR/],
     [{ zedrouterSocket: "relative.sock" }, /zedrouterSocket/],
     [{ dhcp: { timeoutSeconds: 0 } }, /dhcp\.timeoutSeconds/],

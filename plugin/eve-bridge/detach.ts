@@ -7,7 +7,8 @@
  * zedrouter unreachable with state on record: the lease is released locally, the state is
  * kept (minus the client) and the error (code 11) goes to the runtime, whose retry then
  * disconnects. Without state there is nothing we attached, so zedrouter is asked only
- * best-effort (an ADD that failed before L2 must not make its DEL fail).
+ * best-effort (an ADD that failed before L2 must not make its DEL fail), and a lease of EVE's
+ * Go plugin (the pod was attached before the upgrade) is released through the dhcp plugin.
  */
 import { errorMessage, ZERO_UUID } from "../../core/mod.ts";
 import { addAddr, readPidFile, type Runner } from "../../netns/mod.ts";
@@ -21,7 +22,9 @@ import {
 import { stopDhcpClient, type StopOutcome } from "./dhcp_process.ts";
 import { type PodIdentity, podInterfaceOf, podOf } from "./pod_args.ts";
 import { releaseRecordedPolicy } from "./routing_policy.ts";
-import { withZedrouter } from "./zedrouter_session.ts";
+import { withZedrouter, type ZedrouterSession } from "./zedrouter_session.ts";
+import type { GoPluginLease } from "./go_plugin_lease.ts";
+import type { DisconnectPodArgs, DisconnectPodResult } from "../../rpc/mod.ts";
 
 const ms = (since: number): number => Math.round(performance.now() - since);
 
@@ -74,6 +77,33 @@ export interface DetachTarget {
   /** From CNI_ARGS / CNI_NETNS, used when there is no state. */
   readonly fallback: PodIdentity;
   readonly zedrouterSocket: string;
+  /** DEL without state: the lease EVE's Go plugin may hold (go_plugin_lease.ts). */
+  readonly goPluginLease?: GoPluginLease | undefined;
+}
+
+/**
+ * DisconnectPod; for an attachment of the Go plugin's, its dhcp lease is released while the
+ * veth still exists when CheckPodConnection says it uses DHCP, else after, if DisconnectPod's
+ * UsedDHCP says so (see go_plugin_lease.ts).
+ */
+async function disconnectPod(
+  session: ZedrouterSession,
+  args: DisconnectPodArgs,
+  goLease: GoPluginLease | undefined,
+): Promise<DisconnectPodResult> {
+  let released = false;
+  if (goLease) {
+    // An attachment zedrouter no longer has (a repeated DEL) fails the check: nothing to do.
+    const check = await session.call("RPCServer.CheckPodConnection", args, { quiet: true })
+      .catch(() => undefined);
+    if (check?.usesDHCP) {
+      await goLease.release("before DisconnectPod");
+      released = true;
+    }
+  }
+  const reply = await session.call("RPCServer.DisconnectPod", args);
+  if (goLease && reply.usedDHCP && !released) await goLease.release("after DisconnectPod");
+  return reply;
 }
 
 export async function detach(
@@ -100,15 +130,17 @@ export async function detach(
   let appUUID = ZERO_UUID;
   // Without state nor a pod name (GC of orphan files) there is no pod to name to zedrouter.
   if (state !== undefined || target.fallback.podName !== "") {
+    // A lease of the Go plugin's is only possible where we hold none ourselves.
+    const goLease = state === undefined && client === null ? target.goPluginLease : undefined;
     try {
       const reply = await withZedrouter(
         state?.zedrouterSocket ?? target.zedrouterSocket,
         logger,
         (session) =>
-          session.call("RPCServer.DisconnectPod", {
+          disconnectPod(session, {
             pod,
             podInterface: podInterfaceOf(target.ifname, pod.netNsPath, null),
-          }),
+          }, goLease),
       );
       appUUID = reply.appUUID;
     } catch (error) {

@@ -3,7 +3,10 @@
  * `bridge` plugin (found on CNI_PATH) with the settings EVE's eve-bridge always used:
  * `isDefaultGateway = !isEveApp`, `forceAddress = true`, `hairpinMode = true`. EVE apps keep
  * their default route on their EVE network instance, so their eth0 only gets routes to the
- * cluster's service CIDR and to the node IP (appended to `ipam.routes`).
+ * cluster's service CIDR and to the node IP (appended to `ipam.routes`). On an EVE node the
+ * caller is k3s's flannel plugin, whose delegate config names `nodeIP` as `"<ip>/32"` and no
+ * `isGateway` (which eve-bridge then sets); DEL releases the address even when bridge's DEL
+ * fails (eth0_del.ts).
  */
 import {
   CniError,
@@ -15,6 +18,7 @@ import {
   withUndo,
 } from "../cni/mod.ts";
 import { getLink, systemRunner } from "../../netns/mod.ts";
+import { BRIDGE_PLUGIN, delEth0 } from "./eth0_del.ts";
 import { gcHostLocalAddresses } from "./eth0_gc.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
 import {
@@ -25,10 +29,9 @@ import {
   releaseRecordedPolicy,
   withInterfaceMac,
 } from "./routing_policy.ts";
-import { ETH0, isEveApp, routingRecordPath } from "../../core/eve/mod.ts";
+import { ETH0, isEveApp, nodeIpCidr, routingRecordPath } from "../../core/eve/mod.ts";
 
-export { ETH0 };
-export const BRIDGE_PLUGIN = "bridge";
+export { BRIDGE_PLUGIN, ETH0 };
 
 /** eve-bridge's own fields: the bridge plugin does not need to see them. */
 const EVE_ONLY_FIELDS = [
@@ -38,12 +41,9 @@ const EVE_ONLY_FIELDS = [
   "logFile",
   "stateDir",
   "dhcp",
+  "dhcpDaemonSocket",
   "routingPolicy",
 ];
-
-function hostPrefix(ip: string): string {
-  return ip.includes(":") ? `${ip}/128` : `${ip}/32`;
-}
 
 /**
  * The config handed to `bridge`: the raw config (unknown keys kept) minus eve-bridge's fields,
@@ -55,6 +55,10 @@ export function bridgeConfig(ctx: EveContext, requireNodeIp: boolean): Record<st
   const out: Record<string, unknown> = { ...ctx.rawConfig };
   for (const field of EVE_ONLY_FIELDS) delete out[field];
   out.isDefaultGateway = !eveApp;
+  // Every route on eth0 goes via the bridge's gateway (host-local's), EVE apps' included; bridge
+  // puts it on the bridge only with isGateway, which flannel sets only for type "bridge". An
+  // EVE app first on a node would otherwise route to an address no one holds.
+  out.isGateway ??= true;
   out.forceAddress = true;
   out.hairpinMode = true;
   if (eveApp) {
@@ -64,7 +68,7 @@ export function bridgeConfig(ctx: EveContext, requireNodeIp: boolean): Record<st
         CniErrorCode.InvalidConfig,
         'Missing "nodeIP" in the network configuration for an EVE app pod',
         `Pods in namespace "${ctx.args.podNamespace}" get a route to the node IP on eth0; ` +
-          'add "nodeIP": "<the node\'s IP>" to the eve-bridge config',
+          'add "nodeIP": "<the node\'s IP>/32" to the eve-bridge config (EVE\'s Multus config has it)',
       );
     }
     const ipam = { ...(ctx.config.ipam ?? {}) } as Record<string, unknown>;
@@ -81,7 +85,7 @@ export function bridgeConfig(ctx: EveContext, requireNodeIp: boolean): Record<st
       return !dropped;
     });
     routes.push({ dst: ctx.config.serviceCIDR });
-    if (nodeIp !== undefined) routes.push({ dst: hostPrefix(nodeIp) });
+    if (nodeIp !== undefined) routes.push({ dst: nodeIpCidr(nodeIp) });
     ipam.routes = routes;
     out.ipam = ipam;
   }
@@ -131,10 +135,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
         );
       }
       // Registered before the call: a failed ADD can leave a half-made veth or a held IP.
-      undo.push(
-        `${BRIDGE_PLUGIN} DEL`,
-        () => delegate(ctx, BRIDGE_PLUGIN, config, { command: "DEL", prevResult: null }),
-      );
+      undo.push(`${BRIDGE_PLUGIN} DEL`, () => delEth0(ctx, config, { prevResult: null }));
       const { result } = await delegate(ctx, BRIDGE_PLUGIN, config, { command: "ADD" });
       if (!result) {
         throw new CniError(
@@ -152,7 +153,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
     const record = routingRecordPath(ctx.config.stateDir, ctx.containerId, ctx.ifname);
     const failed = await releaseRecordedPolicy(systemRunner, record, ctx.logger)
       .then(() => undefined, (error: unknown) => error);
-    await delegate(ctx, BRIDGE_PLUGIN, bridgeConfig(ctx, false), { command: "DEL" });
+    await delEth0(ctx, bridgeConfig(ctx, false));
     if (failed !== undefined) throw failed;
   },
 

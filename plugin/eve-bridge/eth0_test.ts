@@ -45,7 +45,17 @@ Deno.test("eth0: a Kubernetes pod gets the default gateway; EVE's fixed settings
   assert.equal(out.isGateway, true);
   assert.equal(out.bridge, "cni0");
   assert.deepEqual(out.ipam, RAW.ipam, "ipam untouched for non-EVE pods");
-  for (const field of ["nodeIP", "logFile", "zedrouterSocket", "serviceCIDR", "stateDir", "dhcp"]) {
+  for (
+    const field of [
+      "nodeIP",
+      "logFile",
+      "zedrouterSocket",
+      "serviceCIDR",
+      "stateDir",
+      "dhcp",
+      "dhcpDaemonSocket",
+    ]
+  ) {
     assert.ok(!(field in out), `${field} is eve-bridge's own`);
   }
 });
@@ -114,4 +124,56 @@ Deno.test("eth0: gw-less routes in bridge's result get the interface's gateway",
     { dst: "0.0.0.0/0", gw: "10.1.0.254" },
     { dst: "fd01::/64" },
   ]);
+});
+
+Deno.test("eth0: nodeIP in EVE's form (<ip>/32, /128) routes the same as a bare IP", () => {
+  for (
+    const [nodeIP, dst] of [["192.168.1.10/32", "192.168.1.10/32"], [
+      "fd00::10/128",
+      "fd00::10/128",
+    ]]
+  ) {
+    const out = bridgeConfig(ctxFor({ ...RAW, nodeIP }, "K8S_POD_NAMESPACE=eve-kube-app"), true);
+    assert.deepEqual((out.ipam as { routes: unknown[] }).routes.at(-1), { dst });
+  }
+});
+
+Deno.test("eth0: a cdi-upload-*-pvc-* pod in eve-kube-app is an ordinary pod (default route)", () => {
+  const args = "K8S_POD_NAMESPACE=eve-kube-app;K8S_POD_NAME=cdi-upload-vm1-pvc-9f8e7d6c";
+  const out = bridgeConfig(ctxFor(RAW, args), true);
+  assert.equal(out.isDefaultGateway, true);
+  assert.deepEqual(out.ipam, RAW.ipam);
+});
+
+/** What k3s's flannel plugin hands its delegate (eve-node.md): no bridge, no isGateway. */
+const FROM_FLANNEL = {
+  type: "eve-bridge",
+  nodeIP: "192.168.1.10/32",
+  name: "cbr0",
+  cniVersion: "0.3.1",
+  ipMasq: false,
+  mtu: 1450,
+  ipam: {
+    type: "host-local",
+    ranges: [[{ subnet: "10.42.0.0/24" }]],
+    routes: [{ dst: "10.42.0.0/16" }],
+  },
+};
+
+Deno.test("eth0 from flannel: the bridge holds the gateway every eth0 route goes via", () => {
+  for (const namespace of ["eve-kube-app", "kube-system"]) {
+    const out = bridgeConfig(ctxFor(FROM_FLANNEL, `K8S_POD_NAMESPACE=${namespace}`), true);
+    assert.equal(out.isGateway, true, namespace);
+    assert.equal(out.mtu, 1450);
+    assert.equal(out.ipMasq, false);
+  }
+  const app = bridgeConfig(ctxFor(FROM_FLANNEL, "K8S_POD_NAMESPACE=eve-kube-app"), true);
+  assert.deepEqual((app.ipam as { routes: unknown }).routes, [
+    { dst: "10.42.0.0/16" },
+    { dst: "10.43.0.0/16" },
+    { dst: "192.168.1.10/32" },
+  ]);
+  // An explicit isGateway: false is the operator's to keep.
+  const off = bridgeConfig(ctxFor({ ...FROM_FLANNEL, isGateway: false }, ""), true);
+  assert.equal(off.isGateway, false);
 });

@@ -11,7 +11,8 @@
  *      zedrouter unreachable: the lease is released locally, then DEL fails with code 11 and
  *      KEEPS the state, so the runtime's retry (kubelet retries a failed teardown) still
  *      disconnects the veth; succeeding would leave the pod's veth on the NI bridge for good.
- *      Without state there is nothing we attached: zedrouter is asked best-effort only.
+ *      Without state there is nothing we attached: zedrouter is asked best-effort only, and a
+ *      lease EVE's Go plugin took through the CNI dhcp daemon is released (go_plugin_lease.ts).
  * CHECK CheckPodConnection, then the lease: client alive, not expired, address on the pod
  *      interface (read from the kernel) and the one prevResult lists.
  * GC   detach every attachment in the state dir that is not in the valid list.
@@ -30,6 +31,7 @@ import {
 } from "./attachment_state.ts";
 import { attachmentPaths, type AttachmentState, STATE_VERSION } from "../../core/eve/mod.ts";
 import { detach, releaseLease } from "./detach.ts";
+import { goPluginLeaseOf } from "./go_plugin_lease.ts";
 import { installHook, selfCommand } from "./dhcp_hook.ts";
 import { requireDhcpTools } from "./dhcp_tools.ts";
 import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
@@ -240,6 +242,7 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
           netnsPath: ctx.netns,
         },
         zedrouterSocket: ctx.config.zedrouterSocket,
+        goPluginLease: state === undefined ? await goPluginLeaseOf(ctx) : undefined,
       }, ctx.logger);
     });
   }

@@ -74,8 +74,15 @@ export class ZedrouterSession {
     }
   }
 
-  /** Calls an EVE method; failures come out as CniErrors (see the file comment). */
-  async call<M extends EveMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+  /**
+   * Calls an EVE method; failures come out as CniErrors (see the file comment). `quiet`: a
+   * failure the caller expects is logged at debug level, not as a warning.
+   */
+  async call<M extends EveMethod>(
+    method: M,
+    params: ParamsOf<M>,
+    options: { quiet?: boolean } = {},
+  ): Promise<ResultOf<M>> {
     const started = performance.now();
     const step = method.slice("RPCServer.".length);
     try {
@@ -86,11 +93,14 @@ export class ZedrouterSession {
       });
       return result;
     } catch (error) {
-      this.#logger.warn("zedrouter {method} failed: {error}", {
+      const fields = {
         method: step,
         error: errorMessage(error),
         rpcMs: Math.round(performance.now() - started),
-      });
+      };
+      const message = "zedrouter {method} failed: {error}";
+      if (options.quiet) this.#logger.debug(message, fields);
+      else this.#logger.warn(message, fields);
       throw zedrouterError(error, this.socket, step);
     }
   }

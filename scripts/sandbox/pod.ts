@@ -34,6 +34,8 @@ export interface Attachment {
   conflist: string;
   /** The MAC the pod's network annotation asks for (Multus passes it as CNI_ARGS MAC). */
   mac?: string;
+  /** CNI_PATH for this attachment when it is not the node's (extra plugins such as flannel). */
+  path?: string;
 }
 
 /** Kubernetes' random-suffix alphabet (no vowels, no look-alikes). */
@@ -57,18 +59,27 @@ export function podNameFor(app: { name: string; uuid: string }, vmi = false): st
   return vmi ? `${VMI_POD_PREFIX}${name}` : name;
 }
 
+export interface PodOptions {
+  /** A VMI's launcher pod (`virt-launcher-<kubeName>-<5>`). */
+  vmi?: boolean;
+  /** The Kubernetes namespace (default EVE's app namespace). */
+  namespace?: string;
+  /** The pod's name when it is not named after the app (a CDI upload pod, coredns...). */
+  name?: string;
+}
+
 /** A pod of `app` with its own namespace `<prefix>-<role>` in the node's sandbox. */
 export async function createPod(
   node: E2eNode,
   role: string,
   app: { name: string; uuid: string },
-  options: { vmi?: boolean; namespace?: string } = {},
+  options: PodOptions = {},
 ): Promise<E2ePod> {
   const netns = await node.sb.netns(role);
   const inode = await netnsInode(netns.path);
   if (inode === undefined) throw new Error(`Cannot stat the namespace of pod "${role}"`);
   return {
-    name: podNameFor(app, options.vmi ?? false),
+    name: options.name ?? podNameFor(app, options.vmi ?? false),
     namespace: options.namespace ?? EVE_APP_NAMESPACE,
     uid: crypto.randomUUID(),
     containerId: hex(32),
@@ -116,7 +127,7 @@ export function cnidriveArgv(
     "-args",
     multusArgs(pod, attachment.mac),
     "-path",
-    node.cniPath,
+    attachment.path ?? node.cniPath,
     "-cache",
     node.cacheDir,
   ];

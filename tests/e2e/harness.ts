@@ -14,7 +14,12 @@ import {
   type ZedrouterConfig,
 } from "../../scripts/sandbox/node.ts";
 import { stopStrayDhcpClients } from "../../scripts/sandbox/leaks.ts";
-import { type Attachment, createPod, type E2ePod } from "../../scripts/sandbox/pod.ts";
+import {
+  type Attachment,
+  createPod,
+  type E2ePod,
+  type PodOptions,
+} from "../../scripts/sandbox/pod.ts";
 import { eth0, netX } from "./runtime.ts";
 import {
   CNI_BIN,
@@ -119,7 +124,10 @@ export function e2eConfig(): ZedrouterConfig {
 export async function e2eSkipReason(): Promise<string | undefined> {
   const tools = skipReason("dnsmasq", "udhcpc", "ping");
   if (tools) return tools;
-  const missing = REFERENCE_PLUGINS.filter((p) => !isFile(`${CNI_BIN}/${p}`));
+  // portmap and dhcp: EVE's cluster network (flannel test) and EVE's Go plugin (upgrade test).
+  const missing = [...REFERENCE_PLUGINS, "portmap", "dhcp"].filter((p) =>
+    !isFile(`${CNI_BIN}/${p}`)
+  );
   if (missing.length) return `needs ${missing.join(", ")} in ${CNI_BIN}`;
   if (![EVE_BRIDGE, FAKE_ZEDROUTER, EVE_CNI_DEBUG].every(isFile)) {
     return 'needs the built programs: run "deno task build"';
@@ -169,7 +177,7 @@ export async function trackedPod(
   ctx: E2eContext,
   role: string,
   app: { name: string; uuid: string },
-  options: { vmi?: boolean; namespace?: string } = {},
+  options: PodOptions = {},
 ): Promise<E2ePod> {
   const pod = await createPod(ctx.node, role, app, options);
   ctx.pods.push(pod);

@@ -17,7 +17,8 @@ import (
 	"time"
 )
 
-const callTimeout = 10 * time.Second
+// callTimeout bounds each call (net/rpc has no deadline of its own); -timeout changes it.
+var callTimeout = 10 * time.Second
 
 func dial(socket string) (*rpc.Client, error) {
 	conn, err := net.Dial("unix", socket)
@@ -197,6 +198,12 @@ func runCase(socket, name string) (int, error) {
 	return 0, fmt.Errorf("unknown case %q (all, concurrent, errors)", name)
 }
 
+// transportError is a call that got no answer: the connection closed (io.ErrUnexpectedEOF,
+// rpc.ErrShutdown) or the deadline passed; the server said nothing.
+type transportError struct{ err error }
+
+func (t transportError) Error() string { return t.err.Error() }
+
 // runGeneric sends params (Go-style JSON of the Args) to method and returns Go's view of the
 // reply: the Retval re-encoded by encoding/json, or the error string.
 func runGeneric(socket, method, params string) (json.RawMessage, error, error) {
@@ -223,7 +230,7 @@ func runGeneric(socket, method, params string) (json.RawMessage, error, error) {
 		if _, ok := remote.(rpc.ServerError); ok {
 			return nil, remote, nil
 		}
-		return nil, nil, remote
+		return nil, nil, transportError{remote}
 	}
 	out, err := json.Marshal(reply)
 	return out, nil, err

@@ -10,6 +10,8 @@
 //	    call M (RPCServer.X, or a bare X) with JSON decoded into Go's Args type (Go key
 //	    rules: MAC as base64, IPNet as {IP,Mask}); prints {"result":<Go re-encoded>,
 //	    "error":null} and exits 0, or {"result":null,"error":"<remote string>"} and exits 1;
+//	    a call that got no answer (connection closed, -timeout passed) prints
+//	    {"result":null,"error":null,"transportError":"<Go's error>"} and exits 3;
 //	    dial/usage problems go to stderr with exit 2
 //	rpcpeer bench -socket P -n N
 //	    N sequential ConnectPodAtL2 calls; prints {"n","p50Us","p99Us","callsPerSec"}
@@ -17,6 +19,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -43,7 +46,9 @@ func main() {
 	method := flags.String("method", "", "client: method to call with -params")
 	params := flags.String("params", "{}", "client: Go-style JSON of the args")
 	n := flags.Int("n", 2000, "bench: number of calls")
+	timeout := flags.Duration("timeout", callTimeout, "client: deadline of each call")
 	_ = flags.Parse(os.Args[2:])
+	callTimeout = *timeout
 	if *socket == "" {
 		fail(2, "-socket is required")
 	}
@@ -55,6 +60,11 @@ func main() {
 	case "client":
 		if *method != "" {
 			result, remote, err := runGeneric(*socket, *method, *params)
+			var transport transportError
+			if errors.As(err, &transport) {
+				printJSON(map[string]interface{}{"result": nil, "error": nil, "transportError": err.Error()})
+				os.Exit(3)
+			}
 			if err != nil {
 				fail(2, "%v", err)
 			}
