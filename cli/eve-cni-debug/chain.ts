@@ -7,6 +7,7 @@
 import type { Link } from "../../netns/mod.ts";
 import { type Chain, type ChainLink, link, unknown } from "./chain_model.ts";
 import { dhcpClientLink, dhcpLinks } from "./chain_dhcp.ts";
+import { eth0RoutingEntries, movedRoutes, routingEntryFor, routingLinks } from "./chain_routing.ts";
 import { ExitCode, VerdictError } from "./exit_codes.ts";
 import type { EveBridgeRecord } from "./eve_bridge_state.ts";
 import type { AttachmentFact, PodNetnsFact, Snapshot } from "./snapshot.ts";
@@ -155,7 +156,9 @@ function attachmentLinks(
     }
     for (const r of a.l3?.routes ?? []) {
       const dst = r.dst === "0.0.0.0/0" ? "default" : r.dst;
-      const found = ns.routes.some((x) => x.dst === dst && (r.gw === null || x.gateway === r.gw));
+      // A routing policy's migrateRoute moved the interface's routes to its own table.
+      const found = [...ns.routes, ...movedRoutes(routingEntryFor(s, a.podNetnsPath, a.podIfName))]
+        .some((x) => x.dst === dst && (r.gw === null || x.gateway === r.gw));
       if (!found) p.push(`${i}: route ${r.dst}${r.gw ? ` via ${r.gw}` : ""} missing`);
     }
     const routes = ns.routes.filter((x) => x.dev === a.podIfName).map((x) =>
@@ -216,7 +219,10 @@ export function buildChains(s: Snapshot): Chain[] {
       hostIfName: a.hostIfName,
       mac: a.mac,
       address,
-      links: attachmentLinks(s, a, rec),
+      links: [
+        ...attachmentLinks(s, a, rec),
+        ...routingLinks(routingEntryFor(s, a.podNetnsPath, a.podIfName)),
+      ],
     }));
   }
   for (const r of s.eveBridge.records) {
@@ -234,6 +240,7 @@ export function buildChains(s: Snapshot): Chain[] {
         ]),
       recordInterfaceLink(r, s.pods[netnsPath]),
       dhcpClientLink(s, { podNetnsPath: netnsPath }, r, r.vmi === true),
+      ...routingLinks(routingEntryFor(s, netnsPath, r.ifname)),
     ];
     chains.push(finish({
       podName: pod.podName,
@@ -249,9 +256,35 @@ export function buildChains(s: Snapshot): Chain[] {
       links,
     }));
   }
+  chains.push(...eth0Chains(s));
   return chains.sort((x, y) =>
     x.podName.localeCompare(y.podName) || x.ifname.localeCompare(y.ifname)
   );
+}
+
+/** eth0 with a routing policy: the pod, then the policy (zedrouter has no part in eth0). */
+function eth0Chains(s: Snapshot): Chain[] {
+  return eth0RoutingEntries(s).map(({ record }) => {
+    const podName = record.podName || `container ${record.containerID}`;
+    const ns = s.pods[record.netnsPath];
+    const podIf = ns?.links.find((l) => l.name === record.ifname);
+    return finish({
+      podName,
+      podNamespace: null,
+      containerId: record.containerID,
+      ifname: record.ifname,
+      netnsPath: record.netnsPath,
+      appUuid: null,
+      bridge: record.hostEnd,
+      hostIfName: null,
+      mac: podIf?.mac ?? record.applied.mac,
+      address: record.applied.addresses[0] ?? null,
+      links: [
+        podLink({ podName, podNetnsPath: record.netnsPath }, ns, null),
+        ...routingLinks(routingEntryFor(s, record.netnsPath, record.ifname)),
+      ],
+    });
+  });
 }
 
 /** The pod interface as eve-bridge recorded it (MAC, leased address) against the kernel. */

@@ -8,6 +8,7 @@ const RECORD: RoutingRecord = {
   ifname: "net1",
   network: "ni-local",
   netnsPath: "/var/run/netns/pod",
+  podName: "nginx-1a2b3-x7k2p",
   hostEnd: "bn1",
   hostNetns: null,
   intent: {

@@ -105,6 +105,8 @@ export const RoutingRecordSchema = v.strictObject({
   /** The CNI network (config `name`), for GC, which runtimes run one network at a time. */
   network: v.string(),
   netnsPath: v.string(),
+  /** CNI_ARGS K8S_POD_NAME ("" without one), so eve-cni-debug can name the pod of eth0's. */
+  podName: v.string(),
   /** The node's end of the pod's link: the bridge holding the host's address, if known. */
   hostEnd: v.nullable(v.string()),
   /**
@@ -161,10 +163,10 @@ export async function readRoutingRecord(path: string): Promise<RoutingRecord | u
 /** Every routing record under `stateDir`; unreadable ones are reported, not fatal. */
 export async function listRoutingRecords(stateDir: string): Promise<{
   records: { path: string; record: RoutingRecord }[];
-  problems: string[];
+  problems: { path: string; error: string }[];
 }> {
   const records: { path: string; record: RoutingRecord }[] = [];
-  const problems: string[] = [];
+  const problems: { path: string; error: string }[] = [];
   let containers: Deno.DirEntry[];
   try {
     containers = await Array.fromAsync(Deno.readDir(stateDir));
@@ -181,7 +183,7 @@ export async function listRoutingRecords(stateDir: string): Promise<{
         const record = await readRoutingRecord(path);
         if (record) records.push({ path, record });
       } catch (error) {
-        problems.push(errorMessage(error));
+        problems.push({ path, error: errorMessage(error) });
       }
     }
   }

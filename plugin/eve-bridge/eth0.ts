@@ -143,7 +143,9 @@ export const eth0BridgeHandler: InterfaceHandler = {
           `Delegated plugin "${BRIDGE_PLUGIN}" printed no result for ADD`,
         );
       }
-      const routed = await addRoutingPolicy(systemRunner, ctx, undo, hostEndOf(result));
+      const routed = await addRoutingPolicy(systemRunner, ctx, undo, {
+        hostEnd: hostEndOf(result),
+      });
       return withInterfaceMac(withRouteGateways(result), ctx.ifname, routed?.applied.mac ?? null);
     });
   },

@@ -50,7 +50,7 @@ export async function followLease(
       await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
       logger.debug("Lease {address} renewed", { address: lease.address });
       // A policy whose re-apply failed after the last move gets another go.
-      await followRoutingPolicy(runner, paths.routing, lease.address, logger);
+      await followRoutingPolicy(runner, paths.routing, lease, logger);
       return "renewed";
     }
     // The old address goes FIRST: deleting a primary address also deletes the secondaries of
@@ -79,7 +79,7 @@ export async function followLease(
       l3Ms,
     });
     // The routing policy follows the address: rules, table, node's neighbour entries.
-    await followRoutingPolicy(runner, paths.routing, lease.address, logger);
+    await followRoutingPolicy(runner, paths.routing, lease, logger);
     return "moved";
   });
 }

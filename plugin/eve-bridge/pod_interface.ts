@@ -197,7 +197,7 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
             l3Ms = ms(l3Started);
           }
           const hostEnd = hostEndOf(resultInterfaces(l2, ctx.ifname, ctx.netns));
-          await addRoutingPolicy(runner, ctx, undo, hostEnd, { l2Only: state.lease === null });
+          await addRoutingPolicy(runner, ctx, undo, { hostEnd, lease: state.lease });
           state = { ...state, phase: "ready", updatedAt: nowIso() };
           await writeState(paths.state, state);
           ctx.logger.info("Attached {ifname} to app {appUUID}", {

@@ -11,7 +11,8 @@
  * `routingPolicy` and no record exists: the policy's modules are imported on first use, so
  * the commands that do not need them (VERSION above all) do not pay for evaluating them.
  */
-import type { RoutingRecord } from "../../core/eve/mod.ts";
+import type { LeaseRecord, RoutingRecord, TableRoute } from "../../core/eve/mod.ts";
+import { leaseRoutes } from "./l3_request.ts";
 import type { Runner } from "../../netns/mod.ts";
 import type { CniInterface, CniLogger, CniResult, UndoStack } from "../cni/mod.ts";
 import type { EveContext } from "./handler.ts";
@@ -52,19 +53,19 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * ADD: applies the config's policy to `ctx.ifname` (its address is in place), registering
- * the release first. `hostEnd` is the bridge of the interface's result. Undefined without a
- * `routingPolicy` block, or for an L2-only interface (no address in the pod to route).
+ * the release first. `hostEnd` is the bridge of the interface's result; `lease` the NI
+ * interface's DHCP lease (null: L2 only, nothing to route), absent for eth0. Undefined
+ * without a `routingPolicy` block or for an L2-only interface.
  */
 export async function addRoutingPolicy(
   runner: Runner,
   ctx: EveContext,
   undo: UndoStack,
-  hostEnd: string | null,
-  options: { l2Only?: boolean } = {},
+  where: { hostEnd: string | null; lease?: LeaseRecord | null },
 ): Promise<RoutingRecord | undefined> {
   const policy = ctx.config.routingPolicy;
   if (!policy) return undefined;
-  if (options.l2Only) {
+  if (where.lease === null) {
     // No address in the pod (a VMI's guest has it, or the NI has no DHCP): nothing to route.
     ctx.logger.info("Routing policy of {ifname} not applied: the interface is L2 only");
     return undefined;
@@ -77,13 +78,23 @@ export async function addRoutingPolicy(
     ifname: ctx.ifname,
     network: ctx.config.name,
     netnsPath: ctx.netns,
-    hostEnd,
+    podName: ctx.args.podName ?? "",
+    hostEnd: where.hostEnd,
   };
   undo.push(
     "release routing policy",
     () => releaseRoutingPolicy(runner, recordPathOf(target), ctx.logger),
   );
-  return await applyRoutingPolicy(runner, target, policy, ctx.logger);
+  const routes = where.lease ? tableRoutesOf(where.lease) : [];
+  return await applyRoutingPolicy(runner, target, policy, routes, ctx.logger);
+}
+
+/** The routes a lease asks for, as the interface's table should hold them. */
+function tableRoutesOf(lease: LeaseRecord): TableRoute[] {
+  return leaseRoutes(lease).map((r) => ({
+    dst: r.dst === null || r.dst === "0.0.0.0/0" ? "default" : r.dst,
+    gateway: r.gw,
+  }));
 }
 
 /** DEL (and GC of one attachment): releases the policy recorded at `path`, if any. */
@@ -108,16 +119,16 @@ export async function checkAppliedPolicy(runner: Runner, ctx: EveContext): Promi
   });
 }
 
-/** A renewal moved the address: re-applies the policy recorded at `path`, if any. */
+/** A renewal moved the address to `lease`'s: re-applies the policy recorded at `path`, if any. */
 export async function followRoutingPolicy(
   runner: Runner,
   path: string,
-  address: string,
+  lease: LeaseRecord,
   logger: CniLogger,
 ): Promise<boolean> {
   if (!(await exists(path))) return false;
   const { reapplyRoutingPolicy } = await import("./routing_policy_step.ts");
-  return await reapplyRoutingPolicy(runner, path, address, logger);
+  return await reapplyRoutingPolicy(runner, path, lease.address, tableRoutesOf(lease), logger);
 }
 
 /** GC: releases the records of this network whose attachment is not in the valid list. */

@@ -45,6 +45,11 @@ export interface PlanInput {
   /** The pod's namespace before (IPv6 rules included when the interface has IPv6). */
   view: RoutingView;
   hostEnd: HostEnd | null;
+  /**
+   * Routes the interface's table holds whatever main has: the lease's. zedrouter adds them to
+   * main, where a second NI's default route is refused (the first NI's is there already).
+   */
+  routes?: readonly TableRoute[];
   /** The last apply's record (re-apply after a renewal), if any. */
   previous: RoutingApplied | null;
 }
@@ -101,6 +106,18 @@ function keyOf(route: RouteInfo, table: string | number): RouteSpec {
   };
 }
 
+const NO_ROUTE: RouteInfo = {
+  dst: "",
+  gateway: null,
+  dev: null,
+  scope: null,
+  protocol: null,
+  metric: null,
+  table: null,
+  prefsrc: null,
+  onlink: false,
+};
+
 const sameRoute = (a: RouteInfo, b: RouteInfo) =>
   a.dst === b.dst && a.gateway === b.gateway && a.metric === b.metric;
 
@@ -146,6 +163,7 @@ export function planTable(
   table: number,
   addresses: readonly AddressInfo[],
   hijacked: ReadonlySet<string>,
+  wanted: readonly TableRoute[] = [],
 ): TablePlan {
   checkTableIsOurs(view, ifname, table);
   // eth0's own hijack routes are the hijack step's, in main and in the table alike.
@@ -153,10 +171,15 @@ export function planTable(
   const inTable = view.routes.filter((r) => r.table === String(table) && ours(r));
   const inMain = view.routes.filter((r) => r.table === null && ours(r) && !staysInMain(r.dst));
   const commands: IpCommand[] = [];
+  const extras = wanted
+    .filter((w) => ![...inMain, ...inTable].some((r) => r.dst === w.dst && r.gateway === w.gateway))
+    .map((w): RouteInfo => ({ ...NO_ROUTE, dst: w.dst, gateway: w.gateway, dev: ifname }));
   // Main has routes of the interface after ADD's L3 step or a renewal's: the table becomes
-  // exactly those. Without any (a re-run), the table stays as it is.
-  const moved = inMain.length > 0 ? inMain : inTable;
-  for (const route of inMain) commands.push(routeCommand("replace", specOf(route, table)));
+  // exactly those (and the lease's). Without any (a re-run), the table keeps what it has.
+  const moved = [...(inMain.length > 0 ? inMain : inTable), ...extras];
+  for (const route of [...inMain, ...extras]) {
+    commands.push(routeCommand("replace", specOf(route, table)));
+  }
   for (const stale of inTable.filter((r) => !moved.some((m) => sameRoute(m, r)))) {
     commands.push(routeCommand("del", keyOf(stale, table)));
   }
@@ -256,9 +279,14 @@ export function planRouting(input: PlanInput): RoutingPlan {
       if (link.mac !== mac) pod.push(setMacCommand(ifname, mac));
     }
   }
-  const table = intent.table === null
-    ? { commands: [], tableRoutes: [], rules: [] }
-    : planTable(view, ifname, intent.table, addresses, new Set(intent.hijackSubnets));
+  const table = intent.table === null ? { commands: [], tableRoutes: [], rules: [] } : planTable(
+    view,
+    ifname,
+    intent.table,
+    addresses,
+    new Set(intent.hijackSubnets),
+    input.routes,
+  );
   const hijack = planHijack(view, ifname, intent);
   const neighbours = planNeighbours({
     enabled: intent.neighbours,

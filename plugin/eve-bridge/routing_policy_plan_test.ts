@@ -108,6 +108,25 @@ function applied(address: string): RoutingView {
   };
 }
 
+Deno.test("migrateRoute: the lease's routes are in the table even where main refused them", () => {
+  // net2's default route: zedrouter's add failed in main, which has net1's (EEXIST ignored).
+  const view = pod();
+  const plan = planRouting({
+    intent: INTENT,
+    ifname: "net1",
+    view: { ...view, routes: view.routes.filter((r) => r.dst !== "default") },
+    hostEnd: null,
+    routes: [{ dst: "default", gateway: "10.78.1.1" }, { dst: "10.78.1.0/24", gateway: null }],
+    previous: null,
+  });
+  assert.deepEqual(lines(plan).slice(0, 3), [
+    "route replace 10.78.1.0/24 dev net1 proto kernel scope link src 10.78.1.50 table 101",
+    "route replace default via 10.78.1.1 dev net1 table 101",
+    "route del 10.78.1.0/24 dev net1 table main",
+  ]);
+  assert.deepEqual(plan.applied.tableRoutes.map((r) => r.dst), ["10.78.1.0/24", "default"]);
+});
+
 Deno.test("migrateRoute: a second run changes nothing", () => {
   const plan = planRouting({
     intent: INTENT,

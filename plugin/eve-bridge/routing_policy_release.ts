@@ -80,7 +80,7 @@ export async function gcRoutingRecords(
   logger: CniLogger,
 ): Promise<string[]> {
   const { records, problems } = await listRoutingRecords(stateDir);
-  for (const problem of problems) logger.warn("GC skips {problem}", { problem });
+  for (const { error } of problems) logger.warn("GC skips {problem}", { problem: error });
   const failures: string[] = [];
   for (const { path, record } of records) {
     if (record.network !== network || keep.has(`${record.containerID}\0${record.ifname}`)) {

@@ -11,6 +11,7 @@ import {
   type RoutingIntent,
   type RoutingRecord,
   routingRecordPath,
+  type TableRoute,
 } from "../../core/eve/mod.ts";
 import { writeFileAtomic } from "../../core/mod.ts";
 import {
@@ -37,6 +38,7 @@ export interface RoutingTarget {
   readonly ifname: string;
   /** The CNI network name (config `name`). */
   readonly network: string;
+  readonly podName: string;
   readonly netnsPath: string;
   /** The node's end of the link (the bridge), from the interface's CNI result. */
   readonly hostEnd: string | null;
@@ -90,12 +92,14 @@ interface ApplyInput {
   host: HostSide;
   hostNetns: string | null;
   intentOf: (view: RoutingView) => RoutingIntent;
+  /** Routes the interface's table must hold whatever main has (the lease's). */
+  routes: readonly TableRoute[];
   previous: RoutingRecord | undefined;
 }
 
 async function apply(
   runner: Runner,
-  { path, target, host, hostNetns, intentOf, previous }: ApplyInput,
+  { path, target, host, hostNetns, intentOf, routes, previous }: ApplyInput,
   logger: CniLogger,
 ): Promise<RoutingRecord> {
   const started = performance.now();
@@ -110,6 +114,7 @@ async function apply(
     ifname: target.ifname,
     view,
     hostEnd,
+    routes,
     previous: previous?.applied ?? null,
   });
   const record: RoutingRecord = {
@@ -118,6 +123,7 @@ async function apply(
     ifname: target.ifname,
     network: target.network,
     netnsPath: target.netnsPath,
+    podName: target.podName,
     hostEnd: target.hostEnd,
     hostNetns,
     intent,
@@ -150,6 +156,7 @@ export async function applyRoutingPolicy(
   runner: Runner,
   target: RoutingTarget,
   policy: RoutingPolicy,
+  routes: readonly TableRoute[],
   logger: CniLogger,
 ): Promise<RoutingRecord> {
   const path = recordPathOf(target);
@@ -160,6 +167,7 @@ export async function applyRoutingPolicy(
     host: { ns: undefined },
     hostNetns: (await ownNetnsPath()) ?? null,
     intentOf: (view) => resolveIntent(policy, target.ifname, view),
+    routes,
     previous,
   }, logger);
 }
@@ -172,6 +180,7 @@ export async function reapplyRoutingPolicy(
   runner: Runner,
   path: string,
   currentAddress: string,
+  routes: readonly TableRoute[],
   logger: CniLogger,
 ): Promise<boolean> {
   const previous = await readRoutingRecord(path);
@@ -184,6 +193,7 @@ export async function reapplyRoutingPolicy(
     host: hostNetns === null ? null : { ns: { path: hostNetns } },
     hostNetns,
     intentOf: () => previous.intent,
+    routes,
     previous,
   }, logger);
   return true;

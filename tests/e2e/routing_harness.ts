@@ -16,6 +16,7 @@ import {
   systemRunner as run,
 } from "../../netns/mod.ts";
 import type { E2eNode } from "../../scripts/sandbox/node.ts";
+import { EVE_CNI_DEBUG } from "../../scripts/sandbox/paths.ts";
 import type { E2ePod } from "../../scripts/sandbox/pod.ts";
 import type { SandboxNetns } from "../../scripts/sandbox/sandbox.ts";
 
@@ -126,4 +127,23 @@ export async function permanentNeighbours(ns: SandboxNetns | E2ePod["netns"]): P
 
 export async function rpFilter(pod: E2ePod, ifname: string): Promise<string> {
   return await getSysctl(run, pod.netns.ns, interfaceSysctlKey("ipv4", ifname, "rp_filter"));
+}
+
+/** `eve-cni-debug show POD --json` on the node: each interface's routing-policy link. */
+export async function shownPolicies(
+  node: E2eNode,
+  pod: E2ePod,
+): Promise<{ exitCode: number; links: Map<string, { status: string; problems: string[] }> }> {
+  const argv = [EVE_CNI_DEBUG, "show", pod.name, "--json", "--socket", node.socket];
+  argv.push("--state-dir", node.stateDir, "--host-netns", node.ns.name);
+  const r = await run(argv);
+  const model = JSON.parse(r.stdout) as {
+    chains: { ifname: string; links: { step: string; status: string; problems: string[] }[] }[];
+  };
+  const links = new Map(
+    model.chains.flatMap((c) =>
+      c.links.filter((l) => l.step === "routing-policy").map((l) => [c.ifname, l] as const)
+    ),
+  );
+  return { exitCode: r.code, links };
 }

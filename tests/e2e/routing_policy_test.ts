@@ -31,6 +31,7 @@ import {
   routeLines,
   rpFilter,
   ruleLines,
+  shownPolicies,
   txPackets,
 } from "./routing_harness.ts";
 import type { E2eNode } from "../../scripts/sandbox/node.ts";
@@ -174,8 +175,15 @@ e2eTest(
       ].sort(),
     );
 
-    // CHECK passes, then fails once a rule is gone.
+    // CHECK passes and eve-cni-debug shows each policy whole; both see a rule removed by hand.
     await checkAll(CNIDRIVE, node, a);
+    const shown = await shownPolicies(node, pod);
+    assert.deepEqual([...shown.links].map(([ifname, l]) => [ifname, l.status]).sort(), [
+      ["eth0", "ok"],
+      ["net1", "ok"],
+      ["net2", "ok"],
+    ]);
+    assert.equal(shown.exitCode, 0);
     await runChecked(
       run,
       execArgv(pod.netns.ns, ["ip", "rule", "del", "from", NET2.ip, "lookup", NET2.table]),
@@ -186,6 +194,11 @@ e2eTest(
       check.stderr.includes(`Rule "from ${NET2.ip}/32 lookup 102 pref 1000" is missing`),
       check.stderr,
     );
+    const broken = await shownPolicies(node, pod);
+    assert.equal(broken.exitCode, 1);
+    assert.deepEqual(broken.links.get("net2")?.problems, [
+      `Rule "from ${NET2.ip}/32 lookup 102 pref 1000" is missing`,
+    ]);
 
     await detach(CNIDRIVE, node, a);
     assert.deepEqual(await permanentNeighbours(node.ns), []);
@@ -259,6 +272,37 @@ e2eTest(
     );
     await detach(CNIDRIVE, node, a);
     assert.deepEqual(await permanentNeighbours(node.ns), []);
+    assert.deepEqual(await findLeaks(node, ctx.pods), []);
+  },
+);
+
+e2eTest(
+  "e2e: net1 keeps the main table, net2 moves: net2's table has the default route main refused",
+  { config: config() },
+  async (ctx) => {
+    // zedrouter adds each NI's default route to main, where only net1's fits: the table of a
+    // moved net2 gets the lease's routes anyway, so its replies still leave by net2.
+    const { node } = ctx;
+    const peer2 = await addPeer(node, 2);
+    const pod = await trackedPod(ctx, "pod1", APPS.nginx);
+    const policies = { net2: { migrateRoute: 1 } };
+    const a = await attach(
+      CNIDRIVE,
+      node,
+      pod,
+      await attachments(node, "second", policies, { alone: true }),
+    );
+    const main = await routeLines(pod.netns, "main");
+    assert.ok(main.includes(`default via ${NET1.gateway} dev net1`), main.join("\n"));
+    assert.ok(!main.some((line) => line.endsWith("dev net2")), main.join("\n"));
+    assert.deepEqual(await routeLines(pod.netns, NET2.table), [
+      "10.78.2.0/24 dev net2",
+      `default via ${NET2.gateway} dev net2`,
+    ]);
+    const via = await repliesLeave(pod, () => pingFrom(peer2, NET2.ip, ECHOES));
+    assert.ok(via.get("net2")! >= ECHOES && via.get("net1")! < ECHOES, JSON.stringify([...via]));
+    await checkAll(CNIDRIVE, node, a);
+    await detach(CNIDRIVE, node, a);
     assert.deepEqual(await findLeaks(node, ctx.pods), []);
   },
 );
