@@ -1,52 +1,54 @@
 /**
- * `deno task build`: bundles each program with `deno bundle` into `dist/<name>.js` and writes
- * a launcher `dist/bin/<name>` that runs it with the pinned Deno this checkout installed
- * (CNI runtimes call plugins with a bare PATH, so the launcher names Deno by absolute path;
- * `EVE_CNI_DENO` overrides it on a node where Deno lives elsewhere).
+ * `deno task build`: one self-contained program file per program (scripts/launcher.ts), twice:
+ *
+ * - `dist/bin/<name>`: runs on this machine with the pinned Deno this checkout installed (its
+ *   absolute path is carried in the file; `EVE_CNI_DENO` overrides it), code cache in
+ *   `dist/cache` (prepared here);
+ * - `dist/release/` and `dist/eve-cni-<version>-linux-<arch>.tar.gz`: the same programs with
+ *   their own Deno, glibc loader and code cache, for any node (scripts/release.ts).
  */
+import { bundleProgram } from "./bundle.ts";
+import { prepareCodeCache } from "./code_cache.ts";
+import { programFile } from "./launcher.ts";
 import { PROGRAMS } from "./programs.ts";
+import { buildRelease, type BuiltProgram } from "./release.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const deno = Deno.execPath();
-await Deno.mkdir(`${root}/dist/bin`, { recursive: true });
+const { version } = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)) as { version: string };
 
+const built: BuiltProgram[] = [];
 for (const program of PROGRAMS) {
-  const bundle = `${root}/dist/${program.name}.js`;
-  const out = await new Deno.Command(deno, {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform",
-      "deno",
-      "--minify",
-      "-o",
-      bundle,
-      `${root}/${program.entry}`,
-    ],
-    cwd: root,
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) {
-    throw new Error(`deno bundle failed for ${program.entry} (exit ${out.code})`);
-  }
-  const launcher = `${root}/dist/bin/${program.name}`;
-  await Deno.writeTextFile(
-    launcher,
-    [
-      "#!/bin/sh",
-      `# ${program.name}: launcher written by deno task build. Override Deno with EVE_CNI_DENO.`,
-      // Follow a symlink ($0 in /opt/cni/bin) to find the bundle beside the real launcher.
-      `self=$(readlink -f -- "$0" 2>/dev/null || printf '%s' "$0")`,
-      `here=$(CDPATH= cd -- "$(dirname -- "$self")" && pwd)`,
-      `exec "\${EVE_CNI_DENO:-${deno}}" run --quiet --no-config --no-prompt --cached-only ${
-        program.permissions.join(" ")
-      } "$here/../${program.name}.js" "$@"`,
-      "",
-    ].join("\n"),
-    { mode: 0o755 },
-  );
-  await Deno.chmod(launcher, 0o755);
-  // deno-lint-ignore no-console
-  console.error(`built dist/bin/${program.name}`);
+  built.push({ program, bundle: await bundleProgram(`${root}/${program.entry}`) });
 }
+
+await Deno.mkdir(`${root}/dist/bin`, { recursive: true });
+for (const { program, bundle } of built) {
+  const file = `${root}/dist/bin/${program.name}`;
+  const text = programFile({
+    name: program.name,
+    version,
+    permissions: program.permissions,
+    runtime: { kind: "deno", deno: Deno.execPath() },
+    cacheDir: `${root}/dist/cache`,
+    mainFd: program.mainFd,
+  }, bundle);
+  await Deno.writeTextFile(file, text, { mode: 0o755 });
+  await Deno.chmod(file, 0o755);
+  // Bundles beside the launchers were the layout before one-file programs; none may linger.
+  await Deno.remove(`${root}/dist/${program.name}.js`).catch(() => {});
+}
+await prepareCodeCache(
+  `${root}/dist/cache`,
+  built.map(({ program }) => ({
+    name: program.name,
+    file: `${root}/dist/bin/${program.name}`,
+    mainFd: program.mainFd,
+    warmUp: program.warmUp,
+  })),
+);
+// deno-lint-ignore no-console
+console.error(`built ${PROGRAMS.map((p) => `dist/bin/${p.name}`).join(", ")}`);
+
+const archive = await buildRelease(root, version, built);
+// deno-lint-ignore no-console
+console.error(`built dist/release/ and ${archive.slice(root.length + 1)}`);

@@ -32,6 +32,7 @@ import {
   REFERENCE_PLUGINS,
 } from "./sandbox/paths.ts";
 import { getLink, listAddrs, systemRunner } from "../netns/mod.ts";
+import type { ResultOf } from "../rpc/mod.ts";
 import { findTool } from "./sandbox/sandbox.ts";
 
 const encoder = new TextEncoder();
@@ -265,105 +266,137 @@ async function demo(): Promise<void> {
     const node = await step(startNode(sb, { config: "built-in" }));
     const runtime = cnidrive ? cnidriveRuntime(cnidrive, node) : directRuntime(node);
     const attached: Attached[] = [];
-    const pods: E2ePod[] = [];
     let failure: unknown;
     try {
-      detail(`fake-zedrouter pid ${node.zedrouter.pid}, socket ${node.socket}, built-in config`);
-      const { networkInstances } = await node.inspect("Inspect.NetworkInstances");
-      for (const ni of networkInstances) {
-        detail(
-          `NI ${ni.name}: ${ni.type}, bridge ${ni.bridge}, ` +
-            (ni.type === "local"
-              ? `subnet ${ni.subnet}, gateway ${ni.gateway}`
-              : ni.port
-              ? `port ${ni.port}`
-              : "air-gapped (pods get no DHCP)"),
-        );
-      }
-      const { apps } = await node.inspect("Inspect.Apps");
-      for (const app of apps) {
-        detail(
-          `app ${app.name}: pods ${app.kubeName}-*; adapters ` +
-            app.adapters.map((a) => `${a.networkInstance} ${a.mac}${a.ip ? ` ${a.ip}` : ""}`)
-              .join(", "),
-        );
-      }
-
-      heading("The CNI configs a node would have");
-      detail(`${node.primaryConflist}: eth0 = eve-bridge -> bridge + host-local`);
-      for (const ni of networkInstances) {
-        detail(`${node.nad(ni.name)}: NAD ${ni.name} = eve-bridge -> tuning`);
-      }
-      detail(`runtime: ${runtime.label}`);
-
-      const local = networkInstances.find((ni) => ni.type === "local");
-      const airgap = networkInstances.find((ni) => ni.type === "switch" && ni.port === null);
-      if (!local) throw new DemoFailure("The built-in config has no local network instance");
-      const plans: PodPlan[] = apps.slice(0, 2).map((app, i) => {
-        const plan: PodPlan = { role: `pod${i + 1}`, app, attachments: [] };
-        plan.attachments.push({
-          attachment: { ifname: "eth0", conflist: node.primaryConflist },
-          ni: null,
-        });
-        let n = 0;
-        for (const adapter of app.adapters) {
-          const ni = adapter.networkInstance;
-          if (ni !== local.name && ni !== airgap?.name) continue;
-          n += 1;
-          plan.attachments.push({
-            attachment: { ifname: `net${n}`, conflist: node.nad(ni), mac: adapter.mac },
-            ni,
-          });
-        }
-        return plan;
-      });
-      if (plans.length < 2) throw new DemoFailure("The built-in config has fewer than two apps");
-
-      for (const plan of plans) {
-        const a = await addPod(runtime, node, plan);
-        attached.push(a);
-        pods.push(a.pod);
-      }
-
-      heading(`Ping between the pods over ${local.name} (bridge ${local.bridge})`);
-      const [first, second] = attached as [Attached, Attached];
-      const firstIp = await firstAddress(first.pod, "net1");
-      const secondIp = await firstAddress(second.pod, "net1");
-      await pingFrom(first.pod, secondIp);
-      await pingFrom(second.pod, firstIp);
-
-      heading("CHECK every attachment (against the ADD result, as a runtime checks)");
-      for (const { pod, done } of attached) {
-        for (const attachment of done) {
-          const run = await step(runtime.run("check", pod, attachment));
-          detail(`CHECK ${pod.name} ${attachment.ifname}: ${run.code === 0 ? "ok" : run.stderr}`);
-          if (run.code !== 0) throw new DemoFailure(`CHECK of ${attachment.ifname} failed`);
-        }
-      }
-
+      await attachPingCheck(node, runtime, attached);
       await showAttachments(node);
     } catch (error) {
       failure = error;
     } finally {
       heading("Tearing down: DEL every attachment, stop fake-zedrouter, delete the namespaces");
-      const delFailures = await teardown(runtime, attached);
-      const leaks = interrupted ? [] : await findLeaks(node, pods).catch((e) => [String(e)]);
-      const strays = await stopStrayDhcpClients(node, pods);
-      await node.stopZedrouter();
-      if (strays.length) leaks.push(`udhcpc pid(s) ${strays.join(", ")} had to be stopped`);
-      if (!failure && delFailures.length) {
-        failure = new DemoFailure(`${delFailures.join(", ")} failed`);
-      }
-      if (!failure && leaks.length) {
-        failure = new DemoFailure(`Left behind after DEL:\n  ${leaks.join("\n  ")}`);
-      }
-      if (!interrupted && !failure) {
-        detail("nothing left behind: no veths, leases, DHCP clients, state files or IPAM entries");
-      }
+      failure = await tearDownNode(node, runtime, attached, failure);
       detail(`namespaces ${sb.prefix}-* and ${sb.dir} are removed next`);
     }
     if (failure) throw failure;
   });
+}
+
+type NetworkInstanceInfo = ResultOf<"Inspect.NetworkInstances">["networkInstances"][number];
+type AppInfo = ResultOf<"Inspect.Apps">["apps"][number];
+
+/** Two pods attached (eth0 and their netX), pinging each other, every attachment CHECKed. */
+async function attachPingCheck(
+  node: E2eNode,
+  runtime: Runtime,
+  attached: Attached[],
+): Promise<void> {
+  const { networkInstances, apps } = await describeNode(node, runtime);
+  const local = networkInstances.find((ni) => ni.type === "local");
+  if (!local) throw new DemoFailure("The built-in config has no local network instance");
+  const plans = planPods(node, networkInstances, apps, local);
+  if (plans.length < 2) throw new DemoFailure("The built-in config has fewer than two apps");
+  for (const plan of plans) attached.push(await addPod(runtime, node, plan));
+
+  heading(`Ping between the pods over ${local.name} (bridge ${local.bridge})`);
+  const [first, second] = attached as [Attached, Attached];
+  const firstIp = await firstAddress(first.pod, "net1");
+  const secondIp = await firstAddress(second.pod, "net1");
+  await pingFrom(first.pod, secondIp);
+  await pingFrom(second.pod, firstIp);
+
+  heading("CHECK every attachment (against the ADD result, as a runtime checks)");
+  for (const { pod, done } of attached) {
+    for (const attachment of done) {
+      const run = await step(runtime.run("check", pod, attachment));
+      detail(`CHECK ${pod.name} ${attachment.ifname}: ${run.code === 0 ? "ok" : run.stderr}`);
+      if (run.code !== 0) throw new DemoFailure(`CHECK of ${attachment.ifname} failed`);
+    }
+  }
+}
+
+/** What zedrouter serves (NIs, apps) and the CNI configs the node has for them. */
+async function describeNode(
+  node: E2eNode,
+  runtime: Runtime,
+): Promise<{ networkInstances: NetworkInstanceInfo[]; apps: AppInfo[] }> {
+  detail(`fake-zedrouter pid ${node.zedrouter.pid}, socket ${node.socket}, built-in config`);
+  const { networkInstances } = await node.inspect("Inspect.NetworkInstances");
+  for (const ni of networkInstances) {
+    detail(
+      `NI ${ni.name}: ${ni.type}, bridge ${ni.bridge}, ` +
+        (ni.type === "local"
+          ? `subnet ${ni.subnet}, gateway ${ni.gateway}`
+          : ni.port
+          ? `port ${ni.port}`
+          : "air-gapped (pods get no DHCP)"),
+    );
+  }
+  const { apps } = await node.inspect("Inspect.Apps");
+  for (const app of apps) {
+    detail(
+      `app ${app.name}: pods ${app.kubeName}-*; adapters ` +
+        app.adapters.map((adapter) =>
+          `${adapter.networkInstance} ${adapter.mac}${adapter.ip ? ` ${adapter.ip}` : ""}`
+        ).join(", "),
+    );
+  }
+  heading("The CNI configs a node would have");
+  detail(`${node.primaryConflist}: eth0 = eve-bridge -> bridge + host-local`);
+  for (const ni of networkInstances) {
+    detail(`${node.nad(ni.name)}: NAD ${ni.name} = eve-bridge -> tuning`);
+  }
+  detail(`runtime: ${runtime.label}`);
+  return { networkInstances, apps };
+}
+
+/** A pod for each of the first two apps: eth0, then one netX per adapter on a shown NI. */
+function planPods(
+  node: E2eNode,
+  networkInstances: NetworkInstanceInfo[],
+  apps: AppInfo[],
+  local: NetworkInstanceInfo,
+): PodPlan[] {
+  const airgap = networkInstances.find((ni) => ni.type === "switch" && ni.port === null);
+  return apps.slice(0, 2).map((app, index) => {
+    const plan: PodPlan = { role: `pod${index + 1}`, app, attachments: [] };
+    plan.attachments.push({
+      attachment: { ifname: "eth0", conflist: node.primaryConflist },
+      ni: null,
+    });
+    let netIndex = 0;
+    for (const adapter of app.adapters) {
+      const ni = adapter.networkInstance;
+      if (ni !== local.name && ni !== airgap?.name) continue;
+      netIndex += 1;
+      plan.attachments.push({
+        attachment: { ifname: `net${netIndex}`, conflist: node.nad(ni), mac: adapter.mac },
+        ni,
+      });
+    }
+    return plan;
+  });
+}
+
+/** DEL everything, look for leaks, stop zedrouter; returns the failure to report, if any. */
+async function tearDownNode(
+  node: E2eNode,
+  runtime: Runtime,
+  attached: Attached[],
+  failure: unknown,
+): Promise<unknown> {
+  const pods = attached.map((entry) => entry.pod);
+  const delFailures = await teardown(runtime, attached);
+  const leaks = interrupted ? [] : await findLeaks(node, pods).catch((e) => [String(e)]);
+  const strays = await stopStrayDhcpClients(node, pods);
+  await node.stopZedrouter();
+  if (strays.length) leaks.push(`udhcpc pid(s) ${strays.join(", ")} had to be stopped`);
+  if (failure) return failure;
+  if (delFailures.length) return new DemoFailure(`${delFailures.join(", ")} failed`);
+  if (leaks.length) return new DemoFailure(`Left behind after DEL:\n  ${leaks.join("\n  ")}`);
+  if (!interrupted) {
+    detail("nothing left behind: no veths, leases, DHCP clients, state files or IPAM entries");
+  }
+  return undefined;
 }
 
 Deno.addSignalListener("SIGINT", onSigint);

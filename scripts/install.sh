@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the toolkit needs on a fresh Debian machine with Node/npm, as root:
 # the Debian packages it drives (iproute2, udhcpc, dnsmasq, the reference CNI plugins, Go for
-# the wire-compatibility peers) and a pinned Deno from the npm registry into .tools/ (never a
-# global one). Idempotent: a second run installs nothing.
+# the wire-compatibility peers, a static busybox for the release test) and a pinned Deno from
+# the npm registry into .tools/ (never a global one). Idempotent: a second run installs nothing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 DENO_VERSION=2.9.6
@@ -17,6 +17,11 @@ command -v sysctl >/dev/null || need+=(procps)
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 command -v go >/dev/null || need+=(golang-go)
 dpkg -s golang-github-appc-cni-dev >/dev/null 2>&1 || need+=(golang-github-appc-cni-dev)
+# A statically linked busybox: the release test's chroot has no libc of its own (a musl node's
+# stand-in). It replaces Debian's dynamic busybox at /bin/busybox; udhcpc accepts either.
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+# The launcher test proves with strace that a program file's sh part forks nothing.
+command -v strace >/dev/null || need+=(strace)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install: Debian packages ${need[*]}" >&2
   apt-get update -qq

@@ -21,7 +21,7 @@ import {
   WEB_POD,
   withPodNode,
 } from "./eve_bridge_pod_harness.ts";
-import { eventually, eventuallyTrue } from "./poll.ts";
+import { eventuallyTrue } from "./poll.ts";
 
 /**
  * Moves app web's reservation from 10.77.1.50 to .60 in fake-zedrouter's config, waits until
@@ -88,11 +88,13 @@ sandboxTest("eve-bridge pod: a renewal with a new reservation moves the pod", TO
       routes.some((r) => r.dst === "default" && r.gateway === "10.77.1.1" && r.dev === "net1"),
       `the default route is back: ${JSON.stringify(routes)}`,
     );
-    // The kernel shows the new address once zedrouter's L3 is done; the state is written next.
-    const moved = await eventually("the state to record the moved lease", async () => {
-      const s = await stateFile(config, "c-web");
-      return (s?.lease as { address: string }).address === "10.77.1.60/24" ? s : undefined;
-    });
+    // The hook's callback writes the state after ConnectPodAtL3 has moved the address, so the
+    // record may lag the kernel by a moment.
+    await eventuallyTrue(async () =>
+      ((await stateFile(config, "c-web"))?.lease as { address: string }).address ===
+        "10.77.1.60/24"
+    );
+    const moved = await stateFile(config, "c-web");
     assert.equal((moved?.lease as { address: string }).address, "10.77.1.60/24");
     assert.equal((moved?.dhcp as { pid: number }).pid, pid, "the same client keeps the lease");
     const { attachments } = await inspect(zr.socket, "Inspect.Attachments");

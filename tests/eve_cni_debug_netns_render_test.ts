@@ -9,6 +9,7 @@ import { parse as parseYaml } from "yaml";
 import { defaultDeps, ExitCode, runCli } from "../cli/eve-cni-debug/mod.ts";
 import { NetnsModelSchema } from "../cli/eve-cni-debug/cmd_netns.ts";
 import { RenderModelSchema } from "../cli/eve-cni-debug/cmd_render.ts";
+import { PerNiRenderModelSchema } from "../cli/eve-cni-debug/render_per_ni.ts";
 import { NadSchema, PrimaryConflistSchema } from "../cli/eve-cni-debug/cni_configs.ts";
 import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import { startNode } from "./eve_cni_debug_harness.ts";
@@ -79,68 +80,76 @@ sandboxTest(
   },
 );
 
-sandboxTest("eve-cni-debug render: files, NIs from zedrouter, stable node subnets", [
-  "dnsmasq",
-], async (sb) => {
-  const live = await startNode(sb);
-  const alloc = `${sb.dir}/alloc/node-subnets.json`;
-  const out = `${sb.dir}/net.d`;
-  const render = (node: string, ...extra: string[]) =>
-    runCli([
-      "--socket",
-      live.socket,
-      "render",
-      "--node",
-      node,
-      "--pod-cidr",
-      "10.42.0.0/16",
-      "--alloc-file",
-      alloc,
-      ...extra,
-    ], defaultDeps({}));
-  const r = await render(
-    "node-a",
-    "--from-zedrouter",
-    "--node-ip",
-    "192.168.1.10",
-    "--out-dir",
-    out,
-  );
-  assert.equal(r.exitCode, 0, r.stderr);
-  const conflist = v.parse(
-    PrimaryConflistSchema,
-    JSON.parse(await Deno.readTextFile(`${out}/10-eve-bridge.conflist`)),
-  );
-  assert.equal(conflist.plugins[0].type, "eve-bridge");
-  assert.equal(conflist.plugins[0].nodeIP, "192.168.1.10");
-  assert.equal(conflist.plugins[0].ipam.ranges[0]![0]!.subnet, "10.42.0.0/24");
-  const nad = v.parse(NadSchema, parseYaml(await Deno.readTextFile(`${out}/nad-ni-local.yaml`)));
-  assert.equal(nad.kind, "NetworkAttachmentDefinition");
-  const inner = JSON.parse(nad.spec.config);
-  assert.deepEqual(inner.plugins.map((p: { type: string }) => p.type), ["eve-bridge", "tuning"]);
-  assert.ok(await Deno.stat(`${out}/nad-ni-other.yaml`));
+sandboxTest(
+  "eve-cni-debug render --layout per-ni: files, NIs from zedrouter, stable node subnets",
+  [
+    "dnsmasq",
+  ],
+  async (sb) => {
+    const live = await startNode(sb);
+    const alloc = `${sb.dir}/alloc/node-subnets.json`;
+    const out = `${sb.dir}/net.d`;
+    const render = (node: string, ...extra: string[]) =>
+      runCli([
+        "--socket",
+        live.socket,
+        "render",
+        "--layout",
+        "per-ni",
+        "--node",
+        node,
+        "--pod-cidr",
+        "10.42.0.0/16",
+        "--alloc-file",
+        alloc,
+        ...extra,
+      ], defaultDeps({}));
+    const r = await render(
+      "node-a",
+      "--from-zedrouter",
+      "--node-ip",
+      "192.168.1.10",
+      "--out-dir",
+      out,
+    );
+    assert.equal(r.exitCode, 0, r.stderr);
+    const conflist = v.parse(
+      PrimaryConflistSchema,
+      JSON.parse(await Deno.readTextFile(`${out}/10-eve-bridge.conflist`)),
+    );
+    assert.equal(conflist.plugins[0].type, "eve-bridge");
+    assert.equal(conflist.plugins[0].nodeIP, "192.168.1.10/32", "as EVE writes it");
+    assert.equal(conflist.plugins[0].ipam.ranges[0]![0]!.subnet, "10.42.0.0/24");
+    const nad = v.parse(NadSchema, parseYaml(await Deno.readTextFile(`${out}/nad-ni-local.yaml`)));
+    assert.equal(nad.kind, "NetworkAttachmentDefinition");
+    const inner = JSON.parse(nad.spec.config);
+    assert.deepEqual(inner.plugins.map((p: { type: string }) => p.type), ["eve-bridge", "tuning"]);
+    assert.ok(await Deno.stat(`${out}/nad-ni-other.yaml`));
 
-  const json = async (r: Promise<{ stdout: string; exitCode: number; stderr: string }>) => {
-    const done = await r;
-    assert.equal(done.exitCode, 0, done.stderr);
-    return v.parse(RenderModelSchema, JSON.parse(done.stdout));
-  };
-  const b = await json(render("node-b", "--node-ip", "192.168.1.11", "--json", "--from-zedrouter"));
-  assert.equal(b.subnet.subnet, "10.42.1.0/24");
-  assert.deepEqual(b.nads.map((n) => n.metadata.name), ["ni-local", "ni-other"]);
-  const again = await json(render("node-a", "--node-ip", "192.168.1.10", "--json"));
-  assert.equal(again.subnet.subnet, "10.42.0.0/24", "a rerun keeps the subnet");
+    const json = async (r: Promise<{ stdout: string; exitCode: number; stderr: string }>) => {
+      const done = await r;
+      assert.equal(done.exitCode, 0, done.stderr);
+      return v.parse(PerNiRenderModelSchema, v.parse(RenderModelSchema, JSON.parse(done.stdout)));
+    };
+    const b = await json(
+      render("node-b", "--node-ip", "192.168.1.11", "--json", "--from-zedrouter"),
+    );
+    assert.equal(b.subnet.subnet, "10.42.1.0/24");
+    assert.deepEqual(b.nads.map((n) => n.metadata.name), ["ni-local", "ni-other"]);
+    const again = await json(render("node-a", "--node-ip", "192.168.1.10", "--json"));
+    assert.equal(again.subnet.subnet, "10.42.0.0/24", "a rerun keeps the subnet");
 
-  // A usage error consumes no subnet: node-c gets none, the file is byte for byte the same.
-  const allocated = await Deno.readTextFile(alloc);
-  const bad = await render("node-c", "--node-ip", "192.168.1.12", "--ni", "nope");
-  assert.equal(bad.exitCode, 2);
-  assert.match(bad.stderr, /Invalid --ni "nope": expected NAME=UUID/);
-  const noIp = await render("node-c", "--from-zedrouter");
-  assert.equal(noIp.exitCode, 2);
-  assert.match(noIp.stderr, /Missing --node-ip/);
-  assert.equal(await Deno.readTextFile(alloc), allocated);
-});
+    // A usage error consumes no subnet: node-c gets none, the file is byte for byte the same.
+    const allocated = await Deno.readTextFile(alloc);
+    const bad = await render("node-c", "--node-ip", "192.168.1.12", "--ni", "nope");
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr, /Invalid --ni "nope": expected NAME=UUID/);
+    const noIp = await render("node-c", "--from-zedrouter");
+    assert.equal(noIp.exitCode, 2);
+    assert.match(noIp.stderr, /Missing --node-ip/);
+    assert.equal(await Deno.readTextFile(alloc), allocated);
+  },
+);
 
 sandboxTest("eve-cni-debug help: every example parses; render's run as written", [
   "dnsmasq",
@@ -157,16 +166,19 @@ sandboxTest("eve-cni-debug help: every example parses; render's run as written",
       assert.notEqual(r.exitCode, ExitCode.Usage, `${argv.join(" ")}: ${r.stderr}`);
       continue;
     }
-    // As written, only with this sandbox's allocation file and output directory.
+    // As written, only with this sandbox's output directory (and allocation file, per-NI).
     const out = argv.map((a, j) => argv[j - 1] === "--out-dir" ? `${sb.dir}/out${i}` : a);
+    const perNi = argv.includes("per-ni");
     const r = await live.debug(
       "--json",
       ...out,
-      "--alloc-file",
-      `${sb.dir}/examples-alloc.json`,
+      ...(perNi ? ["--alloc-file", `${sb.dir}/examples-alloc.json`] : []),
     );
     assert.equal(r.exitCode, 0, `${argv.join(" ")}: ${r.stderr}`);
     const m = v.parse(RenderModelSchema, JSON.parse(r.stdout));
-    assert.equal(m.conflist.plugins[0].nodeIP, "192.168.1.10");
+    const nodeIP = m.layout === "eve"
+      ? m.multusConfig.delegates[0].plugins[0].delegate.nodeIP
+      : m.conflist.plugins[0].nodeIP;
+    assert.equal(nodeIP, "192.168.1.10/32");
   }
 });

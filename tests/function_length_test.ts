@@ -14,24 +14,6 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
  */
 const BEING_REWRITTEN = new Map<string, string>([
   ["rpc/connection.ts#serveConnection", "issue 12 rewrites the server's connection loop"],
-  ["cli/eve-cni-debug/chain.ts#attachmentLinks", "issue 10 step 5 splits it into named steps"],
-  [
-    "cli/fake-zedrouter/eve_handlers.ts#makeEveHandlers",
-    "issue 10 step 5 splits it into named steps",
-  ],
-  [
-    "cli/fake-zedrouter/inspect_handlers.ts#makeInspectHandlers",
-    "issue 10 step 5 splits it into named steps",
-  ],
-  [
-    "plugin/eve-bridge/pod_interface.ts#createPodInterfaceHandler",
-    "issue 10 step 5 splits it into named steps",
-  ],
-  ["plugin/eve-bridge/pod_interface.ts#add", "issue 10 step 5 splits it into named steps"],
-  ["plugin/eve-bridge/pod_interface.ts#(anonymous)", "issue 10 step 5 splits it into named steps"],
-  ["scripts/demo.ts#demo", "issue 10 step 5 splits it into named steps"],
-  ["scripts/demo.ts#(anonymous)", "issue 10 step 5 splits it into named steps"],
-  ["scripts/sandbox/node.ts#startNode", "issue 10 step 5 splits it into named steps"],
 ]);
 
 Deno.test(`no function in product code is over ${MAX_FUNCTION_LINES} lines`, async () => {

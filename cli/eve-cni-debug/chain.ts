@@ -21,166 +21,207 @@ export {
   STEPS,
 } from "./chain_model.ts";
 
-function state(l: Link): string {
-  return `${l.adminUp ? "up" : "down"}, ${l.operState.toLowerCase()}`;
+function linkState(kernelLink: Link): string {
+  return `${kernelLink.adminUp ? "up" : "down"}, ${kernelLink.operState.toLowerCase()}`;
 }
 
 function podLink(
-  a: { podName: string; podNetnsPath: string },
-  ns: PodNetnsFact | undefined,
-  ns2: string | null,
+  pod: { podName: string; podNetnsPath: string },
+  netns: PodNetnsFact | undefined,
+  podNamespace: string | null,
 ): ChainLink {
-  const where = `${a.podName}${ns2 ? ` (${ns2})` : ""}, netns ${a.podNetnsPath}`;
-  if (!ns?.exists) return link("pod", where, [`pod netns ${a.podNetnsPath} does not exist`]);
-  if (ns.error) {
-    return link("pod", where, [`pod netns ${a.podNetnsPath} cannot be read: ${ns.error}`]);
+  const where = `${pod.podName}${
+    podNamespace ? ` (${podNamespace})` : ""
+  }, netns ${pod.podNetnsPath}`;
+  if (!netns?.exists) return link("pod", where, [`pod netns ${pod.podNetnsPath} does not exist`]);
+  if (netns.error) {
+    return link("pod", where, [`pod netns ${pod.podNetnsPath} cannot be read: ${netns.error}`]);
   }
   return link("pod", where);
 }
 
+/** Every link of the chain of one attachment zedrouter knows, pod first, DHCP client last. */
 function attachmentLinks(
-  s: Snapshot,
-  a: AttachmentFact,
-  rec: EveBridgeRecord | undefined,
+  snapshot: Snapshot,
+  attachment: AttachmentFact,
+  record: EveBridgeRecord | undefined,
 ): ChainLink[] {
-  const out: ChainLink[] = [];
-  const ns = s.pods[a.podNetnsPath];
-  out.push(podLink(a, ns, rec?.podNamespace ?? null));
-
-  const app = s.apps.find((x) => x.uuid === a.appUuid);
-  const appName = app?.name ?? a.appName;
-  if (!app) out.push(link("app", a.appUuid, [`app ${a.appUuid} is not in zedrouter's config`]));
-  else {
-    const p: string[] = [];
-    if (app.boundPod !== null && app.boundPod !== a.podName) {
-      p.push(`app ${app.name} is bound to pod "${app.boundPod}", not "${a.podName}"`);
-    }
-    out.push(link("app", `${appName} ${a.appUuid}`, p));
-  }
-
-  const adapter = app?.adapters.find((d) => d.index === a.adapterIndex);
-  if (!app || app.adapters.length === 0) {
-    out.push(unknown("adapter", `#${a.adapterIndex} MAC ${a.mac} (app config not available)`));
-  } else if (!adapter) {
-    out.push(
-      link("adapter", `#${a.adapterIndex}`, [`app ${app.name} has no adapter #${a.adapterIndex}`]),
-    );
-  } else {
-    const p = adapter.mac === a.mac
-      ? []
-      : [`adapter #${a.adapterIndex}: MAC is ${a.mac}, app config says ${adapter.mac}`];
-    out.push(
-      link("adapter", `#${a.adapterIndex} MAC ${a.mac}${adapter.ip ? ` IP ${adapter.ip}` : ""}`, p),
-    );
-  }
-
-  const ni = s.networkInstances.find((n) => n.uuid === a.niUuid);
-  if (s.networkInstances.length === 0) {
-    out.push(unknown("network-instance", `${a.niUuid} (NI list not available)`));
-  } else if (!ni) {
-    out.push(
-      link("network-instance", a.niUuid, [`network instance ${a.niUuid} is not configured`]),
-    );
-  } else {
-    const p = ni.bridge === a.bridge
-      ? []
-      : [`network instance ${ni.name}: bridge is ${ni.bridge}, attachment says ${a.bridge}`];
-    out.push(link("network-instance", `${ni.name} (${ni.type}) ${ni.uuid}`, p));
-  }
-
-  const bridge = s.hostLinks.find((l) => l.name === a.bridge);
-  if (!bridge) out.push(link("bridge", a.bridge, [`bridge ${a.bridge} does not exist`]));
-  else {
-    const p: string[] = [];
-    if (bridge.kind !== "bridge") {
-      p.push(`bridge ${a.bridge}: is a ${bridge.kind ?? "plain"} link, not a bridge`);
-    }
-    if (!bridge.adminUp) p.push(`bridge ${a.bridge}: is down`);
-    out.push(
-      link("bridge", `${a.bridge} ifindex ${bridge.index} mtu ${bridge.mtu} ${state(bridge)}`, p),
-    );
-  }
-
-  const veth = s.hostLinks.find((l) => l.name === a.hostIfName);
-  const podIf = ns?.links.find((l) => l.name === a.podIfName);
-  if (!veth) out.push(link("host-veth", a.hostIfName, [`host veth ${a.hostIfName}: missing`]));
-  else {
-    const p: string[] = [];
-    const h = `host veth ${a.hostIfName}`;
-    if (veth.kind !== "veth") p.push(`${h}: is a ${veth.kind ?? "plain"} link, not a veth`);
-    if (veth.master !== a.bridge) {
-      p.push(
-        `${h}: master is ${
-          veth.master === null ? "none" : `"${veth.master}"`
-        }, expected "${a.bridge}"`,
-      );
-    }
-    if (!veth.adminUp) p.push(`${h}: is down`);
-    if (veth.mtu !== a.mtu) p.push(`${h}: MTU is ${veth.mtu}, expected ${a.mtu}`);
-    if (podIf && veth.peerIndex !== null && veth.peerIndex !== podIf.index) {
-      p.push(
-        `${h}: peer is ifindex ${veth.peerIndex}, but pod interface ${a.podIfName} is ifindex ${podIf.index}`,
-      );
-    }
-    out.push(
-      link(
-        "host-veth",
-        `${a.hostIfName} ifindex ${veth.index} master ${veth.master ?? "-"} ${state(veth)}`,
-        p,
-      ),
-    );
-  }
-
-  const expectedIps = a.l3?.ips.map((i) => i.address) ?? [];
-  if (!ns?.exists) out.push(unknown("pod-interface", `${a.podIfName} (netns gone)`));
-  else if (!podIf) {
-    out.push(
-      link("pod-interface", a.podIfName, [
-        `pod interface ${a.podIfName}: missing in ${a.podNetnsPath}`,
-      ]),
-    );
-  } else {
-    const p: string[] = [];
-    const i = `pod interface ${a.podIfName}`;
-    if (podIf.mac !== a.mac) p.push(`${i}: MAC is ${podIf.mac ?? "none"}, expected ${a.mac}`);
-    if (!podIf.adminUp) p.push(`${i}: is down`);
-    if (podIf.mtu !== a.mtu) p.push(`${i}: MTU is ${podIf.mtu}, expected ${a.mtu}`);
-    if (veth && podIf.peerIndex !== null && podIf.peerIndex !== veth.index) {
-      p.push(
-        `${i}: peer is ifindex ${podIf.peerIndex}, not host veth ${a.hostIfName} (ifindex ${veth.index})`,
-      );
-    }
-    const have = ns.addresses.filter((x) => x.ifname === a.podIfName).map((x) => x.cidr);
-    for (const want of expectedIps) {
-      if (!have.includes(want)) p.push(`${i}: address ${want} missing`);
-    }
-    for (const r of a.l3?.routes ?? []) {
-      const dst = r.dst === "0.0.0.0/0" ? "default" : r.dst;
-      // A routing policy's migrateRoute moved the interface's routes to its own table.
-      const found = [...ns.routes, ...movedRoutes(routingEntryFor(s, a.podNetnsPath, a.podIfName))]
-        .some((x) => x.dst === dst && (r.gw === null || x.gateway === r.gw));
-      if (!found) p.push(`${i}: route ${r.dst}${r.gw ? ` via ${r.gw}` : ""} missing`);
-    }
-    const routes = ns.routes.filter((x) => x.dev === a.podIfName).map((x) =>
-      `${x.dst}${x.gateway ? ` via ${x.gateway}` : ""}`
-    );
-    out.push(link(
-      "pod-interface",
-      `${a.podIfName} ifindex ${podIf.index} MAC ${podIf.mac ?? "-"} mtu ${podIf.mtu} ${
-        state(podIf)
-      }` +
-        ` addr ${have.join(" ") || "-"} routes ${routes.join(", ") || "-"}`,
-      p,
-    ));
-  }
-
-  out.push(...dhcpLinks(s, a, rec, adapterIp(s, a)));
-  return out;
+  const netns = snapshot.pods[attachment.podNetnsPath];
+  const app = snapshot.apps.find((candidate) => candidate.uuid === attachment.appUuid);
+  const hostVeth = snapshot.hostLinks.find((l) => l.name === attachment.hostIfName);
+  const podIf = netns?.links.find((l) => l.name === attachment.podIfName);
+  const routing = routingEntryFor(snapshot, attachment.podNetnsPath, attachment.podIfName);
+  return [
+    podLink(attachment, netns, record?.podNamespace ?? null),
+    appLink(attachment, app),
+    adapterLink(attachment, app),
+    networkInstanceLink(snapshot, attachment),
+    bridgeLink(snapshot, attachment),
+    hostVethLink(attachment, hostVeth, podIf),
+    podInterfaceLink(attachment, netns, podIf, hostVeth, movedRoutes(routing)),
+    ...dhcpLinks(snapshot, attachment, record, adapterIp(snapshot, attachment)),
+    ...routingLinks(routing),
+  ];
 }
 
-function adapterIp(s: Snapshot, a: AttachmentFact): string | null {
-  return s.apps.find((x) => x.uuid === a.appUuid)?.adapters.find((d) => d.index === a.adapterIndex)
-    ?.ip ?? null;
+type AppFact = Snapshot["apps"][number];
+
+/** zedrouter's config has the app, bound to this pod. */
+function appLink(attachment: AttachmentFact, app: AppFact | undefined): ChainLink {
+  if (!app) {
+    return link("app", attachment.appUuid, [
+      `app ${attachment.appUuid} is not in zedrouter's config`,
+    ]);
+  }
+  const problems: string[] = [];
+  if (app.boundPod !== null && app.boundPod !== attachment.podName) {
+    problems.push(`app ${app.name} is bound to pod "${app.boundPod}", not "${attachment.podName}"`);
+  }
+  return link("app", `${app.name} ${attachment.appUuid}`, problems);
+}
+
+/** The app's adapter of this index, with the MAC the attachment has. */
+function adapterLink(attachment: AttachmentFact, app: AppFact | undefined): ChainLink {
+  const index = attachment.adapterIndex;
+  if (!app || app.adapters.length === 0) {
+    return unknown("adapter", `#${index} MAC ${attachment.mac} (app config not available)`);
+  }
+  const adapter = app.adapters.find((candidate) => candidate.index === index);
+  if (!adapter) return link("adapter", `#${index}`, [`app ${app.name} has no adapter #${index}`]);
+  const problems = adapter.mac === attachment.mac
+    ? []
+    : [`adapter #${index}: MAC is ${attachment.mac}, app config says ${adapter.mac}`];
+  const ip = adapter.ip ? ` IP ${adapter.ip}` : "";
+  return link("adapter", `#${index} MAC ${attachment.mac}${ip}`, problems);
+}
+
+/** The network instance is configured, with the attachment's bridge. */
+function networkInstanceLink(snapshot: Snapshot, attachment: AttachmentFact): ChainLink {
+  if (snapshot.networkInstances.length === 0) {
+    return unknown("network-instance", `${attachment.niUuid} (NI list not available)`);
+  }
+  const ni = snapshot.networkInstances.find((candidate) => candidate.uuid === attachment.niUuid);
+  if (!ni) {
+    return link("network-instance", attachment.niUuid, [
+      `network instance ${attachment.niUuid} is not configured`,
+    ]);
+  }
+  const problems = ni.bridge === attachment.bridge
+    ? []
+    : [`network instance ${ni.name}: bridge is ${ni.bridge}, attachment says ${attachment.bridge}`];
+  return link("network-instance", `${ni.name} (${ni.type}) ${ni.uuid}`, problems);
+}
+
+/** The bridge exists on the host, is a bridge, and is up. */
+function bridgeLink(snapshot: Snapshot, attachment: AttachmentFact): ChainLink {
+  const name = attachment.bridge;
+  const bridge = snapshot.hostLinks.find((l) => l.name === name);
+  if (!bridge) return link("bridge", name, [`bridge ${name} does not exist`]);
+  const problems: string[] = [];
+  if (bridge.kind !== "bridge") {
+    problems.push(`bridge ${name}: is a ${bridge.kind ?? "plain"} link, not a bridge`);
+  }
+  if (!bridge.adminUp) problems.push(`bridge ${name}: is down`);
+  return link(
+    "bridge",
+    `${name} ifindex ${bridge.index} mtu ${bridge.mtu} ${linkState(bridge)}`,
+    problems,
+  );
+}
+
+/** The host veth: a veth, on the bridge, up, the NI's MTU, its peer the pod interface. */
+function hostVethLink(
+  attachment: AttachmentFact,
+  veth: Link | undefined,
+  podIf: Link | undefined,
+): ChainLink {
+  const name = attachment.hostIfName;
+  if (!veth) return link("host-veth", name, [`host veth ${name}: missing`]);
+  const problems: string[] = [];
+  const subject = `host veth ${name}`;
+  if (veth.kind !== "veth") {
+    problems.push(`${subject}: is a ${veth.kind ?? "plain"} link, not a veth`);
+  }
+  if (veth.master !== attachment.bridge) {
+    const master = veth.master === null ? "none" : `"${veth.master}"`;
+    problems.push(`${subject}: master is ${master}, expected "${attachment.bridge}"`);
+  }
+  if (!veth.adminUp) problems.push(`${subject}: is down`);
+  if (veth.mtu !== attachment.mtu) {
+    problems.push(`${subject}: MTU is ${veth.mtu}, expected ${attachment.mtu}`);
+  }
+  if (podIf && veth.peerIndex !== null && veth.peerIndex !== podIf.index) {
+    problems.push(
+      `${subject}: peer is ifindex ${veth.peerIndex}, but pod interface ${attachment.podIfName} is ifindex ${podIf.index}`,
+    );
+  }
+  return link(
+    "host-veth",
+    `${name} ifindex ${veth.index} master ${veth.master ?? "-"} ${linkState(veth)}`,
+    problems,
+  );
+}
+
+/**
+ * The pod interface: the adapter's MAC, up, the NI's MTU, its peer the host veth, and the
+ * addresses and routes zedrouter applied at L3.
+ */
+function podInterfaceLink(
+  attachment: AttachmentFact,
+  netns: PodNetnsFact | undefined,
+  podIf: Link | undefined,
+  veth: Link | undefined,
+  /** Routes a routing policy moved out of main into the interface's own table. */
+  moved: readonly { dst: string; gateway: string | null }[],
+): ChainLink {
+  const name = attachment.podIfName;
+  if (!netns?.exists) return unknown("pod-interface", `${name} (netns gone)`);
+  if (!podIf) {
+    return link("pod-interface", name, [
+      `pod interface ${name}: missing in ${attachment.podNetnsPath}`,
+    ]);
+  }
+  const problems: string[] = [];
+  const subject = `pod interface ${name}`;
+  if (podIf.mac !== attachment.mac) {
+    problems.push(`${subject}: MAC is ${podIf.mac ?? "none"}, expected ${attachment.mac}`);
+  }
+  if (!podIf.adminUp) problems.push(`${subject}: is down`);
+  if (podIf.mtu !== attachment.mtu) {
+    problems.push(`${subject}: MTU is ${podIf.mtu}, expected ${attachment.mtu}`);
+  }
+  if (veth && podIf.peerIndex !== null && podIf.peerIndex !== veth.index) {
+    problems.push(
+      `${subject}: peer is ifindex ${podIf.peerIndex}, not host veth ${attachment.hostIfName} (ifindex ${veth.index})`,
+    );
+  }
+  const have = netns.addresses.filter((addr) => addr.ifname === name).map((addr) => addr.cidr);
+  for (const want of attachment.l3?.ips.map((ip) => ip.address) ?? []) {
+    if (!have.includes(want)) problems.push(`${subject}: address ${want} missing`);
+  }
+  for (const route of attachment.l3?.routes ?? []) {
+    const dst = route.dst === "0.0.0.0/0" ? "default" : route.dst;
+    const found = [...netns.routes, ...moved].some((kernelRoute) =>
+      kernelRoute.dst === dst && (route.gw === null || kernelRoute.gateway === route.gw)
+    );
+    if (!found) {
+      problems.push(`${subject}: route ${route.dst}${route.gw ? ` via ${route.gw}` : ""} missing`);
+    }
+  }
+  const routes = netns.routes.filter((route) => route.dev === name).map((route) =>
+    `${route.dst}${route.gateway ? ` via ${route.gateway}` : ""}`
+  );
+  return link(
+    "pod-interface",
+    `${name} ifindex ${podIf.index} MAC ${podIf.mac ?? "-"} mtu ${podIf.mtu} ${linkState(podIf)}` +
+      ` addr ${have.join(" ") || "-"} routes ${routes.join(", ") || "-"}`,
+    problems,
+  );
+}
+
+function adapterIp(snapshot: Snapshot, attachment: AttachmentFact): string | null {
+  return snapshot.apps.find((app) => app.uuid === attachment.appUuid)?.adapters
+    .find((adapter) => adapter.index === attachment.adapterIndex)?.ip ?? null;
 }
 
 /** The eve-bridge record of an attachment: same netns and ifname (or pod name and ifname). */
@@ -219,10 +260,7 @@ export function buildChains(s: Snapshot): Chain[] {
       hostIfName: a.hostIfName,
       mac: a.mac,
       address,
-      links: [
-        ...attachmentLinks(s, a, rec),
-        ...routingLinks(routingEntryFor(s, a.podNetnsPath, a.podIfName)),
-      ],
+      links: attachmentLinks(s, a, rec),
     }));
   }
   for (const r of s.eveBridge.records) {
@@ -264,10 +302,11 @@ export function buildChains(s: Snapshot): Chain[] {
 
 /** eth0 with a routing policy: the pod, then the policy (zedrouter has no part in eth0). */
 function eth0Chains(s: Snapshot): Chain[] {
-  return eth0RoutingEntries(s).map(({ record }) => {
+  return eth0RoutingEntries(s).map((entry) => {
+    const { record } = entry;
     const podName = record.podName || `container ${record.containerID}`;
-    const ns = s.pods[record.netnsPath];
-    const podIf = ns?.links.find((l) => l.name === record.ifname);
+    const netns = s.pods[record.netnsPath];
+    const podIf = netns?.links.find((l) => l.name === record.ifname);
     return finish({
       podName,
       podNamespace: null,
@@ -280,8 +319,8 @@ function eth0Chains(s: Snapshot): Chain[] {
       mac: podIf?.mac ?? record.applied.mac,
       address: record.applied.addresses[0] ?? null,
       links: [
-        podLink({ podName, podNetnsPath: record.netnsPath }, ns, null),
-        ...routingLinks(routingEntryFor(s, record.netnsPath, record.ifname)),
+        podLink({ podName, podNetnsPath: record.netnsPath }, netns, null),
+        ...routingLinks(entry),
       ],
     });
   });

@@ -1,5 +1,6 @@
 /**
- * The CNI configurations eve-bridge runs under, rendered from data (pure):
+ * The per-NI layout of CNI configurations (`render --layout per-ni`; EVE's own layout is
+ * eve_layout.ts), rendered from data (pure):
  * - the node's primary conflist for /etc/cni/net.d: eth0 via eve-bridge (which delegates to
  *   the standard bridge plugin with host-local IPAM over the node's pod subnet), then portmap;
  * - one Multus NetworkAttachmentDefinition per network instance: eve-bridge (which asks
@@ -7,7 +8,7 @@
  */
 import * as v from "valibot";
 import { stringify as toYaml } from "yaml";
-import { EVE_APP_NAMESPACE } from "../../core/eve/mod.ts";
+import { EVE_APP_NAMESPACE, nodeIpCidr } from "../../core/eve/mod.ts";
 import type { NodeSubnet } from "./node_subnets.ts";
 
 export const CNI_VERSION = "1.0.0";
@@ -20,6 +21,7 @@ export interface PrimaryOptions {
   /**
    * Required: eve-bridge's eth0 ADD for an EVE-app pod (namespace eve-kube-app) fails with
    * CNI error 7 (Missing "nodeIP") without it, so a conflist lacking it breaks every EVE app.
+   * Bare or `<ip>/32`; written in EVE's form, `<ip>/32`.
    */
   nodeIP: string;
   serviceCIDR?: string;
@@ -78,7 +80,7 @@ export function renderPrimaryConflist(o: PrimaryOptions): PrimaryConflist {
         ipMasq: true,
         hairpinMode: true,
         ...(o.mtu !== undefined && { mtu: o.mtu }),
-        nodeIP: o.nodeIP,
+        nodeIP: nodeIpCidr(o.nodeIP),
         ...(o.serviceCIDR !== undefined && { serviceCIDR: o.serviceCIDR }),
         ...(o.zedrouterSocket !== undefined && { zedrouterSocket: o.zedrouterSocket }),
         ...(o.logFile !== undefined && { logFile: o.logFile }),
@@ -193,6 +195,6 @@ export function renderNad(ni: NiRef, o: NadOptions = {}): Nad {
 }
 
 /** Several NADs as one multi-document YAML stream. */
-export function nadsToYaml(nads: readonly Nad[]): string {
+export function nadsToYaml(nads: readonly object[]): string {
   return nads.map((n) => toYaml(n, { lineWidth: 0 })).join("---\n");
 }

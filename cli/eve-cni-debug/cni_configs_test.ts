@@ -42,7 +42,7 @@ Deno.test("primary conflist: host-local over the node subnet", () => {
     }),
   );
   assert.deepEqual(c.plugins.map((p) => p.type), ["eve-bridge", "portmap"]);
-  assert.equal(c.plugins[0].nodeIP, "192.168.1.10");
+  assert.equal(c.plugins[0].nodeIP, "192.168.1.10/32", "EVE's form");
   assert.deepEqual(c.plugins[0].ipam.ranges[0]![0], {
     subnet: "10.42.5.0/24",
     rangeStart: "10.42.5.2",

@@ -31,7 +31,7 @@ Examples:
   eve-cni-debug logs --pod nginx-1a2b3-x7k2p --since 10m
   eve-cni-debug rpc call RPCServer.CheckPodConnection --pod P --netns /var/run/netns/X --ifname net1
   eve-cni-debug netns cni-5e0c              interfaces, addresses, routes, rules, neighbours
-  eve-cni-debug render --node node1 --node-ip 192.168.1.10 --ni local1=1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d
+  eve-cni-debug render --node-ip 192.168.1.10/32  EVE's Multus config and its one NAD
   eve-cni-debug pods --json | jq .
 
 Every command accepts --json (one JSON document on stdout) and the global options.

@@ -64,180 +64,224 @@ export interface EveHandlers {
 }
 
 export function makeEveHandlers(core: ZedrouterCore): EveHandlers {
-  /** Deadline over the whole call (waiting for the app's lock included, as EVE's queue). */
-  const serialized = <T>(appUuid: string, signal: AbortSignal | undefined, fn: () => Promise<T>) =>
-    withDeadline(core.callTimeoutMs, () => core.locks.run(appUuid, fn), signal);
-  /** The app's attachment a call names (pod, pod interface, and the NI when given). */
-  const attachmentOf = (appUuid: string, args: PodInterfaceArgs) =>
-    findAttachment(
-      core.state.attachmentsOf(appUuid),
-      args.pod.name,
-      args.podInterface.name,
-      args.networkInstance,
-    );
-  /** The same, for the calls EVE fails when the pod interface was never connected. */
-  const requireAttachment = (appUuid: string, args: PodInterfaceArgs): Attachment => {
-    const attachment = attachmentOf(appUuid, args);
-    if (!attachment) {
-      throw new ZedrouterError(eveErrors.noAdapterForIf(args.podInterface.name, appUuid));
-    }
-    return attachment;
-  };
-
   return {
-    async connectPodAtL2(args, signal) {
-      const appUuid = requireApp(core.config(), args.pod.name).uuid;
-      // PodInterface's namespace must be a valid one too (EVE checks it), though the pod end
-      // is created in Pod's.
-      if (args.podInterface.netNsPath !== args.pod.netNsPath && args.podInterface.netNsPath) {
-        podNetnsFromPath(args.podInterface.netNsPath);
-      }
-      // The app's lock is taken before anything is awaited: calls for one app are served in
-      // the order they arrived (as EVE's one event loop does), so a client's rollback
-      // DisconnectPod sent right after a timed-out ConnectPodAtL2 runs after it, not before.
-      return await serialized(appUuid, signal, async () => {
-        // The config as it is now, under the lock: a reload swaps it first and then detaches,
-        // app by app under this lock, what it removed, so a call queued behind that sees the
-        // new config and one ahead of it has its veth removed by it.
-        const config = core.config();
-        const app = config.apps.find((a) => a.uuid === appUuid);
-        if (!app) throw new ZedrouterError(eveErrors.noApp(args.pod.name));
-        // Chosen under the lock: which adapters this pod's other interfaces hold must not
-        // change between the choice and the veth (a pod's interfaces may be added at once).
-        const { adapter, ni } = selectAdapter(config, app, {
-          podName: args.pod.name,
-          podIfName: args.podInterface.name,
-          mac: args.podInterface.mac,
-          networkInstance: args.networkInstance,
-        }, core.state.attachmentsOf(app.uuid));
-        const podNetns = await existingPodNetns(args.pod.netNsPath);
-        const appNum = await core.state.appNum(app.uuid);
-        const hostIfName = hostVethName(adapter.index, appNum);
-        // One adapter, one veth: a previous pod's veth for this adapter (its DEL never came,
-        // or a retried ADD) is replaced by createPodVeth.
-        const previous = core.state.current.attachments[attachmentKey(app.uuid, adapter.index)];
-        if (previous) core.log(`Replacing ${previous.hostIfName} of pod ${previous.podName}`);
-        await createPodVeth(core.kernel, {
-          hostIfName,
-          bridge: ni.bridge,
-          podNetns,
-          podIfName: args.podInterface.name,
-          mac: adapter.mac,
-          mtu: ni.mtu,
-        });
-        const attachment: Attachment = {
-          appUuid: app.uuid,
-          adapterIndex: adapter.index,
-          niUuid: ni.uuid,
-          bridge: ni.bridge,
-          podName: args.pod.name,
-          podNetnsPath: args.pod.netNsPath,
-          podIfName: args.podInterface.name,
-          hostIfName,
-          mac: adapter.mac,
-          mtu: ni.mtu,
-          usesDhcp: niUsesDhcp(ni),
-          l3: null,
-          connectedAt: new Date().toISOString(),
-        };
-        await core.state.update((s) => {
-          s.boundPods[app.uuid] = { podName: args.pod.name, podNetnsPath: args.pod.netNsPath };
-          s.attachments[attachmentKey(app.uuid, adapter.index)] = attachment;
-        });
-        core.log(`Connected ${args.pod.name}/${args.podInterface.name} via ${hostIfName}`);
-        return {
-          appUUID: app.uuid,
-          useDHCP: attachment.usesDhcp,
-          interfaces: [
-            // Set on the bridge when the NI came up (network_instances.ts), so no need to ask.
-            { name: ni.bridge, mac: bridgeMac(ni), netNsPath: "" },
-            { name: hostIfName, mac: null, netNsPath: "" },
-            { name: args.podInterface.name, mac: adapter.mac, netNsPath: args.pod.netNsPath },
-          ],
-        };
-      });
-    },
-
-    async connectPodAtL3(args, signal) {
-      const app = requireApp(core.config(), args.pod.name);
-      return await serialized(app.uuid, signal, async () => {
-        const attachment = requireAttachment(app.uuid, args);
-        const podNetns = await existingPodNetns(attachment.podNetnsPath);
-        const ips = (args.ips ?? []).flatMap((ip) =>
-          ip.address === null ? [] : [{ address: ip.address, gateway: ip.gateway }]
-        );
-        const routes = (args.routes ?? []).flatMap((r) =>
-          r.dst === null ? [] : [{ dst: r.dst, gw: r.gw }]
-        );
-        await applyL3(core.kernel, podNetns, attachment.podIfName, { ips, routes });
-        const dns = {
-          nameservers: args.dns.nameservers ?? [],
-          domain: args.dns.domain,
-          search: args.dns.search ?? [],
-          options: args.dns.options ?? [],
-        };
-        await core.state.update((s) => {
-          const current = s.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];
-          if (current) current.l3 = { ips, routes, dns };
-        });
-        return { appUUID: app.uuid };
-      });
-    },
-
-    async disconnectPod(args, signal) {
-      const app = findApp(core.config(), args.pod.name);
-      if (!app) return { appUUID: ZERO_UUID, usedDHCP: false };
-      return await serialized(app.uuid, signal, async () => {
-        const bound = core.state.current.boundPods[app.uuid];
-        if (bound && bound.podName !== args.pod.name) {
-          // An old pod's late DEL must not remove the new pod's interface. No lease to
-          // release either: the new pod holds the same MAC and so the same lease.
-          core.log(`Ignoring DisconnectPod of stale pod ${args.pod.name} (now ${bound.podName})`);
-          return { appUUID: app.uuid, usedDHCP: false };
-        }
-        const attachment = attachmentOf(app.uuid, args);
-        if (!attachment) return { appUUID: ZERO_UUID, usedDHCP: false };
-        await removePodVeth(core.kernel, attachment.hostIfName);
-        await core.state.update((s) => {
-          delete s.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];
-        });
-        core.log(`Disconnected ${args.pod.name}/${args.podInterface.name}`);
-        return { appUUID: app.uuid, usedDHCP: attachment.usesDhcp };
-      });
-    },
-
-    checkPodConnection(args, signal) {
-      // Read-only: no lock needed, but the same deadline as every call.
-      return withDeadline(core.callTimeoutMs, async () => {
-        const config = core.config();
-        const app = requireApp(config, args.pod.name);
-        const attachment = requireAttachment(app.uuid, args);
-        const ni = findNi(config, attachment.niUuid);
-        if (!ni) throw new ZedrouterError(eveErrors.noNi(attachment.niUuid));
-        const podNetns = podNetnsFromPath(attachment.podNetnsPath);
-        const facts = await readVethFacts(
-          core.kernel,
-          attachment.hostIfName,
-          attachment.podNetnsPath,
-          podNetns,
-          attachment.podIfName,
-        );
-        const problems = vethProblems(facts, {
-          hostIfName: attachment.hostIfName,
-          bridge: ni.bridge,
-          podIfName: attachment.podIfName,
-          mac: attachment.mac,
-          mtu: attachment.mtu,
-          addresses: attachment.l3?.ips.map((ip) => ip.address) ?? [],
-        });
-        if (problems.length > 0) {
-          throw new ZedrouterError(
-            `pod interface ${attachment.podIfName} of app ${app.uuid} is not fully ` +
-              `configured: ${problems.join("; ")}`,
-          );
-        }
-        return { appUUID: app.uuid, usesDHCP: niUsesDhcp(ni) };
-      }, signal);
-    },
+    connectPodAtL2: (args, signal) => connectPodAtL2(core, args, signal),
+    connectPodAtL3: (args, signal) => connectPodAtL3(core, args, signal),
+    disconnectPod: (args, signal) => disconnectPod(core, args, signal),
+    checkPodConnection: (args, signal) => checkPodConnection(core, args, signal),
   };
+}
+
+/** Deadline over the whole call (waiting for the app's lock included, as EVE's queue). */
+function serialized<T>(
+  core: ZedrouterCore,
+  appUuid: string,
+  signal: AbortSignal | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return withDeadline(core.callTimeoutMs, () => core.locks.run(appUuid, fn), signal);
+}
+
+/** The app's attachment a call names (pod, pod interface, and the NI when given). */
+function attachmentOf(
+  core: ZedrouterCore,
+  appUuid: string,
+  args: PodInterfaceArgs,
+): Attachment | undefined {
+  return findAttachment(
+    core.state.attachmentsOf(appUuid),
+    args.pod.name,
+    args.podInterface.name,
+    args.networkInstance,
+  );
+}
+
+/** The same, for the calls EVE fails when the pod interface was never connected. */
+function requireAttachment(
+  core: ZedrouterCore,
+  appUuid: string,
+  args: PodInterfaceArgs,
+): Attachment {
+  const attachment = attachmentOf(core, appUuid, args);
+  if (!attachment) {
+    throw new ZedrouterError(eveErrors.noAdapterForIf(args.podInterface.name, appUuid));
+  }
+  return attachment;
+}
+
+async function connectPodAtL2(
+  core: ZedrouterCore,
+  args: ConnectPodAtL2Args,
+  signal: AbortSignal | undefined,
+): Promise<ConnectPodAtL2Result> {
+  const appUuid = requireApp(core.config(), args.pod.name).uuid;
+  // PodInterface's namespace must be a valid one too (EVE checks it), though the pod end is
+  // created in Pod's.
+  if (args.podInterface.netNsPath !== args.pod.netNsPath && args.podInterface.netNsPath) {
+    podNetnsFromPath(args.podInterface.netNsPath);
+  }
+  // The app's lock is taken before anything is awaited: calls for one app are served in the
+  // order they arrived (as EVE's one event loop does), so a client's rollback DisconnectPod
+  // sent right after a timed-out ConnectPodAtL2 runs after it, not before.
+  return await serialized(core, appUuid, signal, () => connectAdapter(core, appUuid, args));
+}
+
+/** ConnectPodAtL2 under the app's lock: the adapter's veth, then the attachment recorded. */
+async function connectAdapter(
+  core: ZedrouterCore,
+  appUuid: string,
+  args: ConnectPodAtL2Args,
+): Promise<ConnectPodAtL2Result> {
+  // The config as it is now, under the lock: a reload swaps it first and then detaches, app
+  // by app under this lock, what it removed, so a call queued behind that sees the new config
+  // and one ahead of it has its veth removed by it.
+  const config = core.config();
+  const app = config.apps.find((candidate) => candidate.uuid === appUuid);
+  if (!app) throw new ZedrouterError(eveErrors.noApp(args.pod.name));
+  // Chosen under the lock: which adapters this pod's other interfaces hold must not change
+  // between the choice and the veth (a pod's interfaces may be added at once).
+  const { adapter, ni } = selectAdapter(config, app, {
+    podName: args.pod.name,
+    podIfName: args.podInterface.name,
+    mac: args.podInterface.mac,
+    networkInstance: args.networkInstance,
+  }, core.state.attachmentsOf(app.uuid));
+  const podNetns = await existingPodNetns(args.pod.netNsPath);
+  const hostIfName = hostVethName(adapter.index, await core.state.appNum(app.uuid));
+  // One adapter, one veth: a previous pod's veth for this adapter (its DEL never came, or a
+  // retried ADD) is replaced by createPodVeth.
+  const previous = core.state.current.attachments[attachmentKey(app.uuid, adapter.index)];
+  if (previous) core.log(`Replacing ${previous.hostIfName} of pod ${previous.podName}`);
+  await createPodVeth(core.kernel, {
+    hostIfName,
+    bridge: ni.bridge,
+    podNetns,
+    podIfName: args.podInterface.name,
+    mac: adapter.mac,
+    mtu: ni.mtu,
+  });
+  const attachment: Attachment = {
+    appUuid: app.uuid,
+    adapterIndex: adapter.index,
+    niUuid: ni.uuid,
+    bridge: ni.bridge,
+    podName: args.pod.name,
+    podNetnsPath: args.pod.netNsPath,
+    podIfName: args.podInterface.name,
+    hostIfName,
+    mac: adapter.mac,
+    mtu: ni.mtu,
+    usesDhcp: niUsesDhcp(ni),
+    l3: null,
+    connectedAt: new Date().toISOString(),
+  };
+  await core.state.update((draft) => {
+    draft.boundPods[app.uuid] = { podName: args.pod.name, podNetnsPath: args.pod.netNsPath };
+    draft.attachments[attachmentKey(app.uuid, adapter.index)] = attachment;
+  });
+  core.log(`Connected ${args.pod.name}/${args.podInterface.name} via ${hostIfName}`);
+  return {
+    appUUID: app.uuid,
+    useDHCP: attachment.usesDhcp,
+    interfaces: [
+      // Set on the bridge when the NI came up (network_instances.ts), so no need to ask.
+      { name: ni.bridge, mac: bridgeMac(ni), netNsPath: "" },
+      { name: hostIfName, mac: null, netNsPath: "" },
+      { name: args.podInterface.name, mac: adapter.mac, netNsPath: args.pod.netNsPath },
+    ],
+  };
+}
+
+async function connectPodAtL3(
+  core: ZedrouterCore,
+  args: ConnectPodAtL3Args,
+  signal: AbortSignal | undefined,
+): Promise<ConnectPodAtL3Result> {
+  const app = requireApp(core.config(), args.pod.name);
+  return await serialized(core, app.uuid, signal, async () => {
+    const attachment = requireAttachment(core, app.uuid, args);
+    const podNetns = await existingPodNetns(attachment.podNetnsPath);
+    const ips = (args.ips ?? []).flatMap((ip) =>
+      ip.address === null ? [] : [{ address: ip.address, gateway: ip.gateway }]
+    );
+    const routes = (args.routes ?? []).flatMap((route) =>
+      route.dst === null ? [] : [{ dst: route.dst, gw: route.gw }]
+    );
+    await applyL3(core.kernel, podNetns, attachment.podIfName, { ips, routes });
+    const dns = {
+      nameservers: args.dns.nameservers ?? [],
+      domain: args.dns.domain,
+      search: args.dns.search ?? [],
+      options: args.dns.options ?? [],
+    };
+    await core.state.update((draft) => {
+      const current = draft.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];
+      if (current) current.l3 = { ips, routes, dns };
+    });
+    return { appUUID: app.uuid };
+  });
+}
+
+async function disconnectPod(
+  core: ZedrouterCore,
+  args: DisconnectPodArgs,
+  signal: AbortSignal | undefined,
+): Promise<DisconnectPodResult> {
+  const app = findApp(core.config(), args.pod.name);
+  if (!app) return { appUUID: ZERO_UUID, usedDHCP: false };
+  return await serialized(core, app.uuid, signal, async () => {
+    const bound = core.state.current.boundPods[app.uuid];
+    if (bound && bound.podName !== args.pod.name) {
+      // An old pod's late DEL must not remove the new pod's interface. No lease to release
+      // either: the new pod holds the same MAC and so the same lease.
+      core.log(`Ignoring DisconnectPod of stale pod ${args.pod.name} (now ${bound.podName})`);
+      return { appUUID: app.uuid, usedDHCP: false };
+    }
+    const attachment = attachmentOf(core, app.uuid, args);
+    if (!attachment) return { appUUID: ZERO_UUID, usedDHCP: false };
+    await removePodVeth(core.kernel, attachment.hostIfName);
+    await core.state.update((draft) => {
+      delete draft.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];
+    });
+    core.log(`Disconnected ${args.pod.name}/${args.podInterface.name}`);
+    return { appUUID: app.uuid, usedDHCP: attachment.usesDhcp };
+  });
+}
+
+function checkPodConnection(
+  core: ZedrouterCore,
+  args: CheckPodConnectionArgs,
+  signal: AbortSignal | undefined,
+): Promise<CheckPodConnectionResult> {
+  // Read-only: no lock needed, but the same deadline as every call.
+  return withDeadline(core.callTimeoutMs, async () => {
+    const config = core.config();
+    const app = requireApp(config, args.pod.name);
+    const attachment = requireAttachment(core, app.uuid, args);
+    const ni = findNi(config, attachment.niUuid);
+    if (!ni) throw new ZedrouterError(eveErrors.noNi(attachment.niUuid));
+    const podNetns = podNetnsFromPath(attachment.podNetnsPath);
+    const facts = await readVethFacts(
+      core.kernel,
+      attachment.hostIfName,
+      attachment.podNetnsPath,
+      podNetns,
+      attachment.podIfName,
+    );
+    const problems = vethProblems(facts, {
+      hostIfName: attachment.hostIfName,
+      bridge: ni.bridge,
+      podIfName: attachment.podIfName,
+      mac: attachment.mac,
+      mtu: attachment.mtu,
+      addresses: attachment.l3?.ips.map((ip) => ip.address) ?? [],
+    });
+    if (problems.length > 0) {
+      throw new ZedrouterError(
+        `pod interface ${attachment.podIfName} of app ${app.uuid} is not fully ` +
+          `configured: ${problems.join("; ")}`,
+      );
+    }
+    return { appUUID: app.uuid, usesDHCP: niUsesDhcp(ni) };
+  }, signal);
 }

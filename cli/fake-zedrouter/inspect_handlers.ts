@@ -15,11 +15,11 @@ import type { DnsmasqSupervisor } from "./dnsmasq_supervisor.ts";
 import { dnsmasqPaths } from "./dnsmasq_config.ts";
 import type { ZedrouterCore } from "./eve_handlers.ts";
 import { rangeText, subnetText } from "./ipv4.ts";
-import { niUsesDhcp } from "./model.ts";
+import { type App, type NetworkInstance, niUsesDhcp } from "./model.ts";
 import { hostVethName } from "../../core/eve/mod.ts";
 import { podNetnsFromPath } from "./pod_netns.ts";
 import { findNi } from "./resolve.ts";
-import { attachmentKey } from "./state.ts";
+import { type Attachment, attachmentKey, type State } from "./state.ts";
 import { readVethFacts, vethProblems } from "./veth.ts";
 import { bridgeFacts } from "./network_instances.ts";
 import { PROGRAM, VERSION } from "./version.ts";
@@ -44,141 +44,162 @@ export interface InspectHandlers {
 }
 
 export function makeInspectHandlers(ctx: InspectContext): InspectHandlers {
-  const { core } = ctx;
   return {
-    async health() {
-      return {
-        version: `${PROGRAM} ${VERSION}`,
-        uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
-        netnsInode: (await netnsInode("/proc/self/ns/net")) ?? null,
-      };
-    },
+    health: () => health(ctx),
+    networkInstances: () => networkInstances(ctx.core),
+    apps: () => Promise.resolve(apps(ctx.core)),
+    attachments: () => attachments(ctx.core),
+    leases: () => leases(ctx),
+    config: () => Promise.resolve(serverConfig(ctx)),
+  };
+}
 
-    async networkInstances() {
-      const out = [];
-      for (const ni of core.config().networkInstances) {
-        const bridge = await bridgeFacts(core.kernel, ni);
-        const ports = bridge.present
-          ? (await listBridgePorts(core.kernel.runner, core.kernel.host, ni.bridge))
-            .map((l) => l.name)
-          : [];
-        const local = ni.type === "local";
-        out.push({
-          name: ni.name,
-          uuid: ni.uuid,
-          type: ni.type,
-          bridge: ni.bridge,
-          mtu: ni.mtu,
-          subnet: local ? subnetText(ni.subnet) : null,
-          gateway: local ? ni.gateway : null,
-          dhcpRange: local && ni.dhcpRange ? rangeText(ni.dhcpRange) : null,
-          dns: local ? [...ni.dns] : [],
-          defaultRoute: local ? ni.defaultRoute : false,
-          port: local ? null : ni.port,
-          usesDhcp: niUsesDhcp(ni),
-          bridgePresent: bridge.present,
-          bridgeMac: bridge.mac,
-          bridgeUp: bridge.up,
-          bridgePorts: ports,
-        });
-      }
-      return { networkInstances: out };
-    },
+async function health(ctx: InspectContext): Promise<Health> {
+  return {
+    version: `${PROGRAM} ${VERSION}`,
+    uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+    netnsInode: (await netnsInode("/proc/self/ns/net")) ?? null,
+  };
+}
 
-    apps() {
-      const state = core.state.current;
-      const config = core.config();
-      const apps = config.apps.map((app) => {
-        const appNum = state.appNums[app.uuid] ?? null;
-        return {
-          name: app.name,
-          uuid: app.uuid,
-          kubeName: app.kubeName,
-          appNum,
-          boundPod: state.boundPods[app.uuid] ?? null,
-          adapters: app.adapters.map((a) => ({
-            index: a.index,
-            networkInstance: a.niName,
-            networkInstanceUuid: a.niUuid,
-            mac: a.mac,
-            ip: a.ip,
-            hostIfName: appNum === null ? null : hostVethName(a.index, appNum),
-            attached: state.attachments[attachmentKey(app.uuid, a.index)] !== undefined,
-          })),
-        };
-      });
-      return Promise.resolve({ apps });
-    },
+async function networkInstances(core: ZedrouterCore): Promise<NetworkInstances> {
+  const out = [];
+  for (const ni of core.config().networkInstances) out.push(await networkInstanceInfo(core, ni));
+  return { networkInstances: out };
+}
 
-    async attachments() {
-      const config = core.config();
-      const out = [];
-      for (const a of Object.values(core.state.current.attachments)) {
-        let podNetns = null;
-        try {
-          podNetns = podNetnsFromPath(a.podNetnsPath);
-        } catch {
-          // Recorded paths were checked at connect time; an odd one reads as "netns gone".
-        }
-        const kernel = await readVethFacts(
-          core.kernel,
-          a.hostIfName,
-          a.podNetnsPath,
-          podNetns,
-          a.podIfName,
-        );
-        const ni = findNi(config, a.niUuid);
-        const problems = vethProblems(kernel, {
-          hostIfName: a.hostIfName,
-          bridge: ni?.bridge ?? a.bridge,
-          podIfName: a.podIfName,
-          mac: a.mac,
-          mtu: a.mtu,
-          addresses: a.l3?.ips.map((ip) => ip.address) ?? [],
-        });
-        if (!ni) problems.unshift(`network instance ${a.niUuid} is no longer configured`);
-        out.push({
-          appUuid: a.appUuid,
-          appName: config.apps.find((app) => app.uuid === a.appUuid)?.name ?? null,
-          adapterIndex: a.adapterIndex,
-          networkInstanceUuid: a.niUuid,
-          bridge: a.bridge,
-          podName: a.podName,
-          podNetnsPath: a.podNetnsPath,
-          podIfName: a.podIfName,
-          hostIfName: a.hostIfName,
-          mac: a.mac,
-          mtu: a.mtu,
-          usesDhcp: a.usesDhcp,
-          l3: a.l3,
-          connectedAt: a.connectedAt,
-          kernel,
-          problems,
-        });
-      }
-      return { attachments: out };
-    },
+/** One NI as configured, beside its bridge as the kernel shows it. */
+async function networkInstanceInfo(
+  core: ZedrouterCore,
+  ni: NetworkInstance,
+): Promise<NetworkInstances["networkInstances"][number]> {
+  const bridge = await bridgeFacts(core.kernel, ni);
+  const ports = bridge.present
+    ? (await listBridgePorts(core.kernel.runner, core.kernel.host, ni.bridge))
+      .map((link) => link.name)
+    : [];
+  const local = ni.type === "local";
+  return {
+    name: ni.name,
+    uuid: ni.uuid,
+    type: ni.type,
+    bridge: ni.bridge,
+    mtu: ni.mtu,
+    subnet: local ? subnetText(ni.subnet) : null,
+    gateway: local ? ni.gateway : null,
+    dhcpRange: local && ni.dhcpRange ? rangeText(ni.dhcpRange) : null,
+    dns: local ? [...ni.dns] : [],
+    defaultRoute: local ? ni.defaultRoute : false,
+    port: local ? null : ni.port,
+    usesDhcp: niUsesDhcp(ni),
+    bridgePresent: bridge.present,
+    bridgeMac: bridge.mac,
+    bridgeUp: bridge.up,
+    bridgePorts: ports,
+  };
+}
 
-    async leases() {
-      const out = [];
-      for (const ni of core.config().networkInstances) {
-        if (ni.type !== "local") continue;
-        const { leaseFile } = dnsmasqPaths(ctx.stateDir, ni);
-        out.push({ name: ni.name, leaseFile, leases: await readDnsmasqLeases(leaseFile) });
-      }
-      return { networkInstances: out };
-    },
+function apps(core: ZedrouterCore): Apps {
+  const state = core.state.current;
+  return { apps: core.config().apps.map((app) => appInfo(state, app)) };
+}
 
-    config() {
-      return Promise.resolve({
-        configPath: ctx.configPath,
-        socketPath: ctx.socketPath,
-        stateDir: ctx.stateDir,
-        stateFile: core.state.path,
-        callTimeoutMs: core.callTimeoutMs,
-        loadedAt: ctx.loadedAt().toISOString(),
-        dnsmasq: ctx.dnsmasq.status(),
-      });
-    },
+/** One app with its adapters, the host veth each one has (or would get) and its bound pod. */
+function appInfo(state: State, app: App): Apps["apps"][number] {
+  const appNum = state.appNums[app.uuid] ?? null;
+  return {
+    name: app.name,
+    uuid: app.uuid,
+    kubeName: app.kubeName,
+    appNum,
+    boundPod: state.boundPods[app.uuid] ?? null,
+    adapters: app.adapters.map((adapter) => ({
+      index: adapter.index,
+      networkInstance: adapter.niName,
+      networkInstanceUuid: adapter.niUuid,
+      mac: adapter.mac,
+      ip: adapter.ip,
+      hostIfName: appNum === null ? null : hostVethName(adapter.index, appNum),
+      attached: state.attachments[attachmentKey(app.uuid, adapter.index)] !== undefined,
+    })),
+  };
+}
+
+async function attachments(core: ZedrouterCore): Promise<Attachments> {
+  const out = [];
+  for (const attachment of Object.values(core.state.current.attachments)) {
+    out.push(await attachmentInfo(core, attachment));
+  }
+  return { attachments: out };
+}
+
+/** One attachment as recorded, beside its veth as the kernel shows it and what differs. */
+async function attachmentInfo(
+  core: ZedrouterCore,
+  attachment: Attachment,
+): Promise<Attachments["attachments"][number]> {
+  const config = core.config();
+  let podNetns = null;
+  try {
+    podNetns = podNetnsFromPath(attachment.podNetnsPath);
+  } catch {
+    // Recorded paths were checked at connect time; an odd one reads as "netns gone".
+  }
+  const kernel = await readVethFacts(
+    core.kernel,
+    attachment.hostIfName,
+    attachment.podNetnsPath,
+    podNetns,
+    attachment.podIfName,
+  );
+  const ni = findNi(config, attachment.niUuid);
+  const problems = vethProblems(kernel, {
+    hostIfName: attachment.hostIfName,
+    bridge: ni?.bridge ?? attachment.bridge,
+    podIfName: attachment.podIfName,
+    mac: attachment.mac,
+    mtu: attachment.mtu,
+    addresses: attachment.l3?.ips.map((ip) => ip.address) ?? [],
+  });
+  if (!ni) problems.unshift(`network instance ${attachment.niUuid} is no longer configured`);
+  return {
+    appUuid: attachment.appUuid,
+    appName: config.apps.find((app) => app.uuid === attachment.appUuid)?.name ?? null,
+    adapterIndex: attachment.adapterIndex,
+    networkInstanceUuid: attachment.niUuid,
+    bridge: attachment.bridge,
+    podName: attachment.podName,
+    podNetnsPath: attachment.podNetnsPath,
+    podIfName: attachment.podIfName,
+    hostIfName: attachment.hostIfName,
+    mac: attachment.mac,
+    mtu: attachment.mtu,
+    usesDhcp: attachment.usesDhcp,
+    l3: attachment.l3,
+    connectedAt: attachment.connectedAt,
+    kernel,
+    problems,
+  };
+}
+
+async function leases(ctx: InspectContext): Promise<Leases> {
+  const out = [];
+  for (const ni of ctx.core.config().networkInstances) {
+    if (ni.type !== "local") continue;
+    const { leaseFile } = dnsmasqPaths(ctx.stateDir, ni);
+    out.push({ name: ni.name, leaseFile, leases: await readDnsmasqLeases(leaseFile) });
+  }
+  return { networkInstances: out };
+}
+
+function serverConfig(ctx: InspectContext): ServerConfig {
+  return {
+    configPath: ctx.configPath,
+    socketPath: ctx.socketPath,
+    stateDir: ctx.stateDir,
+    stateFile: ctx.core.state.path,
+    callTimeoutMs: ctx.core.callTimeoutMs,
+    loadedAt: ctx.loadedAt().toISOString(),
+    dnsmasq: ctx.dnsmasq.status(),
   };
 }

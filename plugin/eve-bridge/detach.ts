@@ -44,7 +44,7 @@ export async function clientOf(
 }
 
 /** Releases the lease and stops the client (nothing when there is none). */
-export async function releaseLease(
+export async function stopAttachmentDhcp(
   runner: Runner,
   client: DhcpClientRecord | null,
   state: AttachmentState | undefined,
@@ -117,7 +117,7 @@ export async function detach(
   const routingFailed = await releaseRecordedPolicy(runner, target.paths.routing, logger)
     .then(() => undefined, (error: unknown) => error);
   const client = await clientOf(target.paths, state);
-  const releaseOutcome = await releaseLease(runner, client, state, logger, {
+  const releaseOutcome = await stopAttachmentDhcp(runner, client, state, logger, {
     ensureAddress: false,
   });
   if (state?.dhcp) {

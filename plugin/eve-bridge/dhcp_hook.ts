@@ -10,15 +10,15 @@
  * attachment's lock, compares the newest lease with the state file and, when the address
  * moved, tells zedrouter (ConnectPodAtL3) and removes the old address from the pod.
  *
- * How the hook finds eve-bridge: the command is recorded when ADD writes the hook. Under the
- * bundled launcher (`dist/bin/eve-bridge` runs `deno run ... dist/eve-bridge.js`), the main
- * module is the bundle and the launcher sits at `<bundle dir>/bin/<name>`; calling the
- * launcher keeps its permissions and its `EVE_CNI_DENO` override. From source
- * (`deno run plugin/eve-bridge/main.ts`) it is Deno with the repository's config. Anything
- * else (an in-process test) gets no callback: events are still recorded, addresses are not
- * followed.
+ * How the hook finds eve-bridge: the command is recorded when ADD writes the hook. Started
+ * from its self-contained file (`dist/bin/eve-bridge`, or a copy of it in /opt/cni/bin), it is
+ * that file (core/launched_program.ts): calling it again keeps its runtime, permissions and
+ * overrides. From source (`deno run plugin/eve-bridge/main.ts`) it is Deno with the
+ * repository's config. Anything else (an in-process test) gets no callback: events are still
+ * recorded, addresses are not followed.
  */
 import { writeFileAtomic } from "../../core/mod.ts";
+import { launchedProgramFile } from "../../core/launched_program.ts";
 import { writeUdhcpcHookScript } from "../../netns/mod.ts";
 
 /** argv[1] that selects the hook-callback mode of the eve-bridge program. */
@@ -26,28 +26,19 @@ export const DHCP_EVENT_COMMAND = "dhcp-event";
 export const REPORT_SCRIPT_NAME = "udhcpc-report.sh";
 export const HOOK_SCRIPT_NAME = "udhcpc-hook.sh";
 
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/** The argv that runs this eve-bridge program again, or undefined when it cannot tell. */
+/**
+ * The argv that runs this eve-bridge program again, or undefined when it cannot tell.
+ * `execPath` matters only from source: under the release runtime Deno.execPath() is the glibc
+ * loader that started Deno, which cannot run `deno run` by itself.
+ */
 export function selfCommand(
   mainModule: string = Deno.mainModule,
   execPath: string = Deno.execPath(),
+  programFile: string | undefined = launchedProgramFile(mainModule),
 ): string[] | undefined {
+  if (programFile !== undefined) return [programFile];
   if (!mainModule.startsWith("file://")) return undefined;
   const path = decodeURIComponent(new URL(mainModule).pathname);
-  const slash = path.lastIndexOf("/");
-  const dir = path.slice(0, slash);
-  const base = path.slice(slash + 1);
-  if (base.endsWith(".js")) {
-    const launcher = `${dir}/bin/${base.slice(0, -".js".length)}`;
-    return exists(launcher) ? [launcher] : undefined;
-  }
   if (path.endsWith("/plugin/eve-bridge/main.ts")) {
     const root = path.slice(0, -"/plugin/eve-bridge/main.ts".length);
     return [execPath, "run", "--allow-all", "--quiet", "--config", `${root}/deno.json`, path];

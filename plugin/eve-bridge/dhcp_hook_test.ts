@@ -17,20 +17,12 @@ Deno.test("shellQuote: any word comes back unchanged through sh", async () => {
   }
 });
 
-Deno.test("selfCommand: the launcher beside a bundle, Deno + config for the source, else none", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "eve-bridge-self-" });
-  try {
-    await Deno.mkdir(`${dir}/dist/bin`, { recursive: true });
-    await Deno.writeTextFile(`${dir}/dist/eve-bridge.js`, "");
-    assert.equal(selfCommand(`file://${dir}/dist/eve-bridge.js`, "/deno"), undefined);
-    await Deno.writeTextFile(`${dir}/dist/bin/eve-bridge`, "#!/bin/sh\n");
-    assert.deepEqual(selfCommand(`file://${dir}/dist/eve-bridge.js`, "/deno"), [
-      `${dir}/dist/bin/eve-bridge`,
-    ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-  assert.deepEqual(selfCommand("file:///repo/plugin/eve-bridge/main.ts", "/deno"), [
+Deno.test("selfCommand: the program file that launched it, Deno + config for the source, else none", () => {
+  // Started by its self-contained file (core/launched_program.ts says which file that was).
+  assert.deepEqual(selfCommand("file:///proc/self/fd/7", "/ld.so", "/opt/cni/bin/eve-bridge"), [
+    "/opt/cni/bin/eve-bridge",
+  ]);
+  assert.deepEqual(selfCommand("file:///repo/plugin/eve-bridge/main.ts", "/deno", undefined), [
     "/deno",
     "run",
     "--allow-all",
@@ -39,8 +31,12 @@ Deno.test("selfCommand: the launcher beside a bundle, Deno + config for the sour
     "/repo/deno.json",
     "/repo/plugin/eve-bridge/main.ts",
   ]);
-  assert.equal(selfCommand("file:///repo/plugin/eve-bridge/x_test.ts", "/deno"), undefined);
-  assert.equal(selfCommand("https://example.com/eve_bridge.ts", "/deno"), undefined);
+  assert.equal(selfCommand("file:///proc/self/fd/7", "/ld.so", undefined), undefined);
+  assert.equal(
+    selfCommand("file:///repo/plugin/eve-bridge/x_test.ts", "/deno", undefined),
+    undefined,
+  );
+  assert.equal(selfCommand("https://example.com/eve_bridge.ts", "/deno", undefined), undefined);
 });
 
 Deno.test("hook: reports every event, calls back only on bound/renew with the event file", async () => {

@@ -2,10 +2,9 @@
  * STATUS for the pod-interface path: the programs a DHCP lease needs must be on the PATH
  * eve-bridge spawns them with (udhcpc for the lease, nsenter to run it in the pod netns).
  */
+import { toolSearchPath } from "../../core/tool_path.ts";
 import { CniError, CniErrorCode } from "../cni/mod.ts";
 
-/** What a process without PATH gets (the usual default search path). */
-export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 export const DHCP_TOOLS = ["udhcpc", "nsenter"] as const;
 
 async function isExecutable(path: string): Promise<boolean> {
@@ -22,7 +21,7 @@ export async function requireDhcpTools(
   env: Readonly<Record<string, string>>,
   tools: readonly string[] = DHCP_TOOLS,
 ): Promise<void> {
-  const path = env.PATH || DEFAULT_PATH;
+  const path = toolSearchPath(env);
   const dirs = path.split(":").filter((d) => d.startsWith("/"));
   for (const tool of tools) {
     let found = false;

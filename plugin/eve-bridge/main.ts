@@ -8,6 +8,7 @@
  * --cpu-prof) and the log's file sink loads only when a log is opened (plugin/cni/logging.ts).
  * `deno task bench:startup` measures it.
  */
+import { useToolSearchPath } from "../../core/tool_path.ts";
 import { run } from "../cni/mod.ts";
 import { versionAnswer } from "../cni/version_answer.ts";
 import { createEveBridgePlugin, DHCP_EVENT_COMMAND, runDhcpEvent } from "./mod.ts";
@@ -30,10 +31,9 @@ async function readStdin(): Promise<string> {
   return new TextDecoder().decode(bytes);
 }
 
-// Runtimes normally pass their PATH on; without one, ip/nsenter/udhcpc would not be found.
-if (Deno.env.get("PATH") === undefined) {
-  Deno.env.set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-}
+// Runtimes may pass no PATH, or an empty one: ip, nsenter and udhcpc are then found in the
+// standard directories.
+useToolSearchPath();
 
 // Not a CNI call: udhcpc's hook reporting a lease event (DHCP_EVENT_COMMAND, dhcp_hook.ts).
 if (Deno.args[0] === DHCP_EVENT_COMMAND) {

@@ -128,16 +128,9 @@ export function nadConflist(
   };
 }
 
-/** Builds the node: namespaces, ports, config, fake-zedrouter, conflists. */
-export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eNode> {
-  const ns = await sb.netns("node");
-  const upstreams = new Map<string, SandboxNetns>();
-  for (const { port, role } of options.uplinks ?? []) {
-    upstreams.set(role, await addUplink(sb, ns, port, role));
-  }
-
-  const dir = sb.dir;
-  const paths = {
+/** Where the node keeps fake-zedrouter's and eve-bridge's files, under the sandbox's dir. */
+function nodePaths(dir: string) {
+  return {
     socket: `${dir}/zedrouter/rpc.sock`,
     zedrouterStateDir: `${dir}/zedrouter/state`,
     zedrouterLog: `${dir}/zedrouter/zedrouter.log`,
@@ -146,15 +139,25 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
     ipamDir: `${dir}/eve-bridge/ipam`,
     cacheDir: `${dir}/cni-cache`,
   };
-  await Deno.mkdir(`${dir}/zedrouter`, { recursive: true });
-  await Deno.mkdir(`${dir}/eve-bridge`, { recursive: true });
-  await Deno.mkdir(`${dir}/net.d`, { recursive: true });
-  await Deno.mkdir(`${dir}/multus`, { recursive: true });
+}
+type NodePaths = ReturnType<typeof nodePaths>;
+
+/** Builds the node: namespaces, ports, config, fake-zedrouter, conflists. */
+export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eNode> {
+  const ns = await sb.netns("node");
+  const upstreams = new Map<string, SandboxNetns>();
+  for (const { port, role } of options.uplinks ?? []) {
+    upstreams.set(role, await addUplink(sb, ns, port, role));
+  }
+  const dir = sb.dir;
+  const paths = nodePaths(dir);
+  for (const sub of ["zedrouter", "eve-bridge", "net.d", "multus"]) {
+    await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
+  }
   const configPath = `${dir}/zedrouter/config.json`;
   const builtIn = options.config === "built-in";
   if (options.config !== "built-in") await writeJson(configPath, options.config);
-
-  const argv = [
+  const zedrouter = new ZedrouterProcess(sb, paths, [
     // Its own session (setsid execs in place: same pid), so a Ctrl-C meant for the demo or a
     // test run does not stop zedrouter before the pods' DELs have reached it.
     "setsid",
@@ -168,56 +171,13 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
     "--state-dir",
     paths.zedrouterStateDir,
     ...(options.callTimeoutMs ? ["--call-timeout", String(options.callTimeoutMs)] : []),
-  ];
-  // The running fake-zedrouter; replaced by startZedrouter after a stop (restart tests).
-  let zedrouter: Daemon | undefined;
-  const stopZedrouter = async () => {
-    const running = zedrouter;
-    zedrouter = undefined;
-    if (running) {
-      if (isAlive(running.pid)) await stopPid(running.pid, { graceMs: 5000 });
-      await running.exited;
-    }
-    await stopLeftoverDnsmasq(paths.zedrouterStateDir);
-  };
-  const startZedrouter = async () => {
-    if (zedrouter) throw new Error("fake-zedrouter is already running");
-    const daemon = spawnDaemon(argv, {
-      stdoutPath: paths.zedrouterLog,
-      stderrPath: paths.zedrouterLog,
-    });
-    sb.track(daemon);
-    zedrouter = daemon;
-    try {
-      await waitForHealth(
-        paths.socket,
-        daemon,
-        () => Deno.readTextFile(paths.zedrouterLog).catch(() => ""),
-      );
-    } catch (error) {
-      await stopZedrouter();
-      throw error;
-    }
-  };
-  await startZedrouter();
-  const running = (): Daemon => {
-    if (!zedrouter) throw new Error("fake-zedrouter is not running");
-    return zedrouter;
-  };
-
-  const primaryPath = `${dir}/net.d/10-eve-bridge.conflist`;
-  await writeJson(primaryPath, primaryConflist(paths));
+  ]);
+  await zedrouter.start();
   const inspect = <M extends MethodName & `Inspect.${string}`>(method: M) =>
     callOnce(paths.socket, method, {} as ParamsOf<M>, { timeoutMs: 10_000 }) as Promise<
       ResultOf<M>
     >;
-  // One NAD per network instance zedrouter serves (named after the NI, carrying its UUID).
-  const nadPaths = new Map<string, string>();
-  for (const ni of (await inspect("Inspect.NetworkInstances")).networkInstances) {
-    const path = `${dir}/multus/${ni.name}.conflist`;
-    await writeJson(path, nadConflist(paths, ni.name, ni.uuid));
-    nadPaths.set(ni.name, path);
-  }
+  const { primaryPath, nadPaths } = await writeConflists(dir, paths, inspect);
   return {
     sb,
     ns,
@@ -226,32 +186,93 @@ export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eN
     ...paths,
     cniPath: `${DIST_BIN}:${CNI_BIN}`,
     primaryConflist: primaryPath,
-    nad(niName) {
-      const path = nadPaths.get(niName);
-      if (!path) throw new Error(`No NAD for network instance "${niName}"`);
-      return path;
-    },
-    upstream(role) {
-      const up = upstreams.get(role);
-      if (!up) throw new Error(`No upstream namespace "${role}"`);
-      return up;
-    },
+    nad: (niName) => found(nadPaths, niName, `No NAD for network instance "${niName}"`),
+    upstream: (role) => found(upstreams, role, `No upstream namespace "${role}"`),
     get zedrouter() {
-      return running();
+      return zedrouter.running();
     },
     inspect,
     async reload(config) {
       if (builtIn) throw new Error("Cannot reload the built-in config");
       const before = (await inspect("Inspect.Config")).loadedAt;
       await writeJson(configPath, config);
-      Deno.kill(running().pid, "SIGHUP");
+      Deno.kill(zedrouter.running().pid, "SIGHUP");
       const deadline = Date.now() + 15_000;
       while ((await inspect("Inspect.Config")).loadedAt === before) {
         if (Date.now() > deadline) throw new Error("fake-zedrouter did not reload its config");
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
-    stopZedrouter,
-    startZedrouter,
+    stopZedrouter: () => zedrouter.stop(),
+    startZedrouter: () => zedrouter.start(),
   };
+}
+
+function found<T>(map: ReadonlyMap<string, T>, key: string, missing: string): T {
+  const value = map.get(key);
+  if (value === undefined) throw new Error(missing);
+  return value;
+}
+
+/**
+ * The primary conflist, and one NAD per network instance zedrouter serves (named after the
+ * NI, carrying its UUID).
+ */
+async function writeConflists(
+  dir: string,
+  paths: NodePaths,
+  inspect: E2eNode["inspect"],
+): Promise<{ primaryPath: string; nadPaths: Map<string, string> }> {
+  const primaryPath = `${dir}/net.d/10-eve-bridge.conflist`;
+  await writeJson(primaryPath, primaryConflist(paths));
+  const nadPaths = new Map<string, string>();
+  for (const ni of (await inspect("Inspect.NetworkInstances")).networkInstances) {
+    const path = `${dir}/multus/${ni.name}.conflist`;
+    await writeJson(path, nadConflist(paths, ni.name, ni.uuid));
+    nadPaths.set(ni.name, path);
+  }
+  return { primaryPath, nadPaths };
+}
+
+/** The node's fake-zedrouter: started, stopped and started again (restart tests). */
+class ZedrouterProcess {
+  #daemon: Daemon | undefined;
+
+  constructor(
+    private readonly sb: Sandbox,
+    private readonly paths: NodePaths,
+    private readonly argv: readonly string[],
+  ) {}
+
+  /** The running daemon (throws when stopped). */
+  running(): Daemon {
+    if (!this.#daemon) throw new Error("fake-zedrouter is not running");
+    return this.#daemon;
+  }
+
+  /** Starts it and waits until it answers; a start that fails leaves nothing running. */
+  async start(): Promise<void> {
+    if (this.#daemon) throw new Error("fake-zedrouter is already running");
+    const log = this.paths.zedrouterLog;
+    const daemon = spawnDaemon(this.argv, { stdoutPath: log, stderrPath: log });
+    this.sb.track(daemon);
+    this.#daemon = daemon;
+    try {
+      await waitForHealth(this.paths.socket, daemon, () => Deno.readTextFile(log).catch(() => ""));
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** SIGTERM (and any dnsmasq it left) and wait. Idempotent. */
+  async stop(): Promise<void> {
+    const running = this.#daemon;
+    this.#daemon = undefined;
+    if (running) {
+      if (isAlive(running.pid)) await stopPid(running.pid, { graceMs: 5000 });
+      await running.exited;
+    }
+    await stopLeftoverDnsmasq(this.paths.zedrouterStateDir);
+  }
 }

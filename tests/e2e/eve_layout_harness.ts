@@ -54,9 +54,29 @@ export function eveBridgeDelegate(node: E2eNode): Record<string, unknown> {
 }
 
 /** Writes subnet.env and the Multus-like conflist into the node's dir. */
-export async function flannelNetwork(
+export function flannelNetwork(
   node: E2eNode,
   options: FlannelNetworkOptions,
+): Promise<FlannelNetwork> {
+  const clusterNetwork = {
+    name: EVE_CLUSTER_NETWORK_NAME,
+    cniVersion: options.cniVersion,
+    plugins: [
+      { type: "flannel", delegate: options.delegate ?? eveBridgeDelegate(node) },
+      { type: "portmap", capabilities: { portMappings: true } },
+    ],
+  };
+  return sandboxedClusterNetwork(node, clusterNetwork, options);
+}
+
+/**
+ * A cluster network conflist (as EVE's Multus config has it as its delegate) run in the
+ * sandbox: subnet.env written, flannel's subnetFile, dataDir and host-local's dataDir added.
+ */
+export async function sandboxedClusterNetwork(
+  node: E2eNode,
+  clusterNetwork: { plugins: readonly Record<string, unknown>[] } & Record<string, unknown>,
+  options: { tag?: string; ipamDir?: string } = {},
 ): Promise<FlannelNetwork> {
   const tag = options.tag ?? "cbr0";
   const dir = `${node.dir}/flannel-${tag}`;
@@ -78,20 +98,15 @@ export async function flannelNetwork(
     ipamDir: options.ipamDir ?? node.ipamDir,
     path: [await flannelPluginDir(), DIST_BIN, CNI_BIN].join(":"),
   };
-  const conflist = {
-    name: EVE_CLUSTER_NETWORK_NAME,
-    cniVersion: options.cniVersion,
-    plugins: [
-      {
-        type: "flannel",
-        subnetFile,
-        dataDir: network.dataDir,
-        ipam: { dataDir: network.ipamDir },
-        delegate: options.delegate ?? eveBridgeDelegate(node),
-      },
-      { type: "portmap", capabilities: { portMappings: true } },
-    ],
-  };
+  const plugins = clusterNetwork.plugins.map((plugin) =>
+    plugin.type !== "flannel" ? plugin : {
+      ...plugin,
+      subnetFile,
+      dataDir: network.dataDir,
+      ipam: { dataDir: network.ipamDir },
+    }
+  );
+  const conflist = { ...clusterNetwork, plugins };
   await Deno.writeTextFile(network.conflist, JSON.stringify(conflist, null, 2) + "\n");
   return network;
 }
@@ -160,22 +175,23 @@ export function sandboxFields(node: E2eNode): Record<string, string> {
 
 /**
  * EVE's NAD as Multus hands it to libcni: its config with the NAD's name, as a one-plugin
- * conflist. `extra`: fields for the sandbox (paths, the dhcp daemon's socket).
+ * conflist (libcni's ConfListFromConf). `extra`: fields for the sandbox (paths, the dhcp
+ * daemon's socket); `config`: the NAD's spec.config (default EVE's).
  */
 export async function eveNadConflist(
   node: E2eNode,
   extra: Record<string, unknown> = {},
+  config: Record<string, unknown> = { cniVersion: EVE_CNI_VERSION, type: "eve-bridge" },
 ): Promise<{ path: string; plugin: Record<string, unknown> }> {
-  const plugin = {
-    cniVersion: EVE_CNI_VERSION,
-    type: "eve-bridge",
+  const plugin: Record<string, unknown> = {
+    ...config,
     name: EVE_NAD_NAME,
     ...sandboxFields(node),
     ...extra,
   };
   const path = `${node.dir}/multus/${EVE_NAD_NAME}.conflist`;
   await Deno.mkdir(`${node.dir}/multus`, { recursive: true });
-  const conflist = { cniVersion: EVE_CNI_VERSION, name: EVE_NAD_NAME, plugins: [plugin] };
+  const conflist = { cniVersion: plugin.cniVersion, name: EVE_NAD_NAME, plugins: [plugin] };
   await Deno.writeTextFile(path, JSON.stringify(conflist, null, 2) + "\n");
   return { path, plugin };
 }

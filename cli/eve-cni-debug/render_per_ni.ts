@@ -1,0 +1,171 @@
+/**
+ * `render --layout per-ni`: the layout of this toolkit's sandbox node: the primary conflist for
+ * /etc/cni/net.d (eve-bridge -> bridge + host-local over this node's pod subnet, allocated
+ * conflict-free in a locked file, then portmap) and one NetworkAttachmentDefinition per network
+ * instance (eve-bridge naming the NI, then tuning). EVE itself runs its own layout
+ * (render_eve.ts), the default.
+ */
+import * as v from "valibot";
+import { describeIssues, IfNameSchema, UuidSchema } from "../../core/mod.ts";
+import {
+  nadName,
+  NadSchema,
+  nadsToYaml,
+  type NiRef,
+  PRIMARY_CONFLIST_FILE,
+  PrimaryConflistSchema,
+  renderNad,
+  renderPrimaryConflist,
+} from "./cni_configs.ts";
+import type { CommandContext } from "./context.ts";
+import { UsageError } from "./exit_codes.ts";
+import { allocateNodeSubnet } from "./node_subnet_file.ts";
+import { NodeSubnetSchema, parsePlan } from "./node_subnets.ts";
+import { withClient } from "./zedrouter_client.ts";
+
+export const PerNiRenderModelSchema = v.strictObject({
+  layout: v.literal("per-ni"),
+  node: v.string(),
+  subnet: NodeSubnetSchema,
+  allocFile: v.string(),
+  conflist: PrimaryConflistSchema,
+  nads: v.array(NadSchema),
+  /** Files written with --out-dir; empty when printing. */
+  written: v.array(v.string()),
+});
+export type PerNiRenderModel = v.InferOutput<typeof PerNiRenderModelSchema>;
+
+export interface PerNiOptions {
+  node?: string;
+  podCidr: string;
+  nodeBits: number;
+  allocFile: string;
+  bridge: string;
+  ni: string[];
+  fromZedrouter: boolean;
+  namespace?: string;
+  outDir?: string;
+}
+
+export const EXAMPLE_UUID = "1a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d";
+
+export function parseNiFlag(value: string): NiRef {
+  const eq = value.indexOf("=");
+  const name = eq < 0 ? "" : value.slice(0, eq);
+  const uuid = v.safeParse(UuidSchema, eq < 0 ? "" : value.slice(eq + 1));
+  if (!name || !uuid.success) {
+    throw new UsageError(
+      `Invalid --ni "${value}": expected NAME=UUID such as "local1=${EXAMPLE_UUID}"`,
+    );
+  }
+  return { name, uuid: uuid.output };
+}
+
+/** The per-NI flags, checked before anything is allocated, asked or written. */
+function checkPerNiOptions(ctx: CommandContext, o: PerNiOptions): { node: string; nis: NiRef[] } {
+  const node = o.node ?? ctx.deps.hostname();
+  if (node.trim() === "") {
+    throw new UsageError(`Invalid --node "${node}": expected this node's name`);
+  }
+  const bridge = v.safeParse(IfNameSchema, o.bridge);
+  if (!bridge.success) {
+    throw new UsageError(`Invalid --bridge "${o.bridge}": ${describeIssues(bridge.issues)}`);
+  }
+  parsePlan(o.podCidr, o.nodeBits);
+  return { node, nis: o.ni.map(parseNiFlag) };
+}
+
+/**
+ * One NI per NAD: an NI named twice (by --ni and by --from-zedrouter) counts once; two NIs
+ * whose names make the same NAD name would silently share one file, so that is refused.
+ */
+function onePerNad(nis: readonly NiRef[]): NiRef[] {
+  const byNad = new Map<string, NiRef>();
+  for (const ni of nis) {
+    const name = nadName(ni);
+    const seen = byNad.get(name);
+    if (!seen) byNad.set(name, ni);
+    else if (seen.uuid !== ni.uuid) {
+      throw new UsageError(
+        `Network instances "${seen.name}" (${seen.uuid}) and "${ni.name}" (${ni.uuid}) would ` +
+          `both be NetworkAttachmentDefinition "${name}"; give one of them another --ni name`,
+      );
+    }
+  }
+  return [...byNad.values()];
+}
+
+async function zedrouterNetworkInstances(ctx: CommandContext): Promise<NiRef[]> {
+  const { globals: g, deps } = ctx;
+  const listed = await withClient(
+    deps.connect,
+    g.socket,
+    g,
+    (c) => c.call("Inspect.NetworkInstances", {}),
+  );
+  return listed.networkInstances.map((ni) => ({ name: ni.name, uuid: ni.uuid }));
+}
+
+export async function renderPerNi(
+  ctx: CommandContext,
+  o: PerNiOptions,
+  eveBridge: { nodeIP: string; serviceCIDR?: string },
+): Promise<PerNiRenderModel> {
+  // Allocation is last of the steps that can fail: a subnet, once persisted, stays the node's,
+  // so a bad flag or an unreachable zedrouter must not consume one.
+  const { node, nis: named } = checkPerNiOptions(ctx, o);
+  const nis = onePerNad([
+    ...named,
+    ...(o.fromZedrouter ? await zedrouterNetworkInstances(ctx) : []),
+  ]);
+  const subnet = await allocateNodeSubnet(o.allocFile, {
+    podCidr: o.podCidr,
+    nodeBits: o.nodeBits,
+    node,
+  });
+  const conflist = renderPrimaryConflist({
+    subnet,
+    bridge: o.bridge,
+    ...eveBridge,
+    zedrouterSocket: ctx.globals.socket,
+    logFile: ctx.globals.logFile,
+  });
+  const nadOptions = {
+    ...(o.namespace !== undefined && { namespace: o.namespace }),
+    zedrouterSocket: ctx.globals.socket,
+    logFile: ctx.globals.logFile,
+  };
+  const nads = nis.map((ni) => renderNad(ni, nadOptions));
+  const written: string[] = [];
+  if (o.outDir !== undefined) {
+    await Deno.mkdir(o.outDir, { recursive: true });
+    const conflistPath = `${o.outDir}/${PRIMARY_CONFLIST_FILE}`;
+    await Deno.writeTextFile(conflistPath, JSON.stringify(conflist, null, 2) + "\n");
+    written.push(conflistPath);
+    for (const [i, nad] of nads.entries()) {
+      const ni = nis[i];
+      if (!ni) continue;
+      const path = `${o.outDir}/nad-${nadName(ni)}.yaml`;
+      await Deno.writeTextFile(path, nadsToYaml([nad]));
+      written.push(path);
+    }
+  }
+  return { layout: "per-ni", node, subnet, allocFile: o.allocFile, conflist, nads, written };
+}
+
+/** Human text: a header, then either the files written or the documents themselves. */
+export function renderPerNiText(m: PerNiRenderModel): string {
+  const head = [
+    `# node ${m.node}: subnet ${m.subnet.subnet} (index ${m.subnet.index}), gateway ` +
+    `${m.subnet.gateway}, pods ${m.subnet.rangeStart}-${m.subnet.rangeEnd}`,
+    `# allocations kept in ${m.allocFile}`,
+  ];
+  if (m.written.length) return [...head, ...m.written.map((p) => `wrote ${p}`)].join("\n");
+  const parts = [
+    head.join("\n"),
+    `# /etc/cni/net.d/${PRIMARY_CONFLIST_FILE}`,
+    JSON.stringify(m.conflist, null, 2),
+  ];
+  if (m.nads.length) parts.push(`# NetworkAttachmentDefinitions\n${nadsToYaml(m.nads).trimEnd()}`);
+  return parts.join("\n");
+}
