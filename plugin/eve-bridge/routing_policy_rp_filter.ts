@@ -40,6 +40,8 @@ export async function applyRpFilter(
   value: number,
   interfaces: readonly string[],
 ): Promise<void> {
+  // 2 is the highest value: max(all, 2) is 2 whatever `all` is, so nothing needs reading.
+  if (value === 2) return await setSysctls(runner, ns, [[key(ifname), value]]);
   const [all = 0, own = 0] = (await getSysctls(runner, ns, [key(ALL), key(ifname)])).map(Number);
   const names = all > value ? interfaces.filter((n) => n !== ifname && n !== ALL) : [];
   const values = (await getSysctls(runner, ns, names.map(key))).map(Number);

@@ -87,6 +87,8 @@ async function hostEndView(
 }
 
 interface ApplyInput {
+  /** When the step began (performance.now()), for its log line. */
+  started: number;
   path: string;
   target: Omit<RoutingTarget, "stateDir">;
   host: HostSide;
@@ -99,10 +101,9 @@ interface ApplyInput {
 
 async function apply(
   runner: Runner,
-  { path, target, host, hostNetns, intentOf, routes, previous }: ApplyInput,
+  { started, path, target, host, hostNetns, intentOf, routes, previous }: ApplyInput,
   logger: CniLogger,
 ): Promise<RoutingRecord> {
-  const started = performance.now();
   const ns: Netns = { path: target.netnsPath };
   const view = await podView(runner, ns, target.ifname, previous);
   const intent = intentOf(view);
@@ -159,9 +160,11 @@ export async function applyRoutingPolicy(
   routes: readonly TableRoute[],
   logger: CniLogger,
 ): Promise<RoutingRecord> {
+  const started = performance.now();
   const path = recordPathOf(target);
   const previous = await readRoutingRecord(path).catch(() => undefined);
   return await apply(runner, {
+    started,
     path,
     target,
     host: { ns: undefined },
@@ -183,11 +186,13 @@ export async function reapplyRoutingPolicy(
   routes: readonly TableRoute[],
   logger: CniLogger,
 ): Promise<boolean> {
+  const started = performance.now();
   const previous = await readRoutingRecord(path);
   if (previous === undefined) return false;
   if (previous.applied.addresses.includes(currentAddress)) return false;
   const { hostNetns } = previous;
   await apply(runner, {
+    started,
     path,
     target: { ...previous, containerId: previous.containerID },
     host: hostNetns === null ? null : { ns: { path: hostNetns } },
