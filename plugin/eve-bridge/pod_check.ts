@@ -9,9 +9,8 @@ import { getLink, listAddrs, type Runner } from "../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniResult, EveErrorCode } from "../cni/mod.ts";
 import { readState, withAttachmentLock } from "./attachment_state.ts";
 import { attachmentPaths, type AttachmentState, type LeaseRecord } from "../../core/eve/mod.ts";
-import { isOurDhcpClient } from "./dhcp_process.ts";
+import { isOurDhcpClient, latestLease } from "./dhcp/mod.ts";
 import type { EveContext } from "./handler.ts";
-import { latestLease } from "./lease_keeper.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
 import { checkAppliedPolicy } from "./routing_policy.ts";
 import { withZedrouter } from "./zedrouter_session.ts";
@@ -114,7 +113,7 @@ function checkListedAddress(
 ): void {
   const listed = prev.ips.filter((ip) => ip.interface === ourIndex).map((ip) => ip.address);
   if (listed.includes(lease.address)) return;
-  // The pod follows its lease (lease_follow.ts): when a renewal moved it and the move was
+  // The pod follows its lease (dhcp/lease_follow.ts): when a renewal moved it and the move was
   // applied (the state records the new lease), the attachment is healthy and only the
   // runtime's cached result is stale. Failing CHECK for that would brand a working pod broken
   // for good, since runtimes never refresh that result; say it in the log instead.

@@ -1,20 +1,23 @@
 /**
  * The long-running udhcpc of an attachment, seen from later invocations (DEL, CHECK, GC), which
  * only have its pid from the state file. Two facts matter:
- * - Deno refuses /proc/<pid>/* to a program without --allow-all (the launcher grants less), so
- *   liveness and identity are read by `cat` in a child process;
+ * - liveness and identity are read from /proc/<pid> by `cat` through the Runner, the seam unit
+ *   tests fake (the launchers' --allow-all would let Deno read /proc itself);
  * - a pid may have been reused since ADD (a reboot keeps no state: stateDir is tmpfs, but a
  *   crashed udhcpc's pid can be recycled), so we only ever signal a process whose command line
  *   is udhcpc with OUR pid file.
  */
 import {
+  addAddr,
   EXIT_NOT_EXECUTABLE,
   readDhcpEvents,
+  readPidFile,
   type Runner,
   signalPid,
   waitForDhcpEvent,
-} from "../../netns/mod.ts";
-import type { DhcpClientRecord } from "../../core/eve/mod.ts";
+} from "../../../netns/mod.ts";
+import type { CniLogger } from "../../cni/mod.ts";
+import type { AttachmentPaths, AttachmentState, DhcpClientRecord } from "../../../core/eve/mod.ts";
 
 export interface ProcessInfo {
   /** The state letter of /proc/<pid>/stat (R, S, Z, ...). */
@@ -90,4 +93,45 @@ export async function stopDhcpClient(
     }
   }
   return deconfig ? "released" : "stopped-without-release";
+}
+
+/**
+ * The attachment's DHCP client: the state's record, or, when the state has none (an ADD killed
+ * between starting udhcpc and recording it, or a lost state file), udhcpc's own pid file.
+ * stopDhcpClient only signals a pid whose command line names that pid file.
+ */
+export async function clientOf(
+  paths: AttachmentPaths,
+  state: AttachmentState | undefined,
+): Promise<DhcpClientRecord | null> {
+  if (state?.dhcp) return state.dhcp;
+  const pid = await readPidFile(paths.pid).catch(() => undefined);
+  if (pid === undefined) return null;
+  return { pid, eventFile: paths.events, pidFile: paths.pid, hookScript: "" };
+}
+
+/** Releases the lease and stops the client (nothing when there is none). */
+export async function stopAttachmentDhcp(
+  runner: Runner,
+  client: DhcpClientRecord | null,
+  state: AttachmentState | undefined,
+  logger: CniLogger,
+  options: { ensureAddress: boolean },
+): Promise<StopOutcome | "none"> {
+  if (client === null) return "none";
+  if (options.ensureAddress && state?.lease) {
+    // An ADD that failed at L3: the address may not be on the interface yet, and the
+    // release needs it there. DisconnectPod removes the interface right after anyway.
+    await addAddr(runner, { path: state.netnsPath }, state.ifname, state.lease.address, {
+      ignoreExists: true,
+    }).catch((error) =>
+      logger.warn("Cannot add {address} for the release: {error}", {
+        address: state.lease?.address,
+        error: String(error),
+      })
+    );
+  }
+  const outcome = await stopDhcpClient(runner, client);
+  logger.info("DHCP client {pid} stopped: {outcome}", { pid: client.pid, outcome });
+  return outcome;
 }
