@@ -33,9 +33,10 @@ export function routingLinks(entry: RoutingEntry | undefined): ChainLink[] {
 export function movedRoutes(
   entry: RoutingEntry | undefined,
 ): { dst: string; gateway: string | null }[] {
+  const facts = entry?.facts;
   const table = entry?.record.intent.table;
-  if (entry?.facts == null || table === null || table === undefined) return [];
-  return entry.facts.pod.routes.filter((r) =>
+  if (!facts || table === null || table === undefined) return [];
+  return facts.pod.routes.filter((r) =>
     r.table === String(table) && r.dev === entry.record.ifname
   );
 }
