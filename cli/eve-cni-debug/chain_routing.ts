@@ -36,9 +36,7 @@ export function movedRoutes(
   const facts = entry?.facts;
   const table = entry?.record.intent.table;
   if (!facts || table === null || table === undefined) return [];
-  return facts.pod.routes.filter((r) =>
-    r.table === String(table) && r.dev === entry.record.ifname
-  );
+  return facts.pod.routes.filter((r) => r.table === String(table) && r.dev === entry.record.ifname);
 }
 
 /** eth0's records: zedrouter knows nothing of eth0, so each is a chain of its own. */
