@@ -13,7 +13,7 @@
 import { errorMessage } from "../../../core/mod.ts";
 import { delAddr, type Runner, systemRunner } from "../../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniLogger, openLog } from "../../cni/mod.ts";
-import { nowIso, readState, withAttachmentLock, writeState } from "../attachment_state.ts";
+import { nowIso, readState, withExistingAttachmentLock, writeState } from "../attachment_state.ts";
 import { type AttachmentPaths, attachmentPaths } from "../../../core/eve/mod.ts";
 import { l3Fields } from "../l3_request.ts";
 import { latestLease, sameAddressing } from "./lease_keeper.ts";
@@ -39,7 +39,8 @@ export async function followLease(
   logger: CniLogger,
   runner: Runner = systemRunner,
 ): Promise<FollowOutcome> {
-  return await withAttachmentLock(paths, async () => {
+  // Never creates the attachment's files: a callback that starts after DEL finds none.
+  return await withExistingAttachmentLock(paths, async (): Promise<FollowOutcome> => {
     const state = await readState(paths.state);
     if (state === undefined) return "no-state";
     if (state.phase !== "ready" || state.dhcp === null) return "not-ready";
@@ -81,7 +82,7 @@ export async function followLease(
     // The routing policy follows the address: rules, table, node's neighbour entries.
     await followRoutingPolicy(runner, paths.routing, lease, logger);
     return "moved";
-  });
+  }, "no-state");
 }
 
 /** The whole `dhcp-event` command: returns the process exit code (0 ok, 1 failed). */
