@@ -13,6 +13,7 @@ import {
   systemRunner,
 } from "../../netns/mod.ts";
 import { isHostVethName } from "../../core/eve/mod.ts";
+import { SANDBOX_PREFIX } from "./sandbox.ts";
 import type { E2eNode } from "./node.ts";
 import { POD_NETWORK } from "./node.ts";
 import type { E2ePod } from "./pod.ts";
@@ -20,15 +21,23 @@ import { type DhcpClientProcess, listDhcpClients } from "./processes.ts";
 
 export { type DhcpClientProcess, listDhcpClients };
 
-/** udhcpc processes of these pods (by netns) or started for this node (by paths in argv). */
+/**
+ * udhcpc processes of these pods (by netns) or started for this node (by paths in argv). A
+ * client whose argv names another sandbox's dir is that sandbox's, even when its netns has the
+ * inode one of these pods had: the kernel reuses the inode of a deleted namespace, and tests
+ * run in parallel.
+ */
 export async function dhcpClientsOf(
   node: E2eNode,
   pods: readonly E2ePod[],
 ): Promise<DhcpClientProcess[]> {
-  const inodes = new Set(pods.map((p) => p.netnsInode));
-  return (await listDhcpClients()).filter((c) =>
-    (c.netnsInode !== null && inodes.has(c.netnsInode)) ||
-    c.cmdline.some((arg) => arg.includes(node.dir))
+  const inodes = new Set(pods.map((pod) => pod.netnsInode));
+  const ours = (arg: string) => arg.includes(node.dir);
+  const otherSandbox = (arg: string) => arg.includes(`/${SANDBOX_PREFIX}`) && !ours(arg);
+  return (await listDhcpClients()).filter((client) =>
+    client.cmdline.some(ours) ||
+    (client.netnsInode !== null && inodes.has(client.netnsInode) &&
+      !client.cmdline.some(otherSandbox))
   );
 }
 
