@@ -17,7 +17,15 @@ export {
   systemRunner,
 } from "./runner.ts";
 export { spawn, type SpawnOutput } from "./spawn.ts";
-export { describeNetns, execArgv, ipArgv, type Netns, NETNS_RUN_DIR, netnsPath } from "./target.ts";
+export {
+  bridgeArgv,
+  describeNetns,
+  execArgv,
+  ipArgv,
+  type Netns,
+  NETNS_RUN_DIR,
+  netnsPath,
+} from "./target.ts";
 export {
   createNetns,
   deleteNetns,
@@ -83,6 +91,18 @@ export {
   setPermanentNeighbour,
 } from "./neighbours.ts";
 export { type IpCommand, readIpBatch, runIpBatch } from "./ip_batch.ts";
+export {
+  addFloodPeer,
+  createVxlan,
+  deleteFloodPeer,
+  type FdbEntry,
+  FLOOD_MAC,
+  getVxlan,
+  listFdb,
+  listFloodPeers,
+  type VxlanInfo,
+  type VxlanSpec,
+} from "./vxlan.ts";
 export { getSysctl, getSysctls, interfaceSysctlKey, setSysctl, setSysctls } from "./sysctl.ts";
 export {
   type Daemon,

@@ -69,6 +69,8 @@ export interface LeakOptions {
   sharedStateFile?: RegExp;
   /** Skip the zedrouter checks (when it was stopped on purpose). */
   zedrouterStopped?: boolean;
+  /** Bridge ports the test made itself (a DHCP server's veth), not leaks. */
+  otherPorts?: readonly string[];
 }
 
 /**
@@ -90,7 +92,10 @@ export async function findLeaks(
       niBridges.add(ni.bridge);
       const ports = await listBridgePorts(systemRunner, node.ns.ns, ni.bridge);
       for (const port of ports) {
-        if (port.name !== ni.port) leaks.push(`veth "${port.name}" still on bridge "${ni.bridge}"`);
+        const uplinks = [ni.port, ni.vxlan?.device, ...(options.otherPorts ?? [])];
+        if (!uplinks.includes(port.name)) {
+          leaks.push(`veth "${port.name}" still on bridge "${ni.bridge}"`);
+        }
       }
     }
     const { attachments } = await node.inspect("Inspect.Attachments");
