@@ -27,3 +27,21 @@ export const checkNetnsName = (value: string, field = "network namespace name"):
 /** Any absolute file path we hand to a tool (same rules as a netns path: absolute, no "..", no NUL/newline). */
 export const checkAbsPath = (value: string, field: string): string =>
   checked(NetnsPathSchema, value, field);
+
+/**
+ * One word of an `ip -batch` line, read back by ip exactly as written. ip splits a batch
+ * line into words itself (iproute2 `makeargs`) and hands them on as argv elements, no shell
+ * involved; its reader gives meaning only to white space (between words), a quote opening a
+ * word, `#` (a comment) and a backslash before the newline (a continued line). A word free of
+ * those and of control characters is one argv element, unchanged. Both batch users
+ * (ip_batch.ts, ip_pool_line.ts) check every word against this.
+ */
+export const BatchWordSchema = v.pipe(
+  v.string(),
+  v.regex(
+    // deno-lint-ignore no-control-regex -- control characters are what it rules out
+    /^[^\x00-\x20\x7f#\\'"\s]{1,256}$/,
+    "A batch word has 1 to 256 characters and no white space, control character, quote, " +
+      "'#' or backslash",
+  ),
+);

@@ -1,198 +1,96 @@
 /**
- * A Runner for daemons: `ip` commands (in our netns or a named one) and `sysctl` in a named
- * netns go to a few long-lived `ip -batch -` processes instead of a spawn each; anything
- * else (ip_batch_line.ts says what) is handed to the fallback runner. Results are the same
- * as a spawn's: stdout, stderr as ip prints it, a non-zero code when the command failed.
- *
- * Measured on Deno 2.9.6: a spawn with piped output keeps ~80-110 KB of native memory, a
- * line sent to a running ip keeps none; a `netns exec` line forks inside ip, not here.
- *
- * One iproute2 trait shapes this: in batch mode ip remembers the ifindex of every interface
- * name it has looked up or listed, for the life of the process, and acts on that ifindex
- * later. A line in a named netns is a fresh ip (forked by `netns exec`) and remembers
- * nothing. Lines in our own netns all go to ONE process, so its own deletes make it forget
- * (iproute2 drops a link from its memory after changing it): only a change made by someone
- * else (a pod netns deleted with its veth, a bridge replaced) leaves it an old ifindex. The
- * kernel then answers "No such device" / "Invalid argument", or a read prints an empty
- * object; that process is replaced (the new one remembers nothing) and the line runs again,
- * so an outside change costs one spawn, never a wrong answer about a link by name.
+ * Many `ip` commands in one process (`ip -batch -`, the commands on stdin): a pod's routing
+ * policy is a dozen routes, rules and neighbour entries, and each spawn through nsenter costs
+ * milliseconds on every CNI call. The commands come from the typed builders of routes.ts,
+ * rules.ts and neighbours.ts, which validate every value; this file adds the batch reader's
+ * own rule: ip splits a line into words at white space and reads quotes, backslashes and `#`
+ * (a comment), so a word holding any of them is refused rather than quoted.
  */
-import { type BatchCommand, toBatchCommand } from "./ip_batch_line.ts";
-import { type BatchKind, type BatchOutcome, IpBatchProcess } from "./ip_batch_process.ts";
-import { netnsExists } from "./namespaces.ts";
-import { type Runner, type RunOptions, type RunResult, systemRunner } from "./runner.ts";
-import { NETNS_RUN_DIR } from "./target.ts";
+import * as v from "valibot";
+import { BatchWordSchema } from "./_validate.ts";
+import { CommandError, runChecked, type Runner } from "./runner.ts";
+import { ipArgv, type Netns } from "./target.ts";
 
-export interface IpBatchOptions {
-  /** ip processes for `netns exec` lines at once; more lines wait (default 2). Lines in our
-   * own netns always have one process of their own. */
-  readonly netnsProcesses?: number;
-  /** A line that runs longer kills its process (default 30 s, or the call's timeoutMs). */
-  readonly timeoutMs?: number;
-  /** Runs what cannot be batched (default: systemRunner). */
-  readonly fallback?: Runner;
-  /** Told once when batching stops working and everything falls back to spawning. */
-  readonly log?: (message: string) => void;
+/** One `ip` command (without the leading `ip`), and the family ip needs told, if any. */
+export interface IpCommand {
+  /** `inet6` for commands whose family ip cannot infer from the arguments (rules). */
+  readonly family: "inet" | "inet6" | null;
+  readonly args: readonly string[];
 }
 
-export interface IpBatchStats {
-  /** Lines run by a batch process. */
-  readonly lines: number;
-  /** Commands handed to the fallback runner. */
-  readonly fallbacks: number;
-  /** ip batch processes started (each one spawn). */
-  readonly processesStarted: number;
-  /** Lines run again on fresh processes because ip's name memory was stale. */
-  readonly staleRetries: number;
-  /** Pids of the ip batch processes that take lines now. */
-  readonly pids: readonly number[];
+function batchLine(args: readonly string[]): string {
+  for (const word of args) {
+    if (!v.is(BatchWordSchema, word)) {
+      throw new TypeError(
+        `Cannot pass ${JSON.stringify(word)} to ip -batch: white space, control characters, ` +
+          'quotes, "\\" and "#" are not allowed in a word',
+      );
+    }
+  }
+  return args.join(" ");
 }
 
-export interface IpBatchRunner extends Runner {
-  stats(): IpBatchStats;
-  /** Ends the batch processes; later calls start new ones. */
-  close(): Promise<void>;
+/** The failing command of a batch (ip reports `Command failed -:N`), as its own argv. */
+function failedCommand(
+  ns: Netns | undefined,
+  lines: readonly (readonly string[])[],
+  error: CommandError,
+): CommandError {
+  const match = /Command failed -:(\d+)/.exec(error.stderr);
+  const args = match ? lines[Number(match[1]) - 1] : undefined;
+  if (!args) return error;
+  const stderr = error.stderr.replace(/^Command failed -:\d+\n?/m, "");
+  return new CommandError(ipArgv(ns, args), error.code, stderr);
 }
 
-/** What the kernel answers when ip sends an ifindex the name no longer has. */
-const STALE_FAILURE = /No such device|Invalid argument/;
-/** A read whose ifindex is gone prints an empty object. */
-const STALE_READ = /(^|[[,])\{\}(?=[,\]])/;
-
-export function ipBatchRunner(options: IpBatchOptions = {}): IpBatchRunner {
-  const pool = new ProcessPool({ host: 1, netns: options.netnsProcesses ?? 2 });
-  const fallback = options.fallback ?? systemRunner;
-  const counts = { fallbacks: 0, staleRetries: 0 };
-  let broken = false;
-
-  const runLine = async (command: BatchCommand, timeoutMs: number): Promise<BatchOutcome> => {
-    const process = await pool.acquire(command.netnsName === null ? "host" : "netns");
-    try {
-      return await process.run(command.words, timeoutMs);
-    } finally {
-      if (process.retiredBecause === "marker-failed" && !broken) {
-        broken = true;
-        options.log?.(
-          "ip -batch cannot frame its output (no 127.0.0.0/8 route: loopback down?); " +
-            "spawning per command from now on",
-        );
-      }
-      pool.release(process);
-    }
-  };
-
-  const runner = async (argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> => {
-    const plain = opts.stdin === undefined && opts.env === undefined && !broken;
-    const command = plain ? toBatchCommand(argv) : undefined;
-    if (command === undefined) {
-      counts.fallbacks++;
-      return await fallback(argv, opts);
-    }
-    if (command.netnsName !== null && !await netnsExists(`${NETNS_RUN_DIR}/${command.netnsName}`)) {
-      // ip would fork a child that fails to switch and then reads our stdin (iproute2 lets
-      // it return into the batch loop): answer as ip would, without sending the line.
-      const stderr = `Cannot open network namespace "${command.netnsName}": ` +
-        "No such file or directory";
-      return { code: 1, stdout: "", stderr };
-    }
-    const timeoutMs = opts.timeoutMs ?? options.timeoutMs ?? 30_000;
-    let outcome = await runLine(command, timeoutMs);
-    if (outcome.lost && command.read) {
-      // The ip ended before answering (killed while idle, say): a read runs again on a new
-      // one; a write is reported as it is, since it may have been done.
-      outcome = await runLine(command, timeoutMs);
-    } else if (command.netnsName === null && looksStale(outcome)) {
-      counts.staleRetries++;
-      pool.retire("host");
-      outcome = await runLine(command, timeoutMs);
-    }
-    return { code: outcome.code, stdout: outcome.stdout, stderr: outcome.stderr };
-  };
-
-  return Object.assign(runner, {
-    stats: (): IpBatchStats => ({ ...pool.counts, ...counts, pids: pool.pids() }),
-    close: () => pool.close(),
-  });
+async function runLines(
+  runner: Runner,
+  ns: Netns | undefined,
+  options: readonly string[],
+  lines: readonly (readonly string[])[],
+): Promise<string> {
+  const stdin = `${lines.map(batchLine).join("\n")}\n`;
+  try {
+    return await runChecked(runner, ipArgv(ns, [...options, "-batch", "-"]), { stdin });
+  } catch (error) {
+    if (error instanceof CommandError) throw failedCommand(ns, lines, error);
+    throw error;
+  }
 }
 
-function looksStale(outcome: BatchOutcome): boolean {
-  return outcome.code !== 0 ? STALE_FAILURE.test(outcome.stderr) : STALE_READ.test(outcome.stdout);
+/**
+ * Runs the commands in order, in one process per family (IPv6 rules in a second one). ip
+ * stops at the first failure, which is thrown as a CommandError naming that command; the
+ * commands before it have taken effect.
+ */
+export async function runIpBatch(
+  runner: Runner,
+  ns: Netns | undefined,
+  commands: readonly IpCommand[],
+): Promise<void> {
+  const inferred = commands.filter((c) => c.family !== "inet6").map((c) => c.args);
+  const inet6 = commands.filter((c) => c.family === "inet6").map((c) => c.args);
+  if (inferred.length > 0) await runLines(runner, ns, [], inferred);
+  if (inet6.length > 0) await runLines(runner, ns, ["-6"], inet6);
 }
 
-/** Up to `limits[kind]` processes of each kind; a line waits for a free one. */
-class ProcessPool {
-  readonly #kinds = new Map<BatchKind, {
-    idle: IpBatchProcess[];
-    all: Set<IpBatchProcess>;
-    waiting: ((p: IpBatchProcess) => void)[];
-  }>();
-  readonly counts = { lines: 0, processesStarted: 0 };
-
-  constructor(private readonly limits: Readonly<Record<BatchKind, number>>) {}
-
-  #kind(kind: BatchKind) {
-    let k = this.#kinds.get(kind);
-    if (!k) this.#kinds.set(kind, k = { idle: [], all: new Set(), waiting: [] });
-    return k;
-  }
-
-  /** A process that takes lines now (one retired while the caller waited is skipped). */
-  async acquire(kind: BatchKind): Promise<IpBatchProcess> {
-    for (;;) {
-      const p = await this.#next(kind);
-      if (p.usable) {
-        this.counts.lines++;
-        return p;
-      }
-      this.release(p);
-    }
-  }
-
-  #next(kind: BatchKind): Promise<IpBatchProcess> {
-    const k = this.#kind(kind);
-    for (let p = k.idle.pop(); p !== undefined; p = k.idle.pop()) {
-      if (p.usable) return Promise.resolve(p);
-      this.#drop(p);
-    }
-    if (k.all.size < this.limits[kind]) return Promise.resolve(this.#start(kind));
-    return new Promise((resolve) => k.waiting.push(resolve));
-  }
-
-  #start(kind: BatchKind): IpBatchProcess {
-    const p = new IpBatchProcess(kind);
-    this.counts.processesStarted++;
-    this.#kind(kind).all.add(p);
-    return p;
-  }
-
-  #drop(p: IpBatchProcess): void {
-    this.#kind(p.kind).all.delete(p);
-    void p.close();
-  }
-
-  release(p: IpBatchProcess): void {
-    const k = this.#kind(p.kind);
-    if (!p.usable) this.#drop(p);
-    const next = k.waiting.shift();
-    if (next === undefined) {
-      if (p.usable) k.idle.push(p);
-    } else next(p.usable ? p : this.#start(p.kind));
-  }
-
-  /** The processes of `kind` take no more lines (those running finish theirs). */
-  retire(kind: BatchKind): void {
-    for (const p of this.#kind(kind).all) p.retire("stale");
-  }
-
-  pids(): number[] {
-    return [...this.#kinds.values()].flatMap((kind) =>
-      [...kind.all].filter((p) => p.usable).map((p) => p.pid)
+/**
+ * Runs read-only `show` commands with `-j` in one process and returns each one's JSON text,
+ * in order (ip prints one line of JSON per command).
+ */
+export async function readIpBatch(
+  runner: Runner,
+  ns: Netns | undefined,
+  commands: readonly (readonly string[])[],
+  family?: "inet" | "inet6",
+): Promise<string[]> {
+  const options = ["-j", ...(family === "inet6" ? ["-6"] : family === "inet" ? ["-4"] : [])];
+  const stdout = await runLines(runner, ns, options, commands);
+  const outputs = stdout.split("\n").filter((line) => line.trim() !== "");
+  if (outputs.length !== commands.length) {
+    throw new Error(
+      `ip -j -batch printed ${outputs.length} results for ${commands.length} commands`,
     );
   }
-
-  async close(): Promise<void> {
-    const all = [...this.#kinds.values()].flatMap((kind) => [...kind.all]);
-    this.#kinds.clear();
-    await Promise.all(all.map((p) => p.close()));
-  }
+  return outputs;
 }

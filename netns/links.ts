@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { MacSchema } from "../core/mod.ts";
 import { parseIpJson } from "./_json.ts";
 import { checked, checkIfName } from "./_validate.ts";
+import type { IpCommand } from "./ip_batch.ts";
 import { isCommandError, runChecked, type Runner } from "./runner.ts";
 import { ipArgv, type Netns, netnsPath } from "./target.ts";
 
@@ -151,7 +152,7 @@ export async function createVethPair(
 /**
  * The same pair made from the other side: `ip link add name PEER [address MAC] [mtu M] type
  * veth peer name HOST [mtu M] netns HOSTNS` run inside `peerNetns`, with our own netns named
- * by our pid (or `ns` by its path). A long-lived `ip -batch` (ip_batch.ts) keeps the file of a
+ * by our pid (or `ns` by its path). A long-lived `ip -batch` (ip_pool.ts) keeps the file of a
  * `netns PATH` argument open for its whole life, which keeps that netns alive after it is
  * deleted (its veths with it); run this way, only the short-lived ip forked into the pod
  * opens anything, and our pid needs no file at all.
@@ -217,17 +218,19 @@ export async function setMtu(
   await runChecked(runner, argv);
 }
 
+/** `link set dev NAME address MAC`, for an ip batch. */
+export function setMacCommand(name: string, mac: string): IpCommand {
+  const address = checked(MacSchema, mac, "MAC");
+  return { family: null, args: ["link", "set", "dev", checkIfName(name), "address", address] };
+}
+
 export async function setMac(
   runner: Runner,
   ns: Netns | undefined,
   name: string,
   mac: string,
 ): Promise<void> {
-  const address = checked(MacSchema, mac, "MAC");
-  await runChecked(
-    runner,
-    ipArgv(ns, ["link", "set", "dev", checkIfName(name), "address", address]),
-  );
+  await runChecked(runner, ipArgv(ns, setMacCommand(name, mac).args));
 }
 
 /** Deletes a link (for a veth, both ends go); a missing link is success. */

@@ -1,7 +1,8 @@
 /**
  * netns/: the only code that spawns processes (iproute2, nsenter, sysctl, udhcpc, dnsmasq).
  * Every short command goes through a Runner; daemons through process.ts. A daemon that runs
- * ip commands per request uses ipBatchRunner (one long-lived ip, not a spawn per command).
+ * ip commands per request uses ipPoolRunner (a few long-lived ips, not a spawn per command);
+ * runIpBatch/readIpBatch send many commands through one short-lived ip.
  */
 export {
   classifyStderr,
@@ -18,11 +19,11 @@ export {
   systemRunner,
 } from "./runner.ts";
 export {
-  type IpBatchOptions,
-  type IpBatchRunner,
-  ipBatchRunner,
-  type IpBatchStats,
-} from "./ip_batch.ts";
+  type IpPoolOptions,
+  type IpPoolRunner,
+  ipPoolRunner,
+  type IpPoolStats,
+} from "./ip_pool.ts";
 export { spawn, type SpawnOutput } from "./spawn.ts";
 export {
   bridgeArgv,
@@ -33,7 +34,14 @@ export {
   NETNS_RUN_DIR,
   netnsPath,
 } from "./target.ts";
-export { createNetns, deleteNetns, listNetns, netnsExists, netnsInode } from "./namespaces.ts";
+export {
+  createNetns,
+  deleteNetns,
+  listNetns,
+  netnsExists,
+  netnsInode,
+  ownNetnsPath,
+} from "./namespaces.ts";
 export {
   createVethPair,
   createVethPairFromPeer,
@@ -47,6 +55,7 @@ export {
   setLinkDown,
   setLinkUp,
   setMac,
+  setMacCommand,
   setMaster,
   setMtu,
   type VethPairOptions,
@@ -61,19 +70,36 @@ export {
 } from "./addresses.ts";
 export {
   addRoute,
+  checkTable,
   delRoute,
-  listNeighbours,
   listRoutes,
-  listRules,
-  type NeighbourInfo,
-  parseNeighbours,
   parseRoutes,
-  parseRules,
+  replaceRoute,
+  routeCommand,
   type RouteInfo,
   type RouteQuery,
   type RouteSpec,
-  type RuleInfo,
 } from "./routes.ts";
+export {
+  addSourceRule,
+  delSourceRule,
+  listRules,
+  parseRules,
+  type RuleInfo,
+  sourceRuleCommand,
+  type SourceRuleSpec,
+} from "./rules.ts";
+export {
+  delNeighbour,
+  delNeighbourCommand,
+  listNeighbours,
+  type NeighbourInfo,
+  type NeighbourSpec,
+  parseNeighbours,
+  permanentNeighbourCommand,
+  setPermanentNeighbour,
+} from "./neighbours.ts";
+export { type IpCommand, readIpBatch, runIpBatch } from "./ip_batch.ts";
 export {
   addFloodPeer,
   createVxlan,
@@ -86,7 +112,7 @@ export {
   type VxlanInfo,
   type VxlanSpec,
 } from "./vxlan.ts";
-export { getSysctl, interfaceSysctlKey, setSysctl } from "./sysctl.ts";
+export { getSysctl, getSysctls, interfaceSysctlKey, setSysctl, setSysctls } from "./sysctl.ts";
 export {
   type Daemon,
   type DaemonOptions,
@@ -132,3 +158,9 @@ export {
   stopDnsmasq,
   stopLeftoverDnsmasq,
 } from "./dnsmasq.ts";
+export {
+  type InterfaceView,
+  readInterfaceView,
+  readRoutingView,
+  type RoutingView,
+} from "./routing_view.ts";

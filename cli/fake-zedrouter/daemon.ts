@@ -4,7 +4,7 @@
  * on the socket. Signals and exit codes belong to the entry point; this returns a handle.
  */
 import { type HandlerMap, type RpcServer, serveRpc } from "../../rpc/mod.ts";
-import { ipBatchRunner, type Runner } from "../../netns/mod.ts";
+import { ipPoolRunner, type Runner } from "../../netns/mod.ts";
 import { journalAndFaults } from "./call_interceptor.ts";
 import { loadConfigFile } from "./config.ts";
 import { makeControlHandlers } from "./control_handlers.ts";
@@ -80,7 +80,7 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
   // Every request reads or changes the kernel with ip: through a few long-lived `ip -batch`
   // processes, since each spawn would keep ~90 KB of our native memory (Deno 2.9.6). A
   // start that fails before dnsmasq runs exits the process, which ends them too.
-  const batch = options.runner ? null : ipBatchRunner({ log });
+  const batch = options.runner ? null : ipPoolRunner({ log });
   const closeKernel = async () => await batch?.close();
   const kernel: Kernel = { runner: options.runner ?? batch!, host: undefined };
   const config = await readConfig(options.configPath);

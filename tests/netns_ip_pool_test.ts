@@ -1,5 +1,5 @@
 /**
- * Root tests: the long-lived `ip -batch` runner against the kernel in evetest-* namespaces.
+ * Root tests: the long-lived `ip -batch` pool (ipPoolRunner) against the kernel in evetest-* namespaces.
  * Every result is read back (by the batch and by a plain spawn), failures keep ip's words
  * and kinds, and the count of ip processes stays flat however many commands run.
  */
@@ -11,7 +11,7 @@ import {
   getLink,
   getSysctl,
   interfaceSysctlKey,
-  ipBatchRunner,
+  ipPoolRunner,
   isAlive,
   isCommandError,
   listAddrs,
@@ -20,19 +20,19 @@ import {
   setSysctl,
   systemRunner,
 } from "../netns/mod.ts";
-import { IpBatchProcess } from "../netns/ip_batch_process.ts";
+import { IpProcess } from "../netns/ip_pool_process.ts";
 import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 
-const STALE_FIXTURE = new URL("./fixtures/netns/ip_batch_stale.ts", import.meta.url).pathname;
-const POD_GONE_FIXTURE = new URL("./fixtures/netns/ip_batch_pod_gone.ts", import.meta.url).pathname;
+const STALE_FIXTURE = new URL("./fixtures/netns/ip_pool_stale.ts", import.meta.url).pathname;
+const POD_GONE_FIXTURE = new URL("./fixtures/netns/ip_pool_pod_gone.ts", import.meta.url).pathname;
 
 sandboxTest(
-  "ip batch: writes and reads in named namespaces match what a spawn reads",
+  "ip pool: writes and reads in named namespaces match what a spawn reads",
   [],
   async (sb) => {
     const node = await sb.netns("node");
     const pod = await sb.netns("pod");
-    const batch = ipBatchRunner();
+    const batch = ipPoolRunner();
     try {
       await createVethPair(batch, node.ns, {
         hostName: "nbu1x1",
@@ -73,9 +73,9 @@ sandboxTest(
   },
 );
 
-sandboxTest("ip batch: a thousand commands, a handful of ip processes", [], async (sb) => {
+sandboxTest("ip pool: a thousand commands, a handful of ip processes", [], async (sb) => {
   const pod = await sb.netns("pod");
-  const batch = ipBatchRunner({ netnsProcesses: 2 });
+  const batch = ipPoolRunner({ netnsProcesses: 2 });
   try {
     const names = ["lo", "nosuch"];
     for (let round = 0; round < 100; round++) {
@@ -94,11 +94,11 @@ sandboxTest("ip batch: a thousand commands, a handful of ip processes", [], asyn
 });
 
 sandboxTest(
-  "ip batch: a namespace that is gone, an argument ip exits on, a killed ip",
+  "ip pool: a namespace that is gone, an argument ip exits on, a killed ip",
   [],
   async (sb) => {
     const pod = await sb.netns("pod");
-    const batch = ipBatchRunner();
+    const batch = ipPoolRunner();
     try {
       await assert.rejects(
         setLinkUp(batch, { name: `${sb.prefix}-gone` }, "net1"),
@@ -130,7 +130,7 @@ sandboxTest(
 );
 
 sandboxTest(
-  "ip batch: links replaced behind ip's back are found by name, not by their old ifindex",
+  "ip pool: links replaced behind ip's back are found by name, not by their old ifindex",
   [],
   async (sb) => {
     // ip -batch remembers names' ifindexes; lines in the runner's own netns must not act
@@ -150,7 +150,7 @@ sandboxTest(
 );
 
 sandboxTest(
-  "ip batch: a pod netns deleted after its veth was made is not kept alive by any ip",
+  "ip pool: a pod netns deleted after its veth was made is not kept alive by any ip",
   [],
   async (sb) => {
     // iproute2 in batch mode keeps the file of a `netns PATH` argument open for good; the
@@ -169,12 +169,12 @@ sandboxTest(
 );
 
 sandboxTest(
-  "ip batch process: a failed namespace switch retires the process, close ends it",
+  "ip pool process: a failed namespace switch retires the process, close ends it",
   [],
   async () => {
     // The one case the runner never sends (it checks the namespace file first): iproute2's
     // forked child returns into the batch loop and reads our stdin.
-    const process = new IpBatchProcess("netns");
+    const process = new IpProcess("netns");
     const result = await process.run(["netns", "exec", "evetest-nosuch0", "ip", "link"], 10_000);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /Cannot open network namespace "evetest-nosuch0"/);

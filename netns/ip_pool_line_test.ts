@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as v from "valibot";
-import { BatchTokenSchema, toBatchCommand } from "./ip_batch_line.ts";
+import { toBatchCommand } from "./ip_pool_line.ts";
+import { BatchWordSchema } from "./_validate.ts";
 import { execArgv, ipArgv } from "./target.ts";
 
 Deno.test("toBatchCommand: our netns's ip commands become plain lines", () => {
@@ -77,11 +78,11 @@ Deno.test("toBatchCommand: what a batch line cannot carry exactly is left to a s
   }
 });
 
-Deno.test("BatchTokenSchema: each word is one word to ip's line splitter", () => {
+Deno.test("BatchWordSchema: each word is one word to ip's line splitter", () => {
   for (const ok of ["net1", "02:16:3e:00:00:01", "10.1.2.3/24", "/var/run/netns/cni-1", "é0"]) {
-    assert.ok(v.is(BatchTokenSchema, ok), ok);
+    assert.ok(v.is(BatchWordSchema, ok), ok);
   }
   for (const bad of ["", "a b", "a\nb", "a\0b", "#x", "x#", '"x', "x'", "x\\", "\x7f"]) {
-    assert.ok(!v.is(BatchTokenSchema, bad), JSON.stringify(bad));
+    assert.ok(!v.is(BatchWordSchema, bad), JSON.stringify(bad));
   }
 });

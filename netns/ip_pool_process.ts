@@ -20,7 +20,7 @@ const NETNS_SWITCH_FAILED =
 
 /**
  * "host": the one process whose lines run in our own netns (ip remembers names there, see
- * ip_batch.ts); "netns": processes whose lines are `netns exec` (a fresh ip each).
+ * ip_pool.ts); "netns": processes whose lines are `netns exec` (a fresh ip each).
  */
 export type BatchKind = "host" | "netns";
 const GLOBALS: Readonly<Record<BatchKind, readonly string[]>> = {
@@ -48,7 +48,7 @@ interface Pending {
   readonly resolve: (result: BatchOutcome) => void;
 }
 
-export class IpBatchProcess {
+export class IpProcess {
   readonly #child: Deno.ChildProcess;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #encoder = new TextEncoder();
@@ -119,7 +119,7 @@ export class IpBatchProcess {
   }
 
   /**
-   * Runs one line (words already checked by ip_batch_line.ts) and resolves what it printed
+   * Runs one line (words already checked by ip_pool_line.ts) and resolves what it printed
    * and whether it failed; a line still running after `timeoutMs` kills the process.
    */
   run(words: readonly string[], timeoutMs: number): Promise<BatchOutcome> {

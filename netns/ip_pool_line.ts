@@ -1,31 +1,15 @@
 /**
- * Which commands may go to a long-lived `ip -batch -` process (ip_batch.ts) instead of a
+ * Which commands may go to a long-lived `ip -batch -` process (ip_pool.ts) instead of a
  * spawn of their own, and the batch line each becomes. Everything else is run as before.
- *
- * Why a batch line is as safe as an argv: ip splits a batch line into words itself
- * (iproute2 `makeargs`) and passes them on as argv elements; no shell is involved. Its
- * tokenizer gives meaning to only a few characters: white space separates words, a quote
- * at the start of a word opens a quoted word, `#` starts a comment, and a backslash before
- * the newline continues the line. A token free of all of those (and of control characters)
- * is read back as exactly one word, unchanged, so a line joined from such tokens carries
- * exactly the argv it was built from. Every token is checked against that rule here (the
- * netns/ functions have already checked names, MACs and addresses against their schemas);
- * a command holding any other token is not batched.
+ * Every word of a line is checked against BatchWordSchema (_validate.ts), which says why a
+ * line joined from such words carries exactly the argv it was built from (the netns/
+ * functions have already checked names, MACs and addresses against their schemas); a
+ * command holding any other word is not batched.
  */
 import * as v from "valibot";
 import { NetnsNameSchema } from "../core/mod.ts";
+import { BatchWordSchema } from "./_validate.ts";
 import { NETNS_RUN_DIR } from "./target.ts";
-
-/** One word of a batch line: no white space, control character, quote, `#` or backslash. */
-export const BatchTokenSchema = v.pipe(
-  v.string(),
-  v.regex(
-    // deno-lint-ignore no-control-regex -- control characters are what it rules out
-    /^[^\x00-\x20\x7f#\\'"]{1,256}$/,
-    "A batch token has 1 to 256 characters and no white space, control character, quote, " +
-      "'#' or backslash",
-  ),
-);
 
 /** iproute2 refuses lines of 100 words or more ("Too many arguments") and exits. */
 const MAX_WORDS = 90;
@@ -114,7 +98,7 @@ function netnsExec(name: string, program: readonly string[]): BatchCommand | und
 
 function finish(command: BatchCommand): BatchCommand | undefined {
   if (command.words.length > MAX_WORDS) return undefined;
-  return command.words.every((w) => v.is(BatchTokenSchema, w)) ? command : undefined;
+  return command.words.every((w) => v.is(BatchWordSchema, w)) ? command : undefined;
 }
 
 /**
