@@ -1,6 +1,6 @@
 /**
- * Root tests: the long-lived `ip -batch` pool (ipPoolRunner) against the kernel in evetest-* namespaces.
- * Every result is read back (by the batch and by a plain spawn), failures keep ip's words
+ * Root tests: the pool of long-lived `ip -batch` processes (ipPoolRunner) against the kernel
+ * in evetest-* namespaces. Every result is read back (by the batch and by a plain spawn), failures keep ip's words
  * and kinds, and the count of ip processes stays flat however many commands run.
  */
 import assert from "node:assert/strict";
