@@ -45,3 +45,13 @@ export {
   salvageState,
   STATE_VERSION,
 } from "./attachment_state.ts";
+export {
+  type DhcpClientIdentity,
+  type DhcpClientVerdict,
+  dhcpClientVerdict,
+  findDhcpClients,
+  type FoundDhcpClient,
+  isOurDhcpClient,
+  type ProcessFacts,
+  readProcessFacts,
+} from "./dhcp_client.ts";

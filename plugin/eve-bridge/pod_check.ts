@@ -8,8 +8,12 @@
 import { getLink, listAddrs, type Runner } from "../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniResult, EveErrorCode } from "../cni/mod.ts";
 import { readState, withAttachmentLock } from "./attachment_state.ts";
-import { attachmentPaths, type AttachmentState, type LeaseRecord } from "../../core/eve/mod.ts";
-import { isOurDhcpClient } from "./dhcp_process.ts";
+import {
+  attachmentPaths,
+  type AttachmentState,
+  isOurDhcpClient,
+  type LeaseRecord,
+} from "../../core/eve/mod.ts";
 import type { EveContext } from "./handler.ts";
 import { latestLease } from "./lease_keeper.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
@@ -75,7 +79,7 @@ async function checkLease(
   ctx: EveContext,
   state: AttachmentState,
 ): Promise<LeaseRecord> {
-  if (state.dhcp === null || !(await isOurDhcpClient(runner, state.dhcp))) {
+  if (state.dhcp === null || !isOurDhcpClient(state.dhcp, ctx.config.stateDir)) {
     throw checkFailed(
       `The DHCP client of "${ctx.ifname}" is not running`,
       `pid ${state.dhcp?.pid ?? "none"}; DEL and ADD the pod interface again`,
