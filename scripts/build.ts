@@ -7,6 +7,7 @@
  * - `dist/release/` and `dist/eve-cni-<version>-linux-<arch>.tar.gz`: the same programs with
  *   their own Deno, glibc loader and code cache, for any node (scripts/release.ts).
  */
+import { writeFileAtomic } from "../core/mod.ts";
 import { bundleProgram } from "./bundle.ts";
 import { prepareCodeCache } from "./code_cache.ts";
 import { programFile } from "./launcher.ts";
@@ -32,8 +33,8 @@ for (const { program, bundle } of built) {
     cacheDir: `${root}/dist/cache`,
     mainFd: program.mainFd,
   }, bundle);
-  await Deno.writeTextFile(file, text, { mode: 0o755 });
-  await Deno.chmod(file, 0o755);
+  // Atomic, and untouched when unchanged: a sh may be reading the file as it runs it.
+  await writeFileAtomic(file, text, { mode: 0o755, onlyIfChanged: true });
   // Bundles beside the launchers were the layout before one-file programs; none may linger.
   await Deno.remove(`${root}/dist/${program.name}.js`).catch(() => {});
 }

@@ -15,7 +15,8 @@
  * - the V8 code cache: DENO_DIR is EVE_CNI_CACHE or the carried cache directory, prepared at
  *   build time and usable read-only. Deno keys code cache entries by module URL, so the file is
  *   opened as fd `mainFd` and run as /proc/self/fd/<mainFd>: one entry serves every copy, in
- *   any directory (without /proc, the file's own path is used);
+ *   any directory (without /proc, the file's own path is used). The fd stays open in the
+ *   program and the processes it starts (udhcpc keeps eve-bridge's file open, read-only);
  * - no `node` shim (DENO_DISABLE_NODE_SHIM): Deno would otherwise scan PATH for `node` on every
  *   start, write a symlink into DENO_DIR and put its directory on PATH; under the loader that
  *   symlink would even point at ld.so (Deno.execPath() is the loader there);
@@ -115,6 +116,8 @@ export function launcherHeader(o: LauncherOptions): string {
     `case $0 in /*) ${programFile}=$0 ;; *) ${programFile}=$PWD/$0 ;; esac`,
     `export DENO_DIR ${Object.keys(DENO_ENV).join(" ")} ${programFile}`,
     `exec ${fd}<"$0"; m=/proc/self/fd/${fd}; [ -r $m ] || { exec ${fd}<&-; m=$${programFile}; }`,
+    // A fork-free fast path (a `case "$1"` that answers without Deno) belongs here, before
+    // `set --` puts Deno's arguments in front of the program's.
     `set -- ${flags} "$m" "$@"`,
     ...startLines(o, missing),
   ];

@@ -128,7 +128,6 @@ sandboxTest(
       ok(await runPod("STATUS", call, status), "STATUS");
       const bin = `${sb.dir}/bin`;
       await Deno.mkdir(bin);
-      await Deno.symlink("/usr/bin/dirname", `${bin}/dirname`); // the launcher needs it
       const noUdhcpc = await exec(
         [findTool("ip")!, "netns", "exec", node.name, EVE_BRIDGE],
         JSON.stringify(status),

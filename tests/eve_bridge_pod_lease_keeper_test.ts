@@ -13,14 +13,14 @@ import {
 } from "../netns/mod.ts";
 import { silentLogger } from "../plugin/cni/mod.ts";
 import { attachmentPaths, isOurDhcpClient } from "../core/eve/mod.ts";
-import { installHook } from "../plugin/eve-bridge/dhcp_hook.ts";
-import { stopDhcpClient } from "../plugin/eve-bridge/dhcp_process.ts";
+import { installHook } from "../plugin/eve-bridge/dhcp/hook.ts";
+import { stopDhcpClient } from "../plugin/eve-bridge/dhcp/client_process.ts";
 import { leaseRoutes } from "../plugin/eve-bridge/l3_request.ts";
 import {
   latestLease,
   startLeaseClient,
   waitFirstLease,
-} from "../plugin/eve-bridge/lease_keeper.ts";
+} from "../plugin/eve-bridge/dhcp/lease_keeper.ts";
 import { type Sandbox, sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import { dhcpNode } from "./dhcp_harness.ts";
 import { eventuallyTrue } from "./poll.ts";

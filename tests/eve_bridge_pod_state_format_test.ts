@@ -12,7 +12,7 @@ import {
   STATE_VERSION,
 } from "../core/eve/mod.ts";
 import { readEveBridgeState } from "../cli/eve-cni-debug/eve_bridge_state.ts";
-import { installHook } from "../plugin/eve-bridge/dhcp_hook.ts";
+import { installHook } from "../plugin/eve-bridge/dhcp/hook.ts";
 
 /** A web pod's record as eve-bridge writes it once ADD succeeded. */
 function webPodState(paths: AttachmentPaths): AttachmentState {

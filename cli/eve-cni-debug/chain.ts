@@ -220,10 +220,14 @@ function adapterIp(snapshot: Snapshot, attachment: AttachmentFact): string | nul
 }
 
 /** The eve-bridge record of an attachment: same netns and ifname (or pod name and ifname). */
-export function recordFor(s: Snapshot, a: AttachmentFact): EveBridgeRecord | undefined {
-  return s.eveBridge.records.find((r) =>
-    r.ifname === a.podIfName &&
-    (r.netnsPath === a.podNetnsPath || (r.podName !== null && r.podName === a.podName))
+export function recordFor(
+  snapshot: Snapshot,
+  attachment: AttachmentFact,
+): EveBridgeRecord | undefined {
+  return snapshot.eveBridge.records.find((r) =>
+    r.ifname === attachment.podIfName &&
+    (r.netnsPath === attachment.podNetnsPath ||
+      (r.podName !== null && r.podName === attachment.podName))
   );
 }
 
@@ -233,13 +237,13 @@ function finish(base: Omit<Chain, "ok" | "problems">): Chain {
 }
 
 /** One chain per attachment zedrouter knows, plus one per eve-bridge state file it does not. */
-export function buildChains(s: Snapshot): Chain[] {
+export function buildChains(snapshot: Snapshot): Chain[] {
   const chains: Chain[] = [];
   const used = new Set<string>();
-  for (const a of s.attachments) {
-    const rec = recordFor(s, a);
+  for (const a of snapshot.attachments) {
+    const rec = recordFor(snapshot, a);
     if (rec) used.add(rec.path);
-    const ns = s.pods[a.podNetnsPath];
+    const ns = snapshot.pods[a.podNetnsPath];
     const address = ns?.addresses.find((x) =>
       x.ifname === a.podIfName && x.family === "inet"
     )?.cidr ??
@@ -255,24 +259,24 @@ export function buildChains(s: Snapshot): Chain[] {
       hostIfName: a.hostIfName,
       mac: a.mac,
       address,
-      links: attachmentLinks(s, a, rec),
+      links: attachmentLinks(snapshot, a, rec),
     }));
   }
-  for (const r of s.eveBridge.records) {
+  for (const r of snapshot.eveBridge.records) {
     if (used.has(r.path) || r.ifname === "eth0") continue;
     const netnsPath = r.netnsPath ?? "(unknown)";
     const pod = { podName: r.podName ?? `container ${r.containerId}`, podNetnsPath: netnsPath };
     const links: ChainLink[] = [
-      podLink(pod, s.pods[netnsPath], r.podNamespace),
+      podLink(pod, snapshot.pods[netnsPath], r.podNamespace),
       // EVE's own zedrouter has no Inspect service: without its view, not knowing the
       // attachment is no evidence that it is missing.
-      s.zedrouter.source === "none"
+      snapshot.zedrouter.source === "none"
         ? unknown("app", `${r.appUuid ?? "-"} (zedrouter's view is not available)`)
         : link("app", r.appUuid ?? "-", [
           `zedrouter has no attachment for ${pod.podName} interface ${r.ifname} (eve-bridge state ${r.path})`,
         ]),
-      recordInterfaceLink(r, s.pods[netnsPath]),
-      dhcpClientLink(s, { podNetnsPath: netnsPath }, r, r.vmi === true),
+      recordInterfaceLink(r, snapshot.pods[netnsPath]),
+      dhcpClientLink(snapshot, { podNetnsPath: netnsPath }, r, r.vmi === true),
     ];
     chains.push(finish({
       podName: pod.podName,
@@ -294,23 +298,27 @@ export function buildChains(s: Snapshot): Chain[] {
 }
 
 /** The pod interface as eve-bridge recorded it (MAC, leased address) against the kernel. */
-function recordInterfaceLink(r: EveBridgeRecord, ns: PodNetnsFact | undefined): ChainLink {
-  if (!ns?.exists) return unknown("pod-interface", `${r.ifname} (netns gone)`);
-  const podIf = ns.links.find((l) => l.name === r.ifname);
-  if (!podIf) return link("pod-interface", r.ifname, [`pod interface ${r.ifname}: missing`]);
+function recordInterfaceLink(record: EveBridgeRecord, ns: PodNetnsFact | undefined): ChainLink {
+  if (!ns?.exists) return unknown("pod-interface", `${record.ifname} (netns gone)`);
+  const podIf = ns.links.find((l) => l.name === record.ifname);
+  if (!podIf) {
+    return link("pod-interface", record.ifname, [`pod interface ${record.ifname}: missing`]);
+  }
   const p: string[] = [];
-  if (r.mac !== null && podIf.mac !== r.mac) {
+  if (record.mac !== null && podIf.mac !== record.mac) {
     p.push(
-      `pod interface ${r.ifname}: MAC is ${podIf.mac ?? "none"}, eve-bridge recorded ${r.mac}`,
+      `pod interface ${record.ifname}: MAC is ${
+        podIf.mac ?? "none"
+      }, eve-bridge recorded ${record.mac}`,
     );
   }
-  const have = ns.addresses.filter((x) => x.ifname === r.ifname).map((x) => x.cidr);
-  if (r.leaseAddress !== null && !have.includes(r.leaseAddress)) {
-    p.push(`pod interface ${r.ifname}: leased address ${r.leaseAddress} missing`);
+  const have = ns.addresses.filter((x) => x.ifname === record.ifname).map((x) => x.cidr);
+  if (record.leaseAddress !== null && !have.includes(record.leaseAddress)) {
+    p.push(`pod interface ${record.ifname}: leased address ${record.leaseAddress} missing`);
   }
   return link(
     "pod-interface",
-    `${r.ifname} MAC ${podIf.mac ?? "-"} addr ${have.join(" ") || "-"}`,
+    `${record.ifname} MAC ${podIf.mac ?? "-"} addr ${have.join(" ") || "-"}`,
     p,
   );
 }

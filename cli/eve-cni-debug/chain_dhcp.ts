@@ -7,18 +7,20 @@ import type { EveBridgeRecord } from "./eve_bridge_state.ts";
 import { type ChainLink, link, notApplicable, unknown } from "./chain_model.ts";
 import type { AttachmentFact, DnsmasqFact, Snapshot } from "./snapshot.ts";
 
-function dnsmasqFor(s: Snapshot, a: AttachmentFact): DnsmasqFact | undefined {
-  const ni = s.networkInstances.find((n) => n.uuid === a.niUuid);
-  return s.dnsmasq.find((d) => d.bridge === a.bridge || (ni !== undefined && d.ni === ni.name));
+function dnsmasqFor(snapshot: Snapshot, attachment: AttachmentFact): DnsmasqFact | undefined {
+  const ni = snapshot.networkInstances.find((n) => n.uuid === attachment.niUuid);
+  return snapshot.dnsmasq.find((d) =>
+    d.bridge === attachment.bridge || (ni !== undefined && d.ni === ni.name)
+  );
 }
 
 export function dhcpLinks(
-  s: Snapshot,
-  a: AttachmentFact,
-  rec: EveBridgeRecord | undefined,
+  snapshot: Snapshot,
+  attachment: AttachmentFact,
+  record: EveBridgeRecord | undefined,
   reservedIp: string | null,
 ): ChainLink[] {
-  if (!a.usesDhcp) {
+  if (!attachment.usesDhcp) {
     const why = "no DHCP on this network instance (air-gapped switch)";
     return [
       notApplicable("dhcp-reservation", why),
@@ -26,94 +28,117 @@ export function dhcpLinks(
       notApplicable("dhcp-client", why),
     ];
   }
-  const isVmi = isVmiPodName(a.podName);
-  const d = dnsmasqFor(s, a);
-  const out: ChainLink[] = [];
-  let reservation: string | null = null;
-  if (!d) {
-    const ni = s.networkInstances.find((n) => n.uuid === a.niUuid);
-    if (ni?.type === "switch") {
-      out.push(notApplicable("dhcp-reservation", "DHCP comes from outside (switch NI)"));
-      out.push(notApplicable("dhcp-lease", "DHCP comes from outside (switch NI)"));
-    } else {
-      out.push(unknown("dhcp-reservation", `no dnsmasq files found for bridge ${a.bridge}`));
-      out.push(unknown("dhcp-lease", `no dnsmasq files found for bridge ${a.bridge}`));
-    }
-  } else {
-    const host = d.reservations.find((h) => h.mac === a.mac);
-    const p: string[] = [];
-    if (!d.running) p.push(`dnsmasq for ${d.ni} is not running${d.pid ? ` (pid ${d.pid})` : ""}`);
-    if (!host) p.push(`no dhcp-host for MAC ${a.mac} in ${d.confPath}`);
-    else if (reservedIp !== null && host.ip !== reservedIp) {
-      p.push(`dhcp-host for MAC ${a.mac} reserves ${host.ip}, app config says ${reservedIp}`);
-    }
-    reservation = host?.ip ?? reservedIp;
-    out.push(
-      link(
-        "dhcp-reservation",
-        host ? `${a.mac} -> ${host.ip}${host.hostname ? ` (${host.hostname})` : ""}` : a.mac,
-        p,
-      ),
-    );
-
-    const lease = d.leases.find((l) => l.mac === a.mac);
-    const lp: string[] = [];
-    const applied = a.l3?.ips.map((i) => i.address.split("/")[0]) ?? [];
-    if (!lease) {
-      if (!isVmi) lp.push(`no lease for MAC ${a.mac} in ${d.leaseFile}`);
-    } else {
-      if (reservation !== null && lease.ip !== reservation) {
-        lp.push(`lease for MAC ${a.mac} is ${lease.ip}, reservation is ${reservation}`);
-      }
-      if (applied.length && !applied.includes(lease.ip)) {
-        lp.push(
-          `lease ${lease.ip} is not the address applied to ${a.podIfName} (${applied.join(", ")})`,
-        );
-      }
-      const now = Date.parse(s.collectedAt) / 1000;
-      if (lease.expiry !== 0 && lease.expiry < now) {
-        lp.push(`lease ${lease.ip} expired at ${new Date(lease.expiry * 1000).toISOString()}`);
-      }
-    }
-    const leaseDetail = lease
-      ? `${lease.ip} expires ${
-        lease.expiry === 0 ? "never" : new Date(lease.expiry * 1000).toISOString()
-      }`
-      : isVmi
-      ? "none (the VM runs DHCP itself)"
-      : "none";
-    out.push(link("dhcp-lease", leaseDetail, lp));
+  const isVmi = isVmiPodName(attachment.podName);
+  const client = dhcpClientLink(snapshot, attachment, record, isVmi);
+  const dnsmasq = dnsmasqFor(snapshot, attachment);
+  if (!dnsmasq) {
+    const ni = snapshot.networkInstances.find((n) => n.uuid === attachment.niUuid);
+    const why = ni?.type === "switch"
+      ? "DHCP comes from outside (switch NI)"
+      : `no dnsmasq files found for bridge ${attachment.bridge}`;
+    const mark = ni?.type === "switch" ? notApplicable : unknown;
+    return [mark("dhcp-reservation", why), mark("dhcp-lease", why), client];
   }
-  out.push(dhcpClientLink(s, a, rec, isVmi));
-  return out;
+  const { link: reservationLink, reservation } = reservationOf(dnsmasq, attachment, reservedIp);
+  return [
+    reservationLink,
+    leaseLink(snapshot, dnsmasq, attachment, reservation, isVmi),
+    client,
+  ];
+}
+
+/** dnsmasq runs and reserves the adapter's address for its MAC. */
+function reservationOf(
+  dnsmasq: DnsmasqFact,
+  attachment: AttachmentFact,
+  reservedIp: string | null,
+): { link: ChainLink; reservation: string | null } {
+  const host = dnsmasq.reservations.find((h) => h.mac === attachment.mac);
+  const problems: string[] = [];
+  if (!dnsmasq.running) {
+    problems.push(
+      `dnsmasq for ${dnsmasq.ni} is not running${dnsmasq.pid ? ` (pid ${dnsmasq.pid})` : ""}`,
+    );
+  }
+  if (!host) problems.push(`no dhcp-host for MAC ${attachment.mac} in ${dnsmasq.confPath}`);
+  else if (reservedIp !== null && host.ip !== reservedIp) {
+    problems.push(
+      `dhcp-host for MAC ${attachment.mac} reserves ${host.ip}, app config says ${reservedIp}`,
+    );
+  }
+  const detail = host
+    ? `${attachment.mac} -> ${host.ip}${host.hostname ? ` (${host.hostname})` : ""}`
+    : attachment.mac;
+  return { link: link("dhcp-reservation", detail, problems), reservation: host?.ip ?? reservedIp };
+}
+
+/** dnsmasq's lease for the MAC: the reserved address, the one applied, not expired. */
+function leaseLink(
+  snapshot: Snapshot,
+  dnsmasq: DnsmasqFact,
+  attachment: AttachmentFact,
+  reservation: string | null,
+  isVmi: boolean,
+): ChainLink {
+  const lease = dnsmasq.leases.find((l) => l.mac === attachment.mac);
+  const problems: string[] = [];
+  const applied = attachment.l3?.ips.map((ip) => ip.address.split("/")[0]) ?? [];
+  if (!lease) {
+    if (!isVmi) problems.push(`no lease for MAC ${attachment.mac} in ${dnsmasq.leaseFile}`);
+  } else {
+    if (reservation !== null && lease.ip !== reservation) {
+      problems.push(
+        `lease for MAC ${attachment.mac} is ${lease.ip}, reservation is ${reservation}`,
+      );
+    }
+    if (applied.length && !applied.includes(lease.ip)) {
+      problems.push(
+        `lease ${lease.ip} is not the address applied to ${attachment.podIfName} (${
+          applied.join(", ")
+        })`,
+      );
+    }
+    const now = Date.parse(snapshot.collectedAt) / 1000;
+    if (lease.expiry !== 0 && lease.expiry < now) {
+      problems.push(`lease ${lease.ip} expired at ${new Date(lease.expiry * 1000).toISOString()}`);
+    }
+  }
+  const detail = lease
+    ? `${lease.ip} expires ${
+      lease.expiry === 0 ? "never" : new Date(lease.expiry * 1000).toISOString()
+    }`
+    : isVmi
+    ? "none (the VM runs DHCP itself)"
+    : "none";
+  return link("dhcp-lease", detail, problems);
 }
 
 export function dhcpClientLink(
-  s: Snapshot,
-  a: Pick<AttachmentFact, "podNetnsPath">,
-  rec: EveBridgeRecord | undefined,
+  snapshot: Snapshot,
+  attachment: Pick<AttachmentFact, "podNetnsPath">,
+  record: EveBridgeRecord | undefined,
   isVmi: boolean,
 ): ChainLink {
   if (isVmi) return notApplicable("dhcp-client", "VMI: the guest runs its own DHCP client");
-  if (!rec) return unknown("dhcp-client", "no eve-bridge state file for this interface");
-  if (rec.useDhcp === false) return notApplicable("dhcp-client", "eve-bridge was told no DHCP");
-  if (rec.dhcpClientPid === null) {
+  if (!record) return unknown("dhcp-client", "no eve-bridge state file for this interface");
+  if (record.useDhcp === false) return notApplicable("dhcp-client", "eve-bridge was told no DHCP");
+  if (record.dhcpClientPid === null) {
     return unknown("dhcp-client", "eve-bridge recorded no DHCP client pid");
   }
-  const pid = rec.dhcpClientPid;
-  const proc = s.processes[String(pid)];
+  const pid = record.dhcpClientPid;
+  const proc = snapshot.processes[String(pid)];
   if (!proc?.alive) {
     return link("dhcp-client", `pid ${pid}`, [`DHCP client pid ${pid} is not running`]);
   }
-  const p: string[] = [];
-  const ns = s.pods[a.podNetnsPath];
+  const problems: string[] = [];
+  const ns = snapshot.pods[attachment.podNetnsPath];
   if (
     ns?.inode !== undefined && ns.inode !== null && proc.netnsInode !== null &&
     proc.netnsInode !== ns.inode
   ) {
-    p.push(
+    problems.push(
       `DHCP client pid ${pid} runs in another netns (inode ${proc.netnsInode}, pod's is ${ns.inode})`,
     );
   }
-  return link("dhcp-client", `pid ${pid} ${proc.command ?? "?"}`, p);
+  return link("dhcp-client", `pid ${pid} ${proc.command ?? "?"}`, problems);
 }

@@ -8,7 +8,7 @@ import { buildChains, type Chain, ChainSchema, requirePodChains } from "./chain.
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { gatherSnapshot } from "./gather.ts";
-import { renderChain, sourceNote } from "./render_chains.ts";
+import { formatChain, sourceNote } from "./format_chains.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { isUnreachable, withClient } from "./zedrouter_client.ts";
 
@@ -29,7 +29,7 @@ export const CheckModelSchema = v.strictObject({
 });
 export type CheckModel = v.InferOutput<typeof CheckModelSchema>;
 
-async function checkOverRpc(ctx: CommandContext, c: Chain): Promise<RpcVerdict> {
+async function checkOverRpc(ctx: CommandContext, chain: Chain): Promise<RpcVerdict> {
   const { globals: g, deps } = ctx;
   try {
     const r = await withClient(
@@ -38,8 +38,8 @@ async function checkOverRpc(ctx: CommandContext, c: Chain): Promise<RpcVerdict> 
       g,
       (client) =>
         client.call("RPCServer.CheckPodConnection", {
-          pod: { name: c.podName, netNsPath: c.netnsPath },
-          podInterface: { name: c.ifname, mac: null, netNsPath: c.netnsPath },
+          pod: { name: chain.podName, netNsPath: chain.netnsPath },
+          podInterface: { name: chain.ifname, mac: null, netNsPath: chain.netnsPath },
         }),
     );
     return { ok: true, unreachable: false, appUuid: r.appUUID, usesDhcp: r.usesDHCP, error: null };
@@ -59,21 +59,21 @@ async function checkOverRpc(ctx: CommandContext, c: Chain): Promise<RpcVerdict> 
   }
 }
 
-export function renderCheck(m: CheckModel): string {
-  const parts = m.results.map(({ rpc, chain }) => {
+export function formatCheck(model: CheckModel): string {
+  const parts = model.results.map(({ rpc, chain }) => {
     const verdict = rpc.ok
       ? `zedrouter CheckPodConnection: ok (app ${rpc.appUuid}, usesDHCP ${rpc.usesDhcp})`
       : `zedrouter CheckPodConnection: FAILED: ${rpc.error}`;
-    return `${renderChain(chain)}\n  ${verdict}`;
+    return `${formatChain(chain)}\n  ${verdict}`;
   });
-  parts.push(m.ok ? `check ${m.pod}: ok` : `check ${m.pod}: problems found`);
-  if (m.note) parts.push(m.note);
+  parts.push(model.ok ? `check ${model.pod}: ok` : `check ${model.pod}: problems found`);
+  if (model.note) parts.push(model.note);
   return parts.join("\n\n");
 }
 
-export function checkExitCode(m: CheckModel): ExitCode {
-  if (m.ok) return ExitCode.Ok;
-  if (m.results.length && m.results.every((r) => r.rpc.unreachable)) {
+export function checkExitCode(model: CheckModel): ExitCode {
+  if (model.ok) return ExitCode.Ok;
+  if (model.results.length && model.results.every((r) => r.rpc.unreachable)) {
     return ExitCode.ZedrouterUnreachable;
   }
   return ExitCode.ProblemsFound;
@@ -114,7 +114,7 @@ Examples:
     .action(async (pod, ifname, _opts, cmd) => {
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const model = await runCheck(ctx, pod, ifname);
-        return { model, human: renderCheck(model), exitCode: checkExitCode(model) };
+        return { model, human: formatCheck(model), exitCode: checkExitCode(model) };
       });
     });
 }

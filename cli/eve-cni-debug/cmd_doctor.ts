@@ -10,7 +10,7 @@ import {
 } from "./findings.ts";
 import { applyFixes } from "./fix.ts";
 import { gatherSnapshot } from "./gather.ts";
-import { sourceNote } from "./render_chains.ts";
+import { sourceNote } from "./format_chains.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { ZedrouterSectionSchema } from "./snapshot.ts";
 
@@ -31,55 +31,55 @@ export const DoctorModelSchema = v.strictObject({
 export type DoctorModel = v.InferOutput<typeof DoctorModelSchema>;
 
 /** No zedrouter view at all (socket down, no state file): most checks could not run. */
-function zedrouterMissing(m: DoctorModel): boolean {
-  return !m.zedrouter.reachable && m.zedrouter.source === "none";
+function zedrouterMissing(model: DoctorModel): boolean {
+  return !model.zedrouter.reachable && model.zedrouter.source === "none";
 }
 
-export function renderDoctor(m: DoctorModel): string {
+export function formatDoctor(model: DoctorModel): string {
   const lines: string[] = [];
-  const blind = zedrouterMissing(m);
+  const blind = zedrouterMissing(model);
   if (blind) {
     // Exit 3: never "No leaks or drift found", which would claim a clean node.
     lines.push(
-      m.zedrouter.note
-        ? `zedrouter could not be reached: ${m.zedrouter.note}`
+      model.zedrouter.note
+        ? `zedrouter could not be reached: ${model.zedrouter.note}`
         : "zedrouter could not be reached and no state file of it was readable",
       `Not checked (they need zedrouter's view): ${ZEDROUTER_FINDING_KINDS.join(", ")}`,
     );
   }
   const scope = blind ? " by the checks that need no zedrouter" : "";
-  if (m.findings.length === 0) lines.push(`No leaks or drift found${scope}`);
-  else lines.push(`${m.findings.length} finding(s)${scope}:`);
-  for (const f of m.findings) {
+  if (model.findings.length === 0) lines.push(`No leaks or drift found${scope}`);
+  else lines.push(`${model.findings.length} finding(s)${scope}:`);
+  for (const f of model.findings) {
     lines.push(`  ${f.kind}: ${f.message}`);
     lines.push(`      hint: ${f.hint}`);
     if (f.fixed) lines.push(`      fix: ${f.fixed.message}`);
-    else if (f.fix && !m.fixApplied) lines.push(`      fixable with --fix (${f.fix.action})`);
+    else if (f.fix && !model.fixApplied) lines.push(`      fixable with --fix (${f.fix.action})`);
   }
-  if (m.fixApplied && m.findings.length) {
+  if (model.fixApplied && model.findings.length) {
     lines.push(
-      m.remaining.length
+      model.remaining.length
         ? `Still wrong after the fixes: ${
-          m.remaining.map((f) => `${f.kind} ${f.subject}`).join(", ")
+          model.remaining.map((f) => `${f.kind} ${f.subject}`).join(", ")
         }`
         : "Nothing left to fix",
     );
   }
-  const note = blind ? null : sourceNote(m.zedrouter);
+  const note = blind ? null : sourceNote(model.zedrouter);
   if (note) lines.push(note);
   return lines.join("\n");
 }
 
-export function doctorExitCode(m: DoctorModel): ExitCode {
+export function doctorExitCode(model: DoctorModel): ExitCode {
   // Without any zedrouter view most checks cannot run: "nothing found" would mislead.
-  if (zedrouterMissing(m)) return ExitCode.ZedrouterUnreachable;
-  return m.remaining.length === 0 ? ExitCode.Ok : ExitCode.ProblemsFound;
+  if (zedrouterMissing(model)) return ExitCode.ZedrouterUnreachable;
+  return model.remaining.length === 0 ? ExitCode.Ok : ExitCode.ProblemsFound;
 }
 
 /** A fix can uncover the next one (stopping a client frees a netns, and its veth): 3 rounds. */
 const FIX_ROUNDS = 3;
 
-const key = (f: Finding) => `${f.kind} ${f.subject}`;
+const key = (finding: Finding) => `${finding.kind} ${finding.subject}`;
 
 export async function runDoctor(ctx: CommandContext, fix: boolean): Promise<DoctorModel> {
   let s = await gatherSnapshot(ctx);
@@ -134,7 +134,7 @@ Examples:
     .action(async (opts, cmd) => {
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const model = await runDoctor(ctx, opts.fix);
-        return { model, human: renderDoctor(model), exitCode: doctorExitCode(model) };
+        return { model, human: formatDoctor(model), exitCode: doctorExitCode(model) };
       });
     });
 }

@@ -3,13 +3,13 @@ import * as v from "valibot";
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import {
+  formatLogLine,
   type LogEntry,
   LogEntrySchema,
   type LogFilter,
   matches,
   parseLog,
   parseTimeBound,
-  renderLogLine,
 } from "./log_entries.ts";
 import type { Executor, Root } from "./root_command.ts";
 
@@ -42,7 +42,7 @@ export interface LogsOptions {
   tail?: number;
 }
 
-export function toFilter(o: LogsOptions, now: Date): LogFilter {
+export function toFilter(options: LogsOptions, now: Date): LogFilter {
   const bound = (flag: string, value: string | undefined) => {
     if (value === undefined) return undefined;
     const at = parseTimeBound(value, now);
@@ -53,20 +53,20 @@ export function toFilter(o: LogsOptions, now: Date): LogFilter {
     }
     return at;
   };
-  const since = bound("--since", o.since);
-  const until = bound("--until", o.until);
+  const since = bound("--since", options.since);
+  const until = bound("--until", options.until);
   return {
-    ...(o.pod !== undefined && { pod: o.pod }),
-    ...(o.container !== undefined && { container: o.container }),
-    ...(o.ifname !== undefined && { ifname: o.ifname }),
-    ...(o.command !== undefined && { command: o.command }),
+    ...(options.pod !== undefined && { pod: options.pod }),
+    ...(options.container !== undefined && { container: options.container }),
+    ...(options.ifname !== undefined && { ifname: options.ifname }),
+    ...(options.command !== undefined && { command: options.command }),
     ...(since !== undefined && { since }),
     ...(until !== undefined && { until }),
   };
 }
 
-export async function readLogs(ctx: CommandContext, o: LogsOptions): Promise<LogsModel> {
-  const filter = toFilter(o, ctx.deps.now());
+export async function readLogs(ctx: CommandContext, options: LogsOptions): Promise<LogsModel> {
+  const filter = toFilter(options, ctx.deps.now());
   const files = await logFiles(ctx.globals.logFile);
   if (files.length === 0) throw new Error(`No eve-bridge log at "${ctx.globals.logFile}"`);
   let all: LogEntry[] = [];
@@ -77,15 +77,15 @@ export async function readLogs(ctx: CommandContext, o: LogsOptions): Promise<Log
     skippedLines += skipped;
   }
   let entries = all.filter((e) => matches(e, filter));
-  if (o.tail !== undefined) entries = entries.slice(-o.tail);
+  if (options.tail !== undefined) entries = entries.slice(-options.tail);
   return { files, skippedLines, total: all.length, entries };
 }
 
-export function renderLogs(m: LogsModel): string {
-  const lines = m.entries.map(renderLogLine);
+export function formatLogs(model: LogsModel): string {
+  const lines = model.entries.map(formatLogLine);
   lines.push(
-    `(${m.entries.length} of ${m.total} line(s) from ${m.files.join(", ")}` +
-      `${m.skippedLines ? `; ${m.skippedLines} unparsable line(s) skipped` : ""})`,
+    `(${model.entries.length} of ${model.total} line(s) from ${model.files.join(", ")}` +
+      `${model.skippedLines ? `; ${model.skippedLines} unparsable line(s) skipped` : ""})`,
   );
   return lines.join("\n");
 }
@@ -119,7 +119,7 @@ Examples:
     .action(async (opts, cmd) => {
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const model = await readLogs(ctx, opts);
-        return { model, human: renderLogs(model), exitCode: ExitCode.Ok };
+        return { model, human: formatLogs(model), exitCode: ExitCode.Ok };
       });
     });
 }

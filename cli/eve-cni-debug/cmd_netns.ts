@@ -40,8 +40,8 @@ export type NetnsModel = v.InferOutput<typeof NetnsModelSchema>;
  * A well-formed name or path of a namespace that is not there: the inspection could not run
  * (4), which is neither a bad argument (2) nor a problem found in a namespace (1).
  */
-export function netnsExitCode(m: NetnsModel): ExitCode {
-  return m.exists ? ExitCode.Ok : ExitCode.Failure;
+export function netnsExitCode(model: NetnsModel): ExitCode {
+  return model.exists ? ExitCode.Ok : ExitCode.Failure;
 }
 
 export async function inspectNetns(ctx: CommandContext, arg: string): Promise<NetnsModel> {
@@ -70,23 +70,23 @@ export async function inspectNetns(ctx: CommandContext, arg: string): Promise<Ne
   return { ...base, exists: true, links, addresses, routes, rules, neighbours };
 }
 
-function linkState(l: Link): string {
-  return `${l.adminUp ? "up" : "down"}/${l.operState.toLowerCase()}`;
+function linkState(link: Link): string {
+  return `${link.adminUp ? "up" : "down"}/${link.operState.toLowerCase()}`;
 }
 
-export function renderNetns(m: NetnsModel): string {
-  if (!m.exists) {
-    return `netns ${m.target} (${m.path}): does not exist; see "ip netns list" or /proc/PID/ns/net`;
+export function formatNetns(model: NetnsModel): string {
+  if (!model.exists) {
+    return `netns ${model.target} (${model.path}): does not exist; see "ip netns list" or /proc/PID/ns/net`;
   }
   const addrsOf = (name: string) =>
-    m.addresses.filter((a) => a.ifname === name).map((a) => a.cidr).join(" ");
+    model.addresses.filter((a) => a.ifname === name).map((a) => a.cidr).join(" ");
   const sections = [
-    `netns ${m.target} (${m.path})`,
+    `netns ${model.target} (${model.path})`,
     "",
     "Interfaces",
     table(
       ["IDX", "NAME", "KIND", "MAC", "MTU", "STATE", "MASTER", "PEER", "ADDRESSES"],
-      m.links.map((l) => [
+      model.links.map((l) => [
         String(l.index),
         l.name,
         orDash(l.kind),
@@ -102,10 +102,10 @@ export function renderNetns(m: NetnsModel): string {
     ),
     "",
     "Routes",
-    m.routes.length
+    model.routes.length
       ? table(
         ["TABLE", "DST", "GATEWAY", "DEV", "SCOPE", "PROTO", "METRIC"],
-        m.routes.map((r) => [
+        model.routes.map((r) => [
           orDash(r.table ?? "main"),
           r.dst,
           orDash(r.gateway),
@@ -120,16 +120,16 @@ export function renderNetns(m: NetnsModel): string {
     "Rules",
     table(
       ["PRIO", "FROM", "TO", "IIF", "OIF", "TABLE"],
-      m.rules.map((
+      model.rules.map((
         r,
       ) => [orDash(r.priority), r.src, r.dst, orDash(r.iif), orDash(r.oif), orDash(r.table)]),
     ),
     "",
     "Neighbours",
-    m.neighbours.length
+    model.neighbours.length
       ? table(
         ["IP", "DEV", "MAC", "STATE"],
-        m.neighbours.map((n) => [n.ip, orDash(n.dev), orDash(n.mac), n.state.join(",")]),
+        model.neighbours.map((n) => [n.ip, orDash(n.dev), orDash(n.mac), n.state.join(",")]),
       )
       : "(none)",
   ];
@@ -154,7 +154,7 @@ Examples:
         const model = await inspectNetns(ctx, target);
         return {
           model,
-          human: renderNetns(model),
+          human: formatNetns(model),
           exitCode: netnsExitCode(model),
         };
       });

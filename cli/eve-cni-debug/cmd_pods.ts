@@ -4,7 +4,7 @@ import { buildChains, ChainSchema, requirePodChains } from "./chain.ts";
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { gatherSnapshot } from "./gather.ts";
-import { renderChains, renderPodsTable } from "./render_chains.ts";
+import { formatChains, formatPodsTable } from "./format_chains.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { type Snapshot, ZedrouterSectionSchema } from "./snapshot.ts";
 
@@ -16,27 +16,29 @@ export const PodsModelSchema = v.strictObject({
 export type PodsModel = v.InferOutput<typeof PodsModelSchema>;
 
 /** No zedrouter view at all (socket down, no state file): the verdict is "unreachable". */
-export function viewExitCode(s: Snapshot, ok: boolean): ExitCode {
-  if (!s.zedrouter.reachable && s.zedrouter.source === "none") return ExitCode.ZedrouterUnreachable;
+export function viewExitCode(snapshot: Snapshot, ok: boolean): ExitCode {
+  if (!snapshot.zedrouter.reachable && snapshot.zedrouter.source === "none") {
+    return ExitCode.ZedrouterUnreachable;
+  }
   return ok ? ExitCode.Ok : ExitCode.ProblemsFound;
 }
 
-export function podsOutcome(s: Snapshot): Outcome {
-  const model: PodsModel = { zedrouter: s.zedrouter, chains: buildChains(s) };
+export function podsOutcome(snapshot: Snapshot): Outcome {
+  const model: PodsModel = { zedrouter: snapshot.zedrouter, chains: buildChains(snapshot) };
   return {
     model,
-    human: renderPodsTable(model.chains, s.zedrouter),
-    exitCode: viewExitCode(s, model.chains.every((c) => c.ok)),
+    human: formatPodsTable(model.chains, snapshot.zedrouter),
+    exitCode: viewExitCode(snapshot, model.chains.every((c) => c.ok)),
   };
 }
 
-export function showOutcome(s: Snapshot, pod: string, ifname?: string): Outcome {
-  const chains = requirePodChains(buildChains(s), s.zedrouter, pod, ifname);
-  const model: PodsModel = { zedrouter: s.zedrouter, chains };
+export function showOutcome(snapshot: Snapshot, pod: string, ifname?: string): Outcome {
+  const chains = requirePodChains(buildChains(snapshot), snapshot.zedrouter, pod, ifname);
+  const model: PodsModel = { zedrouter: snapshot.zedrouter, chains };
   return {
     model,
-    human: renderChains(chains, s.zedrouter),
-    exitCode: viewExitCode(s, chains.every((c) => c.ok)),
+    human: formatChains(chains, snapshot.zedrouter),
+    exitCode: viewExitCode(snapshot, chains.every((c) => c.ok)),
   };
 }
 

@@ -11,13 +11,13 @@ import { EVE_APP_NAMESPACE, nodeIpAddress, NodeIpSchema } from "../../core/eve/m
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import { DEFAULT_NODE_SUBNET_FILE } from "./node_subnet_file.ts";
-import { EveRenderModelSchema, renderEve, renderEveText } from "./render_eve.ts";
+import { EveRenderModelSchema, formatEve, renderEve } from "./render_eve.ts";
 import {
   EXAMPLE_UUID,
+  formatPerNi,
   type PerNiOptions,
   PerNiRenderModelSchema,
   renderPerNi,
-  renderPerNiText,
 } from "./render_per_ni.ts";
 import { type Executor, parsePositiveInt, type Root } from "./root_command.ts";
 
@@ -55,12 +55,12 @@ export const PER_NI_FLAGS = {
 /** A Kubernetes namespace name (DNS-1123 label). */
 const K8S_NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-function checkLayout(o: RenderOptions): Layout {
-  const layout = LAYOUTS.find((l) => l === o.layout);
+function checkLayout(options: RenderOptions): Layout {
+  const layout = LAYOUTS.find((l) => l === options.layout);
   if (layout === undefined) {
-    throw new UsageError(`Invalid --layout "${o.layout}": expected ${LAYOUTS.join(" or ")}`);
+    throw new UsageError(`Invalid --layout "${options.layout}": expected ${LAYOUTS.join(" or ")}`);
   }
-  const misplaced = o.perNiFlagsGiven ?? [];
+  const misplaced = options.perNiFlagsGiven ?? [];
   if (layout === "eve" && misplaced.length > 0) {
     throw new UsageError(
       `${misplaced.join(", ")} only apply to --layout per-ni: EVE's layout takes the node's pod ` +
@@ -72,8 +72,8 @@ function checkLayout(o: RenderOptions): Layout {
 }
 
 /** The flags both layouts share, checked before anything is allocated, asked or written. */
-function checkCommon(o: RenderOptions): { nodeIP: string; serviceCIDR?: string } {
-  if (o.nodeIp === undefined) {
+function checkCommon(options: RenderOptions): { nodeIP: string; serviceCIDR?: string } {
+  if (options.nodeIp === undefined) {
     throw new UsageError(
       "Missing --node-ip: eve-bridge's eth0 config needs the node's IP (nodeIP), without which " +
         "eve-bridge fails the eth0 ADD of every EVE-app pod (namespace eve-kube-app) with " +
@@ -81,42 +81,45 @@ function checkCommon(o: RenderOptions): { nodeIP: string; serviceCIDR?: string }
         "--node-ip 192.168.1.10",
     );
   }
-  if (!v.is(NodeIpSchema, o.nodeIp)) {
+  if (!v.is(NodeIpSchema, options.nodeIp)) {
     throw new UsageError(
-      `Invalid --node-ip "${o.nodeIp}": expected the node's IP, bare or as EVE writes it ` +
+      `Invalid --node-ip "${options.nodeIp}": expected the node's IP, bare or as EVE writes it ` +
         '("192.168.1.10" or "192.168.1.10/32")',
     );
   }
-  if (o.serviceCidr !== undefined && !v.is(CidrSchema, o.serviceCidr)) {
+  if (options.serviceCidr !== undefined && !v.is(CidrSchema, options.serviceCidr)) {
     throw new UsageError(
-      `Invalid --service-cidr "${o.serviceCidr}": expected a CIDR such as "10.43.0.0/16"`,
+      `Invalid --service-cidr "${options.serviceCidr}": expected a CIDR such as "10.43.0.0/16"`,
     );
   }
-  if (o.namespace !== undefined && !K8S_NAMESPACE.test(o.namespace)) {
+  if (options.namespace !== undefined && !K8S_NAMESPACE.test(options.namespace)) {
     throw new UsageError(
-      `Invalid --namespace "${o.namespace}": expected a Kubernetes namespace name ` +
+      `Invalid --namespace "${options.namespace}": expected a Kubernetes namespace name ` +
         `(lowercase letters, digits and "-", at most 63) such as "${EVE_APP_NAMESPACE}"`,
     );
   }
   return {
-    nodeIP: nodeIpAddress(o.nodeIp),
-    ...(o.serviceCidr !== undefined && { serviceCIDR: o.serviceCidr }),
+    nodeIP: nodeIpAddress(options.nodeIp),
+    ...(options.serviceCidr !== undefined && { serviceCIDR: options.serviceCidr }),
   };
 }
 
-export async function renderConfigs(ctx: CommandContext, o: RenderOptions): Promise<RenderModel> {
-  const layout = checkLayout(o);
-  const eveBridge = checkCommon(o);
-  if (layout === "per-ni") return await renderPerNi(ctx, o, eveBridge);
+export async function renderConfigs(
+  ctx: CommandContext,
+  options: RenderOptions,
+): Promise<RenderModel> {
+  const layout = checkLayout(options);
+  const eveBridge = checkCommon(options);
+  if (layout === "per-ni") return await renderPerNi(ctx, options, eveBridge);
   return await renderEve(ctx, {
     ...eveBridge,
-    ...(o.namespace !== undefined && { namespace: o.namespace }),
-    ...(o.outDir !== undefined && { outDir: o.outDir }),
+    ...(options.namespace !== undefined && { namespace: options.namespace }),
+    ...(options.outDir !== undefined && { outDir: options.outDir }),
   });
 }
 
-export function renderRenderModel(m: RenderModel): string {
-  return m.layout === "eve" ? renderEveText(m) : renderPerNiText(m);
+export function formatRenderModel(model: RenderModel): string {
+  return model.layout === "eve" ? formatEve(model) : formatPerNi(model);
 }
 
 const HELP = `
@@ -178,7 +181,7 @@ export function registerRender(root: Root, exec: Executor): void {
       const o: RenderOptions = { ...this.opts(), perNiFlagsGiven };
       await exec.run(this.optsWithGlobals(), async (ctx) => {
         const model = await renderConfigs(ctx, o);
-        return { model, human: renderRenderModel(model), exitCode: ExitCode.Ok } satisfies Outcome;
+        return { model, human: formatRenderModel(model), exitCode: ExitCode.Ok } satisfies Outcome;
       });
     });
 }

@@ -36,34 +36,38 @@ export interface ReplayOptions {
   dryRun: boolean;
 }
 
-function stringProp(e: LogEntry, key: string): string | undefined {
-  const value = e.extra[key];
+function stringProp(entry: LogEntry, key: string): string | undefined {
+  const value = entry.extra[key];
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 /** The CNI environment of the logged invocation (CNI_NETNS from the log or --netns). */
-export function replayEnv(e: LogEntry, o: ReplayOptions, cniPath: string): Record<string, string> {
-  const netns = o.netns ?? stringProp(e, "netns");
-  const command = (o.as ?? e.command).toUpperCase();
+export function replayEnv(
+  entry: LogEntry,
+  options: ReplayOptions,
+  cniPath: string,
+): Record<string, string> {
+  const netns = options.netns ?? stringProp(entry, "netns");
+  const command = (options.as ?? entry.command).toUpperCase();
   if (netns === undefined && command !== "DEL" && command !== "VERSION") {
     throw new UsageError("The log does not record the pod's netns: give --netns PATH");
   }
   const args = ["IgnoreUnknown=true"];
-  if (e.podNamespace) args.push(`K8S_POD_NAMESPACE=${e.podNamespace}`);
-  if (e.podName) args.push(`K8S_POD_NAME=${e.podName}`);
+  if (entry.podNamespace) args.push(`K8S_POD_NAMESPACE=${entry.podNamespace}`);
+  if (entry.podName) args.push(`K8S_POD_NAME=${entry.podName}`);
   return {
     CNI_COMMAND: command,
-    CNI_CONTAINERID: e.containerId,
-    CNI_IFNAME: e.ifname,
+    CNI_CONTAINERID: entry.containerId,
+    CNI_IFNAME: entry.ifname,
     ...(netns !== undefined && { CNI_NETNS: netns }),
     CNI_ARGS: args.join(";"),
     CNI_PATH: cniPath,
   };
 }
 
-async function replayStdin(e: LogEntry, o: ReplayOptions): Promise<string> {
-  if (o.config !== undefined) return await Deno.readTextFile(o.config);
-  const logged = e.extra.config;
+async function replayStdin(entry: LogEntry, options: ReplayOptions): Promise<string> {
+  if (options.config !== undefined) return await Deno.readTextFile(options.config);
+  const logged = entry.extra.config;
   if (typeof logged === "string") return logged;
   if (logged !== null && typeof logged === "object") return JSON.stringify(logged);
   throw new UsageError(
@@ -80,12 +84,12 @@ async function findPlugin(cniPath: string, name: string): Promise<string> {
   throw new UsageError(`Plugin "${name}" not found on ${cniPath}; give --plugin PATH`);
 }
 
-export async function replay(ctx: CommandContext, o: ReplayOptions): Promise<ReplayModel> {
+export async function replay(ctx: CommandContext, options: ReplayOptions): Promise<ReplayModel> {
   const logs = await readLogs(ctx, {
-    ...(o.pod !== undefined && { pod: o.pod }),
-    ...(o.container !== undefined && { container: o.container }),
-    ...(o.ifname !== undefined && { ifname: o.ifname }),
-    ...(o.command !== undefined && { command: o.command }),
+    ...(options.pod !== undefined && { pod: options.pod }),
+    ...(options.container !== undefined && { container: options.container }),
+    ...(options.ifname !== undefined && { ifname: options.ifname }),
+    ...(options.command !== undefined && { command: options.command }),
   });
   const matching = logs.entries.filter((e) => e.containerId !== "" && e.command !== "");
   const last = matching.at(-1);
@@ -96,11 +100,11 @@ export async function replay(ctx: CommandContext, o: ReplayOptions): Promise<Rep
       e.containerId === last.containerId && e.ifname === last.ifname &&
       e.command === last.command && e.extra.config !== undefined
     ) ?? last;
-  const cniPath = o.cniPath ?? ctx.deps.env.CNI_PATH ?? DEFAULTS.cniPath;
-  const env = replayEnv(from, o, cniPath);
-  const stdin = await replayStdin(from, o);
-  const plugin = await findPlugin(cniPath, o.plugin ?? "eve-bridge");
-  if (o.dryRun) {
+  const cniPath = options.cniPath ?? ctx.deps.env.CNI_PATH ?? DEFAULTS.cniPath;
+  const env = replayEnv(from, options, cniPath);
+  const stdin = await replayStdin(from, options);
+  const plugin = await findPlugin(cniPath, options.plugin ?? "eve-bridge");
+  if (options.dryRun) {
     return { from, plugin, env, stdin, ran: false, exitCode: null, stdout: "", stderr: "" };
   }
   const r = await ctx.deps.runner([plugin], { env, stdin, timeoutMs: 60_000 });
@@ -116,18 +120,18 @@ export async function replay(ctx: CommandContext, o: ReplayOptions): Promise<Rep
   };
 }
 
-export function renderReplay(m: ReplayModel): string {
+export function formatReplay(model: ReplayModel): string {
   const lines = [
-    `# replaying ${m.from.command} of container ${m.from.containerId} ${m.from.ifname} logged at ${m.from.timestamp}`,
-    ...Object.entries(m.env).map(([k, val]) => `${k}=${val}`),
-    `${m.plugin} <<'EOF'`,
-    m.stdin.trimEnd(),
+    `# replaying ${model.from.command} of container ${model.from.containerId} ${model.from.ifname} logged at ${model.from.timestamp}`,
+    ...Object.entries(model.env).map(([k, val]) => `${k}=${val}`),
+    `${model.plugin} <<'EOF'`,
+    model.stdin.trimEnd(),
     "EOF",
   ];
-  if (m.ran) {
-    lines.push(`# exit ${m.exitCode}`);
-    if (m.stdout.trim()) lines.push(`# stdout:\n${m.stdout.trimEnd()}`);
-    if (m.stderr.trim()) lines.push(`# stderr:\n${m.stderr.trimEnd()}`);
+  if (model.ran) {
+    lines.push(`# exit ${model.exitCode}`);
+    if (model.stdout.trim()) lines.push(`# stdout:\n${model.stdout.trimEnd()}`);
+    if (model.stderr.trim()) lines.push(`# stderr:\n${model.stderr.trimEnd()}`);
   } else lines.push("# dry run: not executed");
   return lines.join("\n");
 }
@@ -160,7 +164,7 @@ Examples:
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const model = await replay(ctx, opts);
         const exitCode = !model.ran || model.exitCode === 0 ? ExitCode.Ok : ExitCode.ProblemsFound;
-        return { model, human: renderReplay(model), exitCode };
+        return { model, human: formatReplay(model), exitCode };
       });
     });
 }

@@ -54,32 +54,36 @@ function parseJson(flag: string, text: string): unknown {
 }
 
 /** The friendly params of an EVE method from the flags: Pod, PodInterface, NetworkInstance. */
-export function paramsFromFlags(o: RpcCallOptions): Record<string, unknown> {
-  if (o.pod === undefined || o.netns === undefined || o.ifname === undefined) {
+export function paramsFromFlags(options: RpcCallOptions): Record<string, unknown> {
+  if (options.pod === undefined || options.netns === undefined || options.ifname === undefined) {
     throw new UsageError(
       "Give --pod, --netns and --ifname (and --mac for ConnectPodAtL2), or --params JSON",
     );
   }
-  const netNsPath = o.netns.includes("/") ? o.netns : `/var/run/netns/${o.netns}`;
+  const netNsPath = options.netns.includes("/") ? options.netns : `/var/run/netns/${options.netns}`;
   return {
     pod: {
-      name: o.pod,
+      name: options.pod,
       netNsPath,
-      ...(o.podNamespace !== undefined && { namespace: o.podNamespace }),
+      ...(options.podNamespace !== undefined && { namespace: options.podNamespace }),
     },
-    podInterface: { name: o.ifname, mac: o.mac ?? null, netNsPath },
-    ...(o.ni !== undefined && { networkInstance: o.ni }),
+    podInterface: { name: options.ifname, mac: options.mac ?? null, netNsPath },
+    ...(options.ni !== undefined && { networkInstance: options.ni }),
   };
 }
 
 /** The `params` member to send, in the dialect's wire form (validated for known methods). */
-export function wireParams(method: string, dialect: "go" | "jsonrpc2", o: RpcCallOptions): unknown {
-  if (o.wire !== undefined) return parseJson("--wire", o.wire);
+export function wireParams(
+  method: string,
+  dialect: "go" | "jsonrpc2",
+  options: RpcCallOptions,
+): unknown {
+  if (options.wire !== undefined) return parseJson("--wire", options.wire);
   const spec: MethodSpec | undefined = methodSpec(method);
-  const friendly = o.params !== undefined
-    ? parseJson("--params", o.params)
+  const friendly = options.params !== undefined
+    ? parseJson("--params", options.params)
     : spec?.go
-    ? paramsFromFlags(o)
+    ? paramsFromFlags(options)
     : {};
   if (!spec) return dialect === "go" ? [friendly] : friendly;
   const parsed = v.safeParse(spec.params.schema, friendly);
@@ -95,11 +99,11 @@ export function wireParams(method: string, dialect: "go" | "jsonrpc2", o: RpcCal
 export async function rpcCall(
   ctx: CommandContext,
   name: string,
-  o: RpcCallOptions,
+  options: RpcCallOptions,
 ): Promise<RpcCallModel> {
   const { globals: g, deps } = ctx;
   const method = resolveMethod(name);
-  const params = wireParams(method, g.dialect, o);
+  const params = wireParams(method, g.dialect, options);
   const x = await withClient(deps.connect, g.socket, g, (c) => c.callRaw(method, params));
   const error = replyErrorText(x.reply);
   return {
@@ -113,12 +117,12 @@ export async function rpcCall(
   };
 }
 
-export function renderRpcCall(m: RpcCallModel): string {
+export function formatRpcCall(model: RpcCallModel): string {
   return [
-    `# ${m.method} on ${m.socket} (${m.dialect} dialect)`,
-    `-> ${m.request}`,
-    `<- ${m.reply}`,
-    m.ok ? "ok" : `error: ${m.error}`,
+    `# ${model.method} on ${model.socket} (${model.dialect} dialect)`,
+    `-> ${model.request}`,
+    `<- ${model.reply}`,
+    model.ok ? "ok" : `error: ${model.error}`,
   ].join("\n");
 }
 
@@ -152,7 +156,7 @@ Examples:
         const model = await rpcCall(ctx, method, opts);
         return {
           model,
-          human: renderRpcCall(model),
+          human: formatRpcCall(model),
           exitCode: model.ok ? ExitCode.Ok : ExitCode.ProblemsFound,
         };
       });

@@ -197,50 +197,52 @@ const FROM_TEXT: Record<CniPathFrom, string> = {
   default: "the default",
 };
 
-export function statusProblems(m: StatusModel): string[] {
+export function statusProblems(model: StatusModel): string[] {
   const p: string[] = [];
-  if (!m.zedrouter.exists) p.push(`zedrouter socket ${m.zedrouter.socket} does not exist`);
-  else if (!m.zedrouter.probes.some((x) => x.answered)) {
+  if (!model.zedrouter.exists) p.push(`zedrouter socket ${model.zedrouter.socket} does not exist`);
+  else if (!model.zedrouter.probes.some((x) => x.answered)) {
     p.push(
-      `zedrouter socket ${m.zedrouter.socket} does not answer: ${
-        m.zedrouter.probes[0]?.error ?? "?"
+      `zedrouter socket ${model.zedrouter.socket} does not answer: ${
+        model.zedrouter.probes[0]?.error ?? "?"
       }`,
     );
-  } else if (!m.zedrouter.probes.find((x) => x.dialect === "go")?.answered) {
+  } else if (!model.zedrouter.probes.find((x) => x.dialect === "go")?.answered) {
     p.push("zedrouter does not answer in Go's dialect, which EVE's eve-bridge speaks");
   }
-  for (const t of m.tools) if (!t.found) p.push(`tool ${t.name} is not installed`);
+  for (const t of model.tools) if (!t.found) p.push(`tool ${t.name} is not installed`);
   // The default lists both layouts (/opt/cni/bin, Debian's /usr/lib/cni): one of them missing
   // is normal. A path the user or the runtime set is configuration, so each hole in it counts.
-  if (m.cniPathFrom !== "default") {
-    const via = m.cniPathFrom === "CNI_PATH" ? "$CNI_PATH" : "--cni-path";
-    for (const dir of m.cniPathMissing) {
+  if (model.cniPathFrom !== "default") {
+    const via = model.cniPathFrom === "CNI_PATH" ? "$CNI_PATH" : "--cni-path";
+    for (const dir of model.cniPathMissing) {
       p.push(
-        `CNI_PATH directory ${dir} (${FROM_TEXT[m.cniPathFrom]}) does not exist: remove it ` +
+        `CNI_PATH directory ${dir} (${FROM_TEXT[model.cniPathFrom]}) does not exist: remove it ` +
           `from ${via}, or install the CNI plugins there`,
       );
     }
   }
   for (const name of ["bridge", "host-local"]) {
-    if (!m.plugins.some((x) => x.name === name && x.supportedVersions)) {
-      p.push(`CNI plugin ${name} not found on ${m.cniPath.join(":")} (eth0 needs it)`);
+    if (!model.plugins.some((x) => x.name === name && x.supportedVersions)) {
+      p.push(`CNI plugin ${name} not found on ${model.cniPath.join(":")} (eth0 needs it)`);
     }
   }
   // A missing log is shown but not a problem: a fresh node has had no invocation yet.
   return p;
 }
 
-export function statusExitCode(m: StatusModel): ExitCode {
-  if (!m.zedrouter.probes.some((x) => x.answered)) return ExitCode.ZedrouterUnreachable;
-  return m.problems.length ? ExitCode.ProblemsFound : ExitCode.Ok;
+export function statusExitCode(model: StatusModel): ExitCode {
+  if (!model.zedrouter.probes.some((x) => x.answered)) return ExitCode.ZedrouterUnreachable;
+  return model.problems.length ? ExitCode.ProblemsFound : ExitCode.Ok;
 }
 
-export function renderStatus(m: StatusModel): string {
-  const z = m.zedrouter;
-  const probeText = (x: DialectProbe) =>
-    x.answered
-      ? `answered in ${x.rttMs} ms${x.server ? ` (${x.server})` : x.error ? ` (${x.error})` : ""}`
-      : `no answer: ${x.error}`;
+export function formatStatus(model: StatusModel): string {
+  const z = model.zedrouter;
+  const probeText = (probe: DialectProbe) =>
+    probe.answered
+      ? `answered in ${probe.rttMs} ms${
+        probe.server ? ` (${probe.server})` : probe.error ? ` (${probe.error})` : ""
+      }`
+      : `no answer: ${probe.error}`;
   const lines = [
     "zedrouter",
     keyValues([
@@ -251,15 +253,15 @@ export function renderStatus(m: StatusModel): string {
     "Tools",
     table(
       ["  NAME", "VERSION"],
-      m.tools.map((t) => [`  ${t.name}`, t.found ? orDash(t.version) : "MISSING"]),
+      model.tools.map((t) => [`  ${t.name}`, t.found ? orDash(t.version) : "MISSING"]),
     ),
     "",
-    `CNI plugins on ${m.cniPath.join(":")} (${FROM_TEXT[m.cniPathFrom]})` +
-    (m.cniPathMissing.length ? `, missing: ${m.cniPathMissing.join(" ")}` : ""),
-    m.plugins.length
+    `CNI plugins on ${model.cniPath.join(":")} (${FROM_TEXT[model.cniPathFrom]})` +
+    (model.cniPathMissing.length ? `, missing: ${model.cniPathMissing.join(" ")}` : ""),
+    model.plugins.length
       ? table(
         ["  PLUGIN", "SUPPORTED VERSIONS"],
-        m.plugins.map((
+        model.plugins.map((
           x,
         ) => [`  ${x.dir}/${x.name}`, x.supportedVersions?.join(" ") ?? `ERROR: ${x.error}`]),
       )
@@ -269,19 +271,21 @@ export function renderStatus(m: StatusModel): string {
     keyValues([
       [
         "  log file",
-        m.logFile.exists
-          ? `${m.logFile.path} (${m.logFile.sizeBytes} bytes, modified ${m.logFile.modifiedAt})`
-          : `${m.logFile.path} (missing: nothing logged yet, or another --log-file)`,
+        model.logFile.exists
+          ? `${model.logFile.path} (${model.logFile.sizeBytes} bytes, modified ${model.logFile.modifiedAt})`
+          : `${model.logFile.path} (missing: nothing logged yet, or another --log-file)`,
       ],
       [
         "  state dir",
-        m.stateDir.exists
-          ? `${m.stateDir.path} (${m.stateDir.files} state file(s))`
-          : `${m.stateDir.path} (missing)`,
+        model.stateDir.exists
+          ? `${model.stateDir.path} (${model.stateDir.files} state file(s))`
+          : `${model.stateDir.path} (missing)`,
       ],
     ]),
     "",
-    m.problems.length ? `Problems:\n${m.problems.map((p) => `  ${p}`).join("\n")}` : "No problems",
+    model.problems.length
+      ? `Problems:\n${model.problems.map((p) => `  ${p}`).join("\n")}`
+      : "No problems",
   ];
   return lines.join("\n");
 }
@@ -304,7 +308,7 @@ Examples:
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const { cniPath, from } = cniPathOf(opts.cniPath, ctx.deps.env);
         const model = await collectStatus(ctx, cniPath, from);
-        return { model, human: renderStatus(model), exitCode: statusExitCode(model) };
+        return { model, human: formatStatus(model), exitCode: statusExitCode(model) };
       });
     });
 }

@@ -68,29 +68,29 @@ export const PrimaryConflistSchema = v.strictObject({
 export type PrimaryConflist = v.InferOutput<typeof PrimaryConflistSchema>;
 
 /** The primary conflist: eve-bridge (eth0 -> bridge + host-local) then portmap. */
-export function renderPrimaryConflist(o: PrimaryOptions): PrimaryConflist {
+export function renderPrimaryConflist(options: PrimaryOptions): PrimaryConflist {
   return {
     cniVersion: CNI_VERSION,
     name: PRIMARY_NETWORK_NAME,
     plugins: [
       {
         type: "eve-bridge",
-        bridge: o.bridge,
+        bridge: options.bridge,
         isGateway: true,
         ipMasq: true,
         hairpinMode: true,
-        ...(o.mtu !== undefined && { mtu: o.mtu }),
-        nodeIP: nodeIpCidr(o.nodeIP),
-        ...(o.serviceCIDR !== undefined && { serviceCIDR: o.serviceCIDR }),
-        ...(o.zedrouterSocket !== undefined && { zedrouterSocket: o.zedrouterSocket }),
-        ...(o.logFile !== undefined && { logFile: o.logFile }),
+        ...(options.mtu !== undefined && { mtu: options.mtu }),
+        nodeIP: nodeIpCidr(options.nodeIP),
+        ...(options.serviceCIDR !== undefined && { serviceCIDR: options.serviceCIDR }),
+        ...(options.zedrouterSocket !== undefined && { zedrouterSocket: options.zedrouterSocket }),
+        ...(options.logFile !== undefined && { logFile: options.logFile }),
         ipam: {
           type: "host-local",
           ranges: [[{
-            subnet: o.subnet.subnet,
-            rangeStart: o.subnet.rangeStart,
-            rangeEnd: o.subnet.rangeEnd,
-            gateway: o.subnet.gateway,
+            subnet: options.subnet.subnet,
+            rangeStart: options.subnet.rangeStart,
+            rangeEnd: options.subnet.rangeEnd,
+            gateway: options.subnet.gateway,
           }]],
           // No routes: bridge's isDefaultGateway gives ordinary pods their default route, and
           // EVE apps must not get one on eth0.
@@ -135,7 +135,7 @@ export const NiConflistSchema = v.strictObject({
 export type NiConflist = v.InferOutput<typeof NiConflistSchema>;
 
 /** The NI's conflist: eve-bridge for the interface, then tuning (sysctls). */
-export function renderNiConflist(ni: NiRef, o: NadOptions = {}): NiConflist {
+export function renderNiConflist(ni: NiRef, options: NadOptions = {}): NiConflist {
   return {
     cniVersion: CNI_VERSION,
     name: nadName(ni),
@@ -144,8 +144,8 @@ export function renderNiConflist(ni: NiRef, o: NadOptions = {}): NiConflist {
         type: "eve-bridge",
         // Newer EVE clients send the NI to pick the adapter; kept for humans reading the NAD.
         networkInstance: ni.uuid,
-        ...(o.zedrouterSocket !== undefined && { zedrouterSocket: o.zedrouterSocket }),
-        ...(o.logFile !== undefined && { logFile: o.logFile }),
+        ...(options.zedrouterSocket !== undefined && { zedrouterSocket: options.zedrouterSocket }),
+        ...(options.logFile !== undefined && { logFile: options.logFile }),
       },
       // tuning is the place for per-NI sysctls; no `mac` capability, so it never overrides
       // the adapter MAC that zedrouter gave the pod interface.
@@ -181,16 +181,16 @@ export const NadSchema = v.strictObject({
 export type Nad = v.InferOutput<typeof NadSchema>;
 
 /** The NetworkAttachmentDefinition object; spec.config is the conflist as a JSON string. */
-export function renderNad(ni: NiRef, o: NadOptions = {}): Nad {
+export function renderNad(ni: NiRef, options: NadOptions = {}): Nad {
   return {
     apiVersion: "k8s.cni.cncf.io/v1",
     kind: "NetworkAttachmentDefinition",
     metadata: {
       name: nadName(ni),
-      namespace: o.namespace ?? EVE_APP_NAMESPACE,
+      namespace: options.namespace ?? EVE_APP_NAMESPACE,
       annotations: { "eve.lfedge.org/network-instance": ni.uuid },
     },
-    spec: { config: JSON.stringify(renderNiConflist(ni, o)) },
+    spec: { config: JSON.stringify(renderNiConflist(ni, options)) },
   };
 }
 

@@ -110,16 +110,17 @@ export const EveNadSchema = v.strictObject({
 });
 export type EveNad = v.InferOutput<typeof EveNadSchema>;
 
-function extras(o: EveLayoutOptions): { zedrouterSocket?: string; logFile?: string } {
+function extras(options: EveLayoutOptions): { zedrouterSocket?: string; logFile?: string } {
   return {
-    ...(o.zedrouterSocket !== undefined && o.zedrouterSocket !== DEFAULT_ZEDROUTER_SOCKET &&
-      { zedrouterSocket: o.zedrouterSocket }),
-    ...(o.logFile !== undefined && o.logFile !== DEFAULT_EVE_BRIDGE_LOG_FILE &&
-      { logFile: o.logFile }),
+    ...(options.zedrouterSocket !== undefined &&
+      options.zedrouterSocket !== DEFAULT_ZEDROUTER_SOCKET &&
+      { zedrouterSocket: options.zedrouterSocket }),
+    ...(options.logFile !== undefined && options.logFile !== DEFAULT_EVE_BRIDGE_LOG_FILE &&
+      { logFile: options.logFile }),
   };
 }
 
-export function renderMultusConfig(o: EveLayoutOptions): MultusConfig {
+export function renderMultusConfig(options: EveLayoutOptions): MultusConfig {
   return {
     cniVersion: EVE_CNI_VERSION,
     name: EVE_MULTUS.name,
@@ -137,9 +138,9 @@ export function renderMultusConfig(o: EveLayoutOptions): MultusConfig {
           type: "flannel",
           delegate: {
             type: "eve-bridge",
-            nodeIP: nodeIpCidr(o.nodeIP),
-            ...(o.serviceCIDR !== undefined && { serviceCIDR: o.serviceCIDR }),
-            ...extras(o),
+            nodeIP: nodeIpCidr(options.nodeIP),
+            ...(options.serviceCIDR !== undefined && { serviceCIDR: options.serviceCIDR }),
+            ...extras(options),
           },
         },
         { type: "portmap", capabilities: { portMappings: true } },
@@ -148,13 +149,17 @@ export function renderMultusConfig(o: EveLayoutOptions): MultusConfig {
   };
 }
 
-export function renderEveNad(o: EveLayoutOptions): EveNad {
+export function renderEveNad(options: EveLayoutOptions): EveNad {
   return {
     apiVersion: "k8s.cni.cncf.io/v1",
     kind: "NetworkAttachmentDefinition",
-    metadata: { name: EVE_NAD_NAME, namespace: o.namespace ?? EVE_APP_NAMESPACE },
+    metadata: { name: EVE_NAD_NAME, namespace: options.namespace ?? EVE_APP_NAMESPACE },
     spec: {
-      config: JSON.stringify({ cniVersion: EVE_CNI_VERSION, type: "eve-bridge", ...extras(o) }),
+      config: JSON.stringify({
+        cniVersion: EVE_CNI_VERSION,
+        type: "eve-bridge",
+        ...extras(options),
+      }),
     },
   };
 }

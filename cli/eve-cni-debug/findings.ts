@@ -72,22 +72,22 @@ export const FindingSchema = v.strictObject({
 });
 export type Finding = v.InferOutput<typeof FindingSchema>;
 
-function niBridges(s: Snapshot): Set<string> {
+function niBridges(snapshot: Snapshot): Set<string> {
   const set = new Set<string>([
-    ...s.networkInstances.map((n) => n.bridge),
-    ...s.attachments.map((a) => a.bridge),
+    ...snapshot.networkInstances.map((n) => n.bridge),
+    ...snapshot.attachments.map((a) => a.bridge),
   ]);
-  for (const d of s.dnsmasq) if (d.bridge) set.add(d.bridge);
+  for (const d of snapshot.dnsmasq) if (d.bridge) set.add(d.bridge);
   return set;
 }
 
-function orphanVeths(s: Snapshot): Finding[] {
-  const bridges = niBridges(s);
-  const known = new Set(s.attachments.map((a) => a.hostIfName));
+function orphanVeths(snapshot: Snapshot): Finding[] {
+  const bridges = niBridges(snapshot);
+  const known = new Set(snapshot.attachments.map((a) => a.hostIfName));
   // Without any zedrouter view every veth would look orphaned: say nothing rather than lie.
-  if (s.zedrouter.source === "none") return [];
-  const ports = new Set(s.networkInstances.map((n) => n.port).filter((p) => p));
-  return s.hostLinks
+  if (snapshot.zedrouter.source === "none") return [];
+  const ports = new Set(snapshot.networkInstances.map((n) => n.port).filter((p) => p));
+  return snapshot.hostLinks
     .filter((l) =>
       l.kind === "veth" && l.master !== null && bridges.has(l.master) && !known.has(l.name) &&
       !ports.has(l.name)
@@ -102,14 +102,16 @@ function orphanVeths(s: Snapshot): Finding[] {
         hint: ours
           ? "left behind by a pod whose DEL never reached zedrouter; deleting it frees the bridge port"
           : "not named like zedrouter's veths (nbu<N>x<M>): find its owner before deleting it",
-        fix: ours ? { action: "delete-link" as const, netns: s.hostNetns, ifname: l.name } : null,
+        fix: ours
+          ? { action: "delete-link" as const, netns: snapshot.hostNetns, ifname: l.name }
+          : null,
       };
     });
 }
 
-function missingVeths(s: Snapshot): Finding[] {
-  const names = new Set(s.hostLinks.map((l) => l.name));
-  return s.attachments.filter((a) => !names.has(a.hostIfName)).map((a) => ({
+function missingVeths(snapshot: Snapshot): Finding[] {
+  const names = new Set(snapshot.hostLinks.map((l) => l.name));
+  return snapshot.attachments.filter((a) => !names.has(a.hostIfName)).map((a) => ({
     kind: "missing-veth" as const,
     subject: `${a.podName}/${a.podIfName}`,
     message: `attachment of ${a.podName} ${a.podIfName} has no host veth ${a.hostIfName}`,
@@ -118,8 +120,10 @@ function missingVeths(s: Snapshot): Finding[] {
   }));
 }
 
-function departedPods(s: Snapshot): Finding[] {
-  return s.attachments.filter((a) => s.pods[a.podNetnsPath]?.exists === false).map((a) => ({
+function departedPods(snapshot: Snapshot): Finding[] {
+  return snapshot.attachments.filter((a) => snapshot.pods[a.podNetnsPath]?.exists === false).map((
+    a,
+  ) => ({
     kind: "departed-pod" as const,
     subject: `${a.podName}/${a.podIfName}`,
     message:
@@ -134,10 +138,10 @@ function departedPods(s: Snapshot): Finding[] {
   }));
 }
 
-function macDrift(s: Snapshot): Finding[] {
+function macDrift(snapshot: Snapshot): Finding[] {
   const out: Finding[] = [];
-  for (const a of s.attachments) {
-    const podIf = s.pods[a.podNetnsPath]?.links.find((l) => l.name === a.podIfName);
+  for (const a of snapshot.attachments) {
+    const podIf = snapshot.pods[a.podNetnsPath]?.links.find((l) => l.name === a.podIfName);
     if (!podIf || podIf.mac === a.mac) continue;
     out.push({
       kind: "mac-drift",
@@ -153,10 +157,10 @@ function macDrift(s: Snapshot): Finding[] {
   return out;
 }
 
-function staleLeases(s: Snapshot): Finding[] {
-  const live = new Set(s.attachments.map((a) => a.mac));
+function staleLeases(snapshot: Snapshot): Finding[] {
+  const live = new Set(snapshot.attachments.map((a) => a.mac));
   const out: Finding[] = [];
-  for (const d of s.dnsmasq) {
+  for (const d of snapshot.dnsmasq) {
     for (const l of d.leases) {
       if (live.has(l.mac)) continue;
       out.push({
@@ -173,12 +177,12 @@ function staleLeases(s: Snapshot): Finding[] {
   return out;
 }
 
-function dhcpClients(s: Snapshot): Finding[] {
+function dhcpClients(snapshot: Snapshot): Finding[] {
   const out: Finding[] = [];
-  for (const r of s.eveBridge.records) {
+  for (const r of snapshot.eveBridge.records) {
     if (r.dhcpClientPid === null) continue;
-    const proc = s.processes[String(r.dhcpClientPid)];
-    const ns = r.netnsPath ? s.pods[r.netnsPath] : undefined;
+    const proc = snapshot.processes[String(r.dhcpClientPid)];
+    const ns = r.netnsPath ? snapshot.pods[r.netnsPath] : undefined;
     const subject = `pid ${r.dhcpClientPid}`;
     if (!proc?.alive) {
       if (ns?.exists) {
@@ -214,9 +218,9 @@ function dhcpClients(s: Snapshot): Finding[] {
   return out;
 }
 
-function strayDhcpClients(s: Snapshot): Finding[] {
-  const recorded = new Set(s.eveBridge.records.map((r) => r.dhcpClientPid));
-  return (s.dhcpClientsOnNode ?? []).filter((c) => !recorded.has(c.pid)).map((c) => ({
+function strayDhcpClients(snapshot: Snapshot): Finding[] {
+  const recorded = new Set(snapshot.eveBridge.records.map((r) => r.dhcpClientPid));
+  return (snapshot.dhcpClientsOnNode ?? []).filter((c) => !recorded.has(c.pid)).map((c) => ({
     kind: "orphan-dhcp-client" as const,
     subject: `pid ${c.pid}`,
     message:
@@ -226,20 +230,20 @@ function strayDhcpClients(s: Snapshot): Finding[] {
   }));
 }
 
-function stateFiles(s: Snapshot): Finding[] {
-  const out: Finding[] = s.eveBridge.unreadable.map((u) => ({
+function stateFiles(snapshot: Snapshot): Finding[] {
+  const out: Finding[] = snapshot.eveBridge.unreadable.map((u) => ({
     kind: "unreadable-state-file" as const,
     subject: u.path,
     message: `eve-bridge state file ${u.path} cannot be read: ${u.error}`,
     hint: "inspect it by hand; eve-bridge's DEL of that interface may fail",
     fix: null,
   }));
-  const attached = new Set(s.attachments.map((a) => `${a.podNetnsPath} ${a.podIfName}`));
+  const attached = new Set(snapshot.attachments.map((a) => `${a.podNetnsPath} ${a.podIfName}`));
   // With no zedrouter view, "zedrouter has no attachment" is unknown: the record may be the
   // only thing that lets eve-bridge's DEL disconnect the veth later, so it is not removed.
-  const blind = s.zedrouter.source === "none";
-  for (const r of s.eveBridge.records) {
-    const gone = r.netnsPath === null || s.pods[r.netnsPath]?.exists === false;
+  const blind = snapshot.zedrouter.source === "none";
+  for (const r of snapshot.eveBridge.records) {
+    const gone = r.netnsPath === null || snapshot.pods[r.netnsPath]?.exists === false;
     if (!gone || attached.has(`${r.netnsPath} ${r.ifname}`)) continue;
     const what = `eve-bridge state of ${r.podName ?? r.containerId} ${r.ifname} remains, but ` +
       `its netns ${r.netnsPath ?? "(none recorded)"} is gone`;
@@ -262,7 +266,7 @@ function stateFiles(s: Snapshot): Finding[] {
             action: "remove-file",
             path: r.path,
             siblings: r.siblings,
-            dir: containerDir(s, r.path),
+            dir: containerDir(snapshot, r.path),
           },
         },
     );
@@ -271,13 +275,15 @@ function stateFiles(s: Snapshot): Finding[] {
 }
 
 /** `<stateDir>/<containerID>` for eve-bridge's nested layout; null for a flat file. */
-function containerDir(s: Snapshot, path: string): string | null {
+function containerDir(snapshot: Snapshot, path: string): string | null {
   const dir = path.slice(0, path.lastIndexOf("/"));
-  return dir !== s.eveBridge.stateDir && dir.startsWith(`${s.eveBridge.stateDir}/`) ? dir : null;
+  return dir !== snapshot.eveBridge.stateDir && dir.startsWith(`${snapshot.eveBridge.stateDir}/`)
+    ? dir
+    : null;
 }
 
-function unfinishedAdds(s: Snapshot): Finding[] {
-  return s.eveBridge.records.filter((r) => r.phase === "adding").map((r) => ({
+function unfinishedAdds(snapshot: Snapshot): Finding[] {
+  return snapshot.eveBridge.records.filter((r) => r.phase === "adding").map((r) => ({
     kind: "unfinished-add" as const,
     subject: r.path,
     message: `eve-bridge's ADD of ${
@@ -289,15 +295,15 @@ function unfinishedAdds(s: Snapshot): Finding[] {
   }));
 }
 
-function duplicateMacs(s: Snapshot): Finding[] {
+function duplicateMacs(snapshot: Snapshot): Finding[] {
   // An interface is `<netns path>/<ifname>`: zedrouter's attachment and the kernel's link of
   // the same pod interface are then one owner, and two owners of a MAC are a real clash.
   const owners = new Map<string, Set<string>>();
   const add = (mac: string | null, who: string) => {
     if (mac) owners.set(mac, (owners.get(mac) ?? new Set()).add(who));
   };
-  for (const a of s.attachments) add(a.mac, `${a.podNetnsPath}/${a.podIfName}`);
-  for (const [path, ns] of Object.entries(s.pods)) {
+  for (const a of snapshot.attachments) add(a.mac, `${a.podNetnsPath}/${a.podIfName}`);
+  for (const [path, ns] of Object.entries(snapshot.pods)) {
     for (const l of ns.links) if (l.kind === "veth") add(l.mac, `${path}/${l.name}`);
   }
   return [...owners].filter(([, who]) => who.size > 1).map(([mac, who]) => ({
@@ -310,24 +316,24 @@ function duplicateMacs(s: Snapshot): Finding[] {
   }));
 }
 
-function twoGenerations(s: Snapshot): Finding[] {
+function twoGenerations(snapshot: Snapshot): Finding[] {
   const podsOfApp = new Map<string, Set<string>>();
   const note = (app: string | null, pod: string | null) => {
     if (!app || !pod) return;
     podsOfApp.set(app, (podsOfApp.get(app) ?? new Set()).add(pod));
   };
-  for (const a of s.attachments) note(a.appUuid, a.podName);
-  for (const r of s.eveBridge.records) {
-    const a = s.attachments.find((x) => recordFor(s, x) === r);
+  for (const a of snapshot.attachments) note(a.appUuid, a.podName);
+  for (const r of snapshot.eveBridge.records) {
+    const a = snapshot.attachments.find((x) => recordFor(snapshot, x) === r);
     const byName = r.podName === null
       ? undefined
-      : s.apps.find((x) => x.kubeName !== "" && podBelongsTo(r.podName!, x.kubeName));
+      : snapshot.apps.find((x) => x.kubeName !== "" && podBelongsTo(r.podName!, x.kubeName));
     note(r.appUuid ?? a?.appUuid ?? byName?.uuid ?? null, r.podName);
   }
   const out: Finding[] = [];
   for (const [app, pods] of podsOfApp) {
     if (pods.size < 2) continue;
-    const bound = s.apps.find((x) => x.uuid === app)?.boundPod;
+    const bound = snapshot.apps.find((x) => x.uuid === app)?.boundPod;
     out.push({
       kind: "two-generations",
       subject: app,
@@ -342,18 +348,18 @@ function twoGenerations(s: Snapshot): Finding[] {
   return out;
 }
 
-export function doctorFindings(s: Snapshot): Finding[] {
+export function doctorFindings(snapshot: Snapshot): Finding[] {
   return [
-    ...orphanVeths(s),
-    ...missingVeths(s),
-    ...departedPods(s),
-    ...macDrift(s),
-    ...staleLeases(s),
-    ...dhcpClients(s),
-    ...strayDhcpClients(s),
-    ...stateFiles(s),
-    ...unfinishedAdds(s),
-    ...duplicateMacs(s),
-    ...twoGenerations(s),
+    ...orphanVeths(snapshot),
+    ...missingVeths(snapshot),
+    ...departedPods(snapshot),
+    ...macDrift(snapshot),
+    ...staleLeases(snapshot),
+    ...dhcpClients(snapshot),
+    ...strayDhcpClients(snapshot),
+    ...stateFiles(snapshot),
+    ...unfinishedAdds(snapshot),
+    ...duplicateMacs(snapshot),
+    ...twoGenerations(snapshot),
   ];
 }

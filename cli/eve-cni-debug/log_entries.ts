@@ -105,14 +105,20 @@ export interface LogFilter {
 }
 
 /** Pod: exact name or a prefix (all pods of an app); container: an ID prefix, as people paste short IDs. */
-export function matches(e: LogEntry, f: LogFilter): boolean {
-  if (f.pod !== undefined && !e.podName.startsWith(f.pod)) return false;
-  if (f.container !== undefined && !e.containerId.startsWith(f.container)) return false;
-  if (f.ifname !== undefined && e.ifname !== f.ifname) return false;
-  if (f.command !== undefined && e.command.toUpperCase() !== f.command.toUpperCase()) return false;
-  const at = Date.parse(e.timestamp);
-  if (f.since !== undefined && !(at >= f.since)) return false;
-  if (f.until !== undefined && !(at <= f.until)) return false;
+export function matches(entry: LogEntry, filter: LogFilter): boolean {
+  if (filter.pod !== undefined && !entry.podName.startsWith(filter.pod)) return false;
+  if (filter.container !== undefined && !entry.containerId.startsWith(filter.container)) {
+    return false;
+  }
+  if (filter.ifname !== undefined && entry.ifname !== filter.ifname) return false;
+  if (
+    filter.command !== undefined && entry.command.toUpperCase() !== filter.command.toUpperCase()
+  ) {
+    return false;
+  }
+  const at = Date.parse(entry.timestamp);
+  if (filter.since !== undefined && !(at >= filter.since)) return false;
+  if (filter.until !== undefined && !(at <= filter.until)) return false;
   return true;
 }
 
@@ -136,18 +142,20 @@ function extraText(extra: Record<string, unknown>): string {
 }
 
 /** One readable line per entry: time, level, command, container, interface, pod, step time. */
-export function renderLogLine(e: LogEntry): string {
-  const pod = e.podName ? `${e.podNamespace ? `${e.podNamespace}/` : ""}${e.podName}` : "-";
-  const step = e.stepMs === null ? "" : `+${e.stepMs}ms`;
-  const at = e.durationMs === null ? "" : ` (${e.durationMs}ms)`;
+export function formatLogLine(entry: LogEntry): string {
+  const pod = entry.podName
+    ? `${entry.podNamespace ? `${entry.podNamespace}/` : ""}${entry.podName}`
+    : "-";
+  const step = entry.stepMs === null ? "" : `+${entry.stepMs}ms`;
+  const at = entry.durationMs === null ? "" : ` (${entry.durationMs}ms)`;
   return [
-    e.timestamp,
-    e.level.padEnd(5),
-    (e.command || "-").padEnd(7),
-    (e.containerId.slice(0, 12) || "-").padEnd(12),
-    (e.ifname || "-").padEnd(6),
+    entry.timestamp,
+    entry.level.padEnd(5),
+    (entry.command || "-").padEnd(7),
+    (entry.containerId.slice(0, 12) || "-").padEnd(12),
+    (entry.ifname || "-").padEnd(6),
     pod,
     `${step}${at}`.padStart(1),
-    e.message,
-  ].join(" ") + extraText(e.extra);
+    entry.message,
+  ].join(" ") + extraText(entry.extra);
 }

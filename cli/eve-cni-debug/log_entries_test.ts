@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { matches, parseLog, parseTimeBound, renderLogLine } from "./log_entries.ts";
+import { formatLogLine, matches, parseLog, parseTimeBound } from "./log_entries.ts";
 
 const line = (at: string, level: string, message: string, props: Record<string, unknown>) =>
   JSON.stringify({ "@timestamp": at, level, message, logger: "eve-bridge", properties: props });
@@ -73,14 +73,14 @@ Deno.test("parseTimeBound: durations ago and ISO times; junk is undefined", () =
   assert.equal(parseTimeBound("10x", now), undefined);
 });
 
-Deno.test("renderLogLine: one readable line with the step time", () => {
+Deno.test("formatLogLine: one readable line with the step time", () => {
   const { entries } = parseLog(LOG);
   assert.equal(
-    renderLogLine(entries[1]!),
+    formatLogLine(entries[1]!),
     "2026-11-23T10:00:00.040Z DEBUG ADD     aaa111       net1   eve-kube-app/nginx-1a2b3-x7k2p +38ms (40ms) ConnectPodAtL2",
   );
   assert.equal(
-    renderLogLine(entries[3]!),
+    formatLogLine(entries[3]!),
     '2026-11-23T10:00:01.500Z INFO  ADD     aaa111       net1   eve-kube-app/nginx-1a2b3-x7k2p +1460ms (1500ms) Finished "ADD"  {outcome=ok}',
   );
 });

@@ -52,18 +52,18 @@ export async function renderEve(
 }
 
 /** Human text: what the layout is, then either the files written or the documents. */
-export function renderEveText(m: EveRenderModel): string {
+export function formatEve(model: EveRenderModel): string {
   const head = [
     "# EVE's layout: Multus's cluster network cbr0 (flannel -> eve-bridge, then portmap; the " +
     "pod subnet comes from flannel)",
     `# and one NetworkAttachmentDefinition, ${EVE_NAD_NAME}, for every network instance ` +
     "(zedrouter picks it by the pod's MAC)",
   ];
-  if (m.written.length) return [...head, ...m.written.map((p) => `wrote ${p}`)].join("\n");
+  if (model.written.length) return [...head, ...model.written.map((p) => `wrote ${p}`)].join("\n");
   return [
     head.join("\n"),
     `# ${EVE_MULTUS_CONFIG_FILE} (Multus's config, in its CNI conf dir)`,
-    JSON.stringify(m.multusConfig, null, 2),
-    `# NetworkAttachmentDefinition\n${nadsToYaml([m.nad]).trimEnd()}`,
+    JSON.stringify(model.multusConfig, null, 2),
+    `# NetworkAttachmentDefinition\n${nadsToYaml([model.nad]).trimEnd()}`,
   ].join("\n");
 }

@@ -62,17 +62,20 @@ export function parseNiFlag(value: string): NiRef {
 }
 
 /** The per-NI flags, checked before anything is allocated, asked or written. */
-function checkPerNiOptions(ctx: CommandContext, o: PerNiOptions): { node: string; nis: NiRef[] } {
-  const node = o.node ?? ctx.deps.hostname();
+function checkPerNiOptions(
+  ctx: CommandContext,
+  options: PerNiOptions,
+): { node: string; nis: NiRef[] } {
+  const node = options.node ?? ctx.deps.hostname();
   if (node.trim() === "") {
     throw new UsageError(`Invalid --node "${node}": expected this node's name`);
   }
-  const bridge = v.safeParse(IfNameSchema, o.bridge);
+  const bridge = v.safeParse(IfNameSchema, options.bridge);
   if (!bridge.success) {
-    throw new UsageError(`Invalid --bridge "${o.bridge}": ${describeIssues(bridge.issues)}`);
+    throw new UsageError(`Invalid --bridge "${options.bridge}": ${describeIssues(bridge.issues)}`);
   }
-  parsePlan(o.podCidr, o.nodeBits);
-  return { node, nis: o.ni.map(parseNiFlag) };
+  parsePlan(options.podCidr, options.nodeBits);
+  return { node, nis: options.ni.map(parseNiFlag) };
 }
 
 /**
@@ -108,64 +111,66 @@ async function zedrouterNetworkInstances(ctx: CommandContext): Promise<NiRef[]> 
 
 export async function renderPerNi(
   ctx: CommandContext,
-  o: PerNiOptions,
+  options: PerNiOptions,
   eveBridge: { nodeIP: string; serviceCIDR?: string },
 ): Promise<PerNiRenderModel> {
   // Allocation is last of the steps that can fail: a subnet, once persisted, stays the node's,
   // so a bad flag or an unreachable zedrouter must not consume one.
-  const { node, nis: named } = checkPerNiOptions(ctx, o);
+  const { node, nis: named } = checkPerNiOptions(ctx, options);
   const nis = onePerNad([
     ...named,
-    ...(o.fromZedrouter ? await zedrouterNetworkInstances(ctx) : []),
+    ...(options.fromZedrouter ? await zedrouterNetworkInstances(ctx) : []),
   ]);
-  const subnet = await allocateNodeSubnet(o.allocFile, {
-    podCidr: o.podCidr,
-    nodeBits: o.nodeBits,
+  const subnet = await allocateNodeSubnet(options.allocFile, {
+    podCidr: options.podCidr,
+    nodeBits: options.nodeBits,
     node,
   });
   const conflist = renderPrimaryConflist({
     subnet,
-    bridge: o.bridge,
+    bridge: options.bridge,
     ...eveBridge,
     zedrouterSocket: ctx.globals.socket,
     logFile: ctx.globals.logFile,
   });
   const nadOptions = {
-    ...(o.namespace !== undefined && { namespace: o.namespace }),
+    ...(options.namespace !== undefined && { namespace: options.namespace }),
     zedrouterSocket: ctx.globals.socket,
     logFile: ctx.globals.logFile,
   };
   const nads = nis.map((ni) => renderNad(ni, nadOptions));
   const written: string[] = [];
-  if (o.outDir !== undefined) {
-    await Deno.mkdir(o.outDir, { recursive: true });
-    const conflistPath = `${o.outDir}/${PRIMARY_CONFLIST_FILE}`;
+  if (options.outDir !== undefined) {
+    await Deno.mkdir(options.outDir, { recursive: true });
+    const conflistPath = `${options.outDir}/${PRIMARY_CONFLIST_FILE}`;
     await Deno.writeTextFile(conflistPath, JSON.stringify(conflist, null, 2) + "\n");
     written.push(conflistPath);
     for (const [i, nad] of nads.entries()) {
       const ni = nis[i];
       if (!ni) continue;
-      const path = `${o.outDir}/nad-${nadName(ni)}.yaml`;
+      const path = `${options.outDir}/nad-${nadName(ni)}.yaml`;
       await Deno.writeTextFile(path, nadsToYaml([nad]));
       written.push(path);
     }
   }
-  return { layout: "per-ni", node, subnet, allocFile: o.allocFile, conflist, nads, written };
+  return { layout: "per-ni", node, subnet, allocFile: options.allocFile, conflist, nads, written };
 }
 
 /** Human text: a header, then either the files written or the documents themselves. */
-export function renderPerNiText(m: PerNiRenderModel): string {
+export function formatPerNi(model: PerNiRenderModel): string {
   const head = [
-    `# node ${m.node}: subnet ${m.subnet.subnet} (index ${m.subnet.index}), gateway ` +
-    `${m.subnet.gateway}, pods ${m.subnet.rangeStart}-${m.subnet.rangeEnd}`,
-    `# allocations kept in ${m.allocFile}`,
+    `# node ${model.node}: subnet ${model.subnet.subnet} (index ${model.subnet.index}), gateway ` +
+    `${model.subnet.gateway}, pods ${model.subnet.rangeStart}-${model.subnet.rangeEnd}`,
+    `# allocations kept in ${model.allocFile}`,
   ];
-  if (m.written.length) return [...head, ...m.written.map((p) => `wrote ${p}`)].join("\n");
+  if (model.written.length) return [...head, ...model.written.map((p) => `wrote ${p}`)].join("\n");
   const parts = [
     head.join("\n"),
     `# /etc/cni/net.d/${PRIMARY_CONFLIST_FILE}`,
-    JSON.stringify(m.conflist, null, 2),
+    JSON.stringify(model.conflist, null, 2),
   ];
-  if (m.nads.length) parts.push(`# NetworkAttachmentDefinitions\n${nadsToYaml(m.nads).trimEnd()}`);
+  if (model.nads.length) {
+    parts.push(`# NetworkAttachmentDefinitions\n${nadsToYaml(model.nads).trimEnd()}`);
+  }
   return parts.join("\n");
 }

@@ -9,11 +9,11 @@
 import assert from "node:assert/strict";
 import * as v from "valibot";
 import { buildChains, ChainSchema, selectChains } from "./chain.ts";
-import { type DoctorModel, DoctorModelSchema, renderDoctor } from "./cmd_doctor.ts";
+import { type DoctorModel, DoctorModelSchema, formatDoctor } from "./cmd_doctor.ts";
 import { doctorFindings } from "./findings.ts";
-import { renderChains, renderPodsTable } from "./render_chains.ts";
-import { renderStatus, type StatusModel, StatusModelSchema, statusProblems } from "./cmd_status.ts";
-import { type CheckModel, CheckModelSchema, renderCheck } from "./cmd_check.ts";
+import { formatChains, formatPodsTable } from "./format_chains.ts";
+import { formatStatus, type StatusModel, StatusModelSchema, statusProblems } from "./cmd_status.ts";
+import { type CheckModel, CheckModelSchema, formatCheck } from "./cmd_check.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { PodsModelSchema, podsOutcome, showOutcome } from "./cmd_pods.ts";
 import { doctorExitCode } from "./cmd_doctor.ts";
@@ -49,10 +49,10 @@ Deno.test("snapshot: pods table and chains of a node with faults", async () => {
     ["redis-2b3c4-abcde", true],
   ]);
   assert.ok(chains[0]!.problems.includes('host veth nbu1x1: master is "bn2", expected "bn1"'));
-  await matchSnapshot("pods", renderPodsTable(chains, s.zedrouter));
+  await matchSnapshot("pods", formatPodsTable(chains, s.zedrouter));
   await matchSnapshot(
     "show_nginx",
-    renderChains(selectChains(chains, "nginx-1a2b3-x7k2p"), s.zedrouter),
+    formatChains(selectChains(chains, "nginx-1a2b3-x7k2p"), s.zedrouter),
   );
   // A container ID selects the same chain as the pod name.
   assert.deepEqual(selectChains(chains, "c0ffeepod1"), selectChains(chains, "nginx-1a2b3-x7k2p"));
@@ -77,7 +77,7 @@ Deno.test("snapshot: doctor findings of a node with faults", async () => {
     remaining: findings,
   });
   assert.deepEqual(model.findings.map((f) => f.kind).sort(), ["orphan-state-file", "orphan-veth"]);
-  await matchSnapshot("doctor", renderDoctor(model));
+  await matchSnapshot("doctor", formatDoctor(model));
 });
 
 Deno.test("snapshot: a clean node and a node without zedrouter", async () => {
@@ -109,7 +109,7 @@ Deno.test("snapshot: a clean node and a node without zedrouter", async () => {
     dnsmasq: [],
     eveBridge: { ...s.eveBridge, records: [] },
   };
-  await matchSnapshot("pods_no_zedrouter", renderPodsTable(buildChains(none), none.zedrouter));
+  await matchSnapshot("pods_no_zedrouter", formatPodsTable(buildChains(none), none.zedrouter));
   // With no zedrouter view, veths on bridges are not called orphans.
   assert.deepEqual(doctorFindings(none), []);
   // ...and the doctor says what it could not check instead of claiming a clean node (exit 3).
@@ -128,7 +128,7 @@ Deno.test("snapshot: a clean node and a node without zedrouter", async () => {
     [true, null],
   ]);
   assert.match(orphans[0]!.message, /zedrouter could not be asked/);
-  const text = renderDoctor(blind);
+  const text = formatDoctor(blind);
   assert.doesNotMatch(text, /^No leaks or drift found$/m);
   await matchSnapshot("doctor_no_zedrouter", text);
 });
@@ -152,7 +152,7 @@ Deno.test("snapshot: check and status from fixed models", async () => {
     }],
     note: null,
   });
-  await matchSnapshot("check_nginx", renderCheck(check));
+  await matchSnapshot("check_nginx", formatCheck(check));
   const status: StatusModel = v.parse(StatusModelSchema, {
     zedrouter: {
       socket: "/run/zedrouter/rpc.sock",
@@ -197,7 +197,7 @@ Deno.test("snapshot: check and status from fixed models", async () => {
     stateDir: { path: "/run/eve-bridge", exists: true, files: 2 },
     problems: ["tool udhcpc is not installed"],
   });
-  await matchSnapshot("status", renderStatus(status));
+  await matchSnapshot("status", formatStatus(status));
 
   // A hole in a CNI_PATH someone set is a problem; in our two-layout default it is expected.
   const holed = (cniPathFrom: StatusModel["cniPathFrom"]) =>

@@ -74,23 +74,23 @@ const ATTACHMENT_RECORD_KEYS = [
 type AttachmentRecord = Pick<AttachmentInfo, (typeof ATTACHMENT_RECORD_KEYS)[number]>;
 
 function attachmentFact(
-  a: AttachmentRecord,
+  attachment: AttachmentRecord,
   extra: Pick<AttachmentFact, "niUuid" | "appName" | "zedrouterProblems">,
 ): AttachmentFact {
   return {
-    appUuid: a.appUuid,
+    appUuid: attachment.appUuid,
     appName: extra.appName,
-    adapterIndex: a.adapterIndex,
+    adapterIndex: attachment.adapterIndex,
     niUuid: extra.niUuid,
-    bridge: a.bridge,
-    podName: a.podName,
-    podNetnsPath: a.podNetnsPath,
-    podIfName: a.podIfName,
-    hostIfName: a.hostIfName,
-    mac: a.mac.toLowerCase(),
-    mtu: a.mtu,
-    usesDhcp: a.usesDhcp,
-    l3: a.l3 ? { ips: a.l3.ips, routes: a.l3.routes } : null,
+    bridge: attachment.bridge,
+    podName: attachment.podName,
+    podNetnsPath: attachment.podNetnsPath,
+    podIfName: attachment.podIfName,
+    hostIfName: attachment.hostIfName,
+    mac: attachment.mac.toLowerCase(),
+    mtu: attachment.mtu,
+    usesDhcp: attachment.usesDhcp,
+    l3: attachment.l3 ? { ips: attachment.l3.ips, routes: attachment.l3.routes } : null,
     zedrouterProblems: extra.zedrouterProblems,
   };
 }

@@ -22,7 +22,8 @@ import { ensureNetworkInstance, removeNetworkInstance } from "./network_instance
 import { removeReadyFile, writeReadyFile } from "./ready_file.ts";
 import { reconcileWithKernel } from "./reconcile.ts";
 import { type Attachment, attachmentKey, StateStore } from "./state.ts";
-import { type Kernel, removePodVeth } from "./veth.ts";
+import { removePodVeth } from "./veth.ts";
+import { type Kernel } from "./kernel.ts";
 
 export interface ServeOptions {
   /** Config file; null = the built-in default. */

@@ -31,14 +31,8 @@ import {
   ZedrouterError,
 } from "./resolve.ts";
 import { type Attachment, attachmentKey, type StateStore } from "./state.ts";
-import {
-  applyL3,
-  createPodVeth,
-  type Kernel,
-  readVethFacts,
-  removePodVeth,
-  vethProblems,
-} from "./veth.ts";
+import { applyL3, createPodVeth, readVethFacts, removePodVeth, vethProblems } from "./veth.ts";
+import { type Kernel } from "./kernel.ts";
 
 /** What every call but ConnectPodAtL2 names: the pod, its interface, and maybe the NI. */
 type PodInterfaceArgs = Pick<ConnectPodAtL3Args, "pod" | "podInterface" | "networkInstance">;

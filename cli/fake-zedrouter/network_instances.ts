@@ -15,7 +15,7 @@ import {
 } from "../../netns/mod.ts";
 import { deriveMac } from "./identity.ts";
 import type { NetworkInstance } from "./model.ts";
-import type { Kernel } from "./veth.ts";
+import type { Kernel } from "./kernel.ts";
 
 export async function ensureNetworkInstance(kernel: Kernel, ni: NetworkInstance): Promise<void> {
   const { runner, host } = kernel;

@@ -7,7 +7,7 @@
 import { deleteLink, listLinks } from "../../netns/mod.ts";
 import { isHostVethName } from "../../core/eve/mod.ts";
 import type { StateStore } from "./state.ts";
-import type { Kernel } from "./veth.ts";
+import type { Kernel } from "./kernel.ts";
 
 export interface ReconcileReport {
   readonly kept: number;

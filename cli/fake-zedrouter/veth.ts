@@ -14,20 +14,14 @@ import {
   listAddrs,
   type Netns,
   netnsExists,
-  type Runner,
   setLinkUp,
   setMaster,
   setSysctl,
 } from "../../netns/mod.ts";
+import type { Kernel } from "./kernel.ts";
 import { ZedrouterError } from "./resolve.ts";
 import type { L3Record } from "./state.ts";
 import ipaddr from "ipaddr.js";
-
-export interface Kernel {
-  readonly runner: Runner;
-  /** Where the NI bridges and host veth ends live; undefined = our own netns. */
-  readonly host: Netns | undefined;
-}
 
 export interface VethPlan {
   readonly hostIfName: string;

@@ -51,7 +51,7 @@ export const EveBridgeConfigSchema = v.looseObject({
   /**
    * The CNI dhcp daemon's socket. EVE's Go eve-bridge leased netX addresses through it; a DEL
    * of a pod the Go plugin attached (no state of ours) releases its lease there
-   * (go_plugin_lease.ts). A node-level setting: the same on every conflist.
+   * (dhcp/go_plugin_lease.ts). A node-level setting: the same on every conflist.
    */
   dhcpDaemonSocket: v.optional(AbsolutePath, DEFAULT_CNI_DHCP_SOCKET),
   // The bridge plugin's fields, typed so a mistake fails here with the field's name.

@@ -11,62 +11,16 @@
  * Go plugin (the pod was attached before the upgrade) is released through the dhcp plugin.
  */
 import { errorMessage, ZERO_UUID } from "../../core/mod.ts";
-import { addAddr, readPidFile, type Runner } from "../../netns/mod.ts";
+import type { Runner } from "../../netns/mod.ts";
 import type { CniLogger } from "../cni/mod.ts";
 import { nowIso, removeAttachmentFiles, writeState } from "./attachment_state.ts";
-import {
-  type AttachmentPaths,
-  type AttachmentState,
-  type DhcpClientRecord,
-} from "../../core/eve/mod.ts";
-import { stopDhcpClient, type StopOutcome } from "./dhcp_process.ts";
+import type { AttachmentPaths, AttachmentState } from "../../core/eve/mod.ts";
+import { clientOf, type GoPluginLease, stopAttachmentDhcp } from "./dhcp/mod.ts";
 import { type PodIdentity, podInterfaceOf, podOf } from "./pod_args.ts";
 import { withZedrouter, type ZedrouterSession } from "./zedrouter_session.ts";
-import type { GoPluginLease } from "./go_plugin_lease.ts";
 import type { DisconnectPodArgs, DisconnectPodResult } from "../../rpc/mod.ts";
 
 const ms = (since: number): number => Math.round(performance.now() - since);
-
-/**
- * The attachment's DHCP client: the state's record, or, when the state has none (an ADD killed
- * between starting udhcpc and recording it, or a lost state file), udhcpc's own pid file.
- * stopDhcpClient only signals a pid whose command line names that pid file.
- */
-export async function clientOf(
-  paths: AttachmentPaths,
-  state: AttachmentState | undefined,
-): Promise<DhcpClientRecord | null> {
-  if (state?.dhcp) return state.dhcp;
-  const pid = await readPidFile(paths.pid).catch(() => undefined);
-  if (pid === undefined) return null;
-  return { pid, eventFile: paths.events, pidFile: paths.pid, hookScript: "" };
-}
-
-/** Releases the lease and stops the client (nothing when there is none). */
-export async function stopAttachmentDhcp(
-  runner: Runner,
-  client: DhcpClientRecord | null,
-  state: AttachmentState | undefined,
-  logger: CniLogger,
-  options: { ensureAddress: boolean },
-): Promise<StopOutcome | "none"> {
-  if (client === null) return "none";
-  if (options.ensureAddress && state?.lease) {
-    // An ADD that failed at L3: the address may not be on the interface yet, and the
-    // release needs it there. DisconnectPod removes the interface right after anyway.
-    await addAddr(runner, { path: state.netnsPath }, state.ifname, state.lease.address, {
-      ignoreExists: true,
-    }).catch((error) =>
-      logger.warn("Cannot add {address} for the release: {error}", {
-        address: state.lease?.address,
-        error: String(error),
-      })
-    );
-  }
-  const outcome = await stopDhcpClient(runner, client);
-  logger.info("DHCP client {pid} stopped: {outcome}", { pid: client.pid, outcome });
-  return outcome;
-}
 
 /** What DEL and GC need to detach one attachment. */
 export interface DetachTarget {
@@ -76,14 +30,14 @@ export interface DetachTarget {
   /** From CNI_ARGS / CNI_NETNS, used when there is no state. */
   readonly fallback: PodIdentity;
   readonly zedrouterSocket: string;
-  /** DEL without state: the lease EVE's Go plugin may hold (go_plugin_lease.ts). */
+  /** DEL without state: the lease EVE's Go plugin may hold (dhcp/go_plugin_lease.ts). */
   readonly goPluginLease?: GoPluginLease | undefined;
 }
 
 /**
  * DisconnectPod; for an attachment of the Go plugin's, its dhcp lease is released while the
  * veth still exists when CheckPodConnection says it uses DHCP, else after, if DisconnectPod's
- * UsedDHCP says so (see go_plugin_lease.ts).
+ * UsedDHCP says so (see dhcp/go_plugin_lease.ts).
  */
 async function disconnectPod(
   session: ZedrouterSession,

@@ -35,7 +35,7 @@ async function readStdin(): Promise<string> {
 // standard directories.
 useToolSearchPath();
 
-// Not a CNI call: udhcpc's hook reporting a lease event (DHCP_EVENT_COMMAND, dhcp_hook.ts).
+// Not a CNI call: udhcpc's hook reporting a lease event (DHCP_EVENT_COMMAND, dhcp/hook.ts).
 if (Deno.args[0] === DHCP_EVENT_COMMAND) {
   Deno.exit(await runDhcpEvent(Deno.args.slice(1)));
 }

@@ -5,5 +5,4 @@ export type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
 export { probeZedrouterSocket, type ZedrouterProbe } from "./zedrouter_probe.ts";
 export { bridgeConfig, ETH0 } from "./eth0.ts";
 export { createPodInterfaceHandler, type PodInterfaceDeps } from "./pod_interface.ts";
-export { DHCP_EVENT_COMMAND } from "./dhcp_hook.ts";
-export { runDhcpEvent } from "./lease_follow.ts";
+export { DHCP_EVENT_COMMAND, runDhcpEvent } from "./dhcp/mod.ts";

@@ -28,19 +28,17 @@ import {
   withAttachmentLock,
   writeState,
 } from "./attachment_state.ts";
-import { stopAttachmentDhcp } from "./detach.ts";
-import { installHook } from "./dhcp_hook.ts";
+import { installHook, startLeaseClient, stopAttachmentDhcp, waitFirstLease } from "./dhcp/mod.ts";
 import type { EveContext } from "./handler.ts";
 import { l3Fields } from "./l3_request.ts";
 import { mergeResults, podResult } from "./pod_result.ts";
-import { startLeaseClient, waitFirstLease } from "./lease_keeper.ts";
 import { resolveMac } from "./mac_source.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
 import { withZedrouter, ZedrouterSession } from "./zedrouter_session.ts";
 
 export interface AddDeps {
   readonly runner: Runner;
-  /** How the udhcpc hook calls eve-bridge back (see dhcp_hook.ts); undefined: no callback. */
+  /** How the udhcpc hook calls eve-bridge back (see dhcp/hook.ts); undefined: no callback. */
   readonly selfCommand: () => string[] | undefined;
 }
 

@@ -14,8 +14,8 @@ import {
   isOurDhcpClient,
   type LeaseRecord,
 } from "../../core/eve/mod.ts";
+import { latestLease } from "./dhcp/mod.ts";
 import type { EveContext } from "./handler.ts";
-import { latestLease } from "./lease_keeper.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
 import { withZedrouter } from "./zedrouter_session.ts";
 
@@ -116,7 +116,7 @@ function checkListedAddress(
 ): void {
   const listed = prev.ips.filter((ip) => ip.interface === ourIndex).map((ip) => ip.address);
   if (listed.includes(lease.address)) return;
-  // The pod follows its lease (lease_follow.ts): when a renewal moved it and the move was
+  // The pod follows its lease (dhcp/lease_follow.ts): when a renewal moved it and the move was
   // applied (the state records the new lease), the attachment is healthy and only the
   // runtime's cached result is stale. Failing CHECK for that would brand a working pod broken
   // for good, since runtimes never refresh that result; say it in the log instead.

@@ -12,7 +12,7 @@
  *      KEEPS the state, so the runtime's retry (kubelet retries a failed teardown) still
  *      disconnects the veth; succeeding would leave the pod's veth on the NI bridge for good.
  *      Without state there is nothing we attached: zedrouter is asked best-effort only, and a
- *      lease EVE's Go plugin took through the CNI dhcp daemon is released (go_plugin_lease.ts).
+ *      lease EVE's Go plugin took through the CNI dhcp daemon is released (dhcp/go_plugin_lease.ts).
  * CHECK CheckPodConnection, then the lease: client alive, not expired, address on the pod
  *      interface (read from the kernel) and the one prevResult lists.
  * GC   detach every attachment in the state dir that is not in the valid list.
@@ -24,9 +24,7 @@ import { attachmentPaths, type AttachmentState } from "../../core/eve/mod.ts";
 import { type Runner, systemRunner } from "../../netns/mod.ts";
 import { readState, withAttachmentLock } from "./attachment_state.ts";
 import { detach } from "./detach.ts";
-import { goPluginLeaseOf } from "./go_plugin_lease.ts";
-import { selfCommand } from "./dhcp_hook.ts";
-import { requireDhcpTools } from "./dhcp_tools.ts";
+import { goPluginLeaseOf, requireDhcpTools, selfCommand } from "./dhcp/mod.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
 import { addPodInterface } from "./pod_add.ts";
 import { gcPodInterfaces } from "./pod_gc.ts";
@@ -35,7 +33,7 @@ import { checkAttachment } from "./pod_check.ts";
 export interface PodInterfaceDeps {
   /** Subprocess seam (ip, nsenter, cat). */
   readonly runner?: Runner;
-  /** How the udhcpc hook calls eve-bridge back (see dhcp_hook.ts); undefined: no callback. */
+  /** How the udhcpc hook calls eve-bridge back (see dhcp/hook.ts); undefined: no callback. */
   readonly selfCommand?: () => string[] | undefined;
 }
 

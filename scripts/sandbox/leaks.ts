@@ -46,7 +46,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 /**
  * Files in eve-bridge's state dir that belong to no attachment: the udhcpc hook scripts it
- * installs once and shares (plugin/eve-bridge/dhcp_hook.ts). Everything else is per-attachment
+ * installs once and shares (plugin/eve-bridge/dhcp/hook.ts). Everything else is per-attachment
  * (`<containerID>/<ifname>.{json,events,pid,lock}`) and must go with DEL.
  */
 export const SHARED_STATE_FILES = /^udhcpc-[a-z]+\.sh$/;

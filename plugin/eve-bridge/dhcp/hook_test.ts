@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hookScript, installHook, selfCommand, shellQuote } from "./dhcp_hook.ts";
+import { hookScript, installHook, selfCommand, shellQuote } from "./hook.ts";
 
 async function sh(script: string, args: string[] = [], env: Record<string, string> = {}) {
   const out = await new Deno.Command("sh", {

@@ -1,4 +1,7 @@
-/** Human text for chains (pods, show, check): pure functions of the model, for snapshots. */
+/**
+ * Human text for chains (pods, show, check): pure functions of the model, for snapshots.
+ * "format" is text for a person; "render" (the command, cni_configs.ts) writes CNI configs.
+ */
 import type { Chain, ChainLink } from "./chain.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { orDash, table } from "./table.ts";
@@ -11,14 +14,19 @@ const MARK: Record<ChainLink["status"], string> = {
 };
 
 /** One line saying where zedrouter's view came from, when it is not the Inspect service. */
-export function sourceNote(z: Snapshot["zedrouter"]): string | null {
-  if (z.source === "inspect") return null;
-  const from = z.source === "state-file" ? "zedrouter's state file" : "nothing (no zedrouter view)";
-  return `note: zedrouter facts from ${from}${z.note ? `: ${z.note}` : ""}`;
+export function sourceNote(zedrouter: Snapshot["zedrouter"]): string | null {
+  if (zedrouter.source === "inspect") return null;
+  const from = zedrouter.source === "state-file"
+    ? "zedrouter's state file"
+    : "nothing (no zedrouter view)";
+  return `note: zedrouter facts from ${from}${zedrouter.note ? `: ${zedrouter.note}` : ""}`;
 }
 
-export function renderPodsTable(chains: readonly Chain[], z: Snapshot["zedrouter"]): string {
-  const note = sourceNote(z);
+export function formatPodsTable(
+  chains: readonly Chain[],
+  zedrouter: Snapshot["zedrouter"],
+): string {
+  const note = sourceNote(zedrouter);
   const body = chains.length === 0 ? "No pod attachments found" : table(
     ["POD", "IFNAME", "BRIDGE", "HOST VETH", "MAC", "ADDRESS", "STATUS"],
     chains.map((c) => [
@@ -47,12 +55,13 @@ const STEP_LABEL: Record<ChainLink["step"], string> = {
   "dhcp-client": "DHCP client",
 };
 
-export function renderChain(c: Chain): string {
-  const head = `${c.podName}${c.podNamespace ? ` (${c.podNamespace})` : ""} ${c.ifname}` +
-    `${c.containerId ? ` container ${c.containerId.slice(0, 12)}` : ""}: ` +
-    (c.ok ? "ok" : `${c.problems.length} problem(s)`);
+export function formatChain(chain: Chain): string {
+  const head =
+    `${chain.podName}${chain.podNamespace ? ` (${chain.podNamespace})` : ""} ${chain.ifname}` +
+    `${chain.containerId ? ` container ${chain.containerId.slice(0, 12)}` : ""}: ` +
+    (chain.ok ? "ok" : `${chain.problems.length} problem(s)`);
   const rows: string[][] = [];
-  for (const l of c.links) {
+  for (const l of chain.links) {
     rows.push([MARK[l.status], STEP_LABEL[l.step], l.detail]);
     for (const p of l.problems) rows.push(["", "", `-> ${p}`]);
   }
@@ -61,9 +70,9 @@ export function renderChain(c: Chain): string {
   }`;
 }
 
-export function renderChains(chains: readonly Chain[], z: Snapshot["zedrouter"]): string {
-  const note = sourceNote(z);
-  const parts = chains.map(renderChain);
+export function formatChains(chains: readonly Chain[], zedrouter: Snapshot["zedrouter"]): string {
+  const note = sourceNote(zedrouter);
+  const parts = chains.map(formatChain);
   if (note) parts.push(note);
   return parts.join("\n\n");
 }

@@ -2,8 +2,8 @@
  * STATUS for the pod-interface path: the programs a DHCP lease needs must be on the PATH
  * eve-bridge spawns them with (udhcpc for the lease, nsenter to run it in the pod netns).
  */
-import { toolSearchPath } from "../../core/tool_path.ts";
-import { CniError, CniErrorCode } from "../cni/mod.ts";
+import { toolSearchPath } from "../../../core/tool_path.ts";
+import { CniError, CniErrorCode } from "../../cni/mod.ts";
 
 export const DHCP_TOOLS = ["udhcpc", "nsenter"] as const;
 

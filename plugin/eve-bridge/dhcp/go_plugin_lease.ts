@@ -12,10 +12,10 @@
  * When the check fails, DisconnectPod's UsedDHCP still has the daemon drop the lease: it stops
  * renewing, and the server keeps the address only until the lease expires.
  */
-import { errorMessage } from "../../core/mod.ts";
-import { isVmi } from "../../core/eve/mod.ts";
-import { delegate } from "../cni/mod.ts";
-import type { EveContext } from "./handler.ts";
+import { errorMessage } from "../../../core/mod.ts";
+import { isVmi } from "../../../core/eve/mod.ts";
+import { delegate } from "../../cni/mod.ts";
+import type { EveContext } from "../handler.ts";
 
 export const DHCP_PLUGIN = "dhcp";
 

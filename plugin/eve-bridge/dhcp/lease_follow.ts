@@ -1,6 +1,6 @@
 /**
  * `eve-bridge dhcp-event <eventFile>`: what the udhcpc hook starts after a `bound` or `renew`
- * (see dhcp_hook.ts). It makes the pod follow its lease: when the newest lease puts the pod at
+ * (see hook.ts). It makes the pod follow its lease: when the newest lease puts the pod at
  * another address, the old address leaves the pod interface and zedrouter is told
  * (ConnectPodAtL3 with the new one, which it applies); a plain renewal only refreshes the
  * recorded lease. A lost lease (nak, no answer) changes nothing until a new one is bound:
@@ -10,15 +10,15 @@
  * started it) and finds nothing to do once DEL removed the state. It decides from the files
  * alone, so running it twice, late, or out of order is harmless.
  */
-import { errorMessage } from "../../core/mod.ts";
-import { delAddr, type Runner, systemRunner } from "../../netns/mod.ts";
-import { CniError, CniErrorCode, type CniLogger, openLog } from "../cni/mod.ts";
-import { nowIso, readState, withAttachmentLock, writeState } from "./attachment_state.ts";
-import { type AttachmentPaths, attachmentPaths } from "../../core/eve/mod.ts";
-import { l3Fields } from "./l3_request.ts";
+import { errorMessage } from "../../../core/mod.ts";
+import { delAddr, type Runner, systemRunner } from "../../../netns/mod.ts";
+import { CniError, CniErrorCode, type CniLogger, openLog } from "../../cni/mod.ts";
+import { nowIso, readState, withAttachmentLock, writeState } from "../attachment_state.ts";
+import { type AttachmentPaths, attachmentPaths } from "../../../core/eve/mod.ts";
+import { l3Fields } from "../l3_request.ts";
 import { latestLease, sameAddressing } from "./lease_keeper.ts";
-import { podInterfaceOf, podOf } from "./pod_args.ts";
-import { withZedrouter } from "./zedrouter_session.ts";
+import { podInterfaceOf, podOf } from "../pod_args.ts";
+import { withZedrouter } from "../zedrouter_session.ts";
 
 export type FollowOutcome = "no-state" | "not-ready" | "no-lease" | "renewed" | "moved";
 

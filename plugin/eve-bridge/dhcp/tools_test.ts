@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { requireDhcpTools } from "./dhcp_tools.ts";
+import { requireDhcpTools } from "./tools.ts";
 
 Deno.test("requireDhcpTools: code 50 naming the tool missing from PATH; found when present", async () => {
   const dir = await Deno.makeTempDir({ prefix: "eve-bridge-tools-" });

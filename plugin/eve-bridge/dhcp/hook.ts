@@ -17,9 +17,9 @@
  * repository's config. Anything else (an in-process test) gets no callback: events are still
  * recorded, addresses are not followed.
  */
-import { writeFileAtomic } from "../../core/mod.ts";
-import { launchedProgramFile } from "../../core/launched_program.ts";
-import { writeUdhcpcHookScript } from "../../netns/mod.ts";
+import { writeFileAtomic } from "../../../core/mod.ts";
+import { launchedProgramFile } from "../../../core/launched_program.ts";
+import { writeUdhcpcHookScript } from "../../../netns/mod.ts";
 
 /** argv[1] that selects the hook-callback mode of the eve-bridge program. */
 export const DHCP_EVENT_COMMAND = "dhcp-event";
@@ -55,7 +55,7 @@ export function shellQuote(word: string): string {
 export function hookScript(reportScript: string, callback: readonly string[] | undefined): string {
   const lines = [
     "#!/bin/sh",
-    "# Written by eve-bridge (plugin/eve-bridge/dhcp_hook.ts). udhcpc runs it on every event:",
+    "# Written by eve-bridge (plugin/eve-bridge/dhcp/hook.ts). udhcpc runs it on every event:",
     "# the event is appended to $EVE_DHCP_EVENT_FILE; bound/renew also start",
     "# `eve-bridge dhcp-event` in the background, which moves the pod if the address changed.",
     'PATH="${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}"',

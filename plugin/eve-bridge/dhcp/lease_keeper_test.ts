@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { silentLogger } from "../cni/mod.ts";
-import type { LeaseRecord } from "../../core/eve/mod.ts";
+import { silentLogger } from "../../cni/mod.ts";
+import type { LeaseRecord } from "../../../core/eve/mod.ts";
 import { latestLease, sameAddressing, type StartedClient, waitFirstLease } from "./lease_keeper.ts";
 
 function event(kind: string, ip: string, extra: Record<string, string> = {}): string {

@@ -1,25 +1,25 @@
 /**
  * The lease of a pod interface lives as long as the pod: ADD starts a long-running udhcpc in
  * the pod netns (it renews by itself) and waits for its first lease; DEL releases it. Between
- * the two, the hook reports every event into the attachment's event file (see dhcp_hook.ts).
+ * the two, the hook reports every event into the attachment's event file (see hook.ts).
  *
  * The first lease is bounded by the config: up to `timeoutSeconds` per attempt, `retries`
  * more attempts, each started at once with SIGUSR1 (udhcpc would otherwise sleep 20 s after a
  * failed round); a client that exits (bad netns, interface gone) fails at once.
  */
 import * as v from "valibot";
-import { errorMessage } from "../../core/mod.ts";
+import { errorMessage } from "../../../core/mod.ts";
 import {
   type DhcpEvent,
   leaseFromEvent,
   readDhcpEvents,
   renewDhcpClient,
   startDhcpClient,
-} from "../../netns/mod.ts";
-import { CniError, type CniLogger, EveErrorCode } from "../cni/mod.ts";
-import type { AttachmentPaths, DhcpClientRecord, LeaseRecord } from "../../core/eve/mod.ts";
-import { LeaseRecordSchema, readProcessFacts } from "../../core/eve/mod.ts";
-import type { DhcpConfig } from "./config.ts";
+} from "../../../netns/mod.ts";
+import { CniError, type CniLogger, EveErrorCode } from "../../cni/mod.ts";
+import type { AttachmentPaths, DhcpClientRecord, LeaseRecord } from "../../../core/eve/mod.ts";
+import { LeaseRecordSchema, readProcessFacts } from "../../../core/eve/mod.ts";
+import type { DhcpConfig } from "../config.ts";
 
 const POLL_MS = 50;
 
