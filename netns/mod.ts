@@ -17,7 +17,15 @@ export {
   systemRunner,
 } from "./runner.ts";
 export { spawn, type SpawnOutput } from "./spawn.ts";
-export { describeNetns, execArgv, ipArgv, type Netns, NETNS_RUN_DIR, netnsPath } from "./target.ts";
+export {
+  bridgeArgv,
+  describeNetns,
+  execArgv,
+  ipArgv,
+  type Netns,
+  NETNS_RUN_DIR,
+  netnsPath,
+} from "./target.ts";
 export { createNetns, deleteNetns, listNetns, netnsExists, netnsInode } from "./namespaces.ts";
 export {
   createVethPair,
@@ -58,6 +66,18 @@ export {
   type RouteSpec,
   type RuleInfo,
 } from "./routes.ts";
+export {
+  addFloodPeer,
+  createVxlan,
+  deleteFloodPeer,
+  type FdbEntry,
+  FLOOD_MAC,
+  getVxlan,
+  listFdb,
+  listFloodPeers,
+  type VxlanInfo,
+  type VxlanSpec,
+} from "./vxlan.ts";
 export { getSysctl, interfaceSysctlKey, setSysctl } from "./sysctl.ts";
 export {
   type Daemon,

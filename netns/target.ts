@@ -26,6 +26,16 @@ export function ipArgv(ns: Netns | undefined, args: readonly string[]): string[]
   return ["nsenter", `--net=${checkNetnsPath(ns.path)}`, "ip", ...args];
 }
 
+/**
+ * argv for iproute2's `bridge ARGS` inside `ns` (`bridge -n NAME`, or nsenter for a path):
+ * the forwarding database (fdb) of bridges and VXLAN devices lives there.
+ */
+export function bridgeArgv(ns: Netns | undefined, args: readonly string[]): string[] {
+  if (ns === undefined) return ["bridge", ...args];
+  if ("name" in ns) return ["bridge", "-n", checkNetnsName(ns.name), ...args];
+  return ["nsenter", `--net=${checkNetnsPath(ns.path)}`, "bridge", ...args];
+}
+
 /** argv running any command inside `ns` via `nsenter --net=PATH` (unchanged for undefined). */
 export function execArgv(ns: Netns | undefined, argv: readonly string[]): string[] {
   if (ns === undefined) return [...argv];

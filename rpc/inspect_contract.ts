@@ -20,6 +20,29 @@ export const HealthSchema = v.object({
 });
 export type Health = v.InferOutput<typeof HealthSchema>;
 
+/** A switch NI's VXLAN uplink as configured, beside what the kernel shows of its device. */
+export const VxlanUplinkInfoSchema = v.object({
+  device: v.string(),
+  vni: v.number(),
+  /** This node's underlay address (VTEP). */
+  local: v.string(),
+  /** Configured unicast peers; empty with a group. */
+  remotes: v.array(v.string()),
+  group: v.nullable(v.string()),
+  underlay: v.nullable(v.string()),
+  udpPort: v.number(),
+  present: v.boolean(),
+  up: v.boolean(),
+  /** The bridge it is a port of, as the kernel says. */
+  master: v.nullable(v.string()),
+  mtu: v.nullable(v.number()),
+  /** Where the kernel floods broadcast and unknown frames: the peers in its fdb (or the group). */
+  floodTo: v.array(v.string()),
+  /** Remote MACs learned behind the device, each with the VTEP it was seen behind. */
+  learned: v.array(v.object({ mac: v.string(), vtep: v.string() })),
+});
+export type VxlanUplinkInfo = v.InferOutput<typeof VxlanUplinkInfoSchema>;
+
 /** A network instance as configured, plus what the kernel shows of its bridge. */
 export const NetworkInstanceInfoSchema = v.object({
   name: v.string(),
@@ -43,6 +66,8 @@ export const NetworkInstanceInfoSchema = v.object({
   bridgeUp: v.boolean(),
   /** Names of the bridge's ports, as the kernel lists them. */
   bridgePorts: v.array(v.string()),
+  /** A switch NI's VXLAN uplink (it spans nodes); null otherwise (or an older server). */
+  vxlan: v.optional(v.nullable(VxlanUplinkInfoSchema), null),
 });
 export type NetworkInstanceInfo = v.InferOutput<typeof NetworkInstanceInfoSchema>;
 export const NetworkInstancesSchema = v.object({
@@ -153,6 +178,14 @@ export const ServerConfigSchema = v.object({
   stateDir: v.string(),
   stateFile: v.string(),
   callTimeoutMs: v.number(),
+  /** This node in a cluster and the store its MAC claims are kept in; null alone. */
+  cluster: v.optional(
+    v.nullable(v.object({
+      node: v.string(),
+      etcd: v.nullable(v.object({ endpoints: v.array(v.string()), prefix: v.string() })),
+    })),
+    null,
+  ),
   /** When the config was last (re)loaded, ISO 8601. */
   loadedAt: v.string(),
   dnsmasq: v.array(v.object({

@@ -22,10 +22,23 @@ dpkg -s golang-github-appc-cni-dev >/dev/null 2>&1 || need+=(golang-github-appc-
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 # The launcher test proves with strace that a program file's sh part forks nothing.
 command -v strace >/dev/null || need+=(strace)
+# The shared store of the multi-node tests; they start their own etcd on loopback.
+command -v etcd >/dev/null || need+=(etcd-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install: Debian packages ${need[*]}" >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  # etcd-server's postinst starts a machine-wide etcd service: a policy-rc.d that refuses
+  # service starts (exit 101, as in Debian's containers) keeps it from running; ours goes
+  # again afterwards, and one the machine already has is left alone.
+  policy=/usr/sbin/policy-rc.d
+  ours=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && ours=1
+  fi
+  rc=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || rc=$?
+  [ -z "$ours" ] || rm -f "$policy"
+  [ "$rc" -eq 0 ] || exit "$rc"
 fi
 
 deno="$root/.tools/node_modules/.bin/deno"

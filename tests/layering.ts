@@ -28,6 +28,7 @@ export const UNITS: readonly Unit[] = [
   { path: "core/eve", kind: "leaf", mayImport: ["core"], role: "EVE's rules" },
   { path: "rpc", kind: "leaf", mayImport: ["core", "core/eve"], role: "the zedrouter contract" },
   { path: "netns", kind: "leaf", mayImport: ["core"], role: "the only code that spawns" },
+  { path: "store", kind: "leaf", mayImport: ["core"], role: "the cluster's shared store (etcd)" },
   {
     path: "plugin/cni",
     kind: "leaf",
@@ -43,13 +44,13 @@ export const UNITS: readonly Unit[] = [
   {
     path: "cli/fake-zedrouter",
     kind: "program",
-    mayImport: ["core", "core/eve", "rpc", "netns"],
+    mayImport: ["core", "core/eve", "rpc", "netns", "store"],
     role: "fake-zedrouter",
   },
   {
     path: "cli/eve-cni-debug",
     kind: "program",
-    mayImport: ["core", "core/eve", "rpc", "netns", "plugin/cni"],
+    mayImport: ["core", "core/eve", "rpc", "netns", "plugin/cni", "store"],
     role: "eve-cni-debug, the inspector",
   },
   { path: "mod.ts", kind: "library", mayImport: ["core", "rpc", "plugin/cni"], role: "the API" },

@@ -11,6 +11,7 @@ import { EVE_APP_NAMESPACE, nodeIpAddress, NodeIpSchema } from "../../core/eve/m
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import { DEFAULT_NODE_SUBNET_FILE } from "./node_subnet_file.ts";
+import { DEFAULT_ETCD_PREFIX } from "./node_subnet_etcd.ts";
 import { EveRenderModelSchema, formatEve, renderEve } from "./render_eve.ts";
 import {
   EXAMPLE_UUID,
@@ -47,6 +48,8 @@ export const PER_NI_FLAGS = {
   podCidr: "--pod-cidr",
   nodeBits: "--node-bits",
   allocFile: "--alloc-file",
+  etcd: "--etcd",
+  etcdPrefix: "--etcd-prefix",
   bridge: "--bridge",
   ni: "--ni",
   fromZedrouter: "--from-zedrouter",
@@ -61,6 +64,12 @@ function checkLayout(options: RenderOptions): Layout {
     throw new UsageError(`Invalid --layout "${options.layout}": expected ${LAYOUTS.join(" or ")}`);
   }
   const misplaced = options.perNiFlagsGiven ?? [];
+  if (misplaced.includes(PER_NI_FLAGS.etcd) && misplaced.includes(PER_NI_FLAGS.allocFile)) {
+    throw new UsageError(
+      "--etcd and --alloc-file both say where node subnets are kept; give one: --etcd for " +
+        "nodes that share an etcd, --alloc-file (the default) for one node",
+    );
+  }
   if (layout === "eve" && misplaced.length > 0) {
     throw new UsageError(
       `${misplaced.join(", ")} only apply to --layout per-ni: EVE's layout takes the node's pod ` +
@@ -136,7 +145,10 @@ at cniVersion 0.3.1; flannel gives the pod subnet. --layout per-ni: the conflist
 10-eve-bridge.conflist over a node subnet and one NAD per network instance (--ni,
 --from-zedrouter). Node subnets: PodCIDR /p with NodeBits b gives 2^b subnets of /(p+b):
 gateway .1, pods .2 to the last address before broadcast. A node keeps its subnet across
-reruns; the file is locked.`;
+reruns; the file is locked. --etcd URL[,URL] (such as --etcd http://10.1.0.5:2379) keeps
+the allocations in etcd instead, for nodes that share no file: records keyed by node name
+under --etcd-prefix, claimed by compare-and-swap, so nodes rendering at once never get the
+same subnet.`;
 
 export function registerRender(root: Root, exec: Executor): void {
   root.command("render")
@@ -161,6 +173,8 @@ export function registerRender(root: Root, exec: Executor): void {
       "per-ni: persisted node subnet allocations",
       DEFAULT_NODE_SUBNET_FILE,
     )
+    .option("--etcd <urls>", "per-ni: keep node subnets in this etcd (comma-separated URLs)")
+    .option("--etcd-prefix <prefix>", "per-ni: key prefix in etcd", DEFAULT_ETCD_PREFIX)
     .option("--bridge <name>", "per-ni: the eth0 bridge", "cni0")
     .option(
       "--ni <name=uuid>",

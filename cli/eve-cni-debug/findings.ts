@@ -348,6 +348,51 @@ function twoGenerations(snapshot: Snapshot): Finding[] {
   return out;
 }
 
+/** This node's MACs: its attachments' and its apps' adapters', each with who has it. */
+function localMacs(snapshot: Snapshot): Map<string, string> {
+  const mine = new Map<string, string>();
+  for (const app of snapshot.apps) {
+    for (const adapter of app.adapters) {
+      mine.set(adapter.mac, `app ${app.name} adapter ${adapter.index}`);
+    }
+  }
+  for (const a of snapshot.attachments) mine.set(a.mac, `pod ${a.podName} ${a.podIfName}`);
+  return mine;
+}
+
+function crossNodeDuplicates(snapshot: Snapshot): Finding[] {
+  const mine = localMacs(snapshot);
+  const out: Finding[] = [];
+  for (const remote of snapshot.remoteMacs ?? []) {
+    const here = mine.get(remote.mac);
+    if (!here) continue;
+    out.push({
+      kind: "duplicate-mac",
+      subject: remote.mac,
+      message: `MAC ${remote.mac} of ${here} on this node is also behind VXLAN ` +
+        `${remote.device} at VTEP ${remote.vtep}, on another node`,
+      hint: "two nodes put the same MAC on one segment (the same app configured on both, or a " +
+        "MAC given twice); the bridges flap between them: remove it from one node",
+      fix: null,
+    });
+  }
+  const claims = snapshot.macClaims;
+  for (const claim of claims?.claims ?? []) {
+    const here = mine.get(claim.mac);
+    if (!here || !claims || claim.node === claims.node) continue;
+    out.push({
+      kind: "duplicate-mac",
+      subject: claim.mac,
+      message: `MAC ${claim.mac} of ${here} on this node is claimed by node ${claim.node} ` +
+        `(app ${claim.appUuid} adapter ${claim.adapterIndex}) in ${claims.store}`,
+      hint: `a pod of it here is refused while node ${claim.node} holds the claim; give one of ` +
+        "the adapters another MAC, or remove the app from the node that no longer runs it",
+      fix: null,
+    });
+  }
+  return out;
+}
+
 export function doctorFindings(snapshot: Snapshot): Finding[] {
   return [
     ...orphanVeths(snapshot),
@@ -360,6 +405,7 @@ export function doctorFindings(snapshot: Snapshot): Finding[] {
     ...stateFiles(snapshot),
     ...unfinishedAdds(snapshot),
     ...duplicateMacs(snapshot),
+    ...crossNodeDuplicates(snapshot),
     ...twoGenerations(snapshot),
   ];
 }

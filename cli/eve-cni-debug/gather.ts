@@ -5,6 +5,7 @@
  */
 import { errorMessage } from "../../core/mod.ts";
 import { isAlive, listAddrs, listLinks, listRoutes, netnsInode } from "../../netns/mod.ts";
+import { macClaims, remoteMacs } from "./cluster_facts.ts";
 import type { CommandContext } from "./context.ts";
 import { readEveBridgeState } from "./eve_bridge_state.ts";
 import { hostNetns, netnsFromPath } from "./netns_target.ts";
@@ -107,5 +108,7 @@ export async function gatherSnapshot(ctx: CommandContext): Promise<Snapshot> {
     pods: Object.fromEntries(Object.entries(pods).sort(([a], [b]) => a.localeCompare(b))),
     processes,
     dhcpClientsOnNode: await findDhcpClients(g.stateDir),
+    remoteMacs: await remoteMacs(deps.runner, host, hostLinks),
+    macClaims: await macClaims(ctx),
   };
 }

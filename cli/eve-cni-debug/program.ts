@@ -8,6 +8,7 @@ import { isCommandError, systemRunner } from "../../netns/mod.ts";
 import { RpcError } from "../../rpc/mod.ts";
 import type { Deps } from "./context.ts";
 import { ExitCode, UsageError, VerdictError } from "./exit_codes.ts";
+import { registerBridges } from "./cmd_bridges.ts";
 import { registerCheck } from "./cmd_check.ts";
 import { registerDoctor } from "./cmd_doctor.ts";
 import { registerLogs } from "./cmd_logs.ts";
@@ -64,6 +65,7 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<CliRe
   registerRender(root, exec);
   registerNetns(root, exec);
   registerPods(root, exec);
+  registerBridges(root, exec);
   registerCheck(root, exec);
   registerDoctor(root, exec);
   registerLogs(root, exec);

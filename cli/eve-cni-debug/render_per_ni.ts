@@ -20,14 +20,19 @@ import {
 import type { CommandContext } from "./context.ts";
 import { UsageError } from "./exit_codes.ts";
 import { allocateNodeSubnet } from "./node_subnet_file.ts";
-import { NodeSubnetSchema, parsePlan } from "./node_subnets.ts";
+import { allocateNodeSubnetEtcd } from "./node_subnet_etcd.ts";
+import { type NodeSubnet, NodeSubnetSchema, parsePlan } from "./node_subnets.ts";
+import { EtcdClient, EtcdEndpointSchema } from "../../store/mod.ts";
 import { withClient } from "./zedrouter_client.ts";
 
 export const PerNiRenderModelSchema = v.strictObject({
   layout: v.literal("per-ni"),
   node: v.string(),
   subnet: NodeSubnetSchema,
-  allocFile: v.string(),
+  /** The locked file the subnet is kept in; null when it is kept in etcd. */
+  allocFile: v.nullable(v.string()),
+  /** The etcd the subnet is kept in (--etcd); null for the file. */
+  etcd: v.nullable(v.strictObject({ endpoints: v.array(v.string()), prefix: v.string() })),
   conflist: PrimaryConflistSchema,
   nads: v.array(NadSchema),
   /** Files written with --out-dir; empty when printing. */
@@ -40,6 +45,9 @@ export interface PerNiOptions {
   podCidr: string;
   nodeBits: number;
   allocFile: string;
+  /** etcd client URLs, comma-separated: keep the allocations there instead of allocFile. */
+  etcd?: string;
+  etcdPrefix: string;
   bridge: string;
   ni: string[];
   fromZedrouter: boolean;
@@ -59,6 +67,32 @@ export function parseNiFlag(value: string): NiRef {
     );
   }
   return { name, uuid: uuid.output };
+}
+
+/** --etcd's endpoints, each checked; undefined without --etcd. */
+export function parseEtcdFlag(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const endpoints = value.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  const bad = endpoints.find((e) => !v.is(EtcdEndpointSchema, e));
+  if (endpoints.length === 0 || bad !== undefined) {
+    throw new UsageError(
+      `Invalid --etcd "${value}": expected etcd client URLs separated by commas, such as ` +
+        '"http://10.1.0.5:2379,http://10.1.0.6:2379"',
+    );
+  }
+  return endpoints.map((e) => v.parse(EtcdEndpointSchema, e));
+}
+
+/** Where the node subnets are kept: etcd when --etcd names it, else the locked file. */
+async function allocate(
+  options: PerNiOptions,
+  node: string,
+  etcd: string[] | undefined,
+): Promise<NodeSubnet> {
+  const plan = { podCidr: options.podCidr, nodeBits: options.nodeBits, node };
+  if (etcd === undefined) return await allocateNodeSubnet(options.allocFile, plan);
+  const client = new EtcdClient({ endpoints: etcd });
+  return await allocateNodeSubnetEtcd(client, options.etcdPrefix, plan);
 }
 
 /** The per-NI flags, checked before anything is allocated, asked or written. */
@@ -121,11 +155,8 @@ export async function renderPerNi(
     ...named,
     ...(options.fromZedrouter ? await zedrouterNetworkInstances(ctx) : []),
   ]);
-  const subnet = await allocateNodeSubnet(options.allocFile, {
-    podCidr: options.podCidr,
-    nodeBits: options.nodeBits,
-    node,
-  });
+  const etcd = parseEtcdFlag(options.etcd);
+  const subnet = await allocate(options, node, etcd);
   const conflist = renderPrimaryConflist({
     subnet,
     bridge: options.bridge,
@@ -153,7 +184,16 @@ export async function renderPerNi(
       written.push(path);
     }
   }
-  return { layout: "per-ni", node, subnet, allocFile: options.allocFile, conflist, nads, written };
+  return {
+    layout: "per-ni",
+    node,
+    subnet,
+    allocFile: etcd ? null : options.allocFile,
+    etcd: etcd ? { endpoints: etcd, prefix: options.etcdPrefix } : null,
+    conflist,
+    nads,
+    written,
+  };
 }
 
 /** Human text: a header, then either the files written or the documents themselves. */
@@ -161,7 +201,9 @@ export function formatPerNi(model: PerNiRenderModel): string {
   const head = [
     `# node ${model.node}: subnet ${model.subnet.subnet} (index ${model.subnet.index}), gateway ` +
     `${model.subnet.gateway}, pods ${model.subnet.rangeStart}-${model.subnet.rangeEnd}`,
-    `# allocations kept in ${model.allocFile}`,
+    model.etcd
+      ? `# allocations kept in etcd ${model.etcd.endpoints.join(",")} under ${model.etcd.prefix}`
+      : `# allocations kept in ${model.allocFile}`,
   ];
   if (model.written.length) return [...head, ...model.written.map((p) => `wrote ${p}`)].join("\n");
   const parts = [

@@ -27,6 +27,7 @@ Examples:
   eve-cni-debug pods                        every pod attachment and whether its chain is whole
   eve-cni-debug show nginx-1a2b3-x7k2p      the whole chain of one pod, link by link
   eve-cni-debug check nginx-1a2b3-x7k2p net1  CheckPodConnection plus the kernel's view
+  eve-cni-debug bridges                     bridges, ports, VXLAN uplinks with their peers
   eve-cni-debug doctor --fix                leaks and drift; repair the safe ones
   eve-cni-debug logs --pod nginx-1a2b3-x7k2p --since 10m
   eve-cni-debug rpc call RPCServer.CheckPodConnection --pod P --netns /var/run/netns/X --ifname net1

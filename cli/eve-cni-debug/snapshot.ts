@@ -106,6 +106,23 @@ export const ZedrouterSectionSchema = v.strictObject({
 });
 export type ZedrouterSection = v.InferOutput<typeof ZedrouterSectionSchema>;
 
+export interface RemoteMacFact {
+  /** The VXLAN device and the bridge it is a port of. */
+  device: string;
+  bridge: string | null;
+  mac: string;
+  vtep: string;
+}
+
+export interface MacClaimsFact {
+  /** This node's name in the store. */
+  node: string;
+  store: string;
+  claims: { mac: string; node: string; appUuid: string; adapterIndex: number }[];
+  /** Why the store could not be read; claims are then empty. */
+  error: string | null;
+}
+
 export interface Snapshot {
   collectedAt: string;
   socket: string;
@@ -127,4 +144,8 @@ export interface Snapshot {
   processes: Record<string, ProcessFact>;
   /** Running udhcpc processes whose pid file is under eve-bridge's state dir. */
   dhcpClientsOnNode?: { pid: number; pidFile: string; netnsInode: number | null }[];
+  /** MACs this node's VXLAN devices learned behind other nodes' VTEPs. */
+  remoteMacs?: RemoteMacFact[];
+  /** The shared store's MAC claims, when fake-zedrouter names a store; null otherwise. */
+  macClaims?: MacClaimsFact | null;
 }

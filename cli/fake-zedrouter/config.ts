@@ -7,7 +7,12 @@
 import * as v from "valibot";
 import { parse as parseYaml } from "yaml";
 import { describeIssues } from "../../core/mod.ts";
-import { type ConfigFile, ConfigFileSchema, type NiConfig } from "./config_schema.ts";
+import {
+  type ConfigFile,
+  ConfigFileSchema,
+  type NiConfig,
+  type SwitchNiConfig,
+} from "./config_schema.ts";
 import { deriveMac, stableIndex, uuidFromName } from "./identity.ts";
 import {
   broadcast,
@@ -21,7 +26,16 @@ import {
   subnetsOverlap,
   subnetText,
 } from "./ipv4.ts";
-import { type Adapter, type App, type Config, DEFAULT_MTU, type NetworkInstance } from "./model.ts";
+import {
+  type Adapter,
+  type App,
+  type Cluster,
+  type Config,
+  DEFAULT_MTU,
+  type NetworkInstance,
+  type SwitchNi,
+  type VxlanUplink,
+} from "./model.ts";
 import { kubeName } from "../../core/eve/mod.ts";
 
 /** A config that cannot be used; `problems` holds one line per problem. */
@@ -64,9 +78,30 @@ export function parseConfigText(text: string, source = "(inline)"): Config {
 export function resolveConfig(file: ConfigFile, source = "(inline)"): Config {
   const problems: string[] = [];
   const networkInstances = resolveNis(file.networkInstances, problems);
+  const cluster = resolveCluster(file, networkInstances, problems);
   const apps = problems.length === 0 ? resolveApps(file, networkInstances, problems) : [];
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { networkInstances, apps, faults: file.faults };
+  return { cluster, networkInstances, apps, faults: file.faults };
+}
+
+function resolveCluster(
+  file: ConfigFile,
+  nis: readonly NetworkInstance[],
+  problems: string[],
+): Cluster | null {
+  const spanning = nis.find((ni) => ni.type === "switch" && ni.vxlan !== null);
+  if (!file.cluster) {
+    // Each node's bridge of a spanning NI needs a MAC of its own on the shared segment.
+    if (spanning) {
+      problems.push(
+        `cluster.node: network instance "${spanning.name}" spans nodes (vxlan), so name this ` +
+          'node: add "cluster: {node: <this node\'s name>}"',
+      );
+    }
+    return null;
+  }
+  const etcd = file.cluster.etcd;
+  return { node: file.cluster.node, etcd: etcd ? { ...etcd } : null };
 }
 
 /** Remembers who first used a value, to name them in a duplicate's error. */
@@ -80,6 +115,8 @@ function resolveNis(nis: readonly NiConfig[], problems: string[]): NetworkInstan
   const names = new Map<string, string>();
   const uuids = new Map<string, string>();
   const ifnames = new Map<string, string>();
+  /** `<vni>/<udp port>` of the VXLAN uplinks so far: the kernel takes each pair once. */
+  const vnis = new Map<string, string>();
   /** Local NIs' subnets so far: two bridges routing one range would split its hosts. */
   const subnets: { subnet: Subnet4; owner: string }[] = [];
   const out: NetworkInstance[] = [];
@@ -96,11 +133,7 @@ function resolveNis(nis: readonly NiConfig[], problems: string[]): NetworkInstan
     if (dupBridge) problem("bridge", `"${ni.bridge}" is already used by ${dupBridge}; rename it`);
     const mtu = ni.mtu ?? DEFAULT_MTU;
     if (ni.type === "switch") {
-      if (ni.port !== undefined) {
-        const dupPort = claim(ifnames, ni.port, `${owner} (port)`);
-        if (dupPort) problem("port", `"${ni.port}" is already used by ${dupPort}`);
-      }
-      out.push({ ...ni, uuid, mtu, port: ni.port ?? null });
+      out.push(resolveSwitchNi(ni, { uuid, mtu, owner, ifnames, vnis, problem }));
       return;
     }
     const subnet = parseSubnet(ni.subnet);
@@ -145,6 +178,72 @@ function resolveNis(nis: readonly NiConfig[], problems: string[]): NetworkInstan
     });
   });
   return out;
+}
+
+interface SwitchContext {
+  readonly uuid: string;
+  readonly mtu: number;
+  readonly owner: string;
+  readonly ifnames: Map<string, string>;
+  readonly vnis: Map<string, string>;
+  readonly problem: (field: string, text: string) => void;
+}
+
+function resolveSwitchNi(ni: SwitchNiConfig, c: SwitchContext): SwitchNi {
+  if (ni.port !== undefined) {
+    const dupPort = claim(c.ifnames, ni.port, `${c.owner} (port)`);
+    if (dupPort) c.problem("port", `"${ni.port}" is already used by ${dupPort}`);
+  }
+  if (ni.port !== undefined && ni.vxlan !== undefined) {
+    c.problem(
+      "vxlan",
+      "a switch network instance has one uplink: give it a port or a vxlan, not both",
+    );
+  }
+  const vxlan = ni.vxlan === undefined ? null : resolveVxlan(ni.vxlan, c);
+  return {
+    name: ni.name,
+    uuid: c.uuid,
+    type: "switch",
+    bridge: ni.bridge,
+    mtu: c.mtu,
+    port: ni.port ?? null,
+    vxlan,
+  };
+}
+
+function resolveVxlan(x: NonNullable<SwitchNiConfig["vxlan"]>, c: SwitchContext): VxlanUplink {
+  const problem = (field: string, text: string) => c.problem(`vxlan.${field}`, text);
+  const device = x.device ?? `vxlan${x.vni}`;
+  const dupDevice = claim(c.ifnames, device, `${c.owner} (vxlan device)`);
+  if (dupDevice) problem("device", `"${device}" is already used by ${dupDevice}; name it`);
+  const dupVni = claim(c.vnis, `${x.vni}/${x.udpPort}`, c.owner);
+  if (dupVni) problem("vni", `VNI ${x.vni} on UDP port ${x.udpPort} is already ${dupVni}'s`);
+  const remotes = x.remotes ?? [];
+  if ((remotes.length > 0) === (x.group !== undefined)) {
+    problem(
+      "remotes",
+      "say where flooded frames go: the other nodes' addresses (remotes) or a multicast " +
+        "group, one of the two",
+    );
+  }
+  if (x.group !== undefined && x.underlay === undefined) {
+    problem("underlay", `a multicast group is joined on an interface: name it (underlay)`);
+  }
+  if (remotes.includes(x.local)) {
+    problem("remotes", `"${x.local}" is this node's own address (local); list the others`);
+  }
+  const twice = remotes.find((r, i) => remotes.indexOf(r) !== i);
+  if (twice) problem("remotes", `"${twice}" is listed twice`);
+  return {
+    device,
+    vni: x.vni,
+    local: x.local,
+    remotes,
+    group: x.group ?? null,
+    underlay: x.underlay ?? null,
+    udpPort: x.udpPort,
+  };
 }
 
 function resolveApps(file: ConfigFile, nis: readonly NetworkInstance[], problems: string[]): App[] {

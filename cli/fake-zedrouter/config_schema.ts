@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { IfNameSchema, IpSchema, MacSchema, UuidSchema } from "../../core/mod.ts";
 import { FaultRuleSchema } from "../../rpc/mod.ts";
+import { EtcdEndpointSchema } from "../../store/mod.ts";
 import { isHostVethName } from "../../core/eve/mod.ts";
 
 /** A name people refer to from other entries: short, no spaces. */
@@ -80,6 +81,50 @@ export const LocalNiConfigSchema = v.strictObject({
 });
 export type LocalNiConfig = v.InferOutput<typeof LocalNiConfigSchema>;
 
+const Ipv4MulticastSchema = v.pipe(
+  Ipv4Schema,
+  v.check(
+    (ip) => Number(ip.split(".")[0]) >= 224 && Number(ip.split(".")[0]) <= 239,
+    (issue) =>
+      `"${issue.input}" is not a multicast address; use one in 224.0.0.0/4 such as "239.1.1.1"`,
+  ),
+);
+
+/**
+ * A switch NI's VXLAN uplink: the NI's bridges on several nodes, each with this device as a
+ * port, are one L2 segment. Flooded frames go to `remotes` (unicast, head-end replication) or
+ * to a multicast `group` joined on `underlay`.
+ */
+export const VxlanConfigSchema = v.strictObject({
+  /** The segment's VXLAN Network Identifier: the same on every node. */
+  vni: v.pipe(
+    v.number(),
+    v.integer("A VNI is a whole number"),
+    v.minValue(1, "A VNI is at least 1"),
+    v.maxValue(16_777_215, "A VNI is at most 16777215 (24 bits)"),
+  ),
+  /** This node's underlay address (the VTEP). */
+  local: Ipv4Schema,
+  /** The other nodes' underlay addresses. */
+  remotes: v.optional(v.array(Ipv4Schema)),
+  group: v.optional(Ipv4MulticastSchema),
+  /** The underlay interface; required with `group` (the group is joined there). */
+  underlay: v.optional(HostIfNameSchema("eth0")),
+  /** UDP port, the same on every node (default 4789, IANA's VXLAN port). */
+  udpPort: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer("A UDP port is a whole number"),
+      v.minValue(1, "A UDP port is 1 to 65535"),
+      v.maxValue(65_535, "A UDP port is 1 to 65535"),
+    ),
+    4789,
+  ),
+  /** The VXLAN device's name (default `vxlan<vni>`). */
+  device: v.optional(HostIfNameSchema("vxlan100")),
+});
+export type VxlanConfig = v.InferOutput<typeof VxlanConfigSchema>;
+
 export const SwitchNiConfigSchema = v.strictObject({
   name: RefNameSchema,
   uuid: v.optional(UuidSchema),
@@ -87,6 +132,8 @@ export const SwitchNiConfigSchema = v.strictObject({
   bridge: HostIfNameSchema("bn2"),
   /** Host interface enslaved to the bridge; absent = air-gapped (no DHCP for pods). */
   port: v.optional(HostIfNameSchema("eth1")),
+  /** A VXLAN uplink instead of a port: the NI spans the nodes that share the VNI. */
+  vxlan: v.optional(VxlanConfigSchema),
   mtu: v.optional(MtuSchema),
 });
 export type SwitchNiConfig = v.InferOutput<typeof SwitchNiConfigSchema>;
@@ -116,11 +163,39 @@ export const AppConfigSchema = v.strictObject({
 });
 export type AppConfig = v.InferOutput<typeof AppConfigSchema>;
 
+/** This node in a cluster, and the store the nodes share (for cluster-wide MAC claims). */
+export const ClusterConfigSchema = v.strictObject({
+  /** This node's name: its claims in the store, and its bridges' MACs on a spanning NI. */
+  node: v.pipe(
+    v.string(),
+    v.regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+      'Expected a node name of letters, digits, "_", "." or "-" (at most 63), such as "node-a"',
+    ),
+  ),
+  etcd: v.optional(v.strictObject({
+    endpoints: v.pipe(
+      v.array(EtcdEndpointSchema),
+      v.minLength(1, 'List at least one endpoint, such as "http://10.1.0.5:2379"'),
+    ),
+    /** Key prefix (default `/eve-cni/`), shared with eve-cni-debug render --etcd-prefix. */
+    prefix: v.optional(
+      v.pipe(v.string(), v.startsWith("/", "A prefix starts with /")),
+      "/eve-cni/",
+    ),
+    /** Per request to etcd (default 3000 ms). */
+    timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100)), 3000),
+  })),
+});
+export type ClusterConfig = v.InferOutput<typeof ClusterConfigSchema>;
+
 /** Lists may be absent or null (`apps:` with nothing under it): both mean empty. */
 export const ConfigFileSchema = v.strictObject({
   networkInstances: v.nullish(v.array(NiConfigSchema), []),
   apps: v.nullish(v.array(AppConfigSchema), []),
   /** Fault rules in force from the start (rpc/control_contract.ts); replaced on reload. */
   faults: v.nullish(v.array(FaultRuleSchema), []),
+  /** Absent: one node on its own. */
+  cluster: v.optional(ClusterConfigSchema),
 });
 export type ConfigFile = v.InferOutput<typeof ConfigFileSchema>;

@@ -55,9 +55,15 @@ Deno.test("JSON configs work too and an empty file is an empty config", () => {
     type: "switch",
     bridge: "br0",
     port: "eth1",
+    vxlan: null,
     mtu: 1500,
   });
-  assert.deepEqual(parseConfigText(""), { networkInstances: [], apps: [], faults: [] });
+  assert.deepEqual(parseConfigText(""), {
+    cluster: null,
+    networkInstances: [],
+    apps: [],
+    faults: [],
+  });
 });
 
 Deno.test("schema problems name the field path", () => {
@@ -272,5 +278,62 @@ ${apps.join("\n")}
         for (const a of adapters) assert.equal(a.ip === null, a.niName === "sw");
       },
     ),
+  );
+});
+
+Deno.test("a switch NI's vxlan uplink: defaults, and every rule names its field", () => {
+  const config = parseConfigText(`
+cluster: {node: node-a}
+networkInstances:
+  - {name: span, type: switch, bridge: bn5, mtu: 1450,
+     vxlan: {vni: 100, local: 192.168.240.1, remotes: [192.168.240.2, 192.168.240.3]}}
+  - {name: mc, type: switch, bridge: bn6,
+     vxlan: {vni: 200, local: 192.168.240.1, group: 239.1.1.1, underlay: ul0, udpPort: 8472,
+             device: vxmc}}
+`);
+  const [span, mc] = config.networkInstances;
+  assert.equal(span?.type === "switch" && span.vxlan?.device, "vxlan100");
+  assert.equal(span?.type === "switch" && span.vxlan?.udpPort, 4789);
+  assert.deepEqual(mc?.type === "switch" && mc.vxlan, {
+    device: "vxmc",
+    vni: 200,
+    local: "192.168.240.1",
+    remotes: [],
+    group: "239.1.1.1",
+    underlay: "ul0",
+    udpPort: 8472,
+  });
+  assert.deepEqual(config.cluster, { node: "node-a", etcd: null });
+  const problems = problemsOf(`
+networkInstances:
+  - {name: a, type: switch, bridge: bn1, port: eth1, vxlan: {vni: 1, local: 10.0.0.1, remotes: [10.0.0.1, 10.0.0.2, 10.0.0.2]}}
+  - {name: b, type: switch, bridge: bn2, vxlan: {vni: 1, local: 10.0.0.1, group: 239.0.0.1}}
+  - {name: c, type: switch, bridge: bn3, vxlan: {vni: 3, local: 10.0.0.1}}
+`);
+  const expect = [
+    "networkInstances.0.vxlan: a switch network instance has one uplink",
+    'networkInstances.0.vxlan.remotes: "10.0.0.1" is this node\'s own address',
+    'networkInstances.0.vxlan.remotes: "10.0.0.2" is listed twice',
+    "networkInstances.1.vxlan.vni: VNI 1 on UDP port 4789 is already",
+    "networkInstances.1.vxlan.underlay: a multicast group is joined on an interface",
+    "networkInstances.2.vxlan.remotes: say where flooded frames go",
+  ];
+  for (const e of expect) {
+    assert.ok(problems.some((p) => p.startsWith(e)), `${e}\n${problems.join("\n")}`);
+  }
+  const schema = problemsOf(`
+networkInstances:
+  - {name: d, type: switch, bridge: bn4, vxlan: {vni: 4, local: 10.0.0.1, group: 10.0.0.9, underlay: eth0}}
+`);
+  assert.ok(schema.some((p) => p.includes('"10.0.0.9" is not a multicast address')), schema.join());
+  assert.ok(
+    problemsOf(`
+networkInstances:
+  - {name: a, type: switch, bridge: bn1, vxlan: {vni: 1, local: 10.0.0.1, remotes: [10.0.0.2]}}
+`).some((p) => p.startsWith('cluster.node: network instance "a" spans nodes')),
+  );
+  assert.ok(
+    problemsOf(`cluster: {node: a, etcd: {endpoints: ["10.0.0.1:2379"]}}`)
+      .some((p) => p.startsWith("cluster.etcd.endpoints.0: Expected an etcd client URL")),
   );
 });

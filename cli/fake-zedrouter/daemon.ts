@@ -24,6 +24,7 @@ import { reconcileWithKernel } from "./reconcile.ts";
 import { type Attachment, attachmentKey, StateStore } from "./state.ts";
 import { removePodVeth } from "./veth.ts";
 import { type Kernel } from "./kernel.ts";
+import { removeVxlanUplink } from "./vxlan_uplink.ts";
 
 export interface ServeOptions {
   /** Config file; null = the built-in default. */
@@ -82,7 +83,9 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
     `State: ${report.kept} attachment(s) kept, ${report.dropped.length} dropped (veth gone), ` +
       `${report.orphansDeleted.length} orphan veth(s) deleted`,
   );
-  for (const ni of config.networkInstances) await ensureNetworkInstance(kernel, ni);
+  for (const ni of config.networkInstances) {
+    await ensureNetworkInstance(kernel, ni, config.cluster);
+  }
   const dnsmasq = new DnsmasqSupervisor(kernel.runner, options.stateDir, log);
   let journal: CallJournal | undefined;
   try {
@@ -198,16 +201,15 @@ function reloader(daemon: Daemon): () => Promise<void> {
       // New NIs' bridges exist before any call can see them; then the swap, so that every
       // call from here on resolves against `next`; then what `next` removed is detached
       // (under each app's lock, behind calls already queued) before its bridges go.
-      for (const ni of next.networkInstances) await ensureNetworkInstance(core.kernel, ni);
+      for (const ni of next.networkInstances) {
+        await ensureNetworkInstance(core.kernel, ni, next.cluster);
+      }
       const previous = daemon.config;
       daemon.config = next;
       daemon.loadedAt = new Date();
       daemon.faults.setConfigRules(next.faults);
       await detachRemoved(core, previous, next);
-      const keep = new Set(next.networkInstances.map((ni) => ni.bridge));
-      for (const ni of previous.networkInstances) {
-        if (!keep.has(ni.bridge)) await removeNetworkInstance(core.kernel, ni);
-      }
+      await removeDropped(core.kernel, previous, next);
       await daemon.dnsmasq.sync(next);
       core.log(
         `Reloaded: ${next.networkInstances.length} network instance(s), ` +
@@ -217,6 +219,20 @@ function reloader(daemon: Daemon): () => Promise<void> {
     reloading = run;
     return run;
   };
+}
+
+/** The bridges, and VXLAN devices, of `previous` that `next` no longer has. */
+async function removeDropped(kernel: Kernel, previous: Config, next: Config): Promise<void> {
+  const keep = new Set(next.networkInstances.map((ni) => ni.bridge));
+  const vxlans = (c: Config) =>
+    c.networkInstances.flatMap((ni) => ni.type === "switch" && ni.vxlan ? [ni.vxlan] : []);
+  const keepVxlans = new Set(vxlans(next).map((x) => x.device));
+  for (const ni of previous.networkInstances) {
+    if (!keep.has(ni.bridge)) await removeNetworkInstance(kernel, ni);
+  }
+  for (const x of vxlans(previous)) {
+    if (!keepVxlans.has(x.device)) await removeVxlanUplink(kernel, x);
+  }
 }
 
 function closer(daemon: Daemon, server: RpcServer): () => Promise<void> {

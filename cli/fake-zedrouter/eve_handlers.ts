@@ -17,6 +17,7 @@ import type {
 import { ZERO_UUID } from "../../core/mod.ts";
 import { bridgeMac } from "./network_instances.ts";
 import { withDeadline } from "./deadline.ts";
+import { claimAdapterMac, releaseAdapterMac } from "./mac_claims.ts";
 import type { KeyedMutex } from "./keyed_mutex.ts";
 import { type Config, niUsesDhcp } from "./model.ts";
 import { hostVethName } from "../../core/eve/mod.ts";
@@ -146,6 +147,14 @@ async function connectAdapter(
   // retried ADD) is replaced by createPodVeth.
   const previous = core.state.current.attachments[attachmentKey(app.uuid, adapter.index)];
   if (previous) core.log(`Replacing ${previous.hostIfName} of pod ${previous.podName}`);
+  // With a shared store, the MAC must be ours across the cluster before it goes on the wire.
+  const claim = {
+    mac: adapter.mac,
+    appUuid: app.uuid,
+    adapterIndex: adapter.index,
+    niUuid: ni.uuid,
+  };
+  await claimAdapterMac(config.cluster, claim);
   await createPodVeth(core.kernel, {
     hostIfName,
     bridge: ni.bridge,
@@ -179,7 +188,7 @@ async function connectAdapter(
     useDHCP: attachment.usesDhcp,
     interfaces: [
       // Set on the bridge when the NI came up (network_instances.ts), so no need to ask.
-      { name: ni.bridge, mac: bridgeMac(ni), netNsPath: "" },
+      { name: ni.bridge, mac: bridgeMac(ni, config.cluster), netNsPath: "" },
       { name: hostIfName, mac: null, netNsPath: "" },
       { name: args.podInterface.name, mac: adapter.mac, netNsPath: args.pod.netNsPath },
     ],
@@ -237,6 +246,7 @@ async function disconnectPod(
     await core.state.update((draft) => {
       delete draft.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];
     });
+    await releaseAdapterMac(core.config().cluster, attachment, core.log);
     core.log(`Disconnected ${args.pod.name}/${args.podInterface.name}`);
     return { appUUID: app.uuid, usedDHCP: attachment.usesDhcp };
   });

@@ -15,13 +15,14 @@ import type { DnsmasqSupervisor } from "./dnsmasq_supervisor.ts";
 import { dnsmasqPaths } from "./dnsmasq_config.ts";
 import type { ZedrouterCore } from "./eve_handlers.ts";
 import { rangeText, subnetText } from "./ipv4.ts";
-import { type App, type NetworkInstance, niUsesDhcp } from "./model.ts";
+import { type App, type Config, type NetworkInstance, niUsesDhcp } from "./model.ts";
 import { hostVethName } from "../../core/eve/mod.ts";
 import { podNetnsFromPath } from "./pod_netns.ts";
 import { findNi } from "./resolve.ts";
 import { type Attachment, attachmentKey, type State } from "./state.ts";
 import { readVethFacts, vethProblems } from "./veth.ts";
 import { bridgeFacts } from "./network_instances.ts";
+import { vxlanFacts } from "./vxlan_uplink.ts";
 import { PROGRAM, VERSION } from "./version.ts";
 
 export interface InspectContext {
@@ -96,6 +97,13 @@ async function networkInstanceInfo(
     bridgeMac: bridge.mac,
     bridgeUp: bridge.up,
     bridgePorts: ports,
+    vxlan: ni.type === "switch" && ni.vxlan
+      ? {
+        ...ni.vxlan,
+        remotes: [...ni.vxlan.remotes],
+        ...(await vxlanFacts(core.kernel, ni.vxlan)),
+      }
+      : null,
   };
 }
 
@@ -201,5 +209,15 @@ function serverConfig(ctx: InspectContext): ServerConfig {
     callTimeoutMs: ctx.core.callTimeoutMs,
     loadedAt: ctx.loadedAt().toISOString(),
     dnsmasq: ctx.dnsmasq.status(),
+    cluster: clusterInfo(ctx.core.config()),
+  };
+}
+
+function clusterInfo(config: Config): ServerConfig["cluster"] {
+  const c = config.cluster;
+  if (!c) return null;
+  return {
+    node: c.node,
+    etcd: c.etcd ? { endpoints: [...c.etcd.endpoints], prefix: c.etcd.prefix } : null,
   };
 }

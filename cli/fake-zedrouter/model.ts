@@ -26,10 +26,24 @@ export interface LocalNi extends NiCommon {
   readonly defaultRoute: boolean;
 }
 
+/** A switch NI's VXLAN uplink, resolved (config_schema.ts VxlanConfigSchema). */
+export interface VxlanUplink {
+  readonly device: string;
+  readonly vni: number;
+  readonly local: string;
+  /** Unicast peers; empty with a group. */
+  readonly remotes: readonly string[];
+  readonly group: string | null;
+  readonly underlay: string | null;
+  readonly udpPort: number;
+}
+
 export interface SwitchNi extends NiCommon {
   readonly type: "switch";
-  /** Host interface enslaved to the bridge; null = air-gapped. */
+  /** Host interface enslaved to the bridge; null = air-gapped (unless vxlan). */
   readonly port: string | null;
+  /** A VXLAN uplink joining this NI's bridges on other nodes; null = this node only. */
+  readonly vxlan: VxlanUplink | null;
 }
 
 export type NetworkInstance = LocalNi | SwitchNi;
@@ -51,7 +65,19 @@ export interface App {
   readonly adapters: readonly Adapter[];
 }
 
+/** This node in a cluster (config `cluster:`); null for a node on its own. */
+export interface Cluster {
+  readonly node: string;
+  /** The shared store of MAC claims; null = none. */
+  readonly etcd: {
+    readonly endpoints: readonly string[];
+    readonly prefix: string;
+    readonly timeoutMs: number;
+  } | null;
+}
+
 export interface Config {
+  readonly cluster: Cluster | null;
   readonly networkInstances: readonly NetworkInstance[];
   readonly apps: readonly App[];
   /** Fault rules of the config file (checked by the contract's FaultRuleSchema). */
@@ -60,5 +86,5 @@ export interface Config {
 
 /** DHCP reaches the pod unless the NI is an air-gapped switch (EVE's `UseDHCP`). */
 export function niUsesDhcp(ni: NetworkInstance): boolean {
-  return ni.type === "local" || ni.port !== null;
+  return ni.type === "local" || ni.port !== null || ni.vxlan !== null;
 }

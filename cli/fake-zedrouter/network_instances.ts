@@ -14,21 +14,27 @@ import {
   setMaster,
 } from "../../netns/mod.ts";
 import { deriveMac } from "./identity.ts";
-import type { NetworkInstance } from "./model.ts";
+import type { Cluster, NetworkInstance } from "./model.ts";
 import type { Kernel } from "./kernel.ts";
+import { ensureVxlanUplink, removeVxlanUplink } from "./vxlan_uplink.ts";
 
-export async function ensureNetworkInstance(kernel: Kernel, ni: NetworkInstance): Promise<void> {
+export async function ensureNetworkInstance(
+  kernel: Kernel,
+  ni: NetworkInstance,
+  cluster: Cluster | null,
+): Promise<void> {
   const { runner, host } = kernel;
   const bridge = await ensureBridge(runner, host, ni.bridge, { mtu: ni.mtu });
   // A bridge without a set MAC takes the lowest MAC of its ports, so it would change as
   // pods come and go and leave stale gateway ARP entries in the pods. A fixed one does not.
-  const mac = bridgeMac(ni);
+  const mac = bridgeMac(ni, cluster);
   if (bridge.mac !== mac) await setMac(runner, host, ni.bridge, mac);
   if (ni.type === "local") {
     const cidr = `${ni.gateway}/${ni.subnet.prefix}`;
     await addAddr(runner, host, ni.bridge, cidr, { ignoreExists: true });
     return;
   }
+  if (ni.vxlan !== null) return await ensureVxlanUplink(kernel, { ...ni, vxlan: ni.vxlan });
   if (ni.port === null) return;
   const port = await getLink(runner, host, ni.port);
   if (!port) {
@@ -41,13 +47,20 @@ export async function ensureNetworkInstance(kernel: Kernel, ni: NetworkInstance)
   await setLinkUp(runner, host, ni.port);
 }
 
-/** The NI bridge's own MAC: locally administered, stable per NI UUID. */
-export function bridgeMac(ni: NetworkInstance): string {
-  return deriveMac({ appUuid: "bridge", niUuid: ni.uuid, adapterIndex: 0, switchNi: false });
+/**
+ * The NI bridge's own MAC: locally administered, stable per NI UUID. A bridge of an NI that
+ * spans nodes shares its segment with the other nodes' bridges of that NI, so there the node
+ * name goes into the MAC too: one MAC on two nodes would be taken for a loop by each bridge.
+ */
+export function bridgeMac(ni: NetworkInstance, cluster: Cluster | null): string {
+  const spans = ni.type === "switch" && ni.vxlan !== null && cluster !== null;
+  const seed = spans ? `bridge|${cluster.node}` : "bridge";
+  return deriveMac({ appUuid: seed, niUuid: ni.uuid, adapterIndex: 0, switchNi: false });
 }
 
 /** For a reload that dropped the NI: the bridge goes (its veths lose their master). */
 export async function removeNetworkInstance(kernel: Kernel, ni: NetworkInstance): Promise<void> {
+  if (ni.type === "switch" && ni.vxlan !== null) await removeVxlanUplink(kernel, ni.vxlan);
   await deleteLink(kernel.runner, kernel.host, ni.bridge);
 }
 

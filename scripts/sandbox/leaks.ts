@@ -11,6 +11,7 @@ import {
   systemRunner,
 } from "../../netns/mod.ts";
 import { isHostVethName } from "../../core/eve/mod.ts";
+import { SANDBOX_PREFIX } from "./sandbox.ts";
 import type { E2eNode } from "./node.ts";
 import { POD_NETWORK } from "./node.ts";
 import type { E2ePod } from "./pod.ts";
@@ -18,15 +19,23 @@ import { type DhcpClientProcess, listDhcpClients } from "./processes.ts";
 
 export { type DhcpClientProcess, listDhcpClients };
 
-/** udhcpc processes of these pods (by netns) or started for this node (by paths in argv). */
+/**
+ * udhcpc processes of these pods (by netns) or started for this node (by paths in argv). A
+ * client whose argv names another sandbox's dir is that sandbox's, even when its netns has the
+ * inode one of these pods had: the kernel reuses the inode of a deleted namespace, and tests
+ * run in parallel.
+ */
 export async function dhcpClientsOf(
   node: E2eNode,
   pods: readonly E2ePod[],
 ): Promise<DhcpClientProcess[]> {
-  const inodes = new Set(pods.map((p) => p.netnsInode));
-  return (await listDhcpClients()).filter((c) =>
-    (c.netnsInode !== null && inodes.has(c.netnsInode)) ||
-    c.cmdline.some((arg) => arg.includes(node.dir))
+  const inodes = new Set(pods.map((pod) => pod.netnsInode));
+  const ours = (arg: string) => arg.includes(node.dir);
+  const otherSandbox = (arg: string) => arg.includes(`/${SANDBOX_PREFIX}`) && !ours(arg);
+  return (await listDhcpClients()).filter((client) =>
+    client.cmdline.some(ours) ||
+    (client.netnsInode !== null && inodes.has(client.netnsInode) &&
+      !client.cmdline.some(otherSandbox))
   );
 }
 
@@ -58,6 +67,8 @@ export interface LeakOptions {
   sharedStateFile?: RegExp;
   /** Skip the zedrouter checks (when it was stopped on purpose). */
   zedrouterStopped?: boolean;
+  /** Bridge ports the test made itself (a DHCP server's veth), not leaks. */
+  otherPorts?: readonly string[];
 }
 
 /**
@@ -79,7 +90,10 @@ export async function findLeaks(
       niBridges.add(ni.bridge);
       const ports = await listBridgePorts(systemRunner, node.ns.ns, ni.bridge);
       for (const port of ports) {
-        if (port.name !== ni.port) leaks.push(`veth "${port.name}" still on bridge "${ni.bridge}"`);
+        const uplinks = [ni.port, ni.vxlan?.device, ...(options.otherPorts ?? [])];
+        if (!uplinks.includes(port.name)) {
+          leaks.push(`veth "${port.name}" still on bridge "${ni.bridge}"`);
+        }
       }
     }
     const { attachments } = await node.inspect("Inspect.Attachments");

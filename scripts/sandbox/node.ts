@@ -38,6 +38,13 @@ export interface NodeOptions {
   uplinks?: readonly { port: string; role: string }[];
   /** fake-zedrouter's per-call deadline (default: its own, EVE's 10 s). */
   callTimeoutMs?: number;
+  /**
+   * The node's namespace, made beforehand (several nodes in one sandbox, joined by an
+   * underlay made first); default: a new one named "node".
+   */
+  netns?: SandboxNetns;
+  /** Where the node's files go (default: the sandbox's dir); one per node of a sandbox. */
+  dir?: string;
 }
 
 export interface E2eNode {
@@ -144,12 +151,12 @@ type NodePaths = ReturnType<typeof nodePaths>;
 
 /** Builds the node: namespaces, ports, config, fake-zedrouter, conflists. */
 export async function startNode(sb: Sandbox, options: NodeOptions): Promise<E2eNode> {
-  const ns = await sb.netns("node");
+  const ns = options.netns ?? await sb.netns("node");
   const upstreams = new Map<string, SandboxNetns>();
   for (const { port, role } of options.uplinks ?? []) {
     upstreams.set(role, await addUplink(sb, ns, port, role));
   }
-  const dir = sb.dir;
+  const dir = options.dir ?? sb.dir;
   const paths = nodePaths(dir);
   for (const sub of ["zedrouter", "eve-bridge", "net.d", "multus"]) {
     await Deno.mkdir(`${dir}/${sub}`, { recursive: true });

@@ -1,0 +1,195 @@
+/**
+ * `bridges`: the node's bridges as the kernel has them, each with its ports and the network
+ * instance zedrouter says it is. A VXLAN port (a switch NI spanning nodes) shows its VNI,
+ * this node's VTEP, the UDP port, where flooded frames go (its peers, or the group) and the
+ * MACs learned behind each remote VTEP; a fake-zedrouter's configured peers are compared
+ * with the kernel's.
+ */
+import * as v from "valibot";
+import { FLOOD_MAC, getVxlan, type Link, listFdb, listLinks } from "../../netns/mod.ts";
+import type { NetworkInstanceInfo } from "../../rpc/mod.ts";
+import type { CommandContext, Outcome } from "./context.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { hostNetns } from "./netns_target.ts";
+import type { Executor, Root } from "./root_command.ts";
+import { indent, orDash, table } from "./table.ts";
+import { withClient } from "./zedrouter_client.ts";
+
+const VxlanPortSchema = v.strictObject({
+  vni: v.number(),
+  local: v.nullable(v.string()),
+  group: v.nullable(v.string()),
+  underlay: v.nullable(v.string()),
+  udpPort: v.number(),
+  learning: v.boolean(),
+  /** From the fdb: the unicast peers (or the group) flooded frames go to. */
+  peers: v.array(v.string()),
+  /** Remote MACs and the VTEP each was learned behind. */
+  learned: v.array(v.strictObject({ mac: v.string(), vtep: v.string() })),
+});
+
+const PortSchema = v.strictObject({
+  name: v.string(),
+  kind: v.nullable(v.string()),
+  up: v.boolean(),
+  mtu: v.number(),
+  vxlan: v.nullable(VxlanPortSchema),
+});
+
+export const BridgesModelSchema = v.strictObject({
+  /** Null when zedrouter could not be asked (its NIs then stay unnamed). */
+  zedrouterNote: v.nullable(v.string()),
+  bridges: v.array(v.strictObject({
+    name: v.string(),
+    mac: v.nullable(v.string()),
+    up: v.boolean(),
+    mtu: v.number(),
+    networkInstance: v.nullable(v.strictObject({
+      name: v.string(),
+      uuid: v.string(),
+      type: v.string(),
+    })),
+    ports: v.array(PortSchema),
+  })),
+  problems: v.array(v.string()),
+});
+export type BridgesModel = v.InferOutput<typeof BridgesModelSchema>;
+type Port = v.InferOutput<typeof PortSchema>;
+
+async function portOf(ctx: CommandContext, link: Link): Promise<Port> {
+  const base = { name: link.name, kind: link.kind, up: link.adminUp, mtu: link.mtu };
+  if (link.kind !== "vxlan") return { ...base, vxlan: null };
+  const ns = hostNetns(ctx.globals.hostNetns);
+  const [info, fdb] = await Promise.all([
+    getVxlan(ctx.deps.runner, ns, link.name),
+    listFdb(ctx.deps.runner, ns, { dev: link.name }),
+  ]);
+  if (!info) return { ...base, vxlan: null };
+  const remote = fdb.filter((e) => e.dst !== null);
+  return {
+    ...base,
+    vxlan: {
+      vni: info.vni,
+      local: info.local,
+      group: info.group,
+      underlay: info.device,
+      udpPort: info.port,
+      learning: info.learning,
+      peers: remote.filter((e) => e.mac === FLOOD_MAC).map((e) => e.dst!),
+      learned: remote.filter((e) => e.mac !== FLOOD_MAC).map((e) => ({ mac: e.mac, vtep: e.dst! })),
+    },
+  };
+}
+
+/** fake-zedrouter's NIs (with their configured VXLAN uplinks), or why there are none. */
+async function zedrouterNis(
+  ctx: CommandContext,
+): Promise<{ nis: NetworkInstanceInfo[]; note: string | null }> {
+  try {
+    const r = await withClient(
+      ctx.deps.connect,
+      ctx.globals.socket,
+      ctx.globals,
+      (c) => c.call("Inspect.NetworkInstances", {}),
+    );
+    return { nis: r.networkInstances, note: null };
+  } catch (error) {
+    return { nis: [], note: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Where the kernel and zedrouter's config disagree about a spanning NI's uplink. */
+function uplinkProblems(model: BridgesModel["bridges"], nis: NetworkInstanceInfo[]): string[] {
+  const out: string[] = [];
+  for (const ni of nis) {
+    const x = ni.vxlan;
+    if (!x) continue;
+    const port = model.find((b) => b.name === ni.bridge)?.ports.find((p) => p.name === x.device);
+    if (!port?.vxlan) {
+      out.push(`network instance "${ni.name}": VXLAN device "${x.device}" is not on ${ni.bridge}`);
+      continue;
+    }
+    if (!port.up) out.push(`network instance "${ni.name}": VXLAN device "${x.device}" is down`);
+    const missing = x.remotes.filter((r) => !port.vxlan!.peers.includes(r));
+    if (missing.length) {
+      out.push(`network instance "${ni.name}": peers ${missing.join(", ")} missing from the fdb`);
+    }
+  }
+  return out;
+}
+
+export async function inspectBridges(ctx: CommandContext): Promise<BridgesModel> {
+  const links = await listLinks(ctx.deps.runner, hostNetns(ctx.globals.hostNetns));
+  const { nis, note } = await zedrouterNis(ctx);
+  const bridges: BridgesModel["bridges"] = [];
+  for (const bridge of links.filter((l) => l.kind === "bridge")) {
+    const ni = nis.find((n) => n.bridge === bridge.name);
+    const ports = links.filter((l) => l.master === bridge.name);
+    bridges.push({
+      name: bridge.name,
+      mac: bridge.mac,
+      up: bridge.adminUp,
+      mtu: bridge.mtu,
+      networkInstance: ni ? { name: ni.name, uuid: ni.uuid, type: ni.type } : null,
+      ports: await Promise.all(ports.map((p) => portOf(ctx, p))),
+    });
+  }
+  return { zedrouterNote: note, bridges, problems: uplinkProblems(bridges, nis) };
+}
+
+function vxlanLine(port: Port): string {
+  const x = port.vxlan!;
+  const flood = x.group ? `group ${x.group}` : `peers ${x.peers.join(", ") || "none"}`;
+  return `    ${port.name}: VXLAN VNI ${x.vni}, VTEP ${orDash(x.local)} udp/${x.udpPort}` +
+    `${x.underlay ? ` via ${x.underlay}` : ""}, floods to ${flood}`;
+}
+
+export function formatBridges(model: BridgesModel): string {
+  const lines: string[] = [];
+  for (const bridge of model.bridges) {
+    const ni = bridge.networkInstance;
+    const what = ni ? `${ni.type} network instance "${ni.name}"` : "not a network instance";
+    lines.push(
+      `${bridge.name} (${what}) ${orDash(bridge.mac)} mtu ${bridge.mtu}${bridge.up ? "" : " DOWN"}`,
+    );
+    const rows = bridge.ports.map((port) => [
+      port.name,
+      orDash(port.kind),
+      port.up ? "up" : "down",
+      `${port.mtu}`,
+    ]);
+    if (rows.length) lines.push(indent(table(["PORT", "KIND", "STATE", "MTU"], rows)));
+    for (const port of bridge.ports.filter((candidate) => candidate.vxlan)) {
+      lines.push(vxlanLine(port));
+      for (const entry of port.vxlan!.learned) {
+        lines.push(`      ${entry.mac} behind ${entry.vtep}`);
+      }
+    }
+  }
+  if (model.bridges.length === 0) lines.push("No bridges");
+  if (model.zedrouterNote) lines.push(`(network instances unnamed: ${model.zedrouterNote})`);
+  for (const problem of model.problems) lines.push(`problem: ${problem}`);
+  return lines.join("\n");
+}
+
+export function registerBridges(root: Root, exec: Executor): void {
+  root.command("bridges")
+    .description("The node's bridges and ports; VXLAN ports with their VNI, peers and VTEPs")
+    .addHelpText(
+      "after",
+      `
+Exit ${ExitCode.Ok}, or ${ExitCode.ProblemsFound} when a spanning network instance's VXLAN port is missing,
+down or lacks a configured peer.
+
+Examples:
+  eve-cni-debug bridges
+  eve-cni-debug bridges --json | jq '.bridges[].ports[] | select(.vxlan)'`,
+    )
+    .action(async (_opts, cmd) => {
+      await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
+        const model = await inspectBridges(ctx);
+        const exitCode = model.problems.length ? ExitCode.ProblemsFound : ExitCode.Ok;
+        return { model, human: formatBridges(model), exitCode };
+      });
+    });
+}
