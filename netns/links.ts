@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { MacSchema } from "../core/mod.ts";
 import { parseIpJson } from "./_json.ts";
 import { checked, checkIfName } from "./_validate.ts";
+import type { IpCommand } from "./ip_batch.ts";
 import { isCommandError, runChecked, type Runner } from "./runner.ts";
 import { ipArgv, type Netns, netnsPath } from "./target.ts";
 
@@ -192,17 +193,19 @@ export async function setMtu(
   await runChecked(runner, argv);
 }
 
+/** `link set dev NAME address MAC`, for an ip batch. */
+export function setMacCommand(name: string, mac: string): IpCommand {
+  const address = checked(MacSchema, mac, "MAC");
+  return { family: null, args: ["link", "set", "dev", checkIfName(name), "address", address] };
+}
+
 export async function setMac(
   runner: Runner,
   ns: Netns | undefined,
   name: string,
   mac: string,
 ): Promise<void> {
-  const address = checked(MacSchema, mac, "MAC");
-  await runChecked(
-    runner,
-    ipArgv(ns, ["link", "set", "dev", checkIfName(name), "address", address]),
-  );
+  await runChecked(runner, ipArgv(ns, setMacCommand(name, mac).args));
 }
 
 /** Deletes a link (for a veth, both ends go); a missing link is success. */

@@ -26,7 +26,14 @@ export {
   NETNS_RUN_DIR,
   netnsPath,
 } from "./target.ts";
-export { createNetns, deleteNetns, listNetns, netnsExists, netnsInode } from "./namespaces.ts";
+export {
+  createNetns,
+  deleteNetns,
+  listNetns,
+  netnsExists,
+  netnsInode,
+  ownNetnsPath,
+} from "./namespaces.ts";
 export {
   createVethPair,
   deleteLink,
@@ -39,6 +46,7 @@ export {
   setLinkDown,
   setLinkUp,
   setMac,
+  setMacCommand,
   setMaster,
   setMtu,
   type VethPairOptions,
@@ -53,19 +61,36 @@ export {
 } from "./addresses.ts";
 export {
   addRoute,
+  checkTable,
   delRoute,
-  listNeighbours,
   listRoutes,
-  listRules,
-  type NeighbourInfo,
-  parseNeighbours,
   parseRoutes,
-  parseRules,
+  replaceRoute,
+  routeCommand,
   type RouteInfo,
   type RouteQuery,
   type RouteSpec,
-  type RuleInfo,
 } from "./routes.ts";
+export {
+  addSourceRule,
+  delSourceRule,
+  listRules,
+  parseRules,
+  type RuleInfo,
+  sourceRuleCommand,
+  type SourceRuleSpec,
+} from "./rules.ts";
+export {
+  delNeighbour,
+  delNeighbourCommand,
+  listNeighbours,
+  type NeighbourInfo,
+  type NeighbourSpec,
+  parseNeighbours,
+  permanentNeighbourCommand,
+  setPermanentNeighbour,
+} from "./neighbours.ts";
+export { type IpCommand, readIpBatch, runIpBatch } from "./ip_batch.ts";
 export {
   addFloodPeer,
   createVxlan,
@@ -78,7 +103,7 @@ export {
   type VxlanInfo,
   type VxlanSpec,
 } from "./vxlan.ts";
-export { getSysctl, interfaceSysctlKey, setSysctl } from "./sysctl.ts";
+export { getSysctl, getSysctls, interfaceSysctlKey, setSysctl, setSysctls } from "./sysctl.ts";
 export {
   type Daemon,
   type DaemonOptions,
@@ -124,3 +149,9 @@ export {
   stopDnsmasq,
   stopLeftoverDnsmasq,
 } from "./dnsmasq.ts";
+export {
+  type InterfaceView,
+  readInterfaceView,
+  readRoutingView,
+  type RoutingView,
+} from "./routing_view.ts";

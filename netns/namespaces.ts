@@ -1,6 +1,7 @@
 /** Named network namespaces: create, delete (idempotent), list, and identity checks. */
 import { checkNetnsName, checkNetnsPath } from "./_validate.ts";
 import { isCommandError, runChecked, type Runner } from "./runner.ts";
+import { NETNS_RUN_DIR } from "./target.ts";
 
 /** `ip netns add NAME`; fails with a CommandError of kind "exists" when it already exists. */
 export async function createNetns(runner: Runner, name: string): Promise<void> {
@@ -52,4 +53,27 @@ async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined>
     }
     throw error;
   }
+}
+
+/**
+ * A path that names the caller's own network namespace after the caller exits (so a later
+ * process, started elsewhere, can act in it): `/proc/1/ns/net` when it is init's (the node's
+ * namespace on a real node), else a named one under /var/run/netns with the same inode (a
+ * sandbox "node"); undefined when there is none.
+ */
+export async function ownNetnsPath(): Promise<string | undefined> {
+  const own = await netnsInode("/proc/self/ns/net");
+  if (own === undefined) return undefined;
+  if ((await netnsInode("/proc/1/ns/net")) === own) return "/proc/1/ns/net";
+  let entries: Deno.DirEntry[] = [];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(NETNS_RUN_DIR));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  for (const entry of entries) {
+    const path = `${NETNS_RUN_DIR}/${entry.name}`;
+    if ((await netnsInode(path).catch(() => undefined)) === own) return path;
+  }
+  return undefined;
 }

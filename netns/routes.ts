@@ -1,8 +1,9 @@
-/** Routes, rules and neighbours: read back from `ip -j`, add (EEXIST optional), delete. */
+/** Routes: read back from `ip -j route`, add (EEXIST optional), replace, delete, in any table. */
 import * as v from "valibot";
 import { CidrSchema, IpSchema } from "../core/mod.ts";
 import { parseIpJson } from "./_json.ts";
 import { checked, checkIfName } from "./_validate.ts";
+import type { IpCommand } from "./ip_batch.ts";
 import { isCommandError, runChecked, type Runner } from "./runner.ts";
 import { ipArgv, type Netns } from "./target.ts";
 
@@ -14,6 +15,8 @@ const IpRouteSchema = v.looseObject({
   protocol: v.optional(v.string()),
   metric: v.optional(v.number()),
   table: v.optional(v.string()),
+  prefsrc: v.optional(v.string()),
+  flags: v.optional(v.array(v.string()), []),
 });
 
 export interface RouteInfo {
@@ -24,8 +27,12 @@ export interface RouteInfo {
   scope: string | null;
   protocol: string | null;
   metric: number | null;
-  /** Only reported by ip for tables other than main. */
+  /** Only reported by ip for tables other than main (and not when one table was asked for). */
   table: string | null;
+  /** The source address the route prefers (`src`), e.g. a connected route's own address. */
+  prefsrc: string | null;
+  /** The gateway is taken as on-link without a connected route to it. */
+  onlink: boolean;
 }
 
 export function parseRoutes(stdout: string): RouteInfo[] {
@@ -37,6 +44,8 @@ export function parseRoutes(stdout: string): RouteInfo[] {
     protocol: r.protocol ?? null,
     metric: r.metric ?? null,
     table: r.table ?? null,
+    prefsrc: r.prefsrc ?? null,
+    onlink: r.flags.includes("onlink"),
   }));
 }
 
@@ -70,6 +79,14 @@ export interface RouteSpec {
   dev: string;
   scope?: "link" | "global" | "host";
   metric?: number;
+  /** A table name or number; default main. */
+  table?: string | number;
+  /** Preferred source address (`src`). */
+  src?: string;
+  /** `proto`: kernel, boot, static, dhcp... */
+  protocol?: string;
+  /** Take the gateway as on-link even without a connected route to it. */
+  onlink?: boolean;
 }
 
 function routeArgs(route: RouteSpec): string[] {
@@ -79,14 +96,28 @@ function routeArgs(route: RouteSpec): string[] {
   const args = [dst];
   if (route.via !== undefined) args.push("via", checked(IpSchema, route.via, "route gateway"));
   args.push("dev", checkIfName(route.dev));
+  if (route.protocol !== undefined) {
+    if (!/^[a-z0-9_]{1,16}$/.test(route.protocol)) {
+      throw new TypeError(`Invalid route protocol ${JSON.stringify(route.protocol)}`);
+    }
+    args.push("proto", route.protocol);
+  }
   if (route.scope !== undefined) args.push("scope", route.scope);
+  if (route.src !== undefined) args.push("src", checked(IpSchema, route.src, "route source"));
   if (route.metric !== undefined) {
     if (!Number.isInteger(route.metric) || route.metric < 0) {
       throw new TypeError(`Invalid route metric ${route.metric}: expected a non-negative integer`);
     }
     args.push("metric", String(route.metric));
   }
+  if (route.onlink) args.push("onlink");
+  if (route.table !== undefined) args.push("table", checkTable(String(route.table)));
   return args;
+}
+
+/** `route add|replace|del ...` as one command of an ip batch (see ip_batch.ts). */
+export function routeCommand(verb: "add" | "replace" | "del", route: RouteSpec): IpCommand {
+  return { family: null, args: ["route", verb, ...routeArgs(route)] };
 }
 
 /** `ip route add ...`; with ignoreExists a route already present is success. */
@@ -97,10 +128,19 @@ export async function addRoute(
   options: { ignoreExists?: boolean } = {},
 ): Promise<void> {
   try {
-    await runChecked(runner, ipArgv(ns, ["route", "add", ...routeArgs(route)]));
+    await runChecked(runner, ipArgv(ns, routeCommand("add", route).args));
   } catch (error) {
     if (!(options.ignoreExists && isCommandError(error, "exists"))) throw error;
   }
+}
+
+/** `ip route replace ...`: adds the route, or overwrites the one with the same key. */
+export async function replaceRoute(
+  runner: Runner,
+  ns: Netns | undefined,
+  route: RouteSpec,
+): Promise<void> {
+  await runChecked(runner, ipArgv(ns, routeCommand("replace", route).args));
 }
 
 /** `ip route del ...`; a route that is not there is success. */
@@ -110,7 +150,7 @@ export async function delRoute(
   route: RouteSpec,
 ): Promise<void> {
   try {
-    await runChecked(runner, ipArgv(ns, ["route", "del", ...routeArgs(route)]));
+    await runChecked(runner, ipArgv(ns, routeCommand("del", route).args));
   } catch (error) {
     // ESRCH ("No such process") is how the kernel says "no such route".
     if (isCommandError(error, "not-found")) return;
@@ -119,86 +159,9 @@ export async function delRoute(
   }
 }
 
-function checkTable(table: string): string {
+export function checkTable(table: string): string {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(table)) {
     throw new TypeError(`Invalid route table ${JSON.stringify(table)}: expected a name or number`);
   }
   return table;
-}
-
-const IpRuleSchema = v.looseObject({
-  priority: v.optional(v.number()),
-  src: v.optional(v.string()),
-  srclen: v.optional(v.number()),
-  dst: v.optional(v.string()),
-  dstlen: v.optional(v.number()),
-  iif: v.optional(v.string()),
-  oif: v.optional(v.string()),
-  table: v.optional(v.string()),
-});
-
-export interface RuleInfo {
-  priority: number | null;
-  /** "all" or a CIDR */
-  src: string;
-  dst: string;
-  iif: string | null;
-  oif: string | null;
-  table: string | null;
-}
-
-export function parseRules(stdout: string): RuleInfo[] {
-  const withLen = (addr: string | undefined, len: number | undefined) =>
-    addr === undefined ? "all" : len === undefined ? addr : `${addr}/${len}`;
-  return parseIpJson(IpRuleSchema, stdout, "rules").map((r) => ({
-    priority: r.priority ?? null,
-    src: withLen(r.src, r.srclen),
-    dst: withLen(r.dst, r.dstlen),
-    iif: r.iif ?? null,
-    oif: r.oif ?? null,
-    table: r.table ?? null,
-  }));
-}
-
-export async function listRules(
-  runner: Runner,
-  ns: Netns | undefined,
-  family: "inet" | "inet6" = "inet",
-): Promise<RuleInfo[]> {
-  const argv = ipArgv(ns, ["-j", family === "inet" ? "-4" : "-6", "rule", "show"]);
-  return parseRules(await runChecked(runner, argv));
-}
-
-const IpNeighSchema = v.looseObject({
-  dst: v.string(),
-  dev: v.optional(v.string()),
-  lladdr: v.optional(v.string()),
-  state: v.optional(v.array(v.string()), []),
-});
-
-export interface NeighbourInfo {
-  ip: string;
-  dev: string | null;
-  mac: string | null;
-  /** REACHABLE, STALE, PERMANENT, FAILED... */
-  state: string[];
-}
-
-export function parseNeighbours(stdout: string): NeighbourInfo[] {
-  return parseIpJson(IpNeighSchema, stdout, "neighbours").map((n) => ({
-    ip: n.dst,
-    dev: n.dev ?? null,
-    mac: n.lladdr ?? null,
-    state: n.state,
-  }));
-}
-
-export async function listNeighbours(
-  runner: Runner,
-  ns: Netns | undefined,
-  ifname?: string,
-): Promise<NeighbourInfo[]> {
-  const args = ["-j", "neigh", "show"];
-  if (ifname !== undefined) args.push("dev", checkIfName(ifname));
-  return parseNeighbours(await runChecked(runner, ipArgv(ns, args)));
 }

@@ -80,3 +80,29 @@ export async function getSysctl(
 ): Promise<string> {
   return (await runChecked(runner, execArgv(ns, ["sysctl", "-n", checkAnyKey(key)]))).trim();
 }
+
+/** `sysctl -n KEY...` inside `ns` in one process: the values in the order of `keys`. */
+export async function getSysctls(
+  runner: Runner,
+  ns: Netns | undefined,
+  keys: readonly string[],
+): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const stdout = await runChecked(runner, execArgv(ns, ["sysctl", "-n", ...keys.map(checkAnyKey)]));
+  const values = stdout.split("\n").map((line) => line.trim()).slice(0, keys.length);
+  if (values.length !== keys.length) {
+    throw new Error(`sysctl printed ${values.length} values for ${keys.length} keys`);
+  }
+  return values;
+}
+
+/** `sysctl -w KEY=VALUE...` inside `ns` in one process, in order. */
+export async function setSysctls(
+  runner: Runner,
+  ns: Netns | undefined,
+  entries: readonly (readonly [string, string | number])[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const args = entries.map(([key, value]) => `${checkAnyKey(key)}=${checkValue(String(value))}`);
+  await runChecked(runner, execArgv(ns, ["sysctl", "-q", "-w", ...args]));
+}

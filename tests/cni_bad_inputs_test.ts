@@ -145,6 +145,7 @@ const CASES: Case[] = [
     code: 7,
     msg: /Invalid network configuration/,
   },
+  ...routingPolicyCases(),
   {
     name: "bridge plugin not on CNI_PATH",
     env: (lab, pod) => cniEnv("ADD", lab, pod, { CNI_PATH: lab.dir }),
@@ -194,6 +195,56 @@ const CASES: Case[] = [
     rolledBack: true,
   },
 ];
+
+/** `routingPolicy` mistakes: code 7 naming the field, before anything is created. */
+function routingPolicyCases(): Case[] {
+  const policy = (routingPolicy: unknown) => (lab: PluginNode) => lab.config({ routingPolicy });
+  const on = (ifname: string) => (lab: PluginNode, pod: string) =>
+    cniEnv("ADD", lab, pod, { CNI_IFNAME: ifname });
+  return [
+    { name: "routingPolicy.table reserved", table: 254, field: /routingPolicy\.table/ },
+    { name: "routingPolicy.table not a number", table: "100", field: /routingPolicy\.table/ },
+    { name: "routingPolicy.migrateRoute 2", migrateRoute: 2, field: /routingPolicy\.migrateRoute/ },
+    { name: "routingPolicy.rpFilter 3", rpFilter: 3, field: /routingPolicy\.rpFilter/ },
+    {
+      name: "routingPolicy.hijackSubnets.service not a CIDR",
+      hijackSubnets: { service: ["10.43.0.0"] },
+      field: /routingPolicy\.hijackSubnets\.service\.0/,
+    },
+    {
+      name: "routingPolicy.macPrefix multicast",
+      macPrefix: "01:00",
+      field: /routingPolicy\.macPrefix/,
+    },
+    {
+      name: "routingPolicy.macPrefix a vendor's",
+      macPrefix: "00:16",
+      field: /routingPolicy\.macPrefix/,
+    },
+    { name: "routingPolicy unknown knob", migrate_route: 1, field: /routingPolicy\.migrate_route/ },
+  ].map(({ name, field, ...block }) => ({
+    name,
+    env: ADD,
+    stdin: policy(block),
+    code: 7,
+    msg: field,
+  })).concat([
+    {
+      name: "routingPolicy.macPrefix on a network instance's interface",
+      env: on("net1"),
+      stdin: policy({ macPrefix: "0a:1b" }),
+      code: 7,
+      msg: /routingPolicy\.macPrefix.*eth0 only, not "net1"/,
+    },
+    {
+      name: "routingPolicy.table auto for an interface name without a number",
+      env: on("podabc"),
+      stdin: policy({ migrateRoute: 1 }),
+      code: 7,
+      msg: /routingPolicy\.table.*"podabc"/,
+    },
+  ]);
+}
 
 Deno.test(`eve-bridge bad inputs: codes, messages, nothing left behind${ROOT_SKIP_REASON}`, {
   ignore: ROOT_SKIP_REASON !== "",

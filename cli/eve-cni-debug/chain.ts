@@ -7,6 +7,7 @@
 import type { Link } from "../../netns/mod.ts";
 import { type Chain, type ChainLink, link, unknown } from "./chain_model.ts";
 import { dhcpClientLink, dhcpLinks } from "./chain_dhcp.ts";
+import { eth0RoutingEntries, movedRoutes, routingEntryFor, routingLinks } from "./chain_routing.ts";
 import { ExitCode, VerdictError } from "./exit_codes.ts";
 import type { EveBridgeRecord } from "./eve_bridge_state.ts";
 import type { AttachmentFact, PodNetnsFact, Snapshot } from "./snapshot.ts";
@@ -49,6 +50,7 @@ function attachmentLinks(
   const app = snapshot.apps.find((candidate) => candidate.uuid === attachment.appUuid);
   const hostVeth = snapshot.hostLinks.find((l) => l.name === attachment.hostIfName);
   const podIf = netns?.links.find((l) => l.name === attachment.podIfName);
+  const routing = routingEntryFor(snapshot, attachment.podNetnsPath, attachment.podIfName);
   return [
     podLink(attachment, netns, record?.podNamespace ?? null),
     appLink(attachment, app),
@@ -56,8 +58,9 @@ function attachmentLinks(
     networkInstanceLink(snapshot, attachment),
     bridgeLink(snapshot, attachment),
     hostVethLink(attachment, hostVeth, podIf),
-    podInterfaceLink(attachment, netns, podIf, hostVeth),
+    podInterfaceLink(attachment, netns, podIf, hostVeth, movedRoutes(routing)),
     ...dhcpLinks(snapshot, attachment, record, adapterIp(snapshot, attachment)),
+    ...routingLinks(routing),
   ];
 }
 
@@ -168,6 +171,8 @@ function podInterfaceLink(
   netns: PodNetnsFact | undefined,
   podIf: Link | undefined,
   veth: Link | undefined,
+  /** Routes a routing policy moved out of main into the interface's own table. */
+  moved: readonly { dst: string; gateway: string | null }[],
 ): ChainLink {
   const name = attachment.podIfName;
   if (!netns?.exists) return unknown("pod-interface", `${name} (netns gone)`);
@@ -196,7 +201,7 @@ function podInterfaceLink(
   }
   for (const route of attachment.l3?.routes ?? []) {
     const dst = route.dst === "0.0.0.0/0" ? "default" : route.dst;
-    const found = netns.routes.some((kernelRoute) =>
+    const found = [...netns.routes, ...moved].some((kernelRoute) =>
       kernelRoute.dst === dst && (route.gw === null || kernelRoute.gateway === route.gw)
     );
     if (!found) {
@@ -277,6 +282,7 @@ export function buildChains(snapshot: Snapshot): Chain[] {
         ]),
       recordInterfaceLink(r, snapshot.pods[netnsPath]),
       dhcpClientLink(snapshot, { podNetnsPath: netnsPath }, r, r.vmi === true),
+      ...routingLinks(routingEntryFor(snapshot, netnsPath, r.ifname)),
     ];
     chains.push(finish({
       podName: pod.podName,
@@ -292,9 +298,36 @@ export function buildChains(snapshot: Snapshot): Chain[] {
       links,
     }));
   }
+  chains.push(...eth0Chains(snapshot));
   return chains.sort((x, y) =>
     x.podName.localeCompare(y.podName) || x.ifname.localeCompare(y.ifname)
   );
+}
+
+/** eth0 with a routing policy: the pod, then the policy (zedrouter has no part in eth0). */
+function eth0Chains(snapshot: Snapshot): Chain[] {
+  return eth0RoutingEntries(snapshot).map((entry) => {
+    const { record } = entry;
+    const podName = record.podName || `container ${record.containerID}`;
+    const netns = snapshot.pods[record.netnsPath];
+    const podIf = netns?.links.find((l) => l.name === record.ifname);
+    return finish({
+      podName,
+      podNamespace: null,
+      containerId: record.containerID,
+      ifname: record.ifname,
+      netnsPath: record.netnsPath,
+      appUuid: null,
+      bridge: record.hostEnd,
+      hostIfName: null,
+      mac: podIf?.mac ?? record.applied.mac,
+      address: record.applied.addresses[0] ?? null,
+      links: [
+        podLink({ podName, podNetnsPath: record.netnsPath }, netns, null),
+        ...routingLinks(entry),
+      ],
+    });
+  });
 }
 
 /** The pod interface as eve-bridge recorded it (MAC, leased address) against the kernel. */

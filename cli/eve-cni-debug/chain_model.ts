@@ -15,6 +15,7 @@ export const STEPS = [
   "dhcp-reservation",
   "dhcp-lease",
   "dhcp-client",
+  "routing-policy",
 ] as const;
 export type Step = (typeof STEPS)[number];
 

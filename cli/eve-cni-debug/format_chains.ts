@@ -53,6 +53,7 @@ const STEP_LABEL: Record<ChainLink["step"], string> = {
   "dhcp-reservation": "DHCP reservation",
   "dhcp-lease": "DHCP lease",
   "dhcp-client": "DHCP client",
+  "routing-policy": "routing policy",
 };
 
 export function formatChain(chain: Chain): string {

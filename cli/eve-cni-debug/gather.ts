@@ -8,6 +8,7 @@ import { isAlive, listAddrs, listLinks, listRoutes, netnsInode } from "../../net
 import { macClaims, remoteMacs } from "./cluster_facts.ts";
 import type { CommandContext } from "./context.ts";
 import { readEveBridgeState } from "./eve_bridge_state.ts";
+import { gatherRoutingEntries } from "./routing_facts.ts";
 import { hostNetns, netnsFromPath } from "./netns_target.ts";
 import type { PodNetnsFact, ProcessFact, Snapshot } from "./snapshot.ts";
 import { readZedrouterView, zedrouterSection } from "./zedrouter_view.ts";
@@ -78,14 +79,16 @@ export async function findDhcpClients(
 export async function gatherSnapshot(ctx: CommandContext): Promise<Snapshot> {
   const { globals: g, deps } = ctx;
   const host = hostNetns(g.hostNetns);
-  const [view, eveBridge, hostLinks] = await Promise.all([
+  const [view, eveBridge, hostLinks, routing] = await Promise.all([
     readZedrouterView(ctx),
     readEveBridgeState(g.stateDir),
     listLinks(deps.runner, host),
+    gatherRoutingEntries(deps.runner, host, g.stateDir),
   ]);
   const paths = new Set<string>();
   for (const a of view.attachments) paths.add(a.podNetnsPath);
   for (const r of eveBridge.records) if (r.netnsPath) paths.add(r.netnsPath);
+  for (const e of routing.entries) paths.add(e.record.netnsPath);
   const pods: Record<string, PodNetnsFact> = {};
   await Promise.all([...paths].sort().map(async (p) => pods[p] = await podFact(ctx, p)));
   const processes: Record<string, ProcessFact> = {};
@@ -102,7 +105,12 @@ export async function gatherSnapshot(ctx: CommandContext): Promise<Snapshot> {
     apps: view.apps,
     attachments: view.attachments,
     dnsmasq: view.dnsmasq,
-    eveBridge: { stateDir: g.stateDir, ...eveBridge },
+    eveBridge: {
+      stateDir: g.stateDir,
+      ...eveBridge,
+      unreadable: [...eveBridge.unreadable, ...routing.unreadable],
+      routing: routing.entries,
+    },
     hostNetns: g.hostNetns ?? null,
     hostLinks,
     pods: Object.fromEntries(Object.entries(pods).sort(([a], [b]) => a.localeCompare(b))),

@@ -40,6 +40,8 @@ export const RouteSchema = v.strictObject({
   protocol: nullableString,
   metric: nullableNumber,
   table: nullableString,
+  prefsrc: nullableString,
+  onlink: v.boolean(),
 });
 
 export const RuleSchema = v.strictObject({

@@ -7,6 +7,7 @@
 import * as v from "valibot";
 import type { AddressInfo, DnsmasqLease, Link, RouteInfo } from "../../netns/mod.ts";
 import type { EveBridgeRecord } from "./eve_bridge_state.ts";
+import type { RoutingEntry } from "./routing_facts.ts";
 
 export interface NiFact {
   name: string;
@@ -135,6 +136,8 @@ export interface Snapshot {
     stateDir: string;
     records: EveBridgeRecord[];
     unreadable: { path: string; error: string }[];
+    /** Routing-policy records with the kernel's facts (absent in older snapshots). */
+    routing?: RoutingEntry[];
   };
   hostNetns: string | null;
   hostLinks: Link[];

@@ -9,12 +9,15 @@
  *   <stateDir>/<containerID>/<ifname>.events  udhcpc hook events, JSON lines (netns/dhcp_events)
  *   <stateDir>/<containerID>/<ifname>.pid     udhcpc's own pid file
  *   <stateDir>/<containerID>/<ifname>.lock    flock(2) serialising ADD/DEL/CHECK/GC/hook
+ *   <stateDir>/<containerID>/<ifname>.routing the routing policy's record, if it has one
+ *                                             (routing_record.ts; eth0 may have one too)
  *
  * The names cannot collide: a container ID never holds "/" and an interface name never holds
  * "/" either.
  */
 import * as v from "valibot";
 import { CidrSchema, IpSchema, MacSchema } from "../mod.ts";
+import { routingRecordPath } from "./routing_record.ts";
 
 export const STATE_VERSION = 1;
 
@@ -83,6 +86,8 @@ export interface AttachmentPaths {
   readonly events: string;
   readonly pid: string;
   readonly lock: string;
+  /** The interface's routing-policy record (routing_record.ts), when it has a policy. */
+  readonly routing: string;
 }
 
 export function attachmentPaths(
@@ -100,6 +105,7 @@ export function attachmentPaths(
     events: `${dir}/${ifname}.events`,
     pid: `${dir}/${ifname}.pid`,
     lock: `${dir}/${ifname}.lock`,
+    routing: routingRecordPath(stateDir, containerId, ifname),
   };
 }
 

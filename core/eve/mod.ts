@@ -6,6 +6,7 @@
 export {
   CDI_UPLOAD_POD_PREFIX,
   CDI_UPLOAD_PVC_MARK,
+  ETH0,
   EVE_APP_NAMESPACE,
   isCdiUploadPod,
   isEveApp,
@@ -55,3 +56,25 @@ export {
   type ProcessFacts,
   readProcessFacts,
 } from "./dhcp_client.ts";
+export {
+  describeRoutingRecord,
+  type HijackRoute,
+  HijackRouteSchema,
+  hostPrefix,
+  listRoutingRecords,
+  type NeighbourEntry,
+  NeighbourEntrySchema,
+  readRoutingRecord,
+  ROUTING_RECORD_SUFFIX,
+  ROUTING_RECORD_VERSION,
+  type RoutingApplied,
+  RoutingAppliedSchema,
+  type RoutingIntent,
+  RoutingIntentSchema,
+  type RoutingRecord,
+  routingRecordPath,
+  RoutingRecordSchema,
+  type RoutingRule,
+  type TableRoute,
+} from "./routing_record.ts";
+export { type RoutingFacts, routingProblems, staysInMain } from "./routing_problems.ts";

@@ -53,3 +53,6 @@ export function isVmi(pod: PodIdentity): boolean {
 export function isVmiPodName(podName: string): boolean {
   return podName.startsWith(VMI_POD_PREFIX);
 }
+
+/** The Kubernetes network's interface in every pod (the node conflist's); any other is an NI's. */
+export const ETH0 = "eth0";

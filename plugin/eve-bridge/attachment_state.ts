@@ -126,3 +126,29 @@ function ifnameOfAttachmentFile(file: string): string | undefined {
 export function nowIso(): string {
   return new Date().toISOString();
 }
+
+/**
+ * withAttachmentLock for a caller that must never create an attachment's files: the DHCP
+ * hook's callback, which can start after DEL (or eve-cni-debug's --fix) removed them and
+ * would otherwise leave a new lock file, in a new container directory, behind. Without the
+ * lock file there is no attachment, and `absent` is the answer.
+ */
+export async function withExistingAttachmentLock<T>(
+  paths: AttachmentPaths,
+  body: () => Promise<T>,
+  absent: T,
+): Promise<T> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(paths.lock, { write: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return absent;
+    throw error;
+  }
+  try {
+    await file.lock(true);
+    return await body();
+  } finally {
+    file.close();
+  }
+}

@@ -14,6 +14,7 @@ import {
   NodeIpSchema,
 } from "../../core/eve/mod.ts";
 import { NET_CONF_ENTRIES } from "../cni/mod.ts";
+import { RoutingPolicySchema } from "./routing_policy_schema.ts";
 
 export const DEFAULT_DHCP_TIMEOUT_SECONDS = 10;
 export const DEFAULT_DHCP_RETRIES = 3;
@@ -48,6 +49,8 @@ export const EveBridgeConfigSchema = v.looseObject({
   /** Where per-pod state (DHCP leases) lives; tmpfs so it goes away with a reboot. */
   stateDir: v.optional(AbsolutePath, DEFAULT_EVE_BRIDGE_STATE_DIR),
   dhcp: v.optional(DhcpConfigSchema, {}),
+  /** Opt-in policy routing of the pod interface (routing_policy_schema.ts). */
+  routingPolicy: v.optional(RoutingPolicySchema),
   /**
    * The CNI dhcp daemon's socket. EVE's Go eve-bridge leased netX addresses through it; a DEL
    * of a pod the Go plugin attached (no state of ours) releases its lease there

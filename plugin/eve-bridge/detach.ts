@@ -17,6 +17,7 @@ import { nowIso, removeAttachmentFiles, writeState } from "./attachment_state.ts
 import type { AttachmentPaths, AttachmentState } from "../../core/eve/mod.ts";
 import { clientOf, type GoPluginLease, stopAttachmentDhcp } from "./dhcp/mod.ts";
 import { type PodIdentity, podInterfaceOf, podOf } from "./pod_args.ts";
+import { releaseRecordedPolicy } from "./routing_policy.ts";
 import { withZedrouter, type ZedrouterSession } from "./zedrouter_session.ts";
 import type { DisconnectPodArgs, DisconnectPodResult } from "../../rpc/mod.ts";
 
@@ -66,6 +67,9 @@ export async function detach(
 ): Promise<void> {
   const started = performance.now();
   const { state } = target;
+  // First what the routing policy put on the node; its failure fails DEL after the rest ran.
+  const routingFailed = await releaseRecordedPolicy(runner, target.paths.routing, logger)
+    .then(() => undefined, (error: unknown) => error);
   const client = await clientOf(target.paths, state);
   const releaseOutcome = await stopAttachmentDhcp(runner, client, state, logger, {
     ensureAddress: false,
@@ -108,4 +112,5 @@ export async function detach(
     disconnectMs: ms(disconnectStarted),
     totalMs: ms(started),
   });
+  if (routingFailed !== undefined) throw routingFailed;
 }

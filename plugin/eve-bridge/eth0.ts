@@ -21,10 +21,17 @@ import { getLink, systemRunner } from "../../netns/mod.ts";
 import { BRIDGE_PLUGIN, delEth0 } from "./eth0_del.ts";
 import { gcHostLocalAddresses } from "./eth0_gc.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
-import { isEveApp, nodeIpCidr } from "../../core/eve/mod.ts";
+import {
+  addRoutingPolicy,
+  checkAppliedPolicy,
+  checkRoutingPolicyConfig,
+  hostEndOf,
+  releaseRecordedPolicy,
+  withInterfaceMac,
+} from "./routing_policy.ts";
+import { ETH0, isEveApp, nodeIpCidr, routingRecordPath } from "../../core/eve/mod.ts";
 
-export const ETH0 = "eth0";
-export { BRIDGE_PLUGIN };
+export { BRIDGE_PLUGIN, ETH0 };
 
 /** eve-bridge's own fields: the bridge plugin does not need to see them. */
 const EVE_ONLY_FIELDS = [
@@ -35,6 +42,7 @@ const EVE_ONLY_FIELDS = [
   "stateDir",
   "dhcp",
   "dhcpDaemonSocket",
+  "routingPolicy",
 ];
 
 /**
@@ -114,6 +122,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
 
   add(ctx: EveContext): Promise<CniResult> {
     const config = bridgeConfig(ctx, true);
+    checkRoutingPolicyConfig(ctx);
     return withUndo(ctx.logger, async (undo) => {
       await findPlugin(BRIDGE_PLUGIN, ctx.path);
       // A repeated ADD must fail without touching the attachment that exists: checked here
@@ -134,14 +143,25 @@ export const eth0BridgeHandler: InterfaceHandler = {
           `Delegated plugin "${BRIDGE_PLUGIN}" printed no result for ADD`,
         );
       }
-      return withRouteGateways(result);
+      const routed = await addRoutingPolicy(systemRunner, ctx, undo, {
+        hostEnd: hostEndOf(result),
+      });
+      return withInterfaceMac(withRouteGateways(result), ctx.ifname, routed?.applied.mac ?? null);
     });
   },
 
-  del: (ctx: EveContext): Promise<void> => delEth0(ctx, bridgeConfig(ctx, false)),
+  async del(ctx: EveContext): Promise<void> {
+    // The policy's node-side entries go even when bridge's DEL fails, and the other way round.
+    const record = routingRecordPath(ctx.config.stateDir, ctx.containerId, ctx.ifname);
+    const failed = await releaseRecordedPolicy(systemRunner, record, ctx.logger)
+      .then(() => undefined, (error: unknown) => error);
+    await delEth0(ctx, bridgeConfig(ctx, false));
+    if (failed !== undefined) throw failed;
+  },
 
   async check(ctx: EveContext): Promise<void> {
     await delegate(ctx, BRIDGE_PLUGIN, bridgeConfig(ctx, true), { command: "CHECK" });
+    await checkAppliedPolicy(systemRunner, ctx);
   },
 
   gc: gcHostLocalAddresses,

@@ -22,6 +22,8 @@ import { type EveBridgeConfig, EveBridgeConfigSchema } from "./config.ts";
 import { BRIDGE_PLUGIN, bridgeConfig, ETH0, eth0BridgeHandler } from "./eth0.ts";
 import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
 import { podInterfaceHandler } from "./pod_interface.ts";
+import { gcRoutingPolicies } from "./routing_policy.ts";
+import { systemRunner } from "../../netns/mod.ts";
 import { probeZedrouterSocket, type ZedrouterProbe } from "./zedrouter_probe.ts";
 
 export interface EveBridgeDeps {
@@ -60,6 +62,19 @@ async function forwardToModernDelegates(
     });
   }
   return steps;
+}
+
+/** Releases the routing records of unlisted attachments of this network. */
+async function gcPolicies(ctx: EveGcContext): Promise<void> {
+  const { stateDir, name } = ctx.config;
+  const failures = await gcRoutingPolicies(
+    systemRunner,
+    stateDir,
+    name,
+    ctx.validAttachments,
+    ctx.logger,
+  );
+  if (failures.length > 0) throw new Error(failures.join("; "));
 }
 
 export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBridgeConfig> {
@@ -112,6 +127,8 @@ export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBr
         const gc = handler.gc;
         if (gc) steps.push({ label: `GC of ${handler.name}`, run: () => gc(ctx) });
       }
+      // Last: a detached attachment's record is gone by now; what is left has no attachment.
+      steps.push({ label: "GC of routing policies", run: () => gcPolicies(ctx) });
       await runAll(steps, ctx.logger, {
         code: EveErrorCode.GcPartialFailure,
         msg: "GC could not release every stale attachment",

@@ -6,6 +6,7 @@
  *   record      the state file, phase "adding"      undo: remove the attachment's files
  *   startDhcp   udhcpc in the pod netns, 1st lease   undo: release the lease, stop the client
  *   connectL3   ConnectPodAtL3 with the lease       (DisconnectPod undoes it)
+ *   routing     the config's routingPolicy, if any   undo: release it (routing_policy.ts)
  *   ready       the state file, phase "ready"
  *
  * L2-only attachments (an air-gapped switch NI, or a VMI whose guest runs DHCP itself) skip
@@ -31,7 +32,8 @@ import {
 import { installHook, startLeaseClient, stopAttachmentDhcp, waitFirstLease } from "./dhcp/mod.ts";
 import type { EveContext } from "./handler.ts";
 import { l3Fields } from "./l3_request.ts";
-import { mergeResults, podResult } from "./pod_result.ts";
+import { mergeResults, podResult, resultInterfaces } from "./pod_result.ts";
+import { addRoutingPolicy, checkRoutingPolicyConfig, hostEndOf } from "./routing_policy.ts";
 import { resolveMac } from "./mac_source.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
 import { withZedrouter, ZedrouterSession } from "./zedrouter_session.ts";
@@ -59,6 +61,7 @@ const ms = (since: number): number => Math.round(performance.now() - since);
 
 /** ADD: refuses an interface already attached, then runs the steps under the lock. */
 export async function addPodInterface(ctx: EveContext, deps: AddDeps): Promise<CniResult> {
+  checkRoutingPolicyConfig(ctx);
   const mac = resolveMac(ctx);
   const paths = attachmentPaths(ctx.config.stateDir, ctx.containerId, ctx.ifname);
   return await withAttachmentLock(paths, async () => {
@@ -120,6 +123,7 @@ async function attach(
     await startDhcp(attaching);
     await connectL3(attaching);
   }
+  await routing(attaching, l2.result);
   await ready(attaching);
   ctx.logger.info("Attached {ifname} to app {appUUID}", {
     appUUID: l2.result.appUUID,
@@ -266,6 +270,16 @@ async function connectL3(attaching: Attaching): Promise<void> {
     ...l3Fields(lease),
   });
   attaching.timings.l3Ms = ms(started);
+}
+
+/**
+ * The config's routingPolicy once the address is in place (nothing without one, or for an
+ * L2-only attachment); its release is registered first.
+ */
+async function routing(attaching: Attaching, l2: ConnectPodAtL2Result): Promise<void> {
+  const { ctx, deps, undo, state } = attaching;
+  const hostEnd = hostEndOf(resultInterfaces(l2, ctx.ifname, ctx.netns));
+  await addRoutingPolicy(deps.runner, ctx, undo, { hostEnd, lease: state.lease });
 }
 
 /** The state file, phase "ready": ADD succeeded. */

@@ -17,6 +17,7 @@ import {
 import { latestLease } from "./dhcp/mod.ts";
 import type { EveContext } from "./handler.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
+import { checkAppliedPolicy } from "./routing_policy.ts";
 import { withZedrouter } from "./zedrouter_session.ts";
 
 function checkFailed(msg: string, details = ""): CniError {
@@ -46,6 +47,7 @@ export async function checkAttachment(runner: Runner, ctx: EveContext): Promise<
     const ourIndex = await checkInterface(runner, ctx, state);
     if (!state.useDHCP || state.vmi) return;
     const lease = await checkLease(runner, ctx, state);
+    await checkAppliedPolicy(runner, ctx);
     if (ctx.prevResult) checkListedAddress(ctx, state, lease, ctx.prevResult, ourIndex);
   });
 }

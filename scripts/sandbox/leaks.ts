@@ -1,11 +1,13 @@
 /**
  * What must be gone after pods are detached, read from where it lives: the NI bridges' ports
- * (kernel), dnsmasq's lease files, /proc (udhcpc processes of the pods), eve-bridge's state
- * dir, host-local's allocations, libcni's result cache and zedrouter's own attachment list.
+ * and permanent neighbour entries (kernel), dnsmasq's lease files, /proc (udhcpc processes of
+ * the pods), eve-bridge's state dir, host-local's allocations, libcni's result cache and
+ * zedrouter's own attachment list.
  */
 import {
   listBridgePorts,
   listLinks,
+  listNeighbours,
   readDnsmasqLeases,
   stopPid,
   systemRunner,
@@ -118,6 +120,13 @@ export async function findLeaks(
   if (links.some((l) => l.name === POD_NETWORK.bridge)) {
     for (const port of await listBridgePorts(systemRunner, node.ns.ns, POD_NETWORK.bridge)) {
       leaks.push(`veth "${port.name}" still on bridge "${POD_NETWORK.bridge}"`);
+    }
+  }
+  // A routing policy's node-side neighbour entries (eve-bridge's `neighbours`) go with DEL.
+  for (const n of await listNeighbours(systemRunner, node.ns.ns)) {
+    if (!n.state.includes("PERMANENT")) continue;
+    if (n.dev !== null && (niBridges.has(n.dev) || n.dev === POD_NETWORK.bridge)) {
+      leaks.push(`permanent neighbour ${n.ip} (${n.mac}) still on "${n.dev}"`);
     }
   }
   for (const file of leaseFiles) {

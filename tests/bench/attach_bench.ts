@@ -9,6 +9,8 @@
  *    releaseMs, disconnectMs); "in-process" is the plugin's time from Deno's time origin to its
  *    last log line (Deno's own start-up is not in it); "runtime" is the wall time of the whole
  *    libcni invocation (process start-up, tuning, result cache).
+ *    The "net1+policy" path is net1 again with a `routingPolicy` block (its own step's time
+ *    from the "Routing policy of" log line).
  * 2. Parallel: PODS pods x (eth0 + net1) at PARALLEL-way parallelism: failures (a failed
  *    ADD/DEL or a wrong address) and leaks after DEL (both must be 0), attachments/s.
  *
@@ -34,6 +36,13 @@ const PODS = Number(Deno.env.get("BENCH_PODS") ?? 100);
 const PARALLEL = Number(Deno.env.get("BENCH_PARALLEL") ?? 8);
 const DEADLINE_MS = Number(Deno.env.get("BENCH_DEADLINE_S") ?? 600) * 1000;
 const CALL_TIMEOUT_MS = 60_000;
+/** The routingPolicy of the "net1+policy" path: every knob that applies to an NI's interface. */
+const ROUTING_POLICY = {
+  migrateRoute: 1,
+  hijackSubnets: { service: ["10.43.0.0/16"] },
+  rpFilter: 2,
+  neighbours: true,
+};
 
 const encoder = new TextEncoder();
 function out(line = ""): void {
@@ -347,6 +356,20 @@ async function bench(): Promise<number> {
         deadline,
       );
 
+      // The same net1 with a routingPolicy block (every knob that applies to an NI interface).
+      const policyPath = `${node.dir}/net.d/ni-policy.conflist`;
+      const nad = JSON.parse(await Deno.readTextFile(node.nad(NI_NAME)));
+      nad.plugins[0].routingPolicy = ROUTING_POLICY;
+      await Deno.writeTextFile(policyPath, JSON.stringify(nad));
+      const routed = await serialCycles(
+        cnidrive,
+        node,
+        serialPod,
+        { ifname: "net1", conflist: policyPath, mac: appOf(0).mac },
+        "net1+policy",
+        deadline,
+      );
+
       const log = await readLog(node.logFile);
       row(
         "net1 ADD  L2 (ConnectPodAtL2)",
@@ -392,6 +415,19 @@ async function bench(): Promise<number> {
         logField(log, eth0.containers, "DEL", "Finished", "durationMs"),
       );
       row("eth0 DEL  runtime (eve-bridge -> bridge)", eth0.del);
+      row(
+        "net1+policy ADD  routing policy step",
+        logField(log, routed.containers, "ADD", "Routing policy of", "routingMs"),
+      );
+      row(
+        "net1+policy ADD  eve-bridge in-process",
+        logField(log, routed.containers, "ADD", "Finished", "durationMs"),
+      );
+      row("net1+policy ADD  runtime (libcni + tuning)", routed.add);
+      row(
+        "net1+policy DEL  eve-bridge in-process",
+        logField(log, routed.containers, "DEL", "Finished", "durationMs"),
+      );
       row("eth0 ADD  baseline (bridge + host-local)", base.add);
       row("eth0 DEL  baseline (bridge + host-local)", base.del);
       printTable(
@@ -404,7 +440,13 @@ async function bench(): Promise<number> {
       allPods.push(...par.pods);
       const leaks = await findLeaks(node, allPods);
       const strays = await stopStrayDhcpClients(node, allPods);
-      const failures = [...netx.failures, ...eth0.failures, ...base.failures, ...par.failures];
+      const failures = [
+        ...netx.failures,
+        ...eth0.failures,
+        ...base.failures,
+        ...routed.failures,
+        ...par.failures,
+      ];
       const planned = PODS * 2;
       printTable(`Parallel: ${PODS} pods x 2 interfaces, ${PARALLEL}-way`, ["measure", "value"], [
         ["attachments made", `${par.attachments} of ${planned}`],

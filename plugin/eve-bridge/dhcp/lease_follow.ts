@@ -13,11 +13,12 @@
 import { errorMessage } from "../../../core/mod.ts";
 import { delAddr, type Runner, systemRunner } from "../../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniLogger, openLog } from "../../cni/mod.ts";
-import { nowIso, readState, withAttachmentLock, writeState } from "../attachment_state.ts";
+import { nowIso, readState, withExistingAttachmentLock, writeState } from "../attachment_state.ts";
 import { type AttachmentPaths, attachmentPaths } from "../../../core/eve/mod.ts";
 import { l3Fields } from "../l3_request.ts";
 import { latestLease, sameAddressing } from "./lease_keeper.ts";
 import { podInterfaceOf, podOf } from "../pod_args.ts";
+import { followRoutingPolicy } from "../routing_policy.ts";
 import { withZedrouter } from "../zedrouter_session.ts";
 
 export type FollowOutcome = "no-state" | "not-ready" | "no-lease" | "renewed" | "moved";
@@ -38,7 +39,8 @@ export async function followLease(
   logger: CniLogger,
   runner: Runner = systemRunner,
 ): Promise<FollowOutcome> {
-  return await withAttachmentLock(paths, async () => {
+  // Never creates the attachment's files: a callback that starts after DEL finds none.
+  return await withExistingAttachmentLock(paths, async (): Promise<FollowOutcome> => {
     const state = await readState(paths.state);
     if (state === undefined) return "no-state";
     if (state.phase !== "ready" || state.dhcp === null) return "not-ready";
@@ -48,6 +50,8 @@ export async function followLease(
     if (old !== null && sameAddressing(old, lease)) {
       await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
       logger.debug("Lease {address} renewed", { address: lease.address });
+      // A policy whose re-apply failed after the last move gets another go.
+      await followRoutingPolicy(runner, paths.routing, lease, logger);
       return "renewed";
     }
     // The old address goes FIRST: deleting a primary address also deletes the secondaries of
@@ -75,8 +79,10 @@ export async function followLease(
       to: lease.address,
       l3Ms,
     });
+    // The routing policy follows the address: rules, table, node's neighbour entries.
+    await followRoutingPolicy(runner, paths.routing, lease, logger);
     return "moved";
-  });
+  }, "no-state");
 }
 
 /** The whole `dhcp-event` command: returns the process exit code (0 ok, 1 failed). */
