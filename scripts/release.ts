@@ -147,16 +147,19 @@ export async function buildRelease(
   return archivePath;
 }
 
+/**
+ * The tar.gz of the release. runtime/deno is a hard link to the pinned Deno, which every
+ * checkout on the machine shares: another checkout's build linking or unlinking it changes its
+ * link count, hence its ctime, and GNU tar then fails with "file changed as we read it" (the
+ * content did not change). That is retried, a few times.
+ */
 async function archive(dir: string, path: string): Promise<void> {
-  const out = await systemRunner(["tar", ...[
-    "-C",
-    dir,
-    "--owner=0",
-    "--group=0",
-    "--numeric-owner",
-    "-czf",
-    path,
-    ".",
-  ]]);
-  if (out.code !== 0) throw new Error(`tar failed: ${out.stderr}`);
+  const argv = ["tar", "-C", dir, "--owner=0", "--group=0", "--numeric-owner", "-czf", path, "."];
+  for (let attempt = 1;; attempt++) {
+    const out = await systemRunner(argv);
+    if (out.code === 0) return;
+    if (attempt >= 5 || !/file changed as we read it/.test(out.stderr)) {
+      throw new Error(`tar failed: ${out.stderr}`);
+    }
+  }
 }

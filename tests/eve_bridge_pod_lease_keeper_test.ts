@@ -12,9 +12,9 @@ import {
   systemRunner as run,
 } from "../netns/mod.ts";
 import { silentLogger } from "../plugin/cni/mod.ts";
-import { attachmentPaths } from "../core/eve/mod.ts";
+import { attachmentPaths, isOurDhcpClient } from "../core/eve/mod.ts";
 import { installHook } from "../plugin/eve-bridge/dhcp/hook.ts";
-import { isOurDhcpClient, stopDhcpClient } from "../plugin/eve-bridge/dhcp/client_process.ts";
+import { stopDhcpClient } from "../plugin/eve-bridge/dhcp/client_process.ts";
 import { leaseRoutes } from "../plugin/eve-bridge/l3_request.ts";
 import {
   latestLease,
@@ -62,9 +62,12 @@ sandboxTest(
       { dst: "10.99.0.0/16", gw: "10.66.0.1" },
     ]);
     assert.ok((await readDnsmasqLeases(leaseFile)).some((l) => l.mac === POD_MAC));
-    assert.equal(await isOurDhcpClient(run, client.record), true);
+    assert.equal(isOurDhcpClient(client.record, stateDir), true);
+    assert.ok(client.record.startTime !== undefined, "the start time is recorded");
     // A pid whose command line names another pid file is not ours (pid reuse guard).
-    assert.equal(await isOurDhcpClient(run, { ...client.record, pidFile: "/x.pid" }), false);
+    assert.equal(isOurDhcpClient({ ...client.record, pidFile: "/x.pid" }), false);
+    // Nor one that started at another time (the pid was reused).
+    assert.equal(isOurDhcpClient({ ...client.record, startTime: 1 }), false);
 
     // Renewal: a `renew` event with the same address.
     renewDhcpClient(client.record.pid);

@@ -36,6 +36,11 @@ export type LeaseRecord = v.InferOutput<typeof LeaseRecordSchema>;
 export const DhcpClientRecordSchema = v.strictObject({
   /** udhcpc's pid (it runs in the pod netns, in its own session). */
   pid: v.pipe(v.number(), v.integer(), v.minValue(2)),
+  /**
+   * When it started (field 22 of /proc/<pid>/stat): pid and start time name the process, so a
+   * recycled pid is never signalled (core/eve/dhcp_client.ts). Absent in older records.
+   */
+  startTime: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   eventFile: v.string(),
   pidFile: v.string(),
   hookScript: v.string(),
@@ -133,7 +138,8 @@ function salvageEntries(entries: Entries, raw: unknown): Record<string, unknown>
       continue;
     }
     const parsed = v.safeParse(schema, value);
-    if (parsed.success) out[key] = parsed.output;
+    // An optional field that is absent stays absent.
+    if (parsed.success && parsed.output !== undefined) out[key] = parsed.output;
   }
   return out;
 }

@@ -47,6 +47,16 @@ export {
   STATE_VERSION,
 } from "./attachment_state.ts";
 export {
+  type DhcpClientIdentity,
+  type DhcpClientVerdict,
+  dhcpClientVerdict,
+  findDhcpClients,
+  type FoundDhcpClient,
+  isOurDhcpClient,
+  type ProcessFacts,
+  readProcessFacts,
+} from "./dhcp_client.ts";
+export {
   describeRoutingRecord,
   type HijackRoute,
   HijackRouteSchema,

@@ -8,8 +8,13 @@
 import { getLink, listAddrs, type Runner } from "../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniResult, EveErrorCode } from "../cni/mod.ts";
 import { readState, withAttachmentLock } from "./attachment_state.ts";
-import { attachmentPaths, type AttachmentState, type LeaseRecord } from "../../core/eve/mod.ts";
-import { isOurDhcpClient, latestLease } from "./dhcp/mod.ts";
+import {
+  attachmentPaths,
+  type AttachmentState,
+  isOurDhcpClient,
+  type LeaseRecord,
+} from "../../core/eve/mod.ts";
+import { latestLease } from "./dhcp/mod.ts";
 import type { EveContext } from "./handler.ts";
 import { podInterfaceOf, podOf } from "./pod_args.ts";
 import { checkAppliedPolicy } from "./routing_policy.ts";
@@ -76,7 +81,7 @@ async function checkLease(
   ctx: EveContext,
   state: AttachmentState,
 ): Promise<LeaseRecord> {
-  if (state.dhcp === null || !(await isOurDhcpClient(runner, state.dhcp))) {
+  if (state.dhcp === null || !isOurDhcpClient(state.dhcp, ctx.config.stateDir)) {
     throw checkFailed(
       `The DHCP client of "${ctx.ifname}" is not running`,
       `pid ${state.dhcp?.pid ?? "none"}; DEL and ADD the pod interface again`,

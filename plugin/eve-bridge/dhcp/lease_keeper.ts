@@ -18,7 +18,7 @@ import {
 } from "../../../netns/mod.ts";
 import { CniError, type CniLogger, EveErrorCode } from "../../cni/mod.ts";
 import type { AttachmentPaths, DhcpClientRecord, LeaseRecord } from "../../../core/eve/mod.ts";
-import { LeaseRecordSchema } from "../../../core/eve/mod.ts";
+import { LeaseRecordSchema, readProcessFacts } from "../../../core/eve/mod.ts";
 import type { DhcpConfig } from "../config.ts";
 
 const POLL_MS = 50;
@@ -57,8 +57,16 @@ export async function startLeaseClient(
     eventFile: paths.events,
     pidFile: paths.pid,
   });
+  // Read at once: exec (setsid -> nsenter -> udhcpc) keeps the pid and the start time.
+  const startTime = readProcessFacts(daemon.pid)?.startTime;
   return {
-    record: { pid: daemon.pid, eventFile: paths.events, pidFile: paths.pid, hookScript },
+    record: {
+      pid: daemon.pid,
+      ...(startTime !== undefined && startTime >= 0 && { startTime }),
+      eventFile: paths.events,
+      pidFile: paths.pid,
+      hookScript,
+    },
     exited: daemon.exited,
   };
 }

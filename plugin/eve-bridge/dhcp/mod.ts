@@ -8,7 +8,6 @@
  */
 export {
   clientOf,
-  isOurDhcpClient,
   stopAttachmentDhcp,
   stopDhcpClient,
   type StopOutcome,
