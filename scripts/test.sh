@@ -5,7 +5,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 deno=$(bash scripts/install.sh | tail -1) || exit 1
-export PATH="$(dirname "$deno"):$PATH"
+export PATH="$(dirname "$deno"):$PATH:/usr/local/sbin:/usr/sbin:/sbin"  # see ./run: a bare PATH lacks sbin
 # CI may run with a bare environment: Go (the wire peers, cnidrive) and Deno need a cache home.
 export HOME=${HOME:-/root}
 export GOCACHE=${GOCACHE:-$root/.cache/go-build}
