@@ -14,21 +14,14 @@ export const STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
 /** Deno's `node` shim directory (`$DENO_DIR/node_compat_bin`). */
 const DENO_NODE_SHIM_DIR = "/node_compat_bin";
 
-/**
- * `env.PATH` when it names a directory of tools, else STANDARD_PATH; either way followed by the
- * standard directories it lacks. A caller's PATH often lacks the sbin directories (a CI job's
- * `PATH=/usr/bin:/bin`, a runtime's minimal PATH) where Debian and Alpine keep dnsmasq and
- * sysctl; the caller's own directories keep their precedence.
- */
+/** `env.PATH` when it names a directory of tools, else STANDARD_PATH. */
 export function toolSearchPath(env: Readonly<Record<string, string | undefined>>): string {
   const path = env.PATH ?? "";
   const shimActive = env.DENO_NODE_SHIM_ACTIVE !== undefined;
   const dirs = path.split(":").filter((dir) =>
     dir !== "" && !(shimActive && dir.endsWith(DENO_NODE_SHIM_DIR))
   );
-  if (dirs.length === 0) return STANDARD_PATH;
-  const missing = STANDARD_PATH.split(":").filter((dir) => !dirs.includes(dir));
-  return missing.length === 0 ? path : `${path}:${missing.join(":")}`;
+  return dirs.length > 0 ? path : STANDARD_PATH;
 }
 
 /** Sets this process's PATH (inherited by everything it spawns) to toolSearchPath. */
