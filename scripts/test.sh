@@ -9,7 +9,7 @@ export PATH="$(dirname "$deno"):$PATH:/usr/local/sbin:/usr/sbin:/sbin"  # see ./
 # CI may run with a bare environment: Go (the wire peers, cnidrive) and Deno need a cache home.
 export HOME=${HOME:-/root}
 export GOCACHE=${GOCACHE:-$root/.cache/go-build}
-bash "$root/../shared/tools/cnidrive/build.sh" "$root/.tools/cnidrive" >/dev/null 2>&1 \
+bash "$root/scripts/build_cnidrive.sh" "$root/.tools/cnidrive" >/dev/null 2>&1 \
   || echo "warning: cnidrive could not be built; end-to-end tests will say why they skip" >&2
 export CNIDRIVE="$root/.tools/cnidrive"
 "$deno" fmt --check && "$deno" lint && "$deno" task check && "$deno" task build || {

@@ -13,7 +13,7 @@ export const EVE_CNI_DEBUG = `${DIST_BIN}/eve-cni-debug`;
 export const CNI_BIN = "/usr/lib/cni";
 /** What eve-bridge's conflists need on the plugin path besides eve-bridge itself. */
 export const REFERENCE_PLUGINS = ["bridge", "host-local", "tuning"] as const;
-export const CNIDRIVE_BUILD_SCRIPT = `${ROOT}/../shared/tools/cnidrive/build.sh`;
+export const CNIDRIVE_BUILD_SCRIPT = `${ROOT}/scripts/build_cnidrive.sh`;
 export const CNIDRIVE_DEFAULT = `${ROOT}/.tools/cnidrive`;
 
 export function isFile(path: string): boolean {
@@ -26,7 +26,7 @@ export function isFile(path: string): boolean {
 
 /**
  * cnidrive: $CNIDRIVE, else .tools/cnidrive; when neither exists and `build` is set, builds
- * it with the shared script (as scripts/test.sh does). Undefined when none is available.
+ * it with scripts/build_cnidrive.sh (as scripts/test.sh does). Undefined when none is available.
  */
 export async function findCnidrive(build: boolean): Promise<string | undefined> {
   const fromEnv = Deno.env.get("CNIDRIVE");
