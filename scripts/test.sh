@@ -17,6 +17,9 @@ export CNIDRIVE="$root/.tools/cnidrive"
 export NO_COLOR=1
 out=$(mktemp)
 before=$(bash scripts/host_snapshot.sh)
+# Namespaces that were here before the run (another checkout's test, an earlier killed run) are
+# not this run's leak: only the ones the tests add count.
+netns_before=$(ip netns list 2>/dev/null | awk '/^evetest/ { print $1 }' | sort)
 "$deno" task test "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 after=$(bash scripts/host_snapshot.sh)
@@ -25,11 +28,15 @@ if [ "$before" != "$after" ]; then
   diff <(echo "$before") <(echo "$after") >&2
   rc=1
 fi
-leaked=$(ip netns list 2>/dev/null | grep -c '^evetest' || true)
-if [ "${leaked:-0}" -gt 0 ]; then
-  echo "FAILED: $leaked evetest-* namespaces are left behind:" >&2
-  ip netns list | grep '^evetest' >&2
+netns_after=$(ip netns list 2>/dev/null | awk '/^evetest/ { print $1 }' | sort)
+leaked=$(comm -13 <(echo "$netns_before") <(echo "$netns_after") | sed '/^$/d')
+if [ -n "$leaked" ]; then
+  echo "FAILED: $(wc -l <<<"$leaked") evetest-* namespaces are left behind:" >&2
+  echo "$leaked" >&2
   rc=1
+fi
+if [ -n "$netns_before" ]; then
+  echo "note: evetest-* namespaces that predate this run (not counted): $(echo $netns_before)" >&2
 fi
 # How many tests each top-level folder holds: every result line `./<folder>/... => name ... ok`
 # (or FAILED, ignored) of a test, not of a step (a step's line is `=> test ... step ... ok`).
