@@ -48,6 +48,10 @@ if ! [ -x "$deno" ] || ! "$deno" --version 2>/dev/null | grep -q "^deno $DENO_VE
   [ -f "$root/.tools/package.json" ] || echo '{"private":true}' > "$root/.tools/package.json"
   (cd "$root/.tools" && npm install --silent --no-audit --no-fund "deno@$DENO_VERSION" >/dev/null)
 fi
+# Deno trusts only its bundled Mozilla roots by default; a machine behind a TLS-inspecting proxy
+# (its CA in the system store, as here) needs the system store too, and a bare CI environment
+# (env -i) drops the SSL_CERT_FILE-style variables other tools read.
+export DENO_TLS_CA_STORE=${DENO_TLS_CA_STORE:-system,mozilla}
 (cd "$root" && "$deno" install --quiet --frozen >/dev/null 2>&1) \
   || (cd "$root" && "$deno" install --quiet >&2)
 echo "$deno"
