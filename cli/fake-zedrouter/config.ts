@@ -81,7 +81,7 @@ export function resolveConfig(file: ConfigFile, source = "(inline)"): Config {
   const cluster = resolveCluster(file, networkInstances, problems);
   const apps = problems.length === 0 ? resolveApps(file, networkInstances, problems) : [];
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { cluster, networkInstances, apps, faults: file.faults };
+  return { cluster, ovs: { ...file.ovs }, networkInstances, apps, faults: file.faults };
 }
 
 function resolveCluster(
@@ -169,6 +169,7 @@ function resolveNis(nis: readonly NiConfig[], problems: string[]): NetworkInstan
       uuid,
       type: "local",
       bridge: ni.bridge,
+      bridgeType: ni.bridgeType,
       mtu,
       subnet,
       gateway,
@@ -200,12 +201,20 @@ function resolveSwitchNi(ni: SwitchNiConfig, c: SwitchContext): SwitchNi {
       "a switch network instance has one uplink: give it a port or a vxlan, not both",
     );
   }
+  if (ni.bridgeType === "ovs" && ni.vxlan !== undefined) {
+    c.problem(
+      "bridgeType",
+      "a VXLAN uplink is made for a Linux bridge here; use bridgeType linux with vxlan " +
+        "(or an OVS bridge with a port)",
+    );
+  }
   const vxlan = ni.vxlan === undefined ? null : resolveVxlan(ni.vxlan, c);
   return {
     name: ni.name,
     uuid: c.uuid,
     type: "switch",
     bridge: ni.bridge,
+    bridgeType: ni.bridgeType,
     mtu: c.mtu,
     port: ni.port ?? null,
     vxlan,

@@ -54,12 +54,14 @@ Deno.test("JSON configs work too and an empty file is an empty config", () => {
     uuid: uuidFromName("n"),
     type: "switch",
     bridge: "br0",
+    bridgeType: "linux",
     port: "eth1",
     vxlan: null,
     mtu: 1500,
   });
   assert.deepEqual(parseConfigText(""), {
     cluster: null,
+    ovs: { db: "/run/openvswitch/db.sock", datapathType: "system" },
     networkInstances: [],
     apps: [],
     faults: [],

@@ -8,10 +8,14 @@ import type { Range4, Subnet4 } from "./ipv4.ts";
 
 export const DEFAULT_MTU = 1500;
 
+export type BridgeType = "linux" | "ovs";
+
 interface NiCommon {
   readonly name: string;
   readonly uuid: string;
   readonly bridge: string;
+  /** A Linux bridge, or an Open vSwitch bridge (through `Config.ovs`). */
+  readonly bridgeType: BridgeType;
   readonly mtu: number;
 }
 
@@ -76,8 +80,16 @@ export interface Cluster {
   } | null;
 }
 
+/** Where Open vSwitch is reached (config `ovs:`), for NIs with `bridgeType: ovs`. */
+export interface OvsSettings {
+  /** ovsdb-server's unix socket. */
+  readonly db: string;
+  readonly datapathType: "system" | "netdev";
+}
+
 export interface Config {
   readonly cluster: Cluster | null;
+  readonly ovs: OvsSettings;
   readonly networkInstances: readonly NetworkInstance[];
   readonly apps: readonly App[];
   /** Fault rules of the config file (checked by the contract's FaultRuleSchema). */
