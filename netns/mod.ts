@@ -179,3 +179,10 @@ export {
   ovsVsctlArgv,
 } from "./ovs.ts";
 export { OVS_SCHEMA, type OvsDaemons, startOvsDaemons } from "./ovs_daemons.ts";
+export {
+  addTrunkVlans,
+  bridgeVlanSupport,
+  DEFAULT_PVID,
+  enableVlanFiltering,
+  setAccessVlan,
+} from "./bridge_vlan.ts";

@@ -208,6 +208,9 @@ function resolveSwitchNi(ni: SwitchNiConfig, c: SwitchContext): SwitchNi {
         "(or an OVS bridge with a port)",
     );
   }
+  if (ni.vlan !== undefined && ni.vxlan !== undefined) {
+    c.problem("vlan", "VLANs are not carried over a VXLAN uplink here; drop vlan or vxlan");
+  }
   const vxlan = ni.vxlan === undefined ? null : resolveVxlan(ni.vxlan, c);
   return {
     name: ni.name,
@@ -218,6 +221,7 @@ function resolveSwitchNi(ni: SwitchNiConfig, c: SwitchContext): SwitchNi {
     mtu: c.mtu,
     port: ni.port ?? null,
     vxlan,
+    vlan: ni.vlan ?? null,
   };
 }
 
@@ -285,6 +289,7 @@ function resolveApps(file: ConfigFile, nis: readonly NetworkInstance[], problems
         const dup = claim(macs, ad.mac, owner);
         if (dup) problems.push(`${at}.mac: "${ad.mac}" is already the MAC of ${dup}`);
       }
+      if (ad.vlan !== undefined && ni.type !== "switch") problems.push(localVlan(at, ni.name));
       if (ad.ip === undefined) return;
       if (ni.type !== "local") {
         problems.push(`${at}.ip: only adapters on a local network instance take an address`);
@@ -327,11 +332,17 @@ function resolveApps(file: ConfigFile, nis: readonly NetworkInstance[], problems
           );
         } else taken.get(ni.name)!.set(ipToInt(ip), `the address of ${owner} adapter ${index}`);
       }
-      adapters.push({ index, niName: ni.name, niUuid: ni.uuid, mac, ip });
+      const vlan = ni.type === "switch" ? (ad.vlan ?? ni.vlan) : null;
+      adapters.push({ index, niName: ni.name, niUuid: ni.uuid, mac, ip, vlan });
     });
     apps.push({ name: app.name, uuid: app.uuid, kubeName: kube, adapters });
   });
   return apps;
+}
+
+function localVlan(at: string, niName: string): string {
+  return `${at}.vlan: VLANs are for adapters on a switch network instance; "${niName}" is ` +
+    "local (its gateway sits untagged on the bridge)";
 }
 
 function freshMac(

@@ -47,3 +47,26 @@ networkInstances:
 `);
   assert.ok(vxlan.some((p) => /networkInstances\.0\.bridgeType: a VXLAN uplink/.test(p)));
 });
+
+Deno.test("vlan: 1..4094, switch NIs only, not with a VXLAN uplink", () => {
+  const range = problemsOf(`
+networkInstances: [{name: s, type: switch, bridge: bn2, vlan: 4095}]
+`);
+  assert.ok(range.some((p) => /networkInstances\.0\.vlan.*1 to 4094/.test(p)), range.join("\n"));
+  const local = problemsOf(`
+networkInstances: [{name: l, type: local, bridge: bn1, subnet: 10.1.0.0/24}]
+apps:
+  - {name: a, uuid: 11111111-aaaa-4aaa-8aaa-111111111111, adapters: [{networkInstance: l, vlan: 7}]}
+`);
+  assert.ok(
+    local.some((p) => /apps\.0\.adapters\.0\.vlan: VLANs are for adapters on a switch/.test(p)),
+  );
+  const vxlan = problemsOf(`
+cluster: {node: a}
+networkInstances:
+  - {name: s, type: switch, bridge: bn2, vlan: 5, vxlan: {vni: 5, local: 10.0.0.1, remotes: [10.0.0.2]}}
+`);
+  assert.ok(
+    vxlan.some((p) => /networkInstances\.0\.vlan: VLANs are not carried over a VXLAN/.test(p)),
+  );
+});

@@ -62,6 +62,14 @@ const Ipv4Schema = v.pipe(
   v.regex(/^\d+\.\d+\.\d+\.\d+$/, 'Expected an IPv4 address such as "10.11.12.1"'),
 );
 
+/** An 802.1Q VLAN id. */
+const VlanSchema = v.pipe(
+  v.number(),
+  v.integer("A VLAN id is a whole number"),
+  v.minValue(1, "A VLAN id is 1 to 4094"),
+  v.maxValue(4094, "A VLAN id is 1 to 4094"),
+);
+
 /** What backs an NI: a Linux bridge (default) or an Open vSwitch bridge. */
 const BridgeTypeSchema = v.optional(
   v.picklist(
@@ -145,6 +153,11 @@ export const SwitchNiConfigSchema = v.strictObject({
   port: v.optional(HostIfNameSchema("eth1")),
   /** A VXLAN uplink instead of a port: the NI spans the nodes that share the VNI. */
   vxlan: v.optional(VxlanConfigSchema),
+  /**
+   * The VLAN of the NI's adapters (each may name its own): their pod ports are access ports
+   * on it, the uplink port a trunk of every VLAN used. Absent: untagged, no VLANs.
+   */
+  vlan: v.optional(VlanSchema),
   mtu: v.optional(MtuSchema),
 });
 export type SwitchNiConfig = v.InferOutput<typeof SwitchNiConfigSchema>;
@@ -163,6 +176,8 @@ export const AdapterConfigSchema = v.strictObject({
   mac: v.optional(AdapterMacSchema),
   /** Static address on a local NI; absent: chosen from the subnet, stable per adapter. */
   ip: v.optional(Ipv4Schema),
+  /** On a switch NI: this adapter's VLAN (default the NI's `vlan`). */
+  vlan: v.optional(VlanSchema),
 });
 export type AdapterConfig = v.InferOutput<typeof AdapterConfigSchema>;
 

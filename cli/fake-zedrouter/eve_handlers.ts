@@ -170,7 +170,8 @@ async function connectAdapter(
     podIfName: args.podInterface.name,
     mac: adapter.mac,
     mtu: ni.mtu,
-    ovs: ovsPortPlan(ni, config),
+    ovs: ovsPortPlan(ni, config, adapter.vlan),
+    vlan: adapter.vlan,
   });
   const attachment: Attachment = {
     appUuid: app.uuid,
@@ -205,9 +206,14 @@ async function connectAdapter(
 }
 
 /** How the host end joins an OVS-backed NI (null: a Linux bridge, by enslaving it). */
-function ovsPortPlan(ni: NetworkInstance, config: Config): NonNullable<VethPlan["ovs"]> | null {
+function ovsPortPlan(
+  ni: NetworkInstance,
+  config: Config,
+  vlan: number | null,
+): NonNullable<VethPlan["ovs"]> | null {
   const db = niOvsDb(ni, config.ovs);
-  return db ? { db, vlan: { tag: null, trunks: [] } } : null;
+  // An access port: its frames carry the adapter's VLAN inside the bridge, none on the wire.
+  return db ? { db, vlan: { tag: vlan, trunks: [] } } : null;
 }
 
 async function connectPodAtL3(
@@ -295,6 +301,7 @@ function checkPodConnection(
       mac: attachment.mac,
       mtu: attachment.mtu,
       addresses: attachment.l3?.ips.map((ip) => ip.address) ?? [],
+      vlan: app.adapters.find((a) => a.index === attachment.adapterIndex)?.vlan ?? null,
     });
     if (problems.length > 0) {
       throw new ZedrouterError(

@@ -48,6 +48,8 @@ export interface SwitchNi extends NiCommon {
   readonly port: string | null;
   /** A VXLAN uplink joining this NI's bridges on other nodes; null = this node only. */
   readonly vxlan: VxlanUplink | null;
+  /** The default VLAN of its adapters; null = untagged. */
+  readonly vlan: number | null;
 }
 
 export type NetworkInstance = LocalNi | SwitchNi;
@@ -60,6 +62,8 @@ export interface Adapter {
   readonly mac: string;
   /** Reserved address on a local NI; null on a switch NI. */
   readonly ip: string | null;
+  /** The pod port's access VLAN (switch NIs only); null = untagged. */
+  readonly vlan: number | null;
 }
 
 export interface App {
@@ -99,4 +103,16 @@ export interface Config {
 /** DHCP reaches the pod unless the NI is an air-gapped switch (EVE's `UseDHCP`). */
 export function niUsesDhcp(ni: NetworkInstance): boolean {
   return ni.type === "local" || ni.port !== null || ni.vxlan !== null;
+}
+
+/** Every VLAN a switch NI's adapters use: what its uplink port trunks. Sorted, unique. */
+export function niVlans(config: Pick<Config, "apps">, ni: NetworkInstance): number[] {
+  const vlans = new Set<number>();
+  if (ni.type === "switch" && ni.vlan !== null) vlans.add(ni.vlan);
+  for (const app of config.apps) {
+    for (const adapter of app.adapters) {
+      if (adapter.niUuid === ni.uuid && adapter.vlan !== null) vlans.add(adapter.vlan);
+    }
+  }
+  return [...vlans].sort((a, b) => a - b);
 }

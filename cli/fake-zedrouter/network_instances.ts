@@ -7,8 +7,10 @@
 import {
   addAddr,
   addOvsPort,
+  addTrunkVlans,
   deleteLink,
   deleteOvsBridge,
+  enableVlanFiltering,
   ensureBridge,
   ensureOvsBridge,
   getLink,
@@ -21,7 +23,13 @@ import {
   setMaster,
 } from "../../netns/mod.ts";
 import { deriveMac } from "./identity.ts";
-import type { Cluster, Config, NetworkInstance, OvsSettings } from "./model.ts";
+import {
+  type Cluster,
+  type Config,
+  type NetworkInstance,
+  niVlans,
+  type OvsSettings,
+} from "./model.ts";
 import type { Kernel } from "./kernel.ts";
 import { ZedrouterError } from "./resolve.ts";
 import { ensureVxlanUplink, removeVxlanUplink } from "./vxlan_uplink.ts";
@@ -40,13 +48,49 @@ export function niOvsDb(ni: NetworkInstance, ovs: OvsSettings): OvsDb | null {
 export async function ensureNetworkInstance(
   kernel: Kernel,
   ni: NetworkInstance,
+  config: Pick<Config, "cluster" | "ovs" | "apps">,
+): Promise<void> {
+  const { runner, host } = kernel;
+  const db = niOvsDb(ni, config.ovs);
+  await ensureBridgeOf(kernel, ni, config, db);
+  if (ni.type === "local") {
+    const cidr = `${ni.gateway}/${ni.subnet.prefix}`;
+    await addAddr(runner, host, ni.bridge, cidr, { ignoreExists: true });
+    return;
+  }
+  const vlans = niVlans(config, ni);
+  // Before any port joins: a port's VLAN entries exist only on a filtering bridge.
+  if (vlans.length > 0 && !db) await requireVlanFiltering(kernel, ni, vlans);
+  if (ni.vxlan !== null) return await ensureVxlanUplink(kernel, { ...ni, vxlan: ni.vxlan });
+  if (ni.port === null) return;
+  const port = await getLink(runner, host, ni.port);
+  if (!port) {
+    throw new Error(
+      `Cannot attach port "${ni.port}" to network instance "${ni.name}": no such interface; ` +
+        "create it first or remove the port from the config",
+    );
+  }
+  // The uplink is a trunk of every VLAN the NI's adapters use (OVS: trunks=[] is all VLANs,
+  // so it is set only when there are VLANs; untagged frames pass as before).
+  if (db) await addOvsPort(runner, db, ni.bridge, ni.port, { tag: null, trunks: vlans });
+  else {
+    if (port.master !== ni.bridge) await setMaster(runner, host, ni.port, ni.bridge);
+    await addTrunkVlans(runner, host, ni.port, vlans);
+  }
+  await setLinkUp(runner, host, ni.port);
+}
+
+/** The NI's bridge, Linux or OVS, up, with its fixed MAC and the NI's MTU. */
+async function ensureBridgeOf(
+  kernel: Kernel,
+  ni: NetworkInstance,
   config: Pick<Config, "cluster" | "ovs">,
+  db: OvsDb | null,
 ): Promise<void> {
   const { runner, host } = kernel;
   // A bridge without a set MAC takes the lowest MAC of its ports, so it would change as
   // pods come and go and leave stale gateway ARP entries in the pods. A fixed one does not.
   const mac = bridgeMac(ni, config.cluster);
-  const db = niOvsDb(ni, config.ovs);
   if (db) {
     // ovs-vsctl returns once ovs-vswitchd has made the bridge's own interface.
     await ensureOvsBridge(runner, db, ni.bridge, {
@@ -59,23 +103,24 @@ export async function ensureNetworkInstance(
     const bridge = await ensureBridge(runner, host, ni.bridge, { mtu: ni.mtu });
     if (bridge.mac !== mac) await setMac(runner, host, ni.bridge, mac);
   }
-  if (ni.type === "local") {
-    const cidr = `${ni.gateway}/${ni.subnet.prefix}`;
-    await addAddr(runner, host, ni.bridge, cidr, { ignoreExists: true });
-    return;
-  }
-  if (ni.vxlan !== null) return await ensureVxlanUplink(kernel, { ...ni, vxlan: ni.vxlan });
-  if (ni.port === null) return;
-  const port = await getLink(runner, host, ni.port);
-  if (!port) {
+}
+
+/** vlan_filtering on a Linux bridge, or why this kernel cannot, with what to do instead. */
+async function requireVlanFiltering(
+  kernel: Kernel,
+  ni: NetworkInstance,
+  vlans: readonly number[],
+): Promise<void> {
+  try {
+    await enableVlanFiltering(kernel.runner, kernel.host, ni.bridge);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `Cannot attach port "${ni.port}" to network instance "${ni.name}": no such interface; ` +
-        "create it first or remove the port from the config",
+      `Cannot put VLAN(s) ${vlans.join(", ")} on network instance "${ni.name}": bridge ` +
+        `"${ni.bridge}" refused vlan_filtering (${why}); this kernel's bridges may lack VLAN ` +
+        "filtering (CONFIG_BRIDGE_VLAN_FILTERING): use bridgeType: ovs for VLANs",
     );
   }
-  if (db) await addOvsPort(runner, db, ni.bridge, ni.port);
-  else if (port.master !== ni.bridge) await setMaster(runner, host, ni.port, ni.bridge);
-  await setLinkUp(runner, host, ni.port);
 }
 
 /**

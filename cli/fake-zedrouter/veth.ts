@@ -19,6 +19,7 @@ import {
   netnsExists,
   type OvsDb,
   type OvsPortVlan,
+  setAccessVlan,
   setLinkUp,
   setMaster,
   setSysctl,
@@ -37,6 +38,8 @@ export interface VethPlan {
   readonly mtu: number;
   /** On an OVS-backed NI: the host end becomes a port of the OVS bridge, with this VLAN. */
   readonly ovs?: { readonly db: OvsDb; readonly vlan: OvsPortVlan } | null;
+  /** On a Linux bridge: the host end's access VLAN (vlan_filtering is on); null = none. */
+  readonly vlan?: number | null;
 }
 
 /**
@@ -75,7 +78,10 @@ export async function createPodVeth(kernel: Kernel, plan: VethPlan): Promise<voi
   try {
     if (plan.ovs) {
       await addOvsPort(runner, plan.ovs.db, plan.bridge, plan.hostIfName, plan.ovs.vlan);
-    } else await setMaster(runner, host, plan.hostIfName, plan.bridge);
+    } else {
+      await setMaster(runner, host, plan.hostIfName, plan.bridge);
+      if (plan.vlan) await setAccessVlan(runner, host, plan.hostIfName, plan.vlan);
+    }
     // DAD would delay the pod's IPv6 link-local address; arp_notify announces the MAC
     // when the link comes up so the bridge learns it at once (EVE sets both).
     await setSysctlIfPresent(kernel, plan.podNetns, "ipv6", plan.podIfName, "accept_dad", 0);
@@ -265,6 +271,8 @@ export function vethProblems(
     mac: string;
     mtu: number;
     addresses: readonly string[];
+    /** The adapter's VLAN, checked where the port's VLAN can be read (OVS ports). */
+    vlan?: number | null;
   },
 ): string[] {
   const problems: string[] = [];
@@ -277,6 +285,12 @@ export function vethProblems(
       );
     }
     if (!h.adminUp) problems.push(`host veth "${expected.hostIfName}" is down`);
+    if (h.vlan && expected.vlan !== undefined && h.vlan.tag !== expected.vlan) {
+      problems.push(
+        `host veth "${expected.hostIfName}" is on VLAN ${h.vlan.tag ?? "none"}, expected ` +
+          `${expected.vlan ?? "none"}`,
+      );
+    }
     if (h.mtu !== expected.mtu) {
       problems.push(
         `host veth "${expected.hostIfName}" has MTU ${h.mtu}, expected ${expected.mtu}`,
