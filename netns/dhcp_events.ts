@@ -26,8 +26,9 @@ line=$(printf '{"event":"%s","interface":"%s","ip":"%s","mask":"%s","subnet":"%s
   "$(clean "$1")" "$(clean "$interface")" "$(clean "$ip")" "$(clean "$mask")" \\
   "$(clean "$subnet")" "$(clean "$router")" "$(clean "$dns")" "$(clean "$domain")" \\
   "$(clean "$staticroutes")" "$(clean "$lease")" "$(clean "$serverid")" "$(date +%s)")
+# A failed write (disk full) is this script's exit status: the caller can make room and retry.
 if [ -n "$${EVENT_FILE_ENV}" ]; then
-  printf '%s\\n' "$line" >>"$${EVENT_FILE_ENV}"
+  printf '%s\\n' "$line" >>"$${EVENT_FILE_ENV}" || exit 1
 else
   printf '${EVENT_MARKER}%s\\n' "$line"
 fi

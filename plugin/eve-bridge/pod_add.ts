@@ -14,7 +14,14 @@
  */
 import type { ConnectPodAtL2Result, Pod } from "../../rpc/mod.ts";
 import { getLink, type Runner } from "../../netns/mod.ts";
-import { CniError, type CniResult, EveErrorCode, type UndoStack, withUndo } from "../cni/mod.ts";
+import {
+  CniError,
+  CniErrorCode,
+  type CniResult,
+  EveErrorCode,
+  type UndoStack,
+  withUndo,
+} from "../cni/mod.ts";
 import {
   type AttachmentPaths,
   attachmentPaths,
@@ -26,7 +33,9 @@ import {
   nowIso,
   readState,
   removeAttachmentFiles,
+  reserveUsed,
   withAttachmentLock,
+  writeReserve,
   writeState,
 } from "./attachment_state.ts";
 import { installHook, startLeaseClient, stopAttachmentDhcp, waitFirstLease } from "./dhcp/mod.ts";
@@ -241,6 +250,8 @@ async function startDhcp(attaching: Attaching): Promise<void> {
   const { ctx, paths } = attaching;
   const started = performance.now();
   const hook = await installHook(ctx.config.stateDir, attaching.deps.selfCommand());
+  // Before the client: a state dir too full for it fails here, before any lease exists.
+  await writeReserve(paths);
   const client = await startLeaseClient(paths, ctx.netns, ctx.ifname, hook);
   attaching.state = { ...attaching.state, dhcp: client.record, updatedAt: nowIso() };
   // Registered before the state write: a client running is ours to stop even when the write
@@ -248,15 +259,29 @@ async function startDhcp(attaching: Attaching): Promise<void> {
   attaching.undo.push(
     "release DHCP lease",
     () =>
-      stopAttachmentDhcp(attaching.deps.runner, attaching.state.dhcp, attaching.state, ctx.logger, {
-        ensureAddress: true,
-      }),
+      stopAttachmentDhcp(attaching.deps.runner, attaching.state.dhcp, attaching.state, ctx.logger),
   );
   await writeState(paths.state, attaching.state);
-  const lease = await waitFirstLease(client, ctx.config.dhcp, ctx.ifname, ctx.logger);
+  const lease = await waitFirstLease(client, ctx.config.dhcp, ctx.ifname, ctx.logger)
+    .catch(async (error) => {
+      throw (await reserveUsed(paths)) ? stateDirFull(paths) : error;
+    });
   attaching.state = { ...attaching.state, lease, updatedAt: nowIso() };
+  // The undo above releases the lease: its hook had to use the reserve to record it.
+  if (await reserveUsed(paths)) throw stateDirFull(paths);
   await writeState(paths.state, attaching.state);
   attaching.timings.dhcpMs = ms(started);
+}
+
+/** The hook found no space to record udhcpc's events (it used the attachment's reserve). */
+function stateDirFull(paths: AttachmentPaths): CniError {
+  return new CniError(
+    CniErrorCode.IoFailure,
+    `The state dir "${paths.dir}" is full (ENOSPC: no space left on device)`,
+    "udhcpc's hook could record the lease dnsmasq granted only in the space set aside for " +
+      "it; ADD gives the lease back and undoes itself. Free space there, or point " +
+      '"stateDir" at a file system with room',
+  );
 }
 
 /** ConnectPodAtL3 with the lease (undone by the DisconnectPod connectL2 registered). */

@@ -60,7 +60,13 @@ export function hookScript(reportScript: string, callback: readonly string[] | u
     "# `eve-bridge dhcp-event` in the background, which moves the pod if the address changed.",
     'PATH="${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}"',
     "export PATH",
-    `${shellQuote(reportScript)} "$@"`,
+    // The state dir is full: the space ADD set aside for this attachment goes, so the event
+    // (a lease dnsmasq granted, which must be released) is recorded after all, and ADD,
+    // finding the reserve gone, names the cause (see attachment_state.ts writeReserve).
+    `if ! ${shellQuote(reportScript)} "$@" 2>/dev/null; then`,
+    '  [ -n "$EVE_DHCP_EVENT_FILE" ] && rm -f "${EVE_DHCP_EVENT_FILE%.events}.reserve"',
+    `  ${shellQuote(reportScript)} "$@"`,
+    "fi",
   ];
   if (callback !== undefined && callback.length > 0) {
     lines.push(
