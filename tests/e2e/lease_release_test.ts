@@ -29,8 +29,10 @@ const MAC = APPS.nginx.local.mac;
 
 /** udhcpc's pid once ADD has it on record (it then waits for the paused server). */
 async function udhcpcOf(node: Parameters<typeof attachmentState>[0], pod: E2ePod) {
-  return await eventually("ADD to start udhcpc", async () =>
-    (await attachmentState(node, pod, "net1"))?.dhcp?.pid);
+  return await eventually(
+    "ADD to start udhcpc",
+    async () => (await attachmentState(node, pod, "net1"))?.dhcp?.pid,
+  );
 }
 
 e2eTest("e2e: DEL releases the lease of an ADD SIGKILLed while its udhcpc ran", {}, async (
@@ -48,8 +50,10 @@ e2eTest("e2e: DEL releases the lease of an ADD SIGKILLed while its udhcpc ran", 
     assert.notEqual((await add.done).code, 0, "the killed ADD failed");
     resume();
     // The server grants the lease only now: nobody wrote it into the state file.
-    await eventually("dnsmasq to grant the lease", async () =>
-      (await leasesOf(node, NI.local.name, MAC)).length > 0 || undefined);
+    await eventually(
+      "dnsmasq to grant the lease",
+      async () => (await leasesOf(node, NI.local.name, MAC)).length > 0 || undefined,
+    );
     return pid;
   });
   assert.equal((await attachmentState(node, pod, "net1"))?.lease ?? null, null);
@@ -84,32 +88,36 @@ e2eTest("e2e: DEL with a read-only state dir releases the lease and succeeds", {
   });
 });
 
-e2eTest("e2e: a state dir that fills up during DHCP fails ADD with ENOSPC, lease released", {}, async (
-  ctx,
-) => {
-  const { node } = ctx;
-  await withTmpfsStateDir(node, 1024, async () => {
-    const pod = await trackedPod(ctx, "pod1", APPS.nginx);
-    const net1 = netX(node, "net1", NI.local.name, MAC);
-    const add = await withDnsmasqPaused(node, NI.local.name, async (resume) => {
-      const add = startCni(CNIDRIVE, node, "add", pod, net1);
-      await udhcpcOf(node, pod);
-      await fillStateDir(node); // nothing more fits when the lease comes
-      resume();
-      return await add.done;
+e2eTest(
+  "e2e: a state dir that fills up during DHCP fails ADD with ENOSPC, lease released",
+  {},
+  async (
+    ctx,
+  ) => {
+    const { node } = ctx;
+    await withTmpfsStateDir(node, 1024, async () => {
+      const pod = await trackedPod(ctx, "pod1", APPS.nginx);
+      const net1 = netX(node, "net1", NI.local.name, MAC);
+      const add = await withDnsmasqPaused(node, NI.local.name, async (resume) => {
+        const add = startCni(CNIDRIVE, node, "add", pod, net1);
+        await udhcpcOf(node, pod);
+        await fillStateDir(node); // nothing more fits when the lease comes
+        resume();
+        return await add.done;
+      });
+      assert.notEqual(add.code, 0);
+      assert.match(add.stderr, /ENOSPC/);
+      assert.match(add.stderr, /is full/);
+      assert.doesNotMatch(add.stderr, /No DHCP lease/);
+      assert.deepEqual(await leasesLeft(node, NI.local.name, MAC), [], "ADD released the lease");
+      // The runtime's DEL, in the still-full state dir, succeeds and finds nothing left.
+      const del = await cni(CNIDRIVE, node, "del", pod, net1);
+      assert.equal(del.code, 0, del.stderr);
+      const leaks = await findLeaks(node, ctx.pods);
+      assert.deepEqual(leaks.filter((l) => !l.includes("/filler")), []);
     });
-    assert.notEqual(add.code, 0);
-    assert.match(add.stderr, /ENOSPC/);
-    assert.match(add.stderr, /is full/);
-    assert.doesNotMatch(add.stderr, /No DHCP lease/);
-    assert.deepEqual(await leasesLeft(node, NI.local.name, MAC), [], "ADD released the lease");
-    // The runtime's DEL, in the still-full state dir, succeeds and finds nothing left.
-    const del = await cni(CNIDRIVE, node, "del", pod, net1);
-    assert.equal(del.code, 0, del.stderr);
-    const leaks = await findLeaks(node, ctx.pods);
-    assert.deepEqual(leaks.filter((l) => !l.includes("/filler")), []);
-  });
-});
+  },
+);
 
 e2eTest("e2e: a 10 kB container id is attached and detached (its files under a hash)", {}, async (
   ctx,
