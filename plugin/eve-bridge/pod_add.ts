@@ -12,6 +12,7 @@
  * L2-only attachments (an air-gapped switch NI, or a VMI whose guest runs DHCP itself) skip
  * startDhcp and connectL3. Any failure unwinds the registered undos, newest first.
  */
+import { errorMessage } from "../../core/mod.ts";
 import type { ConnectPodAtL2Result, Pod } from "../../rpc/mod.ts";
 import { getLink, type Runner } from "../../netns/mod.ts";
 import {
@@ -269,18 +270,24 @@ async function startDhcp(attaching: Attaching): Promise<void> {
   attaching.state = { ...attaching.state, lease, updatedAt: nowIso() };
   // The undo above releases the lease: its hook had to use the reserve to record it.
   if (await reserveUsed(paths)) throw stateDirFull(paths);
-  await writeState(paths.state, attaching.state);
+  await writeState(paths.state, attaching.state).catch((error) => {
+    throw (error as { code?: string }).code === "ENOSPC" ? stateDirFull(paths, error) : error;
+  });
   attaching.timings.dhcpMs = ms(started);
 }
 
-/** The hook found no space to record udhcpc's events (it used the attachment's reserve). */
-function stateDirFull(paths: AttachmentPaths): CniError {
+/**
+ * The state dir filled up while DHCP ran: the hook could record the lease dnsmasq granted
+ * only in the attachment's reserve, or the lease could not be written into the state file.
+ * Either way it is the cause to name, not "no DHCP lease".
+ */
+function stateDirFull(paths: AttachmentPaths, error?: unknown): CniError {
   return new CniError(
     CniErrorCode.IoFailure,
     `The state dir "${paths.dir}" is full (ENOSPC: no space left on device)`,
-    "udhcpc's hook could record the lease dnsmasq granted only in the space set aside for " +
-      "it; ADD gives the lease back and undoes itself. Free space there, or point " +
-      '"stateDir" at a file system with room',
+    `${error === undefined ? "" : `${errorMessage(error)}; `}dnsmasq granted a lease that ` +
+      "cannot be recorded, and ADD gives it back as it undoes itself. Free space there, or " +
+      'point "stateDir" at a file system with room',
   );
 }
 

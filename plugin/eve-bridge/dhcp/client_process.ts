@@ -4,7 +4,7 @@
  * udhcpc's pid can be recycled), so we only ever signal a process that core/eve's check
  * (dhcp_client.ts: udhcpc, our pid file, the recorded start time) proves ours.
  */
-import { errorMessage } from "../../../core/mod.ts";
+import { errorMessage, sleep } from "../../../core/mod.ts";
 import {
   addAddr,
   type DhcpEvent,
@@ -29,7 +29,7 @@ async function waitNotOurs(client: DhcpClientRecord, ms: number): Promise<boolea
   for (;;) {
     if (!isOurDhcpClient(client)) return true;
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(10);
   }
 }
 
