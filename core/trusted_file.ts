@@ -10,8 +10,8 @@
 import { writeFileAtomic } from "./files.ts";
 
 export interface ExpectedFile {
-  /** Permission bits, e.g. 0o755. */
-  readonly mode: number;
+  /** Permission bits, e.g. 0o755; undefined when any mode will do (a log). */
+  readonly mode?: number;
   /** The whole content, or undefined when only the shape matters (a log). */
   readonly text?: string;
 }
@@ -34,7 +34,7 @@ export function ownFileProblem(path: string, expected: ExpectedFile): string | u
   if (!trustedOwner(info.uid)) return `is owned by uid ${info.uid}, not root`;
   if ((info.nlink ?? 1) !== 1) return `has ${info.nlink} hard links`;
   const mode = (info.mode ?? 0) & 0o7777;
-  if (mode !== expected.mode) {
+  if (expected.mode !== undefined && mode !== expected.mode) {
     return `has mode ${mode.toString(8).padStart(4, "0")}, not ${expected.mode.toString(8)}`;
   }
   if (expected.text !== undefined) {
