@@ -39,7 +39,7 @@ export async function readState(path: string): Promise<AttachmentState | undefin
 /** Writes the record atomically: readers see the old or the new file, never half of one. */
 export async function writeState(path: string, state: AttachmentState): Promise<void> {
   const dir = path.slice(0, path.lastIndexOf("/"));
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 

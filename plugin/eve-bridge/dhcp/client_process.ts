@@ -4,6 +4,7 @@
  * udhcpc's pid can be recycled), so we only ever signal a process that core/eve's check
  * (dhcp_client.ts: udhcpc, our pid file, the recorded start time) proves ours.
  */
+import { sleep } from "../../../core/mod.ts";
 import {
   addAddr,
   readDhcpEvents,
@@ -26,7 +27,7 @@ async function waitNotOurs(client: DhcpClientRecord, ms: number): Promise<boolea
   for (;;) {
     if (!isOurDhcpClient(client)) return true;
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(10);
   }
 }
 

@@ -5,7 +5,8 @@
  * half lease time. A supervisor process per pod (a Deno runtime, tens of MB each) would sit
  * idle almost always; udhcpc already wakes up at the right moments and runs its hook. So the
  * hook (1) appends the event to the attachment's event file (netns's report script: what
- * ADD, CHECK and DEL read) and (2) on `bound`/`renew` starts `eve-bridge dhcp-event
+ * ADD, CHECK and DEL read) and (2) on `renew` and any `bound` but the client's first (the
+ * lease ADD itself waits for) starts `eve-bridge dhcp-event
  * <eventFile>` in the background (udhcpc must not wait on zedrouter), which takes the
  * attachment's lock, compares the newest lease with the state file and, when the address
  * moved, tells zedrouter (ConnectPodAtL3) and removes the old address from the pod.
@@ -51,24 +52,48 @@ export function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The wrapper hook: report the event, then (bound/renew) call eve-bridge back. */
+/**
+ * The wrapper hook: report the event, then (bound/renew) call eve-bridge back.
+ *
+ * Fork-free up to the callback: the report script is sourced (`.`), not run, and a DHCP
+ * client's first `bound` starts no callback: that lease is the one ADD is waiting for and
+ * applies itself under the attachment's lock, so a second eve-bridge then (a whole Deno,
+ * ~34 ms of CPU on a 2-core node, measured in issue 11) would only find the lease it already
+ * has. It is the first when the event file has nothing after its first `bound` line (ADD
+ * starts each client on an empty file); the loop reads the file only up to that line and one
+ * more. Any later `bound` (a lease lost and taken again) and every `renew` call back.
+ */
 export function hookScript(reportScript: string, callback: readonly string[] | undefined): string {
   const lines = [
     "#!/bin/sh",
     "# Written by eve-bridge (plugin/eve-bridge/dhcp/hook.ts). udhcpc runs it on every event:",
-    "# the event is appended to $EVE_DHCP_EVENT_FILE; bound/renew also start",
-    "# `eve-bridge dhcp-event` in the background, which moves the pod if the address changed.",
+    "# the event is appended to $EVE_DHCP_EVENT_FILE; bound (but the client's first) and renew",
+    "# also start `eve-bridge dhcp-event` in the background, which moves the pod if the address",
+    "# changed. Builtins only until then.",
     'PATH="${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}"',
     "export PATH",
-    `${shellQuote(reportScript)} "$@"`,
+    `. ${shellQuote(reportScript)}`,
   ];
   if (callback !== undefined && callback.length > 0) {
     lines.push(
       'case "$1" in',
       "  bound|renew)",
       '    if [ -n "$EVE_DHCP_EVENT_FILE" ]; then',
-      `      ${callback.map(shellQuote).join(" ")} ${DHCP_EVENT_COMMAND} "$EVE_DHCP_EVENT_FILE" \\`,
-      "        </dev/null >/dev/null 2>&1 &",
+      "      first=",
+      '      if [ "$1" = bound ] && [ -r "$EVE_DHCP_EVENT_FILE" ]; then',
+      "        while IFS= read -r l; do",
+      `          case $l in *'"event":"bound"'*)`,
+      "            if IFS= read -r l; then first=no; else first=yes; fi",
+      "            break ;;",
+      "          esac",
+      '        done <"$EVE_DHCP_EVENT_FILE"',
+      "      fi",
+      '      if [ "$first" != yes ]; then',
+      `        ${
+        callback.map(shellQuote).join(" ")
+      } ${DHCP_EVENT_COMMAND} "$EVE_DHCP_EVENT_FILE" \\`,
+      "          </dev/null >/dev/null 2>&1 &",
+      "      fi",
       "    fi",
       "    ;;",
       "esac",
