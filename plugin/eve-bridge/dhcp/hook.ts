@@ -22,8 +22,8 @@ import { ensureOwnFile, ensureTrustedDirectory, ownFileProblem } from "../../../
 import { launchedProgramFile } from "../../../core/launched_program.ts";
 import { UDHCPC_HOOK_SCRIPT } from "../../../netns/mod.ts";
 
-/** argv[1] that selects the hook-callback mode of the eve-bridge program. */
-export const DHCP_EVENT_COMMAND = "dhcp-event";
+import { DHCP_EVENT_COMMAND } from "./event_command.ts";
+export { DHCP_EVENT_COMMAND };
 export const REPORT_SCRIPT_NAME = "udhcpc-report.sh";
 export const HOOK_SCRIPT_NAME = "udhcpc-hook.sh";
 
