@@ -73,6 +73,14 @@ export function hookScript(reportScript: string, callback: readonly string[] | u
     'PATH="${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}"',
     "export PATH",
     `. ${shellQuote(reportScript)}`,
+    // Its status is its append's: non-zero when the state dir is full. Then the space ADD set
+    // aside for this attachment goes, so the event (a lease dnsmasq granted, which must be
+    // released, or DEL's deconfig) is recorded after all, and ADD, finding the reserve gone,
+    // names the cause (plugin/eve-bridge/attachment_state.ts writeReserve). A fork only then.
+    'if [ $? -ne 0 ] && [ -n "$EVE_DHCP_EVENT_FILE" ]; then',
+    '  rm -f "${EVE_DHCP_EVENT_FILE%.events}.reserve"',
+    `  . ${shellQuote(reportScript)}`,
+    "fi",
   ];
   if (callback !== undefined && callback.length > 0) {
     lines.push(
