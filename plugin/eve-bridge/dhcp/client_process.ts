@@ -14,6 +14,7 @@ import {
   waitForDhcpEvent,
 } from "../../../netns/mod.ts";
 import type { CniLogger } from "../../cni/mod.ts";
+import { HOOK_SCRIPT_NAME, verifyHook } from "./hook.ts";
 import {
   type AttachmentPaths,
   type AttachmentState,
@@ -53,6 +54,10 @@ export async function stopDhcpClient(
 ): Promise<boolean | "already-gone"> {
   const timeoutMs = options.timeoutMs ?? 3000;
   if (!isOurDhcpClient(client)) return "already-gone";
+  // SIGUSR2 makes udhcpc run its hook as root: the hook must be ours first.
+  // A client known from its pid file only (`<stateDir>/<id>/<if>.pid`) runs the state dir's.
+  const stateDir = client.pidFile.split("/").slice(0, -2).join("/");
+  await verifyHook(client.hookScript || `${stateDir}/${HOOK_SCRIPT_NAME}`);
   const before = (await readDhcpEvents(client.eventFile)).length;
   signalPid(client.pid, "SIGUSR2");
   const deconfig = await waitForDhcpEvent(client.eventFile, (e) => e.event === "deconfig", {
