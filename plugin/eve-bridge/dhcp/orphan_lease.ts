@@ -18,7 +18,7 @@ import {
   type Runner,
 } from "../../../netns/mod.ts";
 import type { AttachmentState, DhcpClientRecord } from "../../../core/eve/mod.ts";
-import { REPORT_SCRIPT_NAME } from "./hook.ts";
+import { HOOK_SCRIPT_NAME, REPORT_SCRIPT_NAME, verifyHook } from "./hook.ts";
 
 /** The state dir a client's files are in: its hook's directory, else its pid file's parent's. */
 function stateDirOf(client: DhcpClientRecord): string {
@@ -65,6 +65,8 @@ export async function releaseOrphanLease(
   const cannot = await ensureLeasedAddress(runner, { path }, ifname, held);
   if (cannot !== undefined) return { released: false, reason: `its udhcpc is gone; ${cannot}` };
   try {
+    // The new client runs the report script as root: it must be ours first (hook.ts).
+    await verifyHook(`${stateDirOf(client)}/${HOOK_SCRIPT_NAME}`);
     const released = await releaseLease({
       netnsPath: path,
       ifname,
