@@ -7,6 +7,8 @@
  * LogTape's configuration is process-global; a CNI plugin runs one invocation per process, and
  * in-process tests run invocations one after another, so `openLog` resets it each time.
  */
+import { errorMessage } from "../../core/mod.ts";
+import { prepareLogFile } from "./log_file.ts";
 import { configure, dispose, getLogger, jsonLinesFormatter, type Sink } from "@logtape/logtape";
 
 type Properties = Record<string, unknown>;
@@ -39,7 +41,9 @@ function stderrSink(): Sink {
 
 // The sink is our own (file_sink.ts says why @logtape/file is not); loaded with the log, as
 // VERSION never logs.
-async function openFileSink(path: string): Promise<Sink | undefined> {
+async function openFileSink(path: string): Promise<Sink | string> {
+  const refused = prepareLogFile(path, LOG_MAX_FILES);
+  if (refused !== undefined) return refused;
   const { getRotatingFileSink } = await import("./file_sink.ts");
   try {
     return getRotatingFileSink(path, {
@@ -47,8 +51,8 @@ async function openFileSink(path: string): Promise<Sink | undefined> {
       maxFiles: LOG_MAX_FILES,
       formatter: jsonLinesFormatter,
     });
-  } catch {
-    return undefined;
+  } catch (error) {
+    return errorMessage(error);
   }
 }
 
@@ -58,7 +62,8 @@ export async function openLog(
   fields: Properties,
   startedAt: number = performance.now(),
 ): Promise<OpenLog> {
-  const fileSink = await openFileSink(path);
+  const opened = await openFileSink(path);
+  const fileSink = typeof opened === "string" ? undefined : opened;
   const sink = fileSink ?? stderrSink();
   await configure({
     reset: true,
@@ -81,7 +86,10 @@ export async function openLog(
     error: (message, properties) => base.error(message, at(properties)),
   };
   if (!fileSink) {
-    logger.warn("Cannot open log file {logFile}; logging to stderr", { logFile: path });
+    logger.warn("Cannot open log file {logFile}; logging to stderr: {reason}", {
+      logFile: path,
+      reason: opened,
+    });
   }
   return {
     logger,
