@@ -178,6 +178,17 @@ async function dispatch<T extends NetConf>(
   }
 }
 
+/** The config's `logFile` when the config passes the plugin's schema, else the default. */
+function validLogFile<T extends NetConf>(
+  plugin: CniPlugin<T>,
+  raw: Record<string, unknown>,
+): string {
+  const parsed = v.safeParse(plugin.configSchema, raw);
+  const logFile = parsed.success ? parsed.output.logFile : undefined;
+  // A relative path (a plugin whose schema allows one) would land in the runtime's cwd.
+  return typeof logFile === "string" && logFile.startsWith("/") ? logFile : plugin.defaultLogFile;
+}
+
 /** Runs one CNI invocation of `plugin`. Never throws; never logs to stdout. */
 export async function run<T extends NetConf>(
   input: CniInput,
@@ -193,12 +204,9 @@ export async function run<T extends NetConf>(
     if (typeof raw.cniVersion === "string" && isSupportedVersion(raw.cniVersion)) {
       errorVersion = raw.cniVersion;
     }
-    // Opened before the config is validated, so that a config error is logged too; a path
-    // that validation will reject (not absolute) is not created on the way.
-    const logFile = typeof raw.logFile === "string" && raw.logFile.startsWith("/")
-      ? raw.logFile
-      : plugin.defaultLogFile;
-    log = await openLog(logFile, logFields(input.env), startedAt);
+    // The config's logFile only once the whole config is valid (an invalid one is logged to
+    // the default place); openLog then checks the file itself (log_file.ts).
+    log = await openLog(validLogFile(plugin, raw), logFields(input.env), startedAt);
     // The netns and the whole config make the line replayable (`eve-cni-debug replay`).
     log.logger.debug("Started {command}", {
       cniVersion: raw.cniVersion ?? "",

@@ -6,7 +6,7 @@
  */
 import { sleep } from "../../../core/mod.ts";
 import {
-  addAddr,
+  type DhcpEvent,
   readDhcpEvents,
   readPidFile,
   type Runner,
@@ -14,12 +14,14 @@ import {
   waitForDhcpEvent,
 } from "../../../netns/mod.ts";
 import type { CniLogger } from "../../cni/mod.ts";
+import { HOOK_SCRIPT_NAME, verifyHook } from "./hook.ts";
 import {
   type AttachmentPaths,
   type AttachmentState,
   type DhcpClientRecord,
   isOurDhcpClient,
 } from "../../../core/eve/mod.ts";
+import { ensureLeasedAddress, releaseOrphanLease } from "./orphan_lease.ts";
 
 async function waitNotOurs(client: DhcpClientRecord, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -30,20 +32,32 @@ async function waitNotOurs(client: DhcpClientRecord, ms: number): Promise<boolea
   }
 }
 
-export type StopOutcome = "released" | "stopped-without-release" | "already-gone";
+/**
+ * How a client's stop went. "released": it held a lease, the leased address was on its
+ * interface (a DHCPRELEASE is a unicast sent FROM that address: without it busybox cannot
+ * bind the socket and sends nothing) and it ran `deconfig` after SIGUSR2. "no-lease": it held
+ * none, so there was nothing to give back. "stopped-without-release": it held one and the
+ * release could not go out (the reason is logged); the server keeps the lease until expiry.
+ */
+export type StopOutcome = "released" | "no-lease" | "stopped-without-release" | "already-gone";
 
 /**
- * Releases the lease and ends the client. SIGUSR2 makes busybox udhcpc send DHCPRELEASE (the
- * server drops the lease at once) and run `deconfig`, which we wait for so the release is on
- * the wire before SIGTERM; then SIGTERM, and SIGKILL if it lingers.
+ * Ends the client, after SIGUSR2 made busybox udhcpc send DHCPRELEASE (the server drops the
+ * lease at once) and run `deconfig`, which we wait for so the release is on the wire before
+ * SIGTERM; SIGKILL if it lingers. Resolves whether `deconfig` came. busybox runs `deconfig`
+ * whether or not a release went out, so this alone proves nothing: see stopAttachmentDhcp.
  */
 export async function stopDhcpClient(
   _runner: Runner,
   client: DhcpClientRecord,
   options: { timeoutMs?: number } = {},
-): Promise<StopOutcome> {
+): Promise<boolean | "already-gone"> {
   const timeoutMs = options.timeoutMs ?? 3000;
   if (!isOurDhcpClient(client)) return "already-gone";
+  // SIGUSR2 makes udhcpc run its hook as root: the hook must be ours first.
+  // A client known from its pid file only (`<stateDir>/<id>/<if>.pid`) runs the state dir's.
+  const stateDir = client.pidFile.split("/").slice(0, -2).join("/");
+  await verifyHook(client.hookScript || `${stateDir}/${HOOK_SCRIPT_NAME}`);
   const before = (await readDhcpEvents(client.eventFile)).length;
   signalPid(client.pid, "SIGUSR2");
   const deconfig = await waitForDhcpEvent(client.eventFile, (e) => e.event === "deconfig", {
@@ -57,7 +71,21 @@ export async function stopDhcpClient(
       throw new Error(`udhcpc (pid ${client.pid}) survived SIGKILL`);
     }
   }
-  return deconfig ? "released" : "stopped-without-release";
+  return deconfig !== undefined;
+}
+
+/**
+ * The lease the client holds now, from its hook's events: the newest bound/renew with no
+ * deconfig, nak or leasefail after it. The events are the client's own record, so this holds
+ * even when the ADD that started it died before writing the lease into the state file.
+ */
+export function heldLease(events: readonly DhcpEvent[]): DhcpEvent | undefined {
+  const last = events.findLastIndex((e) => e.event === "bound" || e.event === "renew");
+  if (last < 0) return undefined;
+  const lost = events.slice(last + 1).some((e) =>
+    ["deconfig", "nak", "leasefail"].includes(e.event)
+  );
+  return lost ? undefined : events[last];
 }
 
 /**
@@ -75,28 +103,57 @@ export async function clientOf(
   return { pid, eventFile: paths.events, pidFile: paths.pid, hookScript: "" };
 }
 
-/** Releases the lease and stops the client (nothing when there is none). */
+/**
+ * Releases the lease the client holds and stops it (nothing when there is none). The leased
+ * address is put on the interface first unless zedrouter is known to have put it there (a
+ * ready attachment at that lease): an ADD killed or failed before L3 never had it applied.
+ * It is added through the client's own /proc/<pid>/ns/net, which stays valid while udhcpc
+ * runs even after the pod's netns mount is gone. A client that is gone already may have left
+ * a lease behind: orphan_lease.ts releases it (`netnsPath`: the pod's, when no state says).
+ */
 export async function stopAttachmentDhcp(
   runner: Runner,
   client: DhcpClientRecord | null,
   state: AttachmentState | undefined,
   logger: CniLogger,
-  options: { ensureAddress: boolean },
+  netnsPath?: string,
 ): Promise<StopOutcome | "none"> {
   if (client === null) return "none";
-  if (options.ensureAddress && state?.lease) {
-    // An ADD that failed at L3: the address may not be on the interface yet, and the
-    // release needs it there. DisconnectPod removes the interface right after anyway.
-    await addAddr(runner, { path: state.netnsPath }, state.ifname, state.lease.address, {
-      ignoreExists: true,
-    }).catch((error) =>
-      logger.warn("Cannot add {address} for the release: {error}", {
-        address: state.lease?.address,
-        error: String(error),
-      })
-    );
+  let held: DhcpEvent | undefined;
+  let cannotSend: string | undefined;
+  let stopped: boolean | "already-gone" = "already-gone";
+  if (isOurDhcpClient(client)) {
+    held = heldLease(await readDhcpEvents(client.eventFile).catch(() => []));
+    const applied = state?.phase === "ready" && state.lease?.address.split("/")[0] === held?.ip;
+    if (held !== undefined && !applied) {
+      const ns = { path: `/proc/${client.pid}/ns/net` };
+      cannotSend = await ensureLeasedAddress(runner, ns, state?.ifname ?? held.interface, held);
+    }
+    stopped = await stopDhcpClient(runner, client);
   }
-  const outcome = await stopDhcpClient(runner, client);
-  logger.info("DHCP client {pid} stopped: {outcome}", { pid: client.pid, outcome });
+  let outcome: StopOutcome;
+  if (stopped === "already-gone") {
+    const orphan = await releaseOrphanLease(runner, client, state, netnsPath, heldLease);
+    outcome = orphan === undefined
+      ? "already-gone"
+      : orphan.released
+      ? "released"
+      : "stopped-without-release";
+    cannotSend = orphan?.reason;
+  } else {
+    outcome = held === undefined
+      ? "no-lease"
+      : cannotSend === undefined && stopped
+      ? "released"
+      : "stopped-without-release";
+  }
+  if (outcome === "stopped-without-release") {
+    logger.warn("DHCP lease of udhcpc {pid} was not released: {reason}", {
+      pid: client.pid,
+      reason: cannotSend ?? "udhcpc did not confirm the release (no deconfig event)",
+    });
+  } else {
+    logger.info("DHCP client {pid} stopped: {outcome}", { pid: client.pid, outcome });
+  }
   return outcome;
 }

@@ -18,12 +18,12 @@
  * repository's config. Anything else (an in-process test) gets no callback: events are still
  * recorded, addresses are not followed.
  */
-import { writeFileAtomic } from "../../../core/mod.ts";
+import { ensureOwnFile, ensureTrustedDirectory, ownFileProblem } from "../../../core/mod.ts";
 import { launchedProgramFile } from "../../../core/launched_program.ts";
-import { writeUdhcpcHookScript } from "../../../netns/mod.ts";
+import { UDHCPC_HOOK_SCRIPT } from "../../../netns/mod.ts";
 
-/** argv[1] that selects the hook-callback mode of the eve-bridge program. */
-export const DHCP_EVENT_COMMAND = "dhcp-event";
+import { DHCP_EVENT_COMMAND } from "./event_command.ts";
+export { DHCP_EVENT_COMMAND };
 export const REPORT_SCRIPT_NAME = "udhcpc-report.sh";
 export const HOOK_SCRIPT_NAME = "udhcpc-hook.sh";
 
@@ -73,6 +73,14 @@ export function hookScript(reportScript: string, callback: readonly string[] | u
     'PATH="${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}"',
     "export PATH",
     `. ${shellQuote(reportScript)}`,
+    // Its status is its append's: non-zero when the state dir is full. Then the space ADD set
+    // aside for this attachment goes, so the event (a lease dnsmasq granted, which must be
+    // released, or DEL's deconfig) is recorded after all, and ADD, finding the reserve gone,
+    // names the cause (plugin/eve-bridge/attachment_state.ts writeReserve). A fork only then.
+    'if [ $? -ne 0 ] && [ -n "$EVE_DHCP_EVENT_FILE" ]; then',
+    '  rm -f "${EVE_DHCP_EVENT_FILE%.events}.reserve"',
+    `  . ${shellQuote(reportScript)}`,
+    "fi",
   ];
   if (callback !== undefined && callback.length > 0) {
     lines.push(
@@ -103,16 +111,45 @@ export function hookScript(reportScript: string, callback: readonly string[] | u
   return lines.join("\n");
 }
 
-/** Writes both scripts into `stateDir` (idempotent, atomic); returns the hook's path. */
+/**
+ * Writes both scripts into `stateDir` and returns the hook's path. udhcpc runs them as root,
+ * so `stateDir` must be a trusted directory (made 0700 when missing; UntrustedPathError
+ * otherwise: nobody else can plant or swap a file there), and each script is verified (a
+ * regular file owned by root, mode 0755, one link, exactly our text) and replaced when it is
+ * not (core/trusted_file.ts). Called before every use: ADD starting udhcpc, DEL and GC before
+ * they make it run `deconfig`, and each renewal's callback. Idempotent and atomic: a running
+ * udhcpc never sees half a script.
+ */
 export async function installHook(
   stateDir: string,
   callback: readonly string[] | undefined,
 ): Promise<string> {
-  await Deno.mkdir(stateDir, { recursive: true, mode: 0o700 });
+  ensureTrustedDirectory(stateDir, { create: true, mode: 0o700 });
   const report = `${stateDir}/${REPORT_SCRIPT_NAME}`;
-  await writeUdhcpcHookScript(report);
+  await ensureOwnFile(report, UDHCPC_HOOK_SCRIPT, 0o755);
   const hook = `${stateDir}/${HOOK_SCRIPT_NAME}`;
-  // Atomic: a running udhcpc never sees half a script.
-  await writeFileAtomic(hook, hookScript(report, callback), { mode: 0o755, onlyIfChanged: true });
+  await ensureOwnFile(hook, hookScript(report, callback), 0o755);
   return hook;
+}
+
+/**
+ * Before udhcpc is made to run a hook it was started with (`hookPath`, from the state file):
+ * its directory is trusted and both scripts are ours, else they are replaced (the hook with
+ * this program's callback). Throws UntrustedPathError when the directory is not trusted.
+ */
+export async function verifyHook(hookPath: string): Promise<void> {
+  const slash = hookPath.lastIndexOf("/");
+  if (slash <= 0) return; // a record without a hook (a pid file's client): nothing to check
+  const stateDir = hookPath.slice(0, slash);
+  ensureTrustedDirectory(stateDir);
+  await ensureOwnFile(`${stateDir}/${REPORT_SCRIPT_NAME}`, UDHCPC_HOOK_SCRIPT, 0o755);
+  // Its text names the program that wrote it (which an upgrade may have moved): the shape
+  // is what must hold; a wrong one is rewritten for this program.
+  if (ownFileProblem(hookPath, { mode: 0o755 }) !== undefined) {
+    await ensureOwnFile(
+      hookPath,
+      hookScript(`${stateDir}/${REPORT_SCRIPT_NAME}`, selfCommand()),
+      0o755,
+    );
+  }
 }

@@ -178,3 +178,29 @@ Deno.test(
     }
   },
 );
+
+Deno.test("hook: an event the state dir has no room for is recorded after the reserve goes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Stands in for a full disk: the report's append fails while the reserve takes the room.
+    const report = `${dir}/report.sh`;
+    await Deno.writeTextFile(
+      report,
+      'if [ -e "${EVE_DHCP_EVENT_FILE%.events}.reserve" ]; then false; ' +
+        'else echo "$1" >>"$EVE_DHCP_EVENT_FILE"; fi\n',
+    );
+    const hook = `${dir}/hook.sh`;
+    await Deno.writeTextFile(hook, hookScript(report, undefined));
+    await Deno.chmod(hook, 0o755);
+    const events = `${dir}/net1.events`;
+    const env = { EVE_DHCP_EVENT_FILE: events };
+    await sh(`"${hook}" deconfig`, [], env);
+    assert.equal(await Deno.readTextFile(events), "deconfig\n", "room: no reserve to give up");
+    await Deno.writeFile(`${dir}/net1.reserve`, new Uint8Array(16));
+    await sh(`"${hook}" bound`, [], env);
+    assert.equal(await Deno.readTextFile(events), "deconfig\nbound\n", "recorded on the retry");
+    await assert.rejects(Deno.stat(`${dir}/net1.reserve`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
