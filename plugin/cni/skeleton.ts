@@ -6,7 +6,7 @@
  * Only the entry point touches Deno.env, stdin, stdout and exit; this takes them as values.
  */
 import * as v from "valibot";
-import { describeIssues, errorMessage } from "../../core/mod.ts";
+import { absolutePathSchema, describeIssues, errorMessage } from "../../core/mod.ts";
 import { AttachmentSchema, GC_ATTACHMENT_KEYS } from "./config.ts";
 import { CniError, CniErrorCode, errorJson, toCniError } from "./errors.ts";
 import { type CniCommand, parseCommand, parseEnv } from "./env.ts";
@@ -24,6 +24,8 @@ import {
   LATEST_VERSION,
   resolveRequestVersion,
 } from "./versions.ts";
+
+const LOG_FILE_SCHEMA = absolutePathSchema();
 
 function decodeStdin(stdin: string): Record<string, unknown> {
   let json: unknown;
@@ -194,10 +196,8 @@ export async function run<T extends NetConf>(
       errorVersion = raw.cniVersion;
     }
     // Opened before the config is validated, so that a config error is logged too; a path
-    // that validation will reject (not absolute) is not created on the way.
-    const logFile = typeof raw.logFile === "string" && raw.logFile.startsWith("/")
-      ? raw.logFile
-      : plugin.defaultLogFile;
+    // that validation will reject (relative, "..", NUL, too long) is not created on the way.
+    const logFile = v.is(LOG_FILE_SCHEMA, raw.logFile) ? raw.logFile : plugin.defaultLogFile;
     log = await openLog(logFile, logFields(input.env), startedAt);
     // The netns and the whole config make the line replayable (`eve-cni-debug replay`).
     log.logger.debug("Started {command}", {
