@@ -49,6 +49,8 @@ export const NetworkInstanceInfoSchema = v.object({
   uuid: v.string(),
   type: v.picklist(["local", "switch"]),
   bridge: v.string(),
+  /** A Linux bridge or an Open vSwitch one (config `bridgeType`); older servers: linux. */
+  bridgeType: v.optional(v.picklist(["linux", "ovs"]), "linux"),
   mtu: v.number(),
   /** Local NIs: `10.11.12.0/24`; null for switch NIs. */
   subnet: v.nullable(v.string()),

@@ -9,8 +9,14 @@
 set -euo pipefail
 out=${1:?usage: build_cnidrive.sh OUT_BINARY}
 root=$(cd "$(dirname "$0")/.." && pwd)
-main_go="$root/../shared/tools/cnidrive/main.go"
-[ -f "$main_go" ] || { echo "build_cnidrive: $main_go is missing" >&2; exit 1; }
+# The shared tools sit beside the project checkout; a clean clone elsewhere (mktemp -d, as the
+# CI recipe in DEVELOPERS.md makes one) finds them through CNIDRIVE_SRC or the workplace's path.
+main_go=""
+for dir in "${CNIDRIVE_SRC:-}" "$root/../shared/tools/cnidrive" /work/shared/tools/cnidrive; do
+  [ -n "$dir" ] && [ -f "$dir/main.go" ] && { main_go="$dir/main.go"; break; }
+done
+[ -n "$main_go" ] || {
+  echo "build_cnidrive: cnidrive's main.go not found (set CNIDRIVE_SRC to its directory)" >&2; exit 1; }
 need=()
 command -v go >/dev/null || need+=(golang-go)
 dpkg -s golang-github-appc-cni-dev >/dev/null 2>&1 || need+=(golang-github-appc-cni-dev)

@@ -24,11 +24,14 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v strace >/dev/null || need+=(strace)
 # The shared store of the multi-node tests; they start their own etcd on loopback.
 command -v etcd >/dev/null || need+=(etcd-server)
+# The OVS-backed network instances' tests start their own ovsdb-server/ovs-vswitchd (userspace
+# datapath) in a temp run directory; the package's own services stay stopped (policy-rc.d below).
+command -v ovs-vswitchd >/dev/null || need+=(openvswitch-switch)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install: Debian packages ${need[*]}" >&2
   apt-get update -qq
-  # etcd-server's postinst starts a machine-wide etcd service: a policy-rc.d that refuses
-  # service starts (exit 101, as in Debian's containers) keeps it from running; ours goes
+  # etcd-server's and openvswitch-switch's postinsts start machine-wide services: a policy-rc.d
+  # that refuses service starts (exit 101, as in Debian's containers) keeps them from running; ours goes
   # again afterwards, and one the machine already has is left alone.
   policy=/usr/sbin/policy-rc.d
   ours=""

@@ -8,6 +8,12 @@
 import * as v from "valibot";
 import { FLOOD_MAC, getVxlan, type Link, listFdb, listLinks } from "../../netns/mod.ts";
 import type { NetworkInstanceInfo } from "../../rpc/mod.ts";
+import {
+  availabilityOf,
+  availabilityProblems,
+  BridgeAvailabilitySchema,
+  formatAvailability,
+} from "./bridge_availability.ts";
 import type { CommandContext, Outcome } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { hostNetns } from "./netns_target.ts";
@@ -51,6 +57,8 @@ export const BridgesModelSchema = v.strictObject({
     })),
     ports: v.array(PortSchema),
   })),
+  /** Each NI's bridge as bridge-marker would report it; empty when zedrouter did not answer. */
+  availability: v.optional(v.array(BridgeAvailabilitySchema), []),
   problems: v.array(v.string()),
 });
 export type BridgesModel = v.InferOutput<typeof BridgesModelSchema>;
@@ -134,7 +142,9 @@ export async function inspectBridges(ctx: CommandContext): Promise<BridgesModel>
       ports: await Promise.all(ports.map((p) => portOf(ctx, p))),
     });
   }
-  return { zedrouterNote: note, bridges, problems: uplinkProblems(bridges, nis) };
+  const availability = availabilityOf(nis);
+  const problems = [...availabilityProblems(availability), ...uplinkProblems(bridges, nis)];
+  return { zedrouterNote: note, bridges, availability, problems };
 }
 
 function vxlanLine(port: Port): string {
@@ -167,6 +177,10 @@ export function formatBridges(model: BridgesModel): string {
     }
   }
   if (model.bridges.length === 0) lines.push("No bridges");
+  if (model.availability.length) {
+    lines.push("", "Network instance bridges (node resources)");
+    lines.push(formatAvailability(model.availability));
+  }
   if (model.zedrouterNote) lines.push(`(network instances unnamed: ${model.zedrouterNote})`);
   for (const problem of model.problems) lines.push(`problem: ${problem}`);
   return lines.join("\n");
@@ -174,16 +188,21 @@ export function formatBridges(model: BridgesModel): string {
 
 export function registerBridges(root: Root, exec: Executor): void {
   root.command("bridges")
-    .description("The node's bridges and ports; VXLAN ports with their VNI, peers and VTEPs")
+    .description(
+      "The node's bridges and ports; VXLAN ports with their VNI, peers and VTEPs; which " +
+        "network instances' bridges are available",
+    )
     .addHelpText(
       "after",
       `
-Exit ${ExitCode.Ok}, or ${ExitCode.ProblemsFound} when a spanning network instance's VXLAN port is missing,
-down or lacks a configured peer.
+Exit ${ExitCode.Ok}, or ${ExitCode.ProblemsFound} when a network instance's bridge is missing or down (its
+bridge.network.kubevirt.io/<bridge> resource is then not available), or a spanning network
+instance's VXLAN port is missing, down or lacks a configured peer.
 
 Examples:
   eve-cni-debug bridges
-  eve-cni-debug bridges --json | jq '.bridges[].ports[] | select(.vxlan)'`,
+  eve-cni-debug bridges --json | jq '.bridges[].ports[] | select(.vxlan)'
+  eve-cni-debug bridges --json | jq -r '.availability[] | select(.available) | .resource'`,
     )
     .action(async (_opts, cmd) => {
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {

@@ -9,6 +9,12 @@ import type { Runner } from "../../netns/mod.ts";
 import { type CommandContext, DEFAULTS, type Outcome } from "./context.ts";
 import { type Dialect } from "../../rpc/mod.ts";
 import { eveBridgeStateFiles } from "./eve_bridge_state.ts";
+import {
+  availabilityProblems,
+  BridgeAvailabilitySchema,
+  fetchAvailability,
+  formatAvailability,
+} from "./bridge_availability.ts";
 import { ExitCode } from "./exit_codes.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { keyValues, orDash, table } from "./table.ts";
@@ -51,6 +57,8 @@ export const StatusModelSchema = v.strictObject({
     modifiedAt: v.nullable(v.string()),
   }),
   stateDir: v.strictObject({ path: v.string(), exists: v.boolean(), files: v.number() }),
+  /** Each NI's bridge (bridge-marker's resources); null when zedrouter has no Inspect (EVE's). */
+  bridges: v.optional(v.nullable(v.array(BridgeAvailabilitySchema)), null),
   problems: v.array(v.string()),
 });
 export type StatusModel = v.InferOutput<typeof StatusModelSchema>;
@@ -159,6 +167,9 @@ export async function collectStatus(
   const tools = await Promise.all(TOOLS.map((t) => tool(deps.runner, t)));
   const logInfo = await Deno.stat(g.logFile).catch(() => undefined);
   const stateDirInfo = await Deno.stat(g.stateDir).catch(() => undefined);
+  const bridges = probes.some((x) => x.answered && x.server !== null)
+    ? (await fetchAvailability(ctx)).availability
+    : null;
   const stateFiles = stateDirInfo?.isDirectory
     ? await eveBridgeStateFiles(g.stateDir).catch(() => undefined)
     : undefined;
@@ -185,6 +196,7 @@ export async function collectStatus(
       exists: stateFiles !== undefined,
       files: stateFiles?.length ?? 0,
     },
+    bridges,
     problems: [],
   };
   model.problems = statusProblems(model);
@@ -226,6 +238,7 @@ export function statusProblems(model: StatusModel): string[] {
       p.push(`CNI plugin ${name} not found on ${model.cniPath.join(":")} (eth0 needs it)`);
     }
   }
+  p.push(...availabilityProblems(model.bridges ?? []));
   // A missing log is shown but not a problem: a fresh node has had no invocation yet.
   return p;
 }
@@ -282,6 +295,7 @@ export function formatStatus(model: StatusModel): string {
           : `${model.stateDir.path} (missing)`,
       ],
     ]),
+    ...(model.bridges ? ["", "Network instance bridges", formatAvailability(model.bridges)] : []),
     "",
     model.problems.length
       ? `Problems:\n${model.problems.map((p) => `  ${p}`).join("\n")}`
@@ -298,7 +312,7 @@ export function registerStatus(root: Root, exec: Executor): void {
       "after",
       `
 Exit ${ExitCode.Ok} when all is in place, ${ExitCode.ProblemsFound} on a problem (a tool, a plugin or a
---cni-path/$CNI_PATH directory missing), ${ExitCode.ZedrouterUnreachable} when zedrouter does not answer.
+--cni-path/$CNI_PATH directory missing, a network instance's bridge missing or down), ${ExitCode.ZedrouterUnreachable} when zedrouter does not answer.
 
 Examples:
   eve-cni-debug status

@@ -15,7 +15,7 @@ import type {
   DisconnectPodResult,
 } from "../../rpc/mod.ts";
 import { ZERO_UUID } from "../../core/mod.ts";
-import { bridgeMac } from "./network_instances.ts";
+import { bridgeMac, requireBridgeAvailable } from "./network_instances.ts";
 import { withDeadline } from "./deadline.ts";
 import { claimAdapterMac, releaseAdapterMac } from "./mac_claims.ts";
 import type { KeyedMutex } from "./keyed_mutex.ts";
@@ -142,6 +142,7 @@ async function connectAdapter(
     networkInstance: args.networkInstance,
   }, core.state.attachmentsOf(app.uuid));
   const podNetns = await existingPodNetns(args.pod.netNsPath);
+  await requireBridgeAvailable(core.kernel, ni);
   const hostIfName = hostVethName(adapter.index, await core.state.appNum(app.uuid));
   // One adapter, one veth: a previous pod's veth for this adapter (its DEL never came, or a
   // retried ADD) is replaced by createPodVeth.

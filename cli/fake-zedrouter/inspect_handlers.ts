@@ -85,6 +85,7 @@ async function networkInstanceInfo(
     uuid: ni.uuid,
     type: ni.type,
     bridge: ni.bridge,
+    bridgeType: "linux",
     mtu: ni.mtu,
     subnet: local ? subnetText(ni.subnet) : null,
     gateway: local ? ni.gateway : null,

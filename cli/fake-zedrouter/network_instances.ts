@@ -16,6 +16,7 @@ import {
 import { deriveMac } from "./identity.ts";
 import type { Cluster, NetworkInstance } from "./model.ts";
 import type { Kernel } from "./kernel.ts";
+import { ZedrouterError } from "./resolve.ts";
 import { ensureVxlanUplink, removeVxlanUplink } from "./vxlan_uplink.ts";
 
 export async function ensureNetworkInstance(
@@ -76,4 +77,24 @@ export async function bridgeFacts(kernel: Kernel, ni: NetworkInstance): Promise<
   const addresses = (await listAddrs(kernel.runner, kernel.host, ni.bridge))
     .filter((a) => a.scope !== "link").map((a) => a.cidr);
   return { present: true, mac: link.mac, up: link.adminUp, addresses };
+}
+
+/**
+ * Refuses an attachment to an NI whose bridge is missing or down, before any veth is made:
+ * the pod would get an interface that carries nothing (bridge-marker's rule: place pods only
+ * where their bridge is). fake-zedrouter makes the bridges on start and reload, so a missing
+ * one was deleted behind its back.
+ */
+export async function requireBridgeAvailable(kernel: Kernel, ni: NetworkInstance): Promise<void> {
+  const link = await getLink(kernel.runner, kernel.host, ni.bridge);
+  const what = `network instance "${ni.name}" is not available on this node: its bridge ` +
+    `"${ni.bridge}" (bridge.network.kubevirt.io/${ni.bridge})`;
+  if (!link) {
+    throw new ZedrouterError(
+      `${what} does not exist; reload fake-zedrouter (SIGHUP) to create it again`,
+    );
+  }
+  if (!link.adminUp) {
+    throw new ZedrouterError(`${what} is down; bring it up (ip link set ${ni.bridge} up)`);
+  }
 }

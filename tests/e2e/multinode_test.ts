@@ -56,6 +56,36 @@ async function vxlanPortOf(node: E2eNode) {
   return port.vxlan;
 }
 
+/** Inspect.NetworkInstances on a node: the spanning NI's VXLAN uplink as made and as learned. */
+async function assertUplinkInspected(
+  node: E2eNode,
+  local: string,
+  peer: string,
+  remoteMac: string,
+): Promise<void> {
+  const nis = (await node.inspect("Inspect.NetworkInstances")).networkInstances;
+  const ni = nis.find((n) => n.name === SPAN.name);
+  assert.ok(ni && ni.bridgePorts.includes(VXLAN_DEVICE), JSON.stringify(nis));
+  const x = ni.vxlan;
+  assert.ok(x, JSON.stringify(ni));
+  const { learned, ...made } = x;
+  assert.deepEqual(made, {
+    device: VXLAN_DEVICE,
+    vni: SPAN.vni,
+    local,
+    remotes: [peer],
+    group: null,
+    underlay: "ul0",
+    udpPort: 4789,
+    present: true,
+    up: true,
+    master: SPAN.bridge,
+    mtu: SPAN.mtu,
+    floodTo: [peer],
+  });
+  assert.ok(learned.some((l) => l.mac === remoteMac && l.vtep === peer), JSON.stringify(x));
+}
+
 async function attachWeb(m: MultiNode, role: string): Promise<AttachedPod> {
   const pod = await createPod(m.a, role, APP_WEB);
   m.pods.push(pod);
@@ -128,6 +158,8 @@ multiNodeTest("e2e: one switch NI across two nodes over VXLAN, pods ping across"
       new RegExp(`${VXLAN_DEVICE}: VXLAN VNI ${SPAN.vni}, VTEP ${local} udp/4789`),
     );
     assert.match(text, new RegExp(`floods to peers ${peer.replaceAll(".", "\\.")}`));
+    // fake-zedrouter's own inspector says the same of the uplink it made.
+    await assertUplinkInspected(node, local, peer, remoteMac);
   }
   // The two nodes' bridges of the one NI have MACs of their own on the segment.
   const bridgeMac = async (n: E2eNode) =>

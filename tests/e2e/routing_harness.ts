@@ -129,21 +129,31 @@ export async function rpFilter(pod: E2ePod, ifname: string): Promise<string> {
   return await getSysctl(run, pod.netns.ns, interfaceSysctlKey("ipv4", ifname, "rp_filter"));
 }
 
-/** `eve-cni-debug show POD --json` on the node: each interface's routing-policy link. */
+/** A routing-policy link of `eve-cni-debug show`, as its JSON model has it. */
+export interface ShownPolicy {
+  status: string;
+  detail: string;
+  problems: string[];
+}
+
+/**
+ * `eve-cni-debug show POD --json` on the node: each interface's routing-policy link; `text`
+ * is the same command's human output (what an on-call engineer reads).
+ */
 export async function shownPolicies(
   node: E2eNode,
   pod: E2ePod,
-): Promise<{ exitCode: number; links: Map<string, { status: string; problems: string[] }> }> {
-  const argv = [EVE_CNI_DEBUG, "show", pod.name, "--json", "--socket", node.socket];
+): Promise<{ exitCode: number; links: Map<string, ShownPolicy>; text: string }> {
+  const argv = [EVE_CNI_DEBUG, "show", pod.name, "--socket", node.socket];
   argv.push("--state-dir", node.stateDir, "--host-netns", node.ns.name);
-  const r = await run(argv);
+  const r = await run([...argv, "--json"]);
   const model = JSON.parse(r.stdout) as {
-    chains: { ifname: string; links: { step: string; status: string; problems: string[] }[] }[];
+    chains: { ifname: string; links: ({ step: string } & ShownPolicy)[] }[];
   };
   const links = new Map(
     model.chains.flatMap((c) =>
       c.links.filter((l) => l.step === "routing-policy").map((l) => [c.ifname, l] as const)
     ),
   );
-  return { exitCode: r.code, links };
+  return { exitCode: r.code, links, text: (await run(argv)).stdout };
 }

@@ -184,6 +184,21 @@ e2eTest(
       ["net2", "ok"],
     ]);
     assert.equal(shown.exitCode, 0);
+    // What show says of each policy: table and source rule, hijack via eth0, rp_filter,
+    // neighbour entries on both ends, eth0's MAC, and the IPv6 hijack it could not apply.
+    const hijacked = `hijack ${hijack.join(" ")} via eth0`;
+    const noV6 = "skipped: hijack fd00:96::/64: eth0 has no IPv6 gateway";
+    const details = {
+      eth0: `main table, neighbours 1 pod, 1 host, MAC ${eth0Mac}`,
+      net1:
+        `table 101 (from ${NET1.ip}/32), ${hijacked}, rp_filter 2, neighbours 1 pod, 1 host, ${noV6}`,
+      net2:
+        `table 102 (from ${NET2.ip}/32), ${hijacked}, rp_filter 1, neighbours 1 pod, 1 host, ${noV6}`,
+    };
+    for (const [ifname, detail] of Object.entries(details)) {
+      assert.equal(shown.links.get(ifname)?.detail, detail, ifname);
+      assert.ok(shown.text.includes(detail), shown.text);
+    }
     await runChecked(
       run,
       execArgv(pod.netns.ns, ["ip", "rule", "del", "from", NET2.ip, "lookup", NET2.table]),
