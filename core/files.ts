@@ -14,7 +14,9 @@ export interface WriteFileAtomicOptions {
 /**
  * Writes `text` to `path` through a temp file in the same directory and a rename, so the
  * switch is atomic. The temp file (`.<name>.<random>.tmp`) is removed when anything fails.
- * Returns whether the file was written.
+ * Returns whether the file was written. The calls are synchronous: these files are a few KiB,
+ * and Deno's async file writes cost a thread hop per call and, the first time, the load of
+ * more of its runtime (issue 11 measured 5-13 ms); the signature stays async for callers.
  */
 export async function writeFileAtomic(
   path: string,
@@ -23,28 +25,38 @@ export async function writeFileAtomic(
 ): Promise<boolean> {
   if (options.onlyIfChanged) {
     // Any read failure just means "write it": the write below reports what is really wrong.
-    const current = await Deno.readTextFile(path).catch(() => undefined);
+    let current: string | undefined;
+    try {
+      current = Deno.readTextFileSync(path);
+    } catch {
+      current = undefined;
+    }
     if (current === text) return false;
   }
   const slash = path.lastIndexOf("/");
   const dir = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
   const name = path.slice(slash + 1);
-  const temp = await Deno.makeTempFile({ dir, prefix: `.${name}.`, suffix: ".tmp" });
+  const temp = Deno.makeTempFileSync({ dir, prefix: `.${name}.`, suffix: ".tmp" });
   try {
-    await Deno.writeTextFile(temp, text);
-    if (options.mode !== undefined) await Deno.chmod(temp, options.mode);
-    await Deno.rename(temp, path);
+    Deno.writeTextFileSync(temp, text);
+    if (options.mode !== undefined) Deno.chmodSync(temp, options.mode);
+    Deno.renameSync(temp, path);
   } catch (error) {
-    await Deno.remove(temp).catch(() => {});
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // Already gone: the error that matters is the one thrown below.
+    }
     throw error;
   }
-  return true;
+  return await Promise.resolve(true);
 }
 
 /** The file's text, or undefined when it does not exist; any other failure is thrown. */
 export async function readTextFileIfExists(path: string): Promise<string | undefined> {
   try {
-    return await Deno.readTextFile(path);
+    // Synchronous for the reason writeFileAtomic gives (small files).
+    return await Promise.resolve(Deno.readTextFileSync(path));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;

@@ -2,6 +2,7 @@
  * Long-running processes (dnsmasq, udhcpc): spawn without a shell, probe, stop by pid.
  * Short commands go through a Runner instead; this file is for daemons that outlive a call.
  */
+import { sleep } from "../core/timers.ts";
 import { readTextFileIfExists } from "../core/mod.ts";
 
 export interface DaemonOptions {
@@ -105,7 +106,7 @@ export async function waitGone(pid: number, timeoutMs: number): Promise<boolean>
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid)) {
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
   return true;
 }

@@ -4,6 +4,7 @@
  * Commands are argv arrays handed straight to execve: there is no shell anywhere, so names
  * and paths from untrusted input can never be interpreted as shell syntax.
  */
+import { after } from "../core/timers.ts";
 
 /** What a finished command left behind. */
 export interface RunResult {
@@ -56,14 +57,14 @@ export const systemRunner: Runner = async (
     throw error;
   }
   let timedOut = false;
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+  const timer = options.timeoutMs === undefined ? undefined : after(options.timeoutMs, () => {
     timedOut = true;
     try {
       child.kill("SIGKILL");
     } catch {
       // Already exited between the timer firing and the kill: nothing to do.
     }
-  }, options.timeoutMs);
+  });
   try {
     if (options.stdin !== undefined) {
       const writer = child.stdin.getWriter();
@@ -83,7 +84,7 @@ export const systemRunner: Runner = async (
       stderr: timedOut ? `Timed out after ${options.timeoutMs} ms\n${stderr}` : stderr,
     };
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    timer?.cancel();
   }
 };
 

@@ -3,6 +3,7 @@
  * at 0 per connection, as Go's client does). Go's dialect by default, so it talks to EVE's
  * real zedrouter; JSON-RPC 2.0 on request. Every failure is one of the `RpcError` classes.
  */
+import { after, type Timer } from "../core/timers.ts";
 import { errorMessage } from "../core/mod.ts";
 import { DEFAULT_CALL_TIMEOUT_MS } from "../core/eve/mod.ts";
 import { type ByteStream, writeAll } from "./byte_stream.ts";
@@ -165,18 +166,18 @@ export class RpcClient {
       ? goRequestText(id, method, wireParams)
       : jsonrpc2RequestText(id, method, wireParams);
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: Timer | undefined;
     const replied = new Promise<RawExchange>((resolve, reject) => {
       this.#pending.set(id, {
         method,
         resolve: (reply, replyText) => resolve({ request, replyText, reply }),
         reject,
       });
-      timer = setTimeout(() => {
+      timer = after(timeoutMs, () => {
         // The id stays issued: a late reply is recognised and dropped.
         this.#pending.delete(id);
         reject(new RpcTimeoutError(this.path, method, timeoutMs));
-      }, timeoutMs);
+      });
     });
     this.#writes = this.#writes.then(async () => {
       try {
@@ -191,7 +192,7 @@ export class RpcClient {
     try {
       return await replied;
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
     }
   }
 
@@ -281,10 +282,8 @@ function abbreviate(text: string): string {
  */
 async function dial(path: string, timeoutMs: number): Promise<Deno.UnixConn> {
   const connecting = Deno.connect({ transport: "unix", path });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<null>((resolve) =>
-    timer = setTimeout(() => resolve(null), timeoutMs)
-  );
+  let timer: Timer | undefined;
+  const expired = new Promise<null>((resolve) => timer = after(timeoutMs, () => resolve(null)));
   try {
     const conn = await Promise.race([connecting, expired]);
     if (conn === null) {
@@ -305,7 +304,7 @@ async function dial(path: string, timeoutMs: number): Promise<Deno.UnixConn> {
     const detail = errorMessage(e);
     throw new RpcError(`Cannot connect to "${path}": ${detail}`, path, { cause: e });
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
 }
 

@@ -5,7 +5,7 @@
  * 0600, then renamed into place: no process-wide umask change (that would race with every
  * other file this process creates) and no moment where the path is missing or too open.
  */
-import { errorMessage } from "../core/mod.ts";
+import { ensureTrustedDirectory, errorMessage } from "../core/mod.ts";
 import { RpcError } from "./errors.ts";
 
 /** Longest path Linux accepts for an AF_UNIX socket (sun_path is 108 bytes with its NUL). */
@@ -68,7 +68,8 @@ async function bind(path: string): Promise<BoundSocket> {
     );
   }
   const dir = dirname(path);
-  await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+  // Root serves here: a directory another user can change could swap the socket for theirs.
+  ensureTrustedDirectory(dir, { create: true, mode: 0o755 });
   const state = await checkFree(path);
   const privateDir = await Deno.makeTempDir({ dir, prefix: ".rpc-" }); // mode 0700
   try {

@@ -3,7 +3,8 @@
  * fake-zedrouter: the state dir read-only (EROFS) or full (ENOSPC) is code 5 naming the
  * errno, the path and what to do, never 100 "failed unexpectedly" nor a DHCP 106; what ADD
  * made is rolled back. The file systems exist only in the plugin's own private mount
- * namespace (unshare), so the node's mounts are never touched.
+ * namespace (unshare), so the node's mounts are never touched; mode 0700 keeps the state dir
+ * a trusted directory (core/trusted_dir.ts), as a tmpfs's default 1777 would not be.
  */
 import assert from "node:assert/strict";
 import { getLink, systemRunner } from "../netns/mod.ts";
@@ -53,8 +54,13 @@ sandboxTest(
       await Deno.mkdir(stateDir, { recursive: true });
       const config = podConfig(sb.dir, zr, WEB_MAC);
       const cases = [
-        { errno: "EROFS", options: "ro,size=64k", fill: false, fix: /remount it read-write/ },
-        { errno: "ENOSPC", options: "size=16k", fill: true, fix: /free space/ },
+        {
+          errno: "EROFS",
+          options: "ro,size=64k,mode=0700",
+          fill: false,
+          fix: /remount it read-write/,
+        },
+        { errno: "ENOSPC", options: "size=16k,mode=0700", fill: true, fix: /free space/ },
       ];
       for (const { errno, options, fill, fix } of cases) {
         const call = {

@@ -3,6 +3,7 @@
  * reconcile the saved state with the kernel, and serve EVE's RPC plus our Inspect service
  * on the socket. Signals and exit codes belong to the entry point; this returns a handle.
  */
+import { ensureTrustedDirectory } from "../../core/mod.ts";
 import { type HandlerMap, type RpcServer, serveRpc } from "../../rpc/mod.ts";
 import { ipPoolRunner, type Runner } from "../../netns/mod.ts";
 import { journalAndFaults } from "./call_interceptor.ts";
@@ -84,7 +85,8 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
   const closeKernel = async () => await batch?.close();
   const kernel: Kernel = { runner: options.runner ?? batch!, host: undefined };
   const config = await readConfig(options.configPath);
-  await Deno.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  // Root writes dnsmasq's configs and leases and its state here: a trusted directory only.
+  ensureTrustedDirectory(options.stateDir, { create: true, mode: 0o700 });
   const state = await StateStore.open(`${options.stateDir}/state.json`);
 
   const report = await reconcileWithKernel(kernel, state);

@@ -9,14 +9,18 @@
  *   <stateDir>/<containerID>/<ifname>.events  udhcpc hook events, JSON lines (netns/dhcp_events)
  *   <stateDir>/<containerID>/<ifname>.pid     udhcpc's own pid file
  *   <stateDir>/<containerID>/<ifname>.lock    flock(2) serialising ADD/DEL/CHECK/GC/hook
+ *   <stateDir>/<containerID>/<ifname>.reserve space ADD sets aside while udhcpc runs: a hook
+ *                                             that finds the disk full deletes it to record
+ *                                             the lease anyway (plugin/eve-bridge/dhcp/hook.ts)
  *   <stateDir>/<containerID>/<ifname>.routing the routing policy's record, if it has one
  *                                             (routing_record.ts; eth0 may have one too)
  *
  * The names cannot collide: a container ID never holds "/" and an interface name never holds
- * "/" either.
+ * "/" either. A container ID too long for a file name is hashed (container_dir.ts).
  */
 import * as v from "valibot";
 import { CidrSchema, IpSchema, MacSchema } from "../mod.ts";
+import { containerDirName } from "./container_dir.ts";
 import { routingRecordPath } from "./routing_record.ts";
 
 export const STATE_VERSION = 1;
@@ -78,7 +82,13 @@ export const AttachmentStateSchema = v.strictObject({
 export type AttachmentState = v.InferOutput<typeof AttachmentStateSchema>;
 
 /** The files of one attachment, beside its record (`.json`), in the order they are removed. */
-export const ATTACHMENT_FILE_SUFFIXES = [".json", ".events", ".pid", ".lock"] as const;
+export const ATTACHMENT_FILE_SUFFIXES = [
+  ".json",
+  ".events",
+  ".pid",
+  ".reserve",
+  ".lock",
+] as const;
 
 export interface AttachmentPaths {
   readonly dir: string;
@@ -86,6 +96,8 @@ export interface AttachmentPaths {
   readonly events: string;
   readonly pid: string;
   readonly lock: string;
+  /** Disk space set aside for the DHCP hook (see the layout above). */
+  readonly reserve: string;
   /** The interface's routing-policy record (routing_record.ts), when it has a policy. */
   readonly routing: string;
 }
@@ -98,13 +110,14 @@ export function attachmentPaths(
   if (containerId.includes("/") || ifname.includes("/") || containerId.startsWith(".")) {
     throw new Error(`Invalid attachment "${containerId}"/"${ifname}" for a state file name`);
   }
-  const dir = `${stateDir}/${containerId}`;
+  const dir = `${stateDir}/${containerDirName(containerId)}`;
   return {
     dir,
     state: `${dir}/${ifname}.json`,
     events: `${dir}/${ifname}.events`,
     pid: `${dir}/${ifname}.pid`,
     lock: `${dir}/${ifname}.lock`,
+    reserve: `${dir}/${ifname}.reserve`,
     routing: routingRecordPath(stateDir, containerId, ifname),
   };
 }

@@ -61,6 +61,7 @@ Deno.test("attachmentPaths: one directory per container, one file set per interf
     events: "/run/eve-bridge/c1/net1.events",
     pid: "/run/eve-bridge/c1/net1.pid",
     lock: "/run/eve-bridge/c1/net1.lock",
+    reserve: "/run/eve-bridge/c1/net1.reserve",
     routing: "/run/eve-bridge/c1/net1.routing",
   });
   assert.throws(() => attachmentPaths("/s", "../x", "net1"), /Invalid attachment/);

@@ -32,6 +32,7 @@ export {
   DEFAULT_SERVICE_CIDR,
   DEFAULT_ZEDROUTER_SOCKET,
 } from "./defaults.ts";
+export { containerDirName, MAX_READABLE_CONTAINER_ID } from "./container_dir.ts";
 export {
   ATTACHMENT_FILE_SUFFIXES,
   type AttachmentPaths,

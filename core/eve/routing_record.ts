@@ -19,6 +19,7 @@ import {
   MacSchema,
   readTextFileIfExists,
 } from "../mod.ts";
+import { containerDirName } from "./container_dir.ts";
 
 export const ROUTING_RECORD_VERSION = 1;
 export const ROUTING_RECORD_SUFFIX = ".routing";
@@ -28,7 +29,7 @@ export function routingRecordPath(stateDir: string, containerId: string, ifname:
   if (containerId.includes("/") || ifname.includes("/") || containerId.startsWith(".")) {
     throw new Error(`Invalid attachment "${containerId}"/"${ifname}" for a record file name`);
   }
-  return `${stateDir}/${containerId}/${ifname}${ROUTING_RECORD_SUFFIX}`;
+  return `${stateDir}/${containerDirName(containerId)}/${ifname}${ROUTING_RECORD_SUFFIX}`;
 }
 
 /** A rule source is a host prefix; ip shows `from 10.0.0.5/32` as `10.0.0.5`. */

@@ -7,6 +7,8 @@
  * LogTape's configuration is process-global; a CNI plugin runs one invocation per process, and
  * in-process tests run invocations one after another, so `openLog` resets it each time.
  */
+import { errorMessage } from "../../core/mod.ts";
+import { prepareLogFile } from "./log_file.ts";
 import { configure, dispose, getLogger, jsonLinesFormatter, type Sink } from "@logtape/logtape";
 
 type Properties = Record<string, unknown>;
@@ -40,7 +42,9 @@ function stderrSink(): Sink {
 // @logtape/file is loaded when a log is opened, not with the program: its path helpers probe
 // `globalThis.process` at load time, which makes Deno boot its Node compatibility layer
 // (~15 ms, measured with --cpu-prof) on every call, VERSION included, that never logs.
-async function openFileSink(path: string): Promise<Sink | undefined> {
+async function openFileSink(path: string): Promise<Sink | string> {
+  const refused = prepareLogFile(path, LOG_MAX_FILES);
+  if (refused !== undefined) return refused;
   const { getRotatingFileSink } = await import("./file_sink.ts");
   try {
     // bufferSize 0: a short-lived process must not lose lines in a buffer if it is killed.
@@ -50,8 +54,8 @@ async function openFileSink(path: string): Promise<Sink | undefined> {
       bufferSize: 0,
       formatter: jsonLinesFormatter,
     });
-  } catch {
-    return undefined;
+  } catch (error) {
+    return errorMessage(error);
   }
 }
 
@@ -61,7 +65,8 @@ export async function openLog(
   fields: Properties,
   startedAt: number = performance.now(),
 ): Promise<OpenLog> {
-  const fileSink = await openFileSink(path);
+  const opened = await openFileSink(path);
+  const fileSink = typeof opened === "string" ? undefined : opened;
   const sink = fileSink ?? stderrSink();
   await configure({
     reset: true,
@@ -84,7 +89,10 @@ export async function openLog(
     error: (message, properties) => base.error(message, at(properties)),
   };
   if (!fileSink) {
-    logger.warn("Cannot open log file {logFile}; logging to stderr", { logFile: path });
+    logger.warn("Cannot open log file {logFile}; logging to stderr: {reason}", {
+      logFile: path,
+      reason: opened,
+    });
   }
   return {
     logger,

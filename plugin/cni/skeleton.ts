@@ -25,8 +25,6 @@ import {
   resolveRequestVersion,
 } from "./versions.ts";
 
-const LOG_FILE_SCHEMA = absolutePathSchema();
-
 function decodeStdin(stdin: string): Record<string, unknown> {
   let json: unknown;
   try {
@@ -180,6 +178,20 @@ async function dispatch<T extends NetConf>(
   }
 }
 
+const LOG_FILE_PATH = absolutePathSchema();
+
+/** The config's `logFile` when the config passes the plugin's schema, else the default. */
+function validLogFile<T extends NetConf>(
+  plugin: CniPlugin<T>,
+  raw: Record<string, unknown>,
+): string {
+  const parsed = v.safeParse(plugin.configSchema, raw);
+  const logFile = parsed.success ? parsed.output.logFile : undefined;
+  // A relative path (a plugin whose schema allows one) would land in the runtime's cwd; one
+  // with ".." or a NUL, or too long, is not opened either (core/path_schema.ts).
+  return v.is(LOG_FILE_PATH, logFile) ? logFile : plugin.defaultLogFile;
+}
+
 /** Runs one CNI invocation of `plugin`. Never throws; never logs to stdout. */
 export async function run<T extends NetConf>(
   input: CniInput,
@@ -195,10 +207,9 @@ export async function run<T extends NetConf>(
     if (typeof raw.cniVersion === "string" && isSupportedVersion(raw.cniVersion)) {
       errorVersion = raw.cniVersion;
     }
-    // Opened before the config is validated, so that a config error is logged too; a path
-    // that validation will reject (relative, "..", NUL, too long) is not created on the way.
-    const logFile = v.is(LOG_FILE_SCHEMA, raw.logFile) ? raw.logFile : plugin.defaultLogFile;
-    log = await openLog(logFile, logFields(input.env), startedAt);
+    // The config's logFile only once the whole config is valid (an invalid one is logged to
+    // the default place); openLog then checks the file itself (log_file.ts).
+    log = await openLog(validLogFile(plugin, raw), logFields(input.env), startedAt);
     // The netns and the whole config make the line replayable (`eve-cni-debug replay`).
     log.logger.debug("Started {command}", {
       cniVersion: raw.cniVersion ?? "",

@@ -39,13 +39,13 @@ export async function readState(path: string): Promise<AttachmentState | undefin
 /** Writes the record atomically: readers see the old or the new file, never half of one. */
 export async function writeState(path: string, state: AttachmentState): Promise<void> {
   const dir = path.slice(0, path.lastIndexOf("/"));
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** Removes every file of the attachment (lock last) and the container dir once empty. */
 export async function removeAttachmentFiles(paths: AttachmentPaths): Promise<void> {
-  for (const file of [paths.state, paths.events, paths.pid, paths.lock]) {
+  for (const file of [paths.state, paths.events, paths.pid, paths.reserve, paths.lock]) {
     await Deno.remove(file).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
@@ -70,6 +70,58 @@ export async function withAttachmentLock<T>(
     return await body();
   } finally {
     file.close(); // closing drops the flock
+  }
+}
+
+/**
+ * withAttachmentLock for DEL, which must finish even where nothing can be written (a
+ * read-only or full state dir): the lock file is opened read-only when it cannot be opened
+ * for writing (flock works on any open file), and when there is none and none can be made,
+ * DEL runs unlocked. That is safe: without the container's directory (or with one nobody can
+ * write to) no ADD, hook or GC can be changing this attachment's files either.
+ */
+export async function withDelLock<T>(
+  paths: AttachmentPaths,
+  body: () => Promise<T>,
+  warn: (message: string, error: unknown) => void,
+): Promise<T> {
+  let file: Deno.FsFile | undefined;
+  try {
+    await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    file = await Deno.open(paths.lock, { create: true, write: true });
+  } catch (error) {
+    file = await Deno.open(paths.lock, { read: true }).catch(() => undefined);
+    if (file === undefined) warn("DEL runs without the attachment's lock: {error}", error);
+  }
+  try {
+    await file?.lock(true);
+    return await body();
+  } finally {
+    file?.close();
+  }
+}
+
+/**
+ * Disk space set aside for the attachment's DHCP hook while udhcpc runs (`paths.reserve`,
+ * see dhcp/hook.ts), for as long as the attachment lives: ADD's first lease and DEL's
+ * `deconfig` (its proof that the release went out) are then recorded even in a full state
+ * dir. Written before the client starts, so a state dir too full for it fails ADD there,
+ * naming the cause, before any lease exists. An event line is ~300 bytes.
+ */
+export const RESERVE_BYTES = 16 * 1024;
+
+export async function writeReserve(paths: AttachmentPaths): Promise<void> {
+  await Deno.writeFile(paths.reserve, new Uint8Array(RESERVE_BYTES), { mode: 0o600 });
+}
+
+/** Whether the hook had to use the reserve: the state dir ran out of space while DHCP ran. */
+export async function reserveUsed(paths: AttachmentPaths): Promise<boolean> {
+  try {
+    await Deno.stat(paths.reserve);
+    return false;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return true;
+    throw error;
   }
 }
 

@@ -50,6 +50,7 @@ Deno.test("attachmentPaths: one dir per container, one file set per interface", 
     events: "/run/eve-bridge/abc.1_2-3/net1.events",
     pid: "/run/eve-bridge/abc.1_2-3/net1.pid",
     lock: "/run/eve-bridge/abc.1_2-3/net1.lock",
+    reserve: "/run/eve-bridge/abc.1_2-3/net1.reserve",
     routing: "/run/eve-bridge/abc.1_2-3/net1.routing",
   });
   assert.throws(() => attachmentPaths("/s", "a/b", "net1"));

@@ -60,6 +60,10 @@ async function disconnectPod(
   return reply;
 }
 
+function warnKept(logger: CniLogger, path: string, error: unknown): void {
+  logger.warn("Cannot update {path}, left as is: {error}", { path, error: errorMessage(error) });
+}
+
 export async function detach(
   runner: Runner,
   target: DetachTarget,
@@ -71,12 +75,12 @@ export async function detach(
   const routingFailed = await releaseRecordedPolicy(runner, target.paths.routing, logger)
     .then(() => undefined, (error: unknown) => error);
   const client = await clientOf(target.paths, state);
-  const releaseOutcome = await stopAttachmentDhcp(runner, client, state, logger, {
-    ensureAddress: false,
-  });
+  const releaseOutcome = await stopAttachmentDhcp(runner, client, state, logger);
   if (state?.dhcp) {
-    // The client is gone: a retried DEL must not look for it again.
-    await writeState(target.paths.state, { ...state, dhcp: null, updatedAt: nowIso() });
+    // The client is gone: a retried DEL need not look for it again (it would find it gone:
+    // isOurDhcpClient). Best effort, as DEL must finish in a read-only or full state dir.
+    await writeState(target.paths.state, { ...state, dhcp: null, updatedAt: nowIso() })
+      .catch((error) => warnKept(logger, target.paths.state, error));
   }
   const releaseMs = ms(started);
   const pod = podOf(state ?? target.fallback);
@@ -104,7 +108,11 @@ export async function detach(
       });
     }
   }
-  await removeAttachmentFiles(target.paths);
+  // Everything is released by now: files that cannot go (read-only state dir) are reported,
+  // and DEL succeeds (CNI: DEL of what is gone succeeds); the runtime's retry could not
+  // remove them either. A later DEL or GC finds them and has nothing left to undo.
+  await removeAttachmentFiles(target.paths)
+    .catch((error) => warnKept(logger, target.paths.dir, error));
   logger.info("Detached {ifname}", {
     appUUID,
     releaseOutcome,

@@ -2,16 +2,18 @@
  * eve-bridge: EVE's CNI plugin. The thin entry point: read the CNI environment and stdin,
  * run one invocation, print the result (or error JSON), exit with its code.
  *
- * Static imports, so tools that read imports see the whole program. VERSION (which runtimes
- * call often) pays for evaluating every module, so the path is kept lean: stdin is read with
- * plain reads (a `Response` would make Deno load its fetch stack, ~14 ms measured with
- * --cpu-prof) and the log's file sink loads only when a log is opened (plugin/cni/logging.ts).
- * `deno task bench:startup` measures it.
+ * VERSION (which runtimes call often) is answered before the plugin's modules are loaded:
+ * its static imports are a few lines, and the plugin comes in by a dynamic import, which the
+ * bundler turns into lazily evaluated modules of the same file (`deno bundle` keeps one file;
+ * scripts/bundle_test.ts checks that the program still is one). Evaluating every module
+ * (schemas, npm packages) cost VERSION ~17 ms over Deno's empty-script start. stdin is read
+ * with plain reads (a `Response` would make Deno load its fetch stack, ~14 ms measured with
+ * --cpu-prof) and the log's file sink loads only when a log is opened
+ * (plugin/cni/logging.ts). `deno task bench:startup` measures it.
  */
 import { useToolSearchPath } from "../../core/tool_path.ts";
-import { run } from "../cni/mod.ts";
 import { versionAnswer } from "../cni/version_answer.ts";
-import { createEveBridgePlugin, DHCP_EVENT_COMMAND, runDhcpEvent } from "./mod.ts";
+import { DHCP_EVENT_COMMAND } from "./dhcp/event_command.ts";
 
 /** All of stdin as text (a CNI config is a few KiB). */
 async function readStdin(): Promise<string> {
@@ -37,6 +39,7 @@ useToolSearchPath();
 
 // Not a CNI call: udhcpc's hook reporting a lease event (DHCP_EVENT_COMMAND, dhcp/hook.ts).
 if (Deno.args[0] === DHCP_EVENT_COMMAND) {
+  const { runDhcpEvent } = await import("./mod.ts");
   Deno.exit(await runDhcpEvent(Deno.args.slice(1)));
 }
 
@@ -45,7 +48,18 @@ const stdin = await readStdin();
 
 const output = env.CNI_COMMAND === "VERSION"
   ? { stdout: versionAnswer(stdin), exitCode: 0 }
-  : await run({ env, stdin }, createEveBridgePlugin());
+  : await runPlugin(env, stdin);
+
+async function runPlugin(
+  env: Record<string, string>,
+  stdin: string,
+): Promise<{ stdout: string; exitCode: number }> {
+  const [{ run }, { createEveBridgePlugin }] = await Promise.all([
+    import("../cni/mod.ts"),
+    import("./mod.ts"),
+  ]);
+  return await run({ env, stdin }, createEveBridgePlugin());
+}
 
 if (output.stdout !== "") {
   const text = output.stdout.endsWith("\n") ? output.stdout : `${output.stdout}\n`;

@@ -21,6 +21,7 @@ import { DEFAULT_EVE_BRIDGE_LOG_FILE } from "../../core/eve/mod.ts";
 import { type EveBridgeConfig, EveBridgeConfigSchema } from "./config.ts";
 import { BRIDGE_PLUGIN, bridgeConfig, ETH0, eth0BridgeHandler } from "./eth0.ts";
 import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
+import { checkNodePaths } from "./node_paths.ts";
 import { podInterfaceHandler } from "./pod_interface.ts";
 import { gcRoutingPolicies } from "./routing_policy.ts";
 import { systemRunner } from "../../netns/mod.ts";
@@ -91,9 +92,19 @@ export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBr
     name: "eve-bridge",
     configSchema: EveBridgeConfigSchema,
     defaultLogFile: DEFAULT_EVE_BRIDGE_LOG_FILE,
-    add: (ctx): Promise<CniResult> => handlerFor(ctx).add(ctx),
-    del: (ctx) => handlerFor(ctx).del(ctx),
-    check: (ctx) => handlerFor(ctx).check(ctx),
+    // The node paths are checked before a handler reads or writes anything there.
+    add(ctx): Promise<CniResult> {
+      checkNodePaths(ctx.config);
+      return handlerFor(ctx).add(ctx);
+    },
+    del(ctx) {
+      checkNodePaths(ctx.config);
+      return handlerFor(ctx).del(ctx);
+    },
+    check(ctx) {
+      checkNodePaths(ctx.config);
+      return handlerFor(ctx).check(ctx);
+    },
 
     async status(ctx): Promise<void> {
       try {
@@ -122,6 +133,7 @@ export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBr
     },
 
     async gc(ctx: EveGcContext): Promise<void> {
+      checkNodePaths(ctx.config);
       const steps = await forwardToModernDelegates(ctx, "GC");
       for (const handler of [eth0, podInterface]) {
         const gc = handler.gc;

@@ -12,6 +12,7 @@
  * L2-only attachments (an air-gapped switch NI, or a VMI whose guest runs DHCP itself) skip
  * startDhcp and connectL3. Any failure unwinds the registered undos, newest first.
  */
+import { errorMessage } from "../../core/mod.ts";
 import { type ConnectPodAtL2Result, DEFAULT_CALL_TIMEOUT_MS, type Pod } from "../../rpc/mod.ts";
 import { getLink, type Runner } from "../../netns/mod.ts";
 import {
@@ -33,7 +34,9 @@ import {
   nowIso,
   readState,
   removeAttachmentFiles,
+  reserveUsed,
   withAttachmentLock,
+  writeReserve,
   writeState,
 } from "./attachment_state.ts";
 import { installHook, startLeaseClient, stopAttachmentDhcp, waitFirstLease } from "./dhcp/mod.ts";
@@ -296,6 +299,8 @@ async function startDhcp(attaching: Attaching): Promise<void> {
   const { ctx, paths } = attaching;
   const started = performance.now();
   const hook = await installHook(ctx.config.stateDir, attaching.deps.selfCommand());
+  // Before the client: a state dir too full for it fails here, before any lease exists.
+  await writeReserve(paths);
   const client = await startLeaseClient(paths, ctx.netns, ctx.ifname, hook);
   attaching.state = { ...attaching.state, dhcp: client.record, updatedAt: nowIso() };
   // Registered before the state write: a client running is ours to stop even when the write
@@ -303,15 +308,35 @@ async function startDhcp(attaching: Attaching): Promise<void> {
   attaching.undo.push(
     "release DHCP lease",
     () =>
-      stopAttachmentDhcp(attaching.deps.runner, attaching.state.dhcp, attaching.state, ctx.logger, {
-        ensureAddress: true,
-      }),
+      stopAttachmentDhcp(attaching.deps.runner, attaching.state.dhcp, attaching.state, ctx.logger),
   );
   await writeState(paths.state, attaching.state);
-  const lease = await waitFirstLease(client, ctx.config.dhcp, ctx.ifname, ctx.logger);
+  const lease = await waitFirstLease(client, ctx.config.dhcp, ctx.ifname, ctx.logger)
+    .catch(async (error) => {
+      throw (await reserveUsed(paths)) ? stateDirFull(paths) : error;
+    });
   attaching.state = { ...attaching.state, lease, updatedAt: nowIso() };
-  await writeState(paths.state, attaching.state);
+  // The undo above releases the lease: its hook had to use the reserve to record it.
+  if (await reserveUsed(paths)) throw stateDirFull(paths);
+  await writeState(paths.state, attaching.state).catch((error) => {
+    throw (error as { code?: string }).code === "ENOSPC" ? stateDirFull(paths, error) : error;
+  });
   attaching.timings.dhcpMs = ms(started);
+}
+
+/**
+ * The state dir filled up while DHCP ran: the hook could record the lease dnsmasq granted
+ * only in the attachment's reserve, or the lease could not be written into the state file.
+ * Either way it is the cause to name, not "no DHCP lease".
+ */
+function stateDirFull(paths: AttachmentPaths, error?: unknown): CniError {
+  return new CniError(
+    CniErrorCode.IoFailure,
+    `The state dir "${paths.dir}" is full (ENOSPC: no space left on device)`,
+    `${error === undefined ? "" : `${errorMessage(error)}; `}dnsmasq granted a lease that ` +
+      "cannot be recorded, and ADD gives it back as it undoes itself. Free space there, or " +
+      'point "stateDir" at a file system with room',
+  );
 }
 
 /** ConnectPodAtL3 with the lease (undone by the DisconnectPod connectL2 registered). */

@@ -22,7 +22,7 @@
 import { errorMessage } from "../../core/mod.ts";
 import { attachmentPaths, type AttachmentState } from "../../core/eve/mod.ts";
 import { type Runner, systemRunner } from "../../netns/mod.ts";
-import { readState, withAttachmentLock } from "./attachment_state.ts";
+import { readState, withDelLock } from "./attachment_state.ts";
 import { detach } from "./detach.ts";
 import { goPluginLeaseOf, requireDhcpTools, selfCommand } from "./dhcp/mod.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
@@ -53,7 +53,9 @@ export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): Interfac
 /** DEL: detach under the lock; the state file says what there is to undo. */
 async function delPodInterface(runner: Runner, ctx: EveContext): Promise<void> {
   const paths = attachmentPaths(ctx.config.stateDir, ctx.containerId, ctx.ifname);
-  await withAttachmentLock(paths, async () => {
+  const warn = (message: string, error: unknown) =>
+    ctx.logger.warn(message, { error: errorMessage(error) });
+  await withDelLock(paths, async () => {
     let state: AttachmentState | undefined;
     try {
       state = await readState(paths.state);
@@ -74,7 +76,7 @@ async function delPodInterface(runner: Runner, ctx: EveContext): Promise<void> {
       zedrouterSocket: ctx.config.zedrouterSocket,
       goPluginLease: state === undefined ? await goPluginLeaseOf(ctx) : undefined,
     }, ctx.logger);
-  });
+  }, warn);
 }
 
 export const podInterfaceHandler: InterfaceHandler = createPodInterfaceHandler();

@@ -4,8 +4,12 @@
  * udhcpc's pid can be recycled), so we only ever signal a process that core/eve's check
  * (dhcp_client.ts: udhcpc, our pid file, the recorded start time) proves ours.
  */
+import { errorMessage, sleep } from "../../../core/mod.ts";
 import {
   addAddr,
+  type DhcpEvent,
+  type Lease,
+  leaseFromEvent,
   readDhcpEvents,
   readPidFile,
   type Runner,
@@ -13,6 +17,7 @@ import {
   waitForDhcpEvent,
 } from "../../../netns/mod.ts";
 import type { CniLogger } from "../../cni/mod.ts";
+import { HOOK_SCRIPT_NAME, verifyHook } from "./hook.ts";
 import {
   type AttachmentPaths,
   type AttachmentState,
@@ -25,24 +30,36 @@ async function waitNotOurs(client: DhcpClientRecord, ms: number): Promise<boolea
   for (;;) {
     if (!isOurDhcpClient(client)) return true;
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(10);
   }
 }
 
-export type StopOutcome = "released" | "stopped-without-release" | "already-gone";
+/**
+ * How a client's stop went. "released": it held a lease, the leased address was on its
+ * interface (a DHCPRELEASE is a unicast sent FROM that address: without it busybox cannot
+ * bind the socket and sends nothing) and it ran `deconfig` after SIGUSR2. "no-lease": it held
+ * none, so there was nothing to give back. "stopped-without-release": it held one and the
+ * release could not go out (the reason is logged); the server keeps the lease until expiry.
+ */
+export type StopOutcome = "released" | "no-lease" | "stopped-without-release" | "already-gone";
 
 /**
- * Releases the lease and ends the client. SIGUSR2 makes busybox udhcpc send DHCPRELEASE (the
- * server drops the lease at once) and run `deconfig`, which we wait for so the release is on
- * the wire before SIGTERM; then SIGTERM, and SIGKILL if it lingers.
+ * Ends the client, after SIGUSR2 made busybox udhcpc send DHCPRELEASE (the server drops the
+ * lease at once) and run `deconfig`, which we wait for so the release is on the wire before
+ * SIGTERM; SIGKILL if it lingers. Resolves whether `deconfig` came. busybox runs `deconfig`
+ * whether or not a release went out, so this alone proves nothing: see stopAttachmentDhcp.
  */
 export async function stopDhcpClient(
   _runner: Runner,
   client: DhcpClientRecord,
   options: { timeoutMs?: number } = {},
-): Promise<StopOutcome> {
+): Promise<boolean | "already-gone"> {
   const timeoutMs = options.timeoutMs ?? 3000;
   if (!isOurDhcpClient(client)) return "already-gone";
+  // SIGUSR2 makes udhcpc run its hook as root: the hook must be ours first.
+  // A client known from its pid file only (`<stateDir>/<id>/<if>.pid`) runs the state dir's.
+  const stateDir = client.pidFile.split("/").slice(0, -2).join("/");
+  await verifyHook(client.hookScript || `${stateDir}/${HOOK_SCRIPT_NAME}`);
   const before = (await readDhcpEvents(client.eventFile)).length;
   signalPid(client.pid, "SIGUSR2");
   const deconfig = await waitForDhcpEvent(client.eventFile, (e) => e.event === "deconfig", {
@@ -56,7 +73,21 @@ export async function stopDhcpClient(
       throw new Error(`udhcpc (pid ${client.pid}) survived SIGKILL`);
     }
   }
-  return deconfig ? "released" : "stopped-without-release";
+  return deconfig !== undefined;
+}
+
+/**
+ * The lease the client holds now, from its hook's events: the newest bound/renew with no
+ * deconfig, nak or leasefail after it. The events are the client's own record, so this holds
+ * even when the ADD that started it died before writing the lease into the state file.
+ */
+export function heldLease(events: readonly DhcpEvent[]): DhcpEvent | undefined {
+  const last = events.findLastIndex((e) => e.event === "bound" || e.event === "renew");
+  if (last < 0) return undefined;
+  const lost = events.slice(last + 1).some((e) =>
+    ["deconfig", "nak", "leasefail"].includes(e.event)
+  );
+  return lost ? undefined : events[last];
 }
 
 /**
@@ -74,28 +105,69 @@ export async function clientOf(
   return { pid, eventFile: paths.events, pidFile: paths.pid, hookScript: "" };
 }
 
-/** Releases the lease and stops the client (nothing when there is none). */
+/**
+ * Releases the lease the client holds and stops it (nothing when there is none). The leased
+ * address is put on the interface first unless zedrouter is known to have put it there (a
+ * ready attachment at that lease): an ADD killed or failed before L3 never had it applied.
+ * It is added through the client's own /proc/<pid>/ns/net, which stays valid while udhcpc
+ * runs even after the pod's netns mount is gone.
+ */
 export async function stopAttachmentDhcp(
   runner: Runner,
   client: DhcpClientRecord | null,
   state: AttachmentState | undefined,
   logger: CniLogger,
-  options: { ensureAddress: boolean },
 ): Promise<StopOutcome | "none"> {
   if (client === null) return "none";
-  if (options.ensureAddress && state?.lease) {
-    // An ADD that failed at L3: the address may not be on the interface yet, and the
-    // release needs it there. DisconnectPod removes the interface right after anyway.
-    await addAddr(runner, { path: state.netnsPath }, state.ifname, state.lease.address, {
-      ignoreExists: true,
-    }).catch((error) =>
-      logger.warn("Cannot add {address} for the release: {error}", {
-        address: state.lease?.address,
-        error: String(error),
-      })
-    );
+  const events = isOurDhcpClient(client)
+    ? await readDhcpEvents(client.eventFile).catch(() => [])
+    : [];
+  const held = heldLease(events);
+  let cannotSend: string | undefined;
+  if (held !== undefined) cannotSend = await ensureLeasedAddress(runner, client, held, state);
+  const stopped = await stopDhcpClient(runner, client);
+  const outcome: StopOutcome = stopped === "already-gone"
+    ? "already-gone"
+    : held === undefined
+    ? "no-lease"
+    : cannotSend === undefined && stopped
+    ? "released"
+    : "stopped-without-release";
+  if (outcome === "stopped-without-release") {
+    logger.warn("DHCP lease {address} of udhcpc {pid} was not released: {reason}", {
+      address: held?.ip ?? null,
+      pid: client.pid,
+      reason: cannotSend ?? "udhcpc did not confirm the release (no deconfig event)",
+    });
+  } else {
+    logger.info("DHCP client {pid} stopped: {outcome}", { pid: client.pid, outcome });
   }
-  const outcome = await stopDhcpClient(runner, client);
-  logger.info("DHCP client {pid} stopped: {outcome}", { pid: client.pid, outcome });
   return outcome;
+}
+
+/** Puts the held lease's address on its interface; the reason when it cannot be. */
+async function ensureLeasedAddress(
+  runner: Runner,
+  client: DhcpClientRecord,
+  held: DhcpEvent,
+  state: AttachmentState | undefined,
+): Promise<string | undefined> {
+  let lease: Lease;
+  try {
+    lease = leaseFromEvent(held);
+  } catch (error) {
+    return `the lease udhcpc reported is not usable: ${errorMessage(error)}`;
+  }
+  const applied = state?.phase === "ready" && state.lease?.address === lease.address;
+  if (applied) return undefined;
+  const ifname = state?.ifname ?? held.interface;
+  try {
+    await addAddr(runner, { path: `/proc/${client.pid}/ns/net` }, ifname, lease.address, {
+      ignoreExists: true,
+    });
+    return undefined;
+  } catch (error) {
+    return `cannot put ${lease.address} on "${ifname}" to send the release from: ` +
+      errorMessage(error);
+  }
 }

@@ -105,3 +105,102 @@ Deno.test("installHook: both scripts executable, rewritten only when they change
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("hook: the client's first bound starts no callback (ADD takes that lease itself); later ones do", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "eve-bridge-hook-" });
+  try {
+    const callback = `${dir}/callback.sh`;
+    await Deno.writeTextFile(callback, `#!/bin/sh\necho "callback $1" >>"${dir}/log"\n`);
+    await Deno.chmod(callback, 0o755);
+    const hook = await installHook(`${dir}/state`, [callback]);
+    const env = { EVE_DHCP_EVENT_FILE: `${dir}/net1.events`, interface: "net1", ip: "10.1.2.3" };
+    const calls = async (event: string) => {
+      await new Deno.Command(hook, { args: [event], env }).output();
+      // A callback runs in the background: its line is there once the count settles.
+      let text = "";
+      for (let i = 0; i < 8; i++) {
+        text = await Deno.readTextFile(`${dir}/log`).catch(() => "");
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return text.split("\n").filter((l) => l !== "").length;
+    };
+    assert.equal(await calls("deconfig"), 0);
+    assert.equal(await calls("leasefail"), 0);
+    assert.equal(await calls("bound"), 0, "the first bound");
+    assert.equal(await calls("renew"), 1);
+    assert.equal(await calls("deconfig"), 1);
+    assert.equal(await calls("bound"), 2, "a bound after the first");
+    const events = (await Deno.readTextFile(`${dir}/net1.events`)).trim().split("\n");
+    assert.deepEqual(events.map((l) => JSON.parse(l).event), [
+      "deconfig",
+      "leasefail",
+      "bound",
+      "renew",
+      "deconfig",
+      "bound",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test(
+  {
+    name: "hook: deconfig (before every DISCOVER) forks nothing: sh builtins only",
+    ignore: new Deno.Command("sh", { args: ["-c", "command -v strace"] }).outputSync().code !== 0,
+  },
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "eve-bridge-hook-" });
+    try {
+      const hook = await installHook(`${dir}/state`, ["/nonexistent/eve-bridge"]);
+      const trace = `${dir}/trace`;
+      const out = await new Deno.Command("strace", {
+        args: [
+          "-f",
+          "-qq",
+          "-e",
+          "trace=execve,fork,vfork,clone,clone3",
+          "-o",
+          trace,
+          hook,
+          "deconfig",
+        ],
+        env: { EVE_DHCP_EVENT_FILE: `${dir}/net1.events`, interface: "net1" },
+      }).output();
+      assert.equal(out.code, 0);
+      const calls = (await Deno.readTextFile(trace)).trim().split("\n")
+        .map((l) => /^\d+\s+(\w+)\(/.exec(l)?.[1]).filter((c) => c !== undefined);
+      assert.deepEqual(calls, ["execve"], await Deno.readTextFile(trace));
+      const [event] = (await Deno.readTextFile(`${dir}/net1.events`)).trim().split("\n");
+      assert.equal(JSON.parse(event!).event, "deconfig");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("hook: an event the state dir has no room for is recorded after the reserve goes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Stands in for a full disk: the report's append fails while the reserve takes the room.
+    const report = `${dir}/report.sh`;
+    await Deno.writeTextFile(
+      report,
+      'if [ -e "${EVE_DHCP_EVENT_FILE%.events}.reserve" ]; then false; ' +
+        'else echo "$1" >>"$EVE_DHCP_EVENT_FILE"; fi\n',
+    );
+    const hook = `${dir}/hook.sh`;
+    await Deno.writeTextFile(hook, hookScript(report, undefined));
+    await Deno.chmod(hook, 0o755);
+    const events = `${dir}/net1.events`;
+    const env = { EVE_DHCP_EVENT_FILE: events };
+    await sh(`"${hook}" deconfig`, [], env);
+    assert.equal(await Deno.readTextFile(events), "deconfig\n", "room: no reserve to give up");
+    await Deno.writeFile(`${dir}/net1.reserve`, new Uint8Array(16));
+    await sh(`"${hook}" bound`, [], env);
+    assert.equal(await Deno.readTextFile(events), "deconfig\nbound\n", "recorded on the retry");
+    await assert.rejects(Deno.stat(`${dir}/net1.reserve`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

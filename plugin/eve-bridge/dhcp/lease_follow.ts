@@ -10,7 +10,7 @@
  * started it) and finds nothing to do once DEL removed the state. It decides from the files
  * alone, so running it twice, late, or out of order is harmless.
  */
-import { errorMessage } from "../../../core/mod.ts";
+import { errorMessage, isTrustedDirectory, sleep } from "../../../core/mod.ts";
 import { delAddr, type Runner, systemRunner } from "../../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniLogger, openLog } from "../../cni/mod.ts";
 import { nowIso, readState, withExistingAttachmentLock, writeState } from "../attachment_state.ts";
@@ -107,6 +107,8 @@ export async function runDhcpEvent(
   } catch {
     return 2;
   }
+  // The records decide what root changes and whom it signals: only from a trusted state dir.
+  if (!isTrustedDirectory(paths.dir)) return 2;
   const peek = await readState(paths.state).catch(() => undefined);
   if (peek === undefined) return 0;
   const log = await openLog(peek.logFile, {
@@ -134,7 +136,7 @@ export async function runDhcpEvent(
           error: text,
           attempt,
         });
-        await new Promise((resolve) => setTimeout(resolve, retry.delayMs));
+        await sleep(retry.delayMs);
       }
     }
   } finally {

@@ -8,6 +8,7 @@ Deno.test("pathsOfEventFile: the attachment of <stateDir>/<containerID>/<ifname>
     events: "/run/eve-bridge/c-1.a_b/net1.events",
     pid: "/run/eve-bridge/c-1.a_b/net1.pid",
     lock: "/run/eve-bridge/c-1.a_b/net1.lock",
+    reserve: "/run/eve-bridge/c-1.a_b/net1.reserve",
     routing: "/run/eve-bridge/c-1.a_b/net1.routing",
   });
 });

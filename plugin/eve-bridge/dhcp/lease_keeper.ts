@@ -8,7 +8,7 @@
  * failed round); a client that exits (bad netns, interface gone) fails at once.
  */
 import * as v from "valibot";
-import { errorMessage } from "../../../core/mod.ts";
+import { errorMessage, sleep } from "../../../core/mod.ts";
 import {
   type DhcpEvent,
   leaseFromEvent,
@@ -21,7 +21,10 @@ import type { AttachmentPaths, DhcpClientRecord, LeaseRecord } from "../../../co
 import { LeaseRecordSchema, readProcessFacts } from "../../../core/eve/mod.ts";
 import type { DhcpConfig } from "../config.ts";
 
-const POLL_MS = 50;
+// The event file is read this often while ADD waits: a read is a few µs and the timer is
+// Deno's own (core/timers.ts), so a short interval costs nothing measurable and takes the
+// mean wake-up delay after udhcpc's `bound` from 25 ms (the 50 ms it was) to 5 ms.
+const POLL_MS = 10;
 
 export function leaseOf(event: DhcpEvent): LeaseRecord {
   return v.parse(LeaseRecordSchema, leaseFromEvent(event));
@@ -102,7 +105,7 @@ export async function waitFirstLease(
           "Check that udhcpc and nsenter are installed and the pod namespace still exists",
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleep(POLL_MS);
     }
     if (attempt < attempts) {
       logger.warn("No DHCP lease on {ifname} after {seconds} s; retrying ({attempt}/{retries})", {

@@ -1,0 +1,72 @@
+/**
+ * Where a CNI invocation's log may go. The plugin runs as root and its config may come from a
+ * NAD (namespace-user input), so before the file sink opens `logFile` (it appends, and its
+ * rotation renames `<file>` to `<file>.1` ... `<file>.N`):
+ *
+ * - the file's directory must be a trusted directory (core/trusted_dir.ts): then nobody but
+ *   root can plant a symlink or swap a file between this check and the open;
+ * - the file and each rotation name must be absent or a log of ours: a regular file (never a
+ *   symlink), owned by root or the running user, one link, empty or starting with a JSON log
+ *   line. So an existing non-log file (a database, `/etc/shadow`) is never appended to nor
+ *   rotated away;
+ * - a missing log file is created here, exclusively (never through an existing name).
+ *
+ * A refusal is a sentence; the caller logs to stderr instead and says why.
+ */
+import { ensureTrustedDirectory, errorMessage, ownFileProblem } from "../../core/mod.ts";
+
+/** What every line jsonLinesFormatter writes begins with. */
+const LOG_LINE_START = '{"@timestamp":';
+
+function dirnameOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? "/" : path.slice(0, slash);
+}
+
+/** Why `path` is not a log of ours, or undefined when it is one (or is absent). */
+function existingLogProblem(path: string): string | undefined {
+  // The mode is the operator's business (a log may be made readable); the rest must hold.
+  const problem = ownFileProblem(path, {});
+  if (problem === "missing") return undefined;
+  if (problem !== undefined) return `"${path}" ${problem}`;
+  let head = "";
+  try {
+    const file = Deno.openSync(path, { read: true });
+    try {
+      const buffer = new Uint8Array(LOG_LINE_START.length);
+      const count = file.readSync(buffer) ?? 0;
+      head = new TextDecoder().decode(buffer.subarray(0, count));
+    } finally {
+      file.close();
+    }
+  } catch (error) {
+    return `"${path}" cannot be read (${errorMessage(error)})`;
+  }
+  if (head !== "" && head !== LOG_LINE_START) {
+    return `"${path}" is not a JSON log (it does not start with ${LOG_LINE_START})`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks `path` (and its `rotations` older names) as above and creates it when missing;
+ * returns why it must not be used, or undefined when the sink may open it.
+ */
+export function prepareLogFile(path: string, rotations: number): string | undefined {
+  if (!path.startsWith("/") || path.includes("\0")) return `"${path}" is not an absolute path`;
+  try {
+    ensureTrustedDirectory(dirnameOf(path));
+  } catch (error) {
+    return errorMessage(error);
+  }
+  for (let i = 0; i <= rotations; i++) {
+    const problem = existingLogProblem(i === 0 ? path : `${path}.${i}`);
+    if (problem !== undefined) return problem;
+  }
+  try {
+    Deno.openSync(path, { write: true, createNew: true, mode: 0o640 }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) return errorMessage(error);
+  }
+  return undefined;
+}

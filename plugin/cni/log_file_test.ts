@@ -1,0 +1,94 @@
+/**
+ * Issue 17, item 2: root's log never goes through a symlink, never into an existing file that
+ * is not a log of ours, never into a directory others can change, and rotation never renames
+ * a file that is not ours. Real files in a temp dir; `nobody` plants what an attacker would.
+ */
+import assert from "node:assert/strict";
+import { openLog } from "./logging.ts";
+import { prepareLogFile } from "./log_file.ts";
+
+const IS_ROOT = Deno.uid() === 0;
+
+async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "eve-log-file-" });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function logOnce(path: string): Promise<string> {
+  const log = await openLog(path, { command: "ADD" });
+  log.logger.info("Finished {command}", { outcome: "ok" });
+  await log.close();
+  return log.destination;
+}
+
+Deno.test("log: a planted symlink is never followed, its target untouched", async () => {
+  await withDir(async (dir) => {
+    const secret = `${dir}/secret`;
+    await Deno.writeTextFile(secret, "root only\n", { mode: 0o600 });
+    await Deno.mkdir(`${dir}/logs`, { mode: 0o755 });
+    await Deno.symlink(secret, `${dir}/logs/eve-bridge.log`);
+    assert.equal(await logOnce(`${dir}/logs/eve-bridge.log`), "stderr");
+    assert.equal(await Deno.readTextFile(secret), "root only\n");
+    assert.match(prepareLogFile(`${dir}/logs/eve-bridge.log`, 3) ?? "", /is a symlink/);
+  });
+});
+
+Deno.test("log: an existing non-log file is neither appended to nor rotated", async () => {
+  await withDir(async (dir) => {
+    const data = `${dir}/data.db`;
+    await Deno.writeTextFile(data, "SQLite format 3\n");
+    assert.equal(await logOnce(data), "stderr");
+    assert.equal(await Deno.readTextFile(data), "SQLite format 3\n");
+    // A rotation name that is not ours stops the log too: rotation would rename over it.
+    const log = `${dir}/eve-bridge.log`;
+    await Deno.writeTextFile(`${log}.2`, "keep me\n");
+    assert.equal(await logOnce(log), "stderr");
+    assert.equal(await Deno.readTextFile(`${log}.2`), "keep me\n");
+  });
+});
+
+Deno.test("log: a fresh log is created, written, and used again next time", async () => {
+  await withDir(async (dir) => {
+    const log = `${dir}/eve-bridge.log`;
+    assert.equal(await logOnce(log), log);
+    assert.equal(await logOnce(log), log);
+    const lines = (await Deno.readTextFile(log)).trim().split("\n");
+    assert.equal(lines.length, 2);
+    assert.ok(lines.every((line) => JSON.parse(line).message.startsWith("Finished")));
+  });
+});
+
+Deno.test({
+  name: "log: nobody's symlink in a 1777 log dir: the dir is refused, the target untouched",
+  ignore: !IS_ROOT,
+  fn: async () => {
+    await withDir(async (dir) => {
+      await Deno.chmod(dir, 0o755);
+      const secret = `${dir}/secret`;
+      await Deno.writeTextFile(secret, "root only\n", { mode: 0o600 });
+      const shared = `${dir}/shared`;
+      await Deno.mkdir(shared);
+      await Deno.chmod(shared, 0o1777);
+      const planted = new Deno.Command("setpriv", {
+        args: [
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          "--",
+          "ln",
+          "-s",
+          secret,
+          `${shared}/eve-bridge.log`,
+        ],
+      });
+      assert.equal((await planted.output()).code, 0);
+      assert.equal(await logOnce(`${shared}/eve-bridge.log`), "stderr");
+      assert.equal(await Deno.readTextFile(secret), "root only\n");
+      assert.match(prepareLogFile(`${shared}/eve-bridge.log`, 3) ?? "", /not a trusted directory/);
+    });
+  },
+});

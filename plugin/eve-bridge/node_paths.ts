@@ -1,0 +1,55 @@
+/**
+ * The trust rule for eve-bridge's node paths (README "Security"): the config fields that
+ * decide where root writes (`stateDir`: records, pid files, udhcpc's hook scripts, which
+ * udhcpc runs as root in the host's mount namespace) and what it talks to (`zedrouterSocket`,
+ * `dhcpDaemonSocket`) are used only when nobody but root can change what they name: the
+ * state dir and the sockets' directories are trusted directories (core/trusted_dir.ts: owned
+ * by root, not group/world-writable, all the way up). A NAD is namespace-user input; EVE's NAD
+ * sets none of these, and one that does is held to the same rule, so it can at most choose
+ * another root-owned place. Checked on every command before anything is read or written
+ * there; a failure is code 7 naming the field and the component that broke the rule.
+ * (`logFile` is checked where the log is opened, plugin/cni/log_file.ts.)
+ */
+import { ensureTrustedDirectory, UntrustedPathError } from "../../core/mod.ts";
+import { CniError, CniErrorCode } from "../cni/mod.ts";
+import type { EveBridgeConfig } from "./config.ts";
+
+function dirnameOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? "/" : path.slice(0, slash);
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Code 7 for `field` when `directory` is not trusted (made 0700 when `create` and missing). */
+export function requireTrustedDirectory(field: string, directory: string, create: boolean): void {
+  try {
+    ensureTrustedDirectory(directory, create ? { create: true, mode: 0o700 } : {});
+  } catch (error) {
+    if (!(error instanceof UntrustedPathError)) throw error;
+    throw new CniError(
+      CniErrorCode.InvalidConfig,
+      `"${field}" is not in a trusted directory: ${error.message}`,
+      "root writes or executes there only when nobody else can change it: make every " +
+        "directory on the path owned by root and not writable by group or others, or set " +
+        `"${field}" to such a place (the default)`,
+    );
+  }
+}
+
+/** Checks the state dir (made when missing) and the sockets' directories (when they exist). */
+export function checkNodePaths(config: EveBridgeConfig): void {
+  requireTrustedDirectory("stateDir", config.stateDir, true);
+  for (const field of ["zedrouterSocket", "dhcpDaemonSocket"] as const) {
+    // A missing directory holds no socket: the dial fails on its own, with its own error.
+    const dir = dirnameOf(config[field]);
+    if (exists(dir)) requireTrustedDirectory(field, dir, false);
+  }
+}
