@@ -11,6 +11,7 @@ import { CheckModelSchema } from "../cli/eve-cni-debug/cmd_check.ts";
 import { DoctorModelSchema } from "../cli/eve-cni-debug/cmd_doctor.ts";
 import { PodsModelSchema } from "../cli/eve-cni-debug/cmd_pods.ts";
 import { ExitCode } from "../cli/eve-cni-debug/mod.ts";
+import { readProcessFacts } from "../core/eve/mod.ts";
 import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import {
   APP2_MAC,
@@ -295,7 +296,12 @@ sandboxTest("eve-cni-debug live: a DHCP client whose state file vanished", TOOLS
   const stray = before.model.findings.find((f) => f.kind === "orphan-dhcp-client");
   assert.ok(stray, kinds(before.model).join());
   assert.equal(stray.subject, `pid ${pod.dhcpPid}`);
-  assert.deepEqual(stray.fix, { action: "stop-pid", pid: pod.dhcpPid, expectCommand: "udhcpc" });
+  assert.deepEqual(stray.fix, {
+    action: "stop-pid",
+    pid: pod.dhcpPid,
+    pidFile: pod.statePath.replace(/\.json$/, ".pid"),
+    startTime: readProcessFacts(pod.dhcpPid)!.startTime,
+  });
 
   const fixed = await doctorJson(live, "--fix");
   assert.equal(fixed.exitCode, 0, JSON.stringify(fixed.model.remaining));

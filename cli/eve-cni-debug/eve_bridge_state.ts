@@ -21,6 +21,8 @@ export interface EveBridgeRecord {
   mac: string | null;
   appUuid: string | null;
   dhcpClientPid: number | null;
+  /** The client's start time as recorded (absent in older snapshots and records). */
+  dhcpClientStartTime?: number | null;
   /** `10.11.12.50/24` as obtained by DHCP. */
   leaseAddress: string | null;
   /** "adding" while ADD runs (or after it died), "ready" once it succeeded; null if unknown. */
@@ -47,6 +49,7 @@ export function normaliseRecord(path: string, raw: unknown): EveBridgeRecord {
     mac: state.mac ?? null,
     appUuid: state.appUUID ?? null,
     dhcpClientPid: state.dhcp?.pid ?? null,
+    dhcpClientStartTime: state.dhcp?.startTime ?? null,
     leaseAddress: state.lease?.address ?? null,
     phase: state.phase ?? null,
     vmi: state.vmi ?? null,

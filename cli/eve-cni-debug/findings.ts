@@ -44,7 +44,9 @@ export const FixSchema = v.variant("action", [
   v.strictObject({
     action: v.literal("stop-pid"),
     pid: v.number(),
-    expectCommand: v.nullable(v.string()),
+    /** What proves the pid is eve-bridge's udhcpc (core/eve/dhcp_client.ts). */
+    pidFile: v.nullable(v.string()),
+    startTime: v.nullable(v.number()),
   }),
   /** The record, its sibling files (events, pid, lock) and its container dir once empty. */
   v.strictObject({
@@ -211,7 +213,12 @@ function dhcpClients(snapshot: Snapshot): Finding[] {
           }, ` +
           (wrongNs ? "but runs in another namespace" : "which is gone"),
         hint: "stopping it releases nothing a live pod needs",
-        fix: { action: "stop-pid", pid: r.dhcpClientPid, expectCommand: proc.command },
+        fix: {
+          action: "stop-pid",
+          pid: r.dhcpClientPid,
+          pidFile: r.siblings.find((file) => file.endsWith(".pid")) ?? null,
+          startTime: r.dhcpClientStartTime ?? null,
+        },
       });
     }
   }
@@ -226,7 +233,12 @@ function strayDhcpClients(snapshot: Snapshot): Finding[] {
     message:
       `DHCP client pid ${c.pid} (udhcpc, pid file ${c.pidFile}) belongs to no eve-bridge state`,
     hint: "its attachment's state was removed without stopping it; stopping it is safe",
-    fix: { action: "stop-pid" as const, pid: c.pid, expectCommand: "udhcpc" },
+    fix: {
+      action: "stop-pid" as const,
+      pid: c.pid,
+      pidFile: c.pidFile,
+      startTime: c.startTime ?? null,
+    },
   }));
 }
 

@@ -1,14 +1,15 @@
 /**
  * `doctor --fix`: applies the safe repairs the findings carry, and says what it did. Each
- * action re-checks what it is about to touch (a pid must still run the same program, so a
- * recycled pid is never signalled).
+ * action re-checks what it is about to touch: a pid is stopped only when eve-bridge's own
+ * check proves it its udhcpc (so a recycled pid, or a pid a forged record names, is never
+ * signalled), and nothing is done on records of a state dir that is not trusted.
  */
-import { errorMessage } from "../../core/mod.ts";
+import { ensureTrustedDirectory, errorMessage, UntrustedPathError } from "../../core/mod.ts";
+import { dhcpClientVerdict, readProcessFacts } from "../../core/eve/mod.ts";
 import { deleteLink, stopPid } from "../../netns/mod.ts";
 import type { CommandContext } from "./context.ts";
 import { withClient } from "./zedrouter_client.ts";
 import type { Finding, Fix } from "./findings.ts";
-import { processFact } from "./gather.ts";
 import { hostNetns } from "./netns_target.ts";
 
 export interface FixResult {
@@ -23,6 +24,47 @@ const ORDER: Record<Fix["action"], number> = {
   "delete-link": 2,
   "remove-file": 3,
 };
+
+/** Why the state dir's records must not be acted on, or undefined when it is trusted. */
+function untrustedStateDir(ctx: CommandContext): string | undefined {
+  try {
+    ensureTrustedDirectory(ctx.globals.stateDir);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof UntrustedPathError)) throw error;
+    return `left it alone: its records are not trustworthy: ${error.message}`;
+  }
+}
+
+/**
+ * Stops a DHCP client only when eve-bridge's own check proves it ours: a live udhcpc whose
+ * argv names the recorded pid file, which lies in the state dir, started when recorded
+ * (core/eve/dhcp_client.ts, the rule eve-bridge's DEL uses). Anything else is reported.
+ */
+async function stopOurClient(
+  ctx: CommandContext,
+  fix: Extract<Fix, { action: "stop-pid" }>,
+): Promise<FixResult> {
+  const untrusted = untrustedStateDir(ctx);
+  if (untrusted !== undefined) return { done: false, message: untrusted };
+  if (fix.pidFile === null) {
+    return { done: false, message: `left pid ${fix.pid} alone: no pid file proves it ours` };
+  }
+  const identity = {
+    pid: fix.pid,
+    pidFile: fix.pidFile,
+    ...(fix.startTime !== null && { startTime: fix.startTime }),
+  };
+  const verdict = dhcpClientVerdict(identity, ctx.globals.stateDir);
+  if (!verdict.ours) {
+    if (readProcessFacts(fix.pid) === undefined) {
+      return { done: true, message: `pid ${fix.pid} had already exited` };
+    }
+    return { done: false, message: `left pid ${fix.pid} alone: ${verdict.why}` };
+  }
+  await stopPid(fix.pid, { graceMs: 2000 });
+  return { done: true, message: `stopped pid ${fix.pid} (udhcpc, pid file ${fix.pidFile})` };
+}
 
 async function apply(ctx: CommandContext, fix: Fix): Promise<FixResult> {
   const runner = ctx.deps.runner;
@@ -49,20 +91,11 @@ async function apply(ctx: CommandContext, fix: Fix): Promise<FixResult> {
       await deleteLink(runner, hostNetns(fix.netns ?? undefined), fix.ifname);
       return { done: true, message: `deleted link "${fix.ifname}"` };
     }
-    case "stop-pid": {
-      const now = await processFact(fix.pid);
-      if (!now.alive) return { done: true, message: `pid ${fix.pid} had already exited` };
-      if (fix.expectCommand !== null && now.command !== fix.expectCommand) {
-        return {
-          done: false,
-          message:
-            `left pid ${fix.pid} alone: it now runs "${now.command}", not "${fix.expectCommand}"`,
-        };
-      }
-      await stopPid(fix.pid, { graceMs: 2000 });
-      return { done: true, message: `stopped pid ${fix.pid} (${now.command ?? "?"})` };
-    }
+    case "stop-pid":
+      return await stopOurClient(ctx, fix);
     case "remove-file": {
+      const untrusted = untrustedStateDir(ctx);
+      if (untrusted !== undefined) return { done: false, message: untrusted };
       for (const file of [fix.path, ...fix.siblings]) {
         await Deno.remove(file).catch((error) => {
           if (!(error instanceof Deno.errors.NotFound)) throw error;

@@ -4,6 +4,7 @@
  * Only reads; the doctor's --fix acts separately on findings.
  */
 import { errorMessage } from "../../core/mod.ts";
+import { readProcessFacts } from "../../core/eve/mod.ts";
 import { isAlive, listAddrs, listLinks, listRoutes, netnsInode } from "../../netns/mod.ts";
 import { macClaims, remoteMacs } from "./cluster_facts.ts";
 import type { CommandContext } from "./context.ts";
@@ -61,8 +62,8 @@ export async function processFact(pid: number): Promise<ProcessFact> {
  */
 export async function findDhcpClients(
   stateDir: string,
-): Promise<{ pid: number; pidFile: string; netnsInode: number | null }[]> {
-  const out: { pid: number; pidFile: string; netnsInode: number | null }[] = [];
+): Promise<{ pid: number; pidFile: string; netnsInode: number | null; startTime?: number }[]> {
+  const out: { pid: number; pidFile: string; netnsInode: number | null; startTime?: number }[] = [];
   for await (const entry of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const argv = (await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => ""))
@@ -71,7 +72,15 @@ export async function findDhcpClients(
     const pidFile = argv[argv.indexOf("-p") + 1];
     if (argv.indexOf("-p") < 0 || !pidFile?.startsWith(`${stateDir}/`)) continue;
     const fact = await processFact(Number(entry.name));
-    if (fact.alive) out.push({ pid: Number(entry.name), pidFile, netnsInode: fact.netnsInode });
+    const startTime = readProcessFacts(Number(entry.name))?.startTime;
+    if (fact.alive) {
+      out.push({
+        pid: Number(entry.name),
+        pidFile,
+        netnsInode: fact.netnsInode,
+        ...(startTime !== undefined && startTime >= 0 && { startTime }),
+      });
+    }
   }
   return out.sort((a, b) => a.pid - b.pid);
 }

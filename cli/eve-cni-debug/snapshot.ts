@@ -146,7 +146,13 @@ export interface Snapshot {
   /** Keyed by pid (as text). */
   processes: Record<string, ProcessFact>;
   /** Running udhcpc processes whose pid file is under eve-bridge's state dir. */
-  dhcpClientsOnNode?: { pid: number; pidFile: string; netnsInode: number | null }[];
+  dhcpClientsOnNode?: {
+    pid: number;
+    pidFile: string;
+    netnsInode: number | null;
+    /** When /proc saw it start: --fix stops only that process (absent in older snapshots). */
+    startTime?: number;
+  }[];
   /** MACs this node's VXLAN devices learned behind other nodes' VTEPs. */
   remoteMacs?: RemoteMacFact[];
   /** The shared store's MAC claims, when fake-zedrouter names a store; null otherwise. */

@@ -39,19 +39,16 @@ function stderrSink(): Sink {
   };
 }
 
-// @logtape/file is loaded when a log is opened, not with the program: its path helpers probe
-// `globalThis.process` at load time, which makes Deno boot its Node compatibility layer
-// (~15 ms, measured with --cpu-prof) on every call, VERSION included, that never logs.
+// The sink is our own (file_sink.ts says why @logtape/file is not); loaded with the log, as
+// VERSION never logs.
 async function openFileSink(path: string): Promise<Sink | string> {
   const refused = prepareLogFile(path, LOG_MAX_FILES);
   if (refused !== undefined) return refused;
   const { getRotatingFileSink } = await import("./file_sink.ts");
   try {
-    // bufferSize 0: a short-lived process must not lose lines in a buffer if it is killed.
     return getRotatingFileSink(path, {
       maxSize: LOG_MAX_BYTES,
       maxFiles: LOG_MAX_FILES,
-      bufferSize: 0,
       formatter: jsonLinesFormatter,
     });
   } catch (error) {

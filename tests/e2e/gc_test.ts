@@ -21,6 +21,7 @@ import type { E2eNode } from "../../scripts/sandbox/node.ts";
 import { EVE_BRIDGE } from "../../scripts/sandbox/paths.ts";
 import { type E2ePod } from "../../scripts/sandbox/pod.ts";
 import { attach, detach, netX } from "./runtime.ts";
+import { conflistWithPolicy, permanentNeighbours, ruleLines } from "./routing_harness.ts";
 
 /** GC of one NAD's network, as the runtime sends it (its conflist's first plugin at 1.1.0). */
 async function gc(
@@ -88,6 +89,33 @@ e2eTest("e2e: GC of one network releases its stale attachments and no other netw
   );
 
   await detach(CNIDRIVE, node, a);
+  await detach(CNIDRIVE, node, b);
+  assert.deepEqual(await findLeaks(node, ctx.pods), []);
+});
+
+e2eTest("e2e: GC of a stale attachment with a routingPolicy removes its node entries", {}, async (
+  ctx,
+) => {
+  // The pod went without a DEL: what its policy put outside the pod (the node's neighbour
+  // entry for its address) must go with the GC, and its source rule while the netns is there.
+  const { node } = ctx;
+  const redis = await trackedPod(ctx, "pod1", APPS.redis);
+  const policy = { migrateRoute: 1, neighbours: true };
+  const conflist = await conflistWithPolicy(node, node.nad(NI.local.name), "gc-net1", policy, {
+    alone: true,
+  });
+  const b = await attach(CNIDRIVE, node, redis, [
+    { ifname: "net1", conflist, mac: APPS.redis.local.mac },
+  ]);
+  const entry = `${APPS.redis.local.ip} ${NI.local.bridge} ${APPS.redis.local.mac}`;
+  assert.deepEqual(await permanentNeighbours(node.ns), [entry]);
+  assert.ok((await ruleLines(redis)).includes(`1000: from ${APPS.redis.local.ip} lookup 101`));
+
+  const r = await gc(node, NI.local.name, []);
+  assert.equal(r.code, 0, r.stdout);
+  assert.deepEqual(await permanentNeighbours(node.ns), []);
+  assert.deepEqual((await ruleLines(redis)).filter((l) => l.startsWith("1000:")), []);
+  assert.equal(await attachmentState(node, redis, "net1"), undefined);
   await detach(CNIDRIVE, node, b);
   assert.deepEqual(await findLeaks(node, ctx.pods), []);
 });
