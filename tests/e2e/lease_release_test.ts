@@ -117,6 +117,13 @@ e2eTest("e2e: DEL with a read-only state dir releases the lease and succeeds", {
     const never = await trackedPod(ctx, "pod2", APPS.redis);
     const del = await cni(CNIDRIVE, node, "del", never, netX(node, "net1", NI.local.name));
     assert.equal(del.code, 0, del.stderr);
+    // A NAD whose state dir does not exist and cannot be made there: nothing to undo either.
+    const nad = JSON.parse(await Deno.readTextFile(node.nad(NI.local.name)));
+    nad.plugins[0].stateDir = `${node.stateDir}/never-made`;
+    const conflist = `${node.dir}/nad-missing-state.conflist`;
+    await Deno.writeTextFile(conflist, JSON.stringify(nad));
+    const missing = await cni(CNIDRIVE, node, "del", never, { ifname: "net1", conflist });
+    assert.equal(missing.code, 0, missing.stderr);
     await setReadOnly(node, false);
   });
 });
