@@ -35,7 +35,6 @@ export const MAX_DHCP_WAIT_SECONDS = 120;
 export const STATE_DIR_MAX_BYTES = 1024;
 
 const SocketPath = absolutePathSchema(SUN_PATH_MAX_BYTES, "socket path");
-const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 const between = (min: number, max: number, unit: string) =>
   v.pipe(
     v.number(`Expected a whole number of ${unit}`),
@@ -110,7 +109,8 @@ export const EveBridgeConfigSchema = v.looseObject({
   isDefaultGateway: v.optional(v.boolean()),
   forceAddress: v.optional(v.boolean()),
   ipMasq: v.optional(v.boolean()),
-  mtu: v.optional(PositiveInt),
+  // IPv4's minimum to the largest an interface takes (IP_MAX_MTU).
+  mtu: v.optional(between(68, 65535, "bytes")),
   hairpinMode: v.optional(v.boolean()),
   promiscMode: v.optional(v.boolean()),
   vlan: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(4094))),

@@ -45,6 +45,8 @@ Deno.test("eve-bridge config: mistakes name the field", () => {
     [{ dhcpDaemonSocket: `/${"s".repeat(120)}` }, /dhcpDaemonSocket: .*sun_path/],
     [{ dhcp: { timeoutSeconds: 1e9 } }, /dhcp\.timeoutSeconds: Expected at most 60 seconds/],
     [{ dhcp: { retries: 1e6 } }, /dhcp\.retries: Expected at most 10 retries/],
+    [{ mtu: 1e9 }, /mtu: Expected at most 65535 bytes/],
+    [{ mtu: 10 }, /mtu: Expected at least 68 bytes/],
     [{ dhcp: { retries: 1.5 } }, /dhcp\.retries: Expected a whole number/],
     [{ dhcp: { timeoutSeconds: 60, retries: 2 } }, /dhcp: timeoutSeconds 60 x \(retries 2 \+ 1\)/],
   ];
