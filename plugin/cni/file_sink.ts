@@ -1,6 +1,5 @@
 /**
- * The rotating JSON-lines file sink of the invocation log: a LogTape `Sink` of a few
- * synchronous calls. It replaces @logtape/file's getRotatingFileSink, which cost every
+ * The rotating file the invocation log's JSON lines go to: a few synchronous calls. It replaces @logtape/file's getRotatingFileSink, which cost every
  * logging invocation more than the whole budget (issue 11: ≤ 2 ms): loading it boots Deno's
  * Node compatibility layer (its bundled path helpers probe `globalThis.process`), and it
  * fsyncs the file after every line. `deno task bench:log` measures both.
@@ -12,21 +11,24 @@
  * becomes `path.1`, and a new `path` starts, as @logtape/file did. Written lines reach the kernel at once (nothing is buffered in the process, so a
  * killed invocation loses nothing); no fsync, as a log line is not worth a disk flush.
  */
-import type { LogRecord, Sink } from "@logtape/logtape";
-
 export interface RotatingFileSinkOptions {
   /** A file larger than this is rotated before the next line. */
   readonly maxSize: number;
-  /** The live file plus `maxFiles - 1` rotated ones. */
+  /** The live file and the rotated `FILE.1` ... `FILE.<maxFiles>`. */
   readonly maxFiles: number;
-  readonly formatter: (record: LogRecord) => string;
+}
+
+export interface LineSink {
+  /** Appends one line (with its newline). */
+  write(line: string): void;
+  close(): void;
 }
 
 /** Opens (creating) `path` for appending; throws when it cannot (the caller falls back). */
 export function getRotatingFileSink(
   path: string,
   options: RotatingFileSinkOptions,
-): Sink & Disposable {
+): LineSink {
   const encoder = new TextEncoder();
   let file = Deno.openSync(path, { create: true, append: true });
   let size = file.statSync().size;
@@ -43,12 +45,12 @@ export function getRotatingFileSink(
     file = Deno.openSync(path, { create: true, append: true });
     size = 0;
   };
-  const sink = (record: LogRecord) => {
-    const bytes = encoder.encode(options.formatter(record));
+  const write = (line: string) => {
+    const bytes = encoder.encode(line);
     if (size > 0 && size + bytes.length > options.maxSize) rotate();
     let written = 0;
     while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
     size += bytes.length;
   };
-  return Object.assign(sink, { [Symbol.dispose]: () => file.close() });
+  return { write, close: () => file.close() };
 }

@@ -1,9 +1,10 @@
 /**
  * `deno task bench:log`: what one invocation's logging costs (issue 11: ≤ 2 ms), in a fresh
  * process of a bundle run with the launchers' flags and a warm code cache, as eve-bridge runs:
- * open the log, 8 JSON lines with the invocation's fields, close. "own" is eve-bridge's sink
- * (plugin/cni/file_sink.ts), "@logtape/file" the rotating sink it replaced (which loads Deno's
- * Node layer and fsyncs every line). Also the whole process beside an empty script's. The log
+ * open the log, 8 JSON lines with the invocation's fields, close. "own" is eve-bridge's log
+ * (plugin/cni/logging.ts: LogTape's line format, written without LogTape), "@logtape/file"
+ * what it replaced: LogTape with @logtape/file's rotating sink (which loads Deno's Node layer
+ * and fsyncs every line). Also the whole process beside an empty script's. The log
  * file is in a temp dir (BENCH_LOG_DIR to put it on another file system). Asserts nothing.
  */
 import { bundleProgram } from "../../scripts/bundle.ts";

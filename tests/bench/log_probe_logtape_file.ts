@@ -1,7 +1,10 @@
 /**
  * log_probe.ts's invocation through @logtape/file's rotating sink, as eve-bridge logged
- * before plugin/cni/file_sink.ts (bufferSize 0, the same rotation), for log_bench.ts.
+ * before plugin/cni/logging.ts wrote its lines itself (bufferSize 0, the same rotation), for log_bench.ts.
  */
+// What eve-bridge has loaded anyway before it opens its log (core/, the log file policy), so
+// only the log's own cost is timed.
+import "../../plugin/cni/log_file.ts";
 import { FIELDS, LINES, report } from "./log_probe_fields.ts";
 
 const started = performance.now();
