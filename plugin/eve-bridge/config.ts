@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { CidrSchema, UuidSchema } from "../../core/mod.ts";
 import {
+  DEFAULT_CLUSTER_CIDR,
   DEFAULT_CNI_DHCP_SOCKET,
   DEFAULT_EVE_BRIDGE_LOG_FILE,
   DEFAULT_EVE_BRIDGE_STATE_DIR,
@@ -25,6 +26,8 @@ const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 export const DhcpConfigSchema = v.strictObject({
   timeoutSeconds: v.optional(PositiveInt, DEFAULT_DHCP_TIMEOUT_SECONDS),
   retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), DEFAULT_DHCP_RETRIES),
+  /** Accept a link-local (169.254/16) lease; refused by default (lease_policy.ts). */
+  allowLinkLocal: v.optional(v.boolean()),
 });
 export type DhcpConfig = v.InferOutput<typeof DhcpConfigSchema>;
 
@@ -39,6 +42,8 @@ export const EveBridgeConfigSchema = v.looseObject({
   nodeIP: v.optional(NodeIpSchema),
   /** Kubernetes service CIDR; EVE-app pods route it via eth0. */
   serviceCIDR: v.optional(CidrSchema, DEFAULT_SERVICE_CIDR),
+  /** The cluster's pod range: like serviceCIDR, a DHCP lease may not route into it. */
+  clusterCIDR: v.optional(CidrSchema, DEFAULT_CLUSTER_CIDR),
   /**
    * The network instance (UUID) this NAD attaches to. Sent to ConnectPodAtL2 as newer EVE
    * clients do, so zedrouter can pick the app adapter by its NI when the pod's annotation
