@@ -4,5 +4,6 @@ export * from "./errors.ts";
 export * from "./text_table.ts";
 export * from "./temp_dir.ts";
 export * from "./trusted_dir.ts";
+export * from "./path_schema.ts";
 export * from "./trusted_file.ts";
 export * from "./timers.ts";

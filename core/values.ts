@@ -21,6 +21,39 @@ export const MacSchema = v.pipe(
 );
 export type Mac = v.InferOutput<typeof MacSchema>;
 
+const MAC_SIX_BYTES = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/**
+ * A pod interface's MAC (Ethernet, what a veth carries and zedrouter matches an adapter by):
+ * exactly 6 bytes, unicast (the low bit of the first byte clear, so no multicast and no
+ * broadcast) and not all-zero. Normalised to lowercase.
+ */
+export const UnicastMacSchema = v.pipe(
+  v.string((issue) => `Expected a MAC address as a string, got ${issue.received}`),
+  v.toLowerCase(),
+  v.check(
+    (s) => MAC_SIX_BYTES.test(s),
+    (issue) => {
+      const bytes = /^[0-9a-f]{2}(:[0-9a-f]{2})*$/.test(String(issue.input).toLowerCase())
+        ? ` (got ${String(issue.input).split(":").length} bytes)`
+        : "";
+      return `Expected an Ethernet MAC of exactly 6 bytes such as "02:16:3e:00:00:01"${bytes}`;
+    },
+  ),
+  v.check(
+    (s) => (Number.parseInt(s.slice(0, 2), 16) & 1) === 0,
+    (issue) =>
+      `${JSON.stringify(issue.input)} is a ${
+        issue.input === "ff:ff:ff:ff:ff:ff" ? "broadcast" : "multicast"
+      } address (the low bit of its first byte is set); an interface needs a unicast MAC, ` +
+      'e.g. a locally administered "02:..."',
+  ),
+  v.check(
+    (s) => s !== "00:00:00:00:00:00",
+    "00:00:00:00:00:00 is no interface's address; give the app adapter's MAC",
+  ),
+);
+
 /** An IPv4 or IPv6 address in text form, normalised (`10.0.0.1`, `fd00::1`). */
 export const IpSchema = v.pipe(
   v.string(),

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import * as v from "valibot";
-import { CidrSchema, IfNameSchema, IpSchema, MacSchema, NetnsPathSchema } from "./values.ts";
+import {
+  CidrSchema,
+  IfNameSchema,
+  IpSchema,
+  MacSchema,
+  NetnsPathSchema,
+  UnicastMacSchema,
+} from "./values.ts";
 
 Deno.test("IpSchema accepts dotted quads and IPv6, normalised", () => {
   assert.equal(v.parse(IpSchema, "10.11.12.1"), "10.11.12.1");
@@ -55,4 +62,20 @@ Deno.test("NetnsPathSchema wants an absolute path without '..'", () => {
   for (const bad of ["var/run/netns/x", "/var/run/netns/../x", "/a\nb"]) {
     assert.equal(v.safeParse(NetnsPathSchema, bad).success, false, bad);
   }
+});
+
+Deno.test("UnicastMacSchema: 6 bytes, unicast, not zero; lowercase", () => {
+  const problem = (input: unknown) => {
+    const parsed = v.safeParse(UnicastMacSchema, input);
+    return parsed.success ? parsed.output : `! ${parsed.issues[0]?.message}`;
+  };
+  assert.equal(problem("02:16:3E:00:00:0A"), "02:16:3e:00:00:0a");
+  assert.match(problem("01:00:5e:00:00:01"), /multicast address/);
+  assert.match(problem("ff:ff:ff:ff:ff:ff"), /broadcast address/);
+  assert.match(problem("33:33:00:00:00:01"), /multicast/);
+  assert.match(problem("00:00:00:00:00:00"), /00:00:00:00:00:00 is no interface's address/);
+  assert.match(problem("02:16:3e:00:00:0a:0b"), /exactly 6 bytes.*\(got 7 bytes\)/);
+  assert.match(problem(`02${":00".repeat(19)}`), /got 20 bytes/);
+  assert.match(problem("02:16:3e"), /got 3 bytes/);
+  assert.match(problem(42), /as a string, got 42/);
 });

@@ -18,6 +18,8 @@ interface Case {
   held?: string[];
   /** eve-bridge's undo step must have run bridge DEL successfully. */
   rolledBack?: boolean;
+  /** Paths the bad value names, which must not have been created. */
+  absent?: (lab: PluginNode) => string[];
 }
 
 const ADD = (lab: PluginNode, pod: string) => cniEnv("ADD", lab, pod);
@@ -146,6 +148,7 @@ const CASES: Case[] = [
     msg: /Invalid network configuration/,
   },
   ...routingPolicyCases(),
+  ...configFieldCases(),
   {
     name: "bridge plugin not on CNI_PATH",
     env: (lab, pod) => cniEnv("ADD", lab, pod, { CNI_PATH: lab.dir }),
@@ -195,6 +198,86 @@ const CASES: Case[] = [
     rolledBack: true,
   },
 ];
+
+/**
+ * Config fields refused before the first side effect: code 7 naming the field and the fix,
+ * and nothing made with the bad value (issue 12 items 5 and 8).
+ */
+function configFieldCases(): Case[] {
+  const field = (
+    name: string,
+    extra: (lab: PluginNode) => Record<string, unknown>,
+    msg: RegExp,
+  ) => ({
+    name,
+    env: ADD,
+    stdin: (lab: PluginNode) => lab.config(extra(lab)),
+    code: 7,
+    msg,
+  });
+  return [
+    {
+      ...field(
+        "stateDir with '..'",
+        (lab) => ({ stateDir: `${lab.dir}/state/../escaped` }),
+        /Invalid network configuration stateDir: The directory .*contains "\.\."/,
+      ),
+      absent: (lab) => [`${lab.dir}/escaped`, `${lab.dir}/state`],
+    },
+    field(
+      "stateDir with a NUL",
+      (lab) => ({ stateDir: `${lab.dir}/st\0ate` }),
+      /stateDir: The directory contains a NUL character/,
+    ),
+    field(
+      "zedrouterSocket over sun_path",
+      (lab) => ({ zedrouterSocket: `${lab.dir}/${"s".repeat(300)}`.slice(0, 300) }),
+      /zedrouterSocket: The socket path is 300 bytes long, over the limit of 107.*sun_path/,
+    ),
+    {
+      ...field(
+        "logFile with '..'",
+        (lab) => ({ logFile: `${lab.dir}/logs/../escaped.log` }),
+        /logFile: The log file path .*contains "\.\."/,
+      ),
+      absent: (lab) => [`${lab.dir}/escaped.log`, `${lab.dir}/logs`],
+    },
+    {
+      name: "cniVersion as a number",
+      env: ADD,
+      stdin: (lab: PluginNode) => ({ ...lab.config(), cniVersion: 1 }),
+      code: 7,
+      msg:
+        /Invalid cniVersion: expected a string, got the number 1 Write it as a JSON string, e\.g\. "1\.0\.0"/,
+    },
+    field(
+      "dhcp.timeoutSeconds 1e9",
+      () => ({ dhcp: { timeoutSeconds: 1e9 } }),
+      /dhcp\.timeoutSeconds: Expected at most 60 seconds, got 1000000000/,
+    ),
+    field(
+      "dhcp.retries 1e6",
+      () => ({ dhcp: { retries: 1e6 } }),
+      /dhcp\.retries: Expected at most 10 retries, got 1000000/,
+    ),
+    {
+      name: "multicast MAC in CNI_ARGS",
+      env: (lab: PluginNode, pod: string) =>
+        cniEnv("ADD", lab, pod, { CNI_ARGS: "IgnoreUnknown=1;MAC=01:00:5e:00:00:01" }),
+      stdin: conf,
+      code: 4,
+      msg: /Invalid CNI_ARGS MAC "01:00:5e:00:00:01".*multicast address/,
+    },
+    {
+      name: "7-byte MAC in CNI_ARGS",
+      env: (lab: PluginNode, pod: string) =>
+        cniEnv("ADD", lab, pod, { CNI_ARGS: "IgnoreUnknown=1;MAC=02:16:3e:00:00:01:02" }),
+      stdin: conf,
+      code: 4,
+      msg: /exactly 6 bytes.*got 7 bytes/,
+    },
+  ];
+}
 
 /** `routingPolicy` mistakes: code 7 naming the field, before anything is created. */
 function routingPolicyCases(): Case[] {
@@ -270,6 +353,9 @@ Deno.test(`eve-bridge bad inputs: codes, messages, nothing left behind${ROOT_SKI
           "no veth left in the node",
         );
         if (!c.delegated) assert.ok(!nodeLinks.includes(lab.bridge), "bridge never called");
+        for (const path of c.absent?.(lab) ?? []) {
+          await assert.rejects(Deno.lstat(path), Deno.errors.NotFound, `${path} was created`);
+        }
         if (c.rolledBack) {
           const log = await Deno.readTextFile(`${lab.dir}/eve-bridge.log`);
           assert.match(log, /Rolled back .*bridge DEL/, "the undo step ran");

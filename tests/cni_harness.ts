@@ -69,9 +69,10 @@ export async function runEveBridge(
   netns: string,
   env: Record<string, string>,
   stdin: string,
+  prefix: readonly string[] = [],
 ): Promise<Output> {
   return await exec(
-    ["ip", "netns", "exec", netns, EVE_BRIDGE],
+    [...prefix, "ip", "netns", "exec", netns, EVE_BRIDGE],
     stdin,
     { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...env },
   );

@@ -30,6 +30,8 @@ export interface PodCall {
   readonly ifname?: string;
   readonly podNamespace?: string;
   readonly extraArgs?: string;
+  /** argv that runs the plugin's command line (e.g. in a private mount namespace). */
+  readonly prefix?: readonly string[];
 }
 
 export interface PodNode {
@@ -104,7 +106,7 @@ export async function runPod(
     CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${call.podNamespace ?? "eve-kube-app"};` +
       `K8S_POD_NAME=${call.podName}${call.extraArgs ?? ""}`,
   };
-  return await runEveBridge(call.node.name, env, JSON.stringify(config));
+  return await runEveBridge(call.node.name, env, JSON.stringify(config), call.prefix);
 }
 
 export function ok(out: Output, what: string): Record<string, unknown> {

@@ -12,7 +12,7 @@ import { goCall, inspect, podArgs, startZedrouter } from "./fake_zedrouter_harne
 const APP = "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
 const MAC = "02:16:3e:51:00:01";
 
-sandboxTest("fake-zedrouter: an unreachable store refuses ConnectPodAtL2", [], async (sb) => {
+sandboxTest("fake-zedrouter: an unreachable store refuses ConnectPodAtL2", ["go"], async (sb) => {
   const node = await sb.netns("node");
   const pod = await sb.netns("pod");
   const endpoint = `http://127.0.0.1:${freePort()}`;

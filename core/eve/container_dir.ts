@@ -7,7 +7,7 @@
  * spec's container-id alphabet, so a hashed name never equals a real id, and it is short, so
  * mapping it again gives itself (the DHCP hook gets the directory name back from a path).
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./sha256.ts";
 
 /** Ids up to this many characters name their directory themselves. */
 export const MAX_READABLE_CONTAINER_ID = 128;
@@ -15,6 +15,6 @@ const PREFIX_CHARS = 32;
 
 export function containerDirName(containerId: string): string {
   if (containerId.length <= MAX_READABLE_CONTAINER_ID) return containerId;
-  const digest = createHash("sha256").update(containerId).digest("hex");
+  const digest = sha256Hex(containerId);
   return `${containerId.slice(0, PREFIX_CHARS)}~${digest}`;
 }

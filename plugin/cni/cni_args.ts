@@ -4,7 +4,7 @@
  * must be a valid MAC address.
  */
 import * as v from "valibot";
-import { describeIssues, MacSchema } from "../../core/mod.ts";
+import { describeIssues, UnicastMacSchema } from "../../core/mod.ts";
 import { CniError, CniErrorCode } from "./errors.ts";
 
 export const KNOWN_CNI_ARGS = [
@@ -64,7 +64,7 @@ export function parseCniArgs(text: string | undefined): CniArgs {
   let mac: string | undefined;
   const macRaw = map.get("MAC");
   if (macRaw !== undefined) {
-    const parsed = v.safeParse(MacSchema, macRaw);
+    const parsed = v.safeParse(UnicastMacSchema, macRaw);
     if (!parsed.success) {
       throw invalid(`Invalid CNI_ARGS MAC "${macRaw}"`, describeIssues(parsed.issues));
     }

@@ -3,7 +3,7 @@
  * `{"cniVersion","code","msg","details"}` on stdout; the codes below 100 are the spec's, the
  * ones from 100 up are eve-bridge's own (listed in `EveErrorCode`).
  */
-import { errorMessage } from "../../core/mod.ts";
+import { describeOsError, errorMessage, osErrorCode } from "../../core/mod.ts";
 
 /** Error codes defined by the CNI spec (SPEC.md "Error"). */
 export const CniErrorCode = {
@@ -65,11 +65,21 @@ export interface CniErrorJson {
 }
 
 /**
- * Turns anything thrown into a CniError: CniErrors pass through, other exceptions become code
- * 100 with their message (stack traces stay out of stdout; the caller logs them).
+ * Turns anything thrown into a CniError: CniErrors pass through, OS errors become code 5 with
+ * their cause, other exceptions become code 100 with their message (stack traces stay out of stdout; the caller logs them).
  */
 export function toCniError(error: unknown): CniError {
   if (error instanceof CniError) return error;
+  const errno = osErrorCode(error);
+  if (errno !== undefined) {
+    // An OS error is a fact about the node (a full or read-only file system, a path too
+    // long), not a bug: code 5 (I/O failure) with the errno, the call, the path and the fix.
+    return new CniError(
+      CniErrorCode.IoFailure,
+      `An operating-system call failed with ${errno}`,
+      describeOsError(error),
+    );
+  }
   const text = errorMessage(error);
   return new CniError(EveErrorCode.Internal, "eve-bridge failed unexpectedly", text);
 }

@@ -1,15 +1,18 @@
 /**
- * Structured logs for one CNI invocation: JSON lines through LogTape into a rotating file (the
- * config's `logFile`), or stderr when that file cannot be opened. Never stdout: stdout belongs
- * to the result. Every line carries the invocation's fields (command, containerID, ifname, pod
+ * Structured logs for one CNI invocation: JSON lines into a rotating file (the config's
+ * `logFile`), or stderr when that file cannot be opened. Never stdout: stdout belongs to the
+ * result. Every line carries the invocation's fields (command, containerID, ifname, pod
  * namespace/name) and the milliseconds since the invocation started.
  *
- * LogTape's configuration is process-global; a CNI plugin runs one invocation per process, and
- * in-process tests run invocations one after another, so `openLog` resets it each time.
+ * The lines are LogTape's JSON lines, byte for byte (log_line.ts), but written without LogTape:
+ * its logger and configuration cost a fresh process 8-18 ms per invocation (`deno task
+ * bench:log`: loading and configuring it, then its first calls, which V8 compiles on every
+ * run), against the issue 11 budget of 2 ms; a format function and a file append do the job.
  */
 import { errorMessage } from "../../core/mod.ts";
 import { prepareLogFile } from "./log_file.ts";
-import { configure, dispose, getLogger, jsonLinesFormatter, type Sink } from "@logtape/logtape";
+import { formatLogLine, type LogLevel } from "./log_line.ts";
+import { getRotatingFileSink, type LineSink } from "./file_sink.ts";
 
 type Properties = Record<string, unknown>;
 
@@ -32,61 +35,42 @@ export interface OpenLog {
 const LOG_MAX_BYTES = 10 * 1024 * 1024;
 const LOG_MAX_FILES = 3;
 
-function stderrSink(): Sink {
+function stderrSink(): LineSink {
   const encoder = new TextEncoder();
-  return (record) => {
-    Deno.stderr.writeSync(encoder.encode(jsonLinesFormatter(record)));
-  };
+  return { write: (line) => void Deno.stderr.writeSync(encoder.encode(line)), close: () => {} };
 }
 
-// @logtape/file is loaded when a log is opened, not with the program: its path helpers probe
-// `globalThis.process` at load time, which makes Deno boot its Node compatibility layer
-// (~15 ms, measured with --cpu-prof) on every call, VERSION included, that never logs.
-async function openFileSink(path: string): Promise<Sink | string> {
+/** The log file's sink, or why it cannot be used. */
+function openFileSink(path: string): LineSink | string {
   const refused = prepareLogFile(path, LOG_MAX_FILES);
   if (refused !== undefined) return refused;
-  const { getRotatingFileSink } = await import("./file_sink.ts");
   try {
-    // bufferSize 0: a short-lived process must not lose lines in a buffer if it is killed.
-    return getRotatingFileSink(path, {
-      maxSize: LOG_MAX_BYTES,
-      maxFiles: LOG_MAX_FILES,
-      bufferSize: 0,
-      formatter: jsonLinesFormatter,
-    });
+    return getRotatingFileSink(path, { maxSize: LOG_MAX_BYTES, maxFiles: LOG_MAX_FILES });
   } catch (error) {
     return errorMessage(error);
   }
 }
 
 /** Opens the log for one invocation; `fields` go on every line. */
-export async function openLog(
+export function openLog(
   path: string,
   fields: Properties,
   startedAt: number = performance.now(),
 ): Promise<OpenLog> {
-  const opened = await openFileSink(path);
+  const opened = openFileSink(path);
   const fileSink = typeof opened === "string" ? undefined : opened;
   const sink = fileSink ?? stderrSink();
-  await configure({
-    reset: true,
-    sinks: { main: sink },
-    loggers: [
-      { category: ["eve-bridge"], sinks: ["main"], lowestLevel: "debug" },
-      // LogTape's own warnings would otherwise go to the console (stdout for some levels).
-      { category: ["logtape", "meta"], sinks: ["main"], lowestLevel: "warning" },
-    ],
-  });
-  const base = getLogger(["eve-bridge"]).with(fields);
-  const at = (properties: Properties | undefined): Properties => ({
-    ...properties,
-    durationMs: Math.round(performance.now() - startedAt),
-  });
+  let open = true;
+  const at = (level: LogLevel) => (message: string, properties?: Properties) => {
+    if (!open) return;
+    const durationMs = Math.round(performance.now() - startedAt);
+    sink.write(formatLogLine(level, message, { ...fields, ...properties, durationMs }));
+  };
   const logger: CniLogger = {
-    debug: (message, properties) => base.debug(message, at(properties)),
-    info: (message, properties) => base.info(message, at(properties)),
-    warn: (message, properties) => base.warn(message, at(properties)),
-    error: (message, properties) => base.error(message, at(properties)),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warning"),
+    error: at("error"),
   };
   if (!fileSink) {
     logger.warn("Cannot open log file {logFile}; logging to stderr: {reason}", {
@@ -94,11 +78,15 @@ export async function openLog(
       reason: opened,
     });
   }
-  return {
+  return Promise.resolve({
     logger,
     destination: fileSink ? path : "stderr",
-    close: () => dispose(),
-  };
+    close: () => {
+      open = false;
+      sink.close();
+      return Promise.resolve();
+    },
+  });
 }
 
 /** A logger that drops everything (pure unit tests). */

@@ -6,7 +6,7 @@
  * Only the entry point touches Deno.env, stdin, stdout and exit; this takes them as values.
  */
 import * as v from "valibot";
-import { describeIssues, errorMessage } from "../../core/mod.ts";
+import { absolutePathSchema, describeIssues, errorMessage } from "../../core/mod.ts";
 import { AttachmentSchema, GC_ATTACHMENT_KEYS } from "./config.ts";
 import { CniError, CniErrorCode, errorJson, toCniError } from "./errors.ts";
 import { type CniCommand, parseCommand, parseEnv } from "./env.ts";
@@ -178,6 +178,8 @@ async function dispatch<T extends NetConf>(
   }
 }
 
+const LOG_FILE_PATH = absolutePathSchema();
+
 /** The config's `logFile` when the config passes the plugin's schema, else the default. */
 function validLogFile<T extends NetConf>(
   plugin: CniPlugin<T>,
@@ -185,8 +187,9 @@ function validLogFile<T extends NetConf>(
 ): string {
   const parsed = v.safeParse(plugin.configSchema, raw);
   const logFile = parsed.success ? parsed.output.logFile : undefined;
-  // A relative path (a plugin whose schema allows one) would land in the runtime's cwd.
-  return typeof logFile === "string" && logFile.startsWith("/") ? logFile : plugin.defaultLogFile;
+  // A relative path (a plugin whose schema allows one) would land in the runtime's cwd; one
+  // with ".." or a NUL, or too long, is not opened either (core/path_schema.ts).
+  return v.is(LOG_FILE_PATH, logFile) ? logFile : plugin.defaultLogFile;
 }
 
 /** Runs one CNI invocation of `plugin`. Never throws; never logs to stdout. */

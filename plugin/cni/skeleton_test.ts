@@ -257,3 +257,47 @@ Deno.test("skeleton: a relative logFile is never created; the default log gets t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("skeleton: an OS error is code 5 with its errno, path and fix, not 100", async () => {
+  const { dir, rec, plugin } = await setup();
+  try {
+    for (
+      const [errno, text, fix] of [
+        [
+          "ENOSPC",
+          "No space left on device (os error 28): write '/run/eve-bridge/c1'",
+          /free space/,
+        ],
+        ["EROFS", "Read-only file system (os error 30): mkdir '/run/eve-bridge'", /remount/],
+        ["ENAMETOOLONG", "File name too long (os error 36): open '/run/x'", /shorten/],
+      ] as const
+    ) {
+      rec.throwWith = Object.assign(new Error(text), { code: errno });
+      const error = JSON.parse((await run({ env: ENV, stdin: conf() }, plugin)).stdout);
+      assert.equal(error.code, 5, JSON.stringify(error));
+      assert.equal(error.msg, `An operating-system call failed with ${errno}`);
+      assert.ok(error.details.startsWith(`${errno}: ${text}; `), error.details);
+      assert.match(error.details, fix);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("skeleton: a logFile with '..' or a NUL is never opened before validation", async () => {
+  const { dir, plugin, logFile } = await setup();
+  try {
+    await Deno.mkdir(`${dir}/sub`);
+    for (const bad of [`${dir}/sub/../dotdot.log`, `${dir}/nul\0.log`]) {
+      await run({ env: ENV, stdin: conf({ logFile: bad }) }, plugin);
+    }
+    await assert.rejects(Deno.stat(`${dir}/dotdot.log`), Deno.errors.NotFound);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "eve-bridge.log",
+      "sub",
+    ]);
+    assert.match(await Deno.readTextFile(logFile), /Handler ran/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -13,6 +13,19 @@ interface UndoStep {
 
 export class UndoStack {
   #steps: UndoStep[] = [];
+  #deadline = Number.POSITIVE_INFINITY;
+
+  /**
+   * `budgetMs`: how long the whole rollback may wait (one deadline, set when it starts). A
+   * step that waits on something (a zedrouter call) bounds its wait by remainingMs(); the
+   * local steps always run.
+   */
+  constructor(readonly budgetMs: number = Number.POSITIVE_INFINITY) {}
+
+  /** What is left of the rollback's budget, in ms (infinite before the rollback starts). */
+  remainingMs(): number {
+    return Math.max(0, this.#deadline - performance.now());
+  }
 
   /** Registers how to remove what the step just created. */
   push(label: string, run: () => Promise<unknown>): void {
@@ -25,6 +38,7 @@ export class UndoStack {
 
   /** Runs every registered step, newest first, and empties the stack. */
   async unwind(logger: CniLogger): Promise<void> {
+    this.#deadline = performance.now() + this.budgetMs;
     const steps = this.#steps.reverse();
     this.#steps = [];
     for (const step of steps) {
@@ -42,14 +56,15 @@ export class UndoStack {
 }
 
 /**
- * Runs `body` with a fresh undo stack; if it throws, unwinds the stack and rethrows the
- * original error.
+ * Runs `body` with a fresh undo stack; if it throws, unwinds the stack (within `budgetMs`,
+ * see UndoStack) and rethrows the original error.
  */
 export async function withUndo<T>(
   logger: CniLogger,
   body: (undo: UndoStack) => Promise<T>,
+  budgetMs: number = Number.POSITIVE_INFINITY,
 ): Promise<T> {
-  const undo = new UndoStack();
+  const undo = new UndoStack(budgetMs);
   try {
     return await body(undo);
   } catch (error) {

@@ -49,3 +49,22 @@ Deno.test("runAll: continues past failures and lists each one", async () => {
   assert.deepEqual(ran, ["two"]);
   await runAll([], silentLogger, { code: 104, msg: "x" });
 });
+
+Deno.test("undo: one budget for the whole rollback, set when it starts", async () => {
+  const seen: number[] = [];
+  await assert.rejects(
+    withUndo(silentLogger, async (undo) => {
+      assert.equal(undo.remainingMs(), Number.POSITIVE_INFINITY, "no deadline before");
+      undo.push("second", () => Promise.resolve(seen.push(undo.remainingMs())));
+      undo.push("first", async () => {
+        seen.push(undo.remainingMs());
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      });
+      await Promise.resolve();
+      throw new Error("failed");
+    }, 1000),
+  );
+  assert.equal(seen.length, 2);
+  assert.ok(seen[0]! <= 1000 && seen[0]! > 0, String(seen[0]));
+  assert.ok(seen[1]! < seen[0]!, "the later step has less left: one deadline, not one each");
+});

@@ -27,12 +27,49 @@ export function atLeast(version: string, minimum: string): boolean {
   return compareVersions(version, minimum) >= 0;
 }
 
+/** How a JSON value reads in a message: `the number 1`, `an array`, `null`. */
+function jsonKind(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return `the ${typeof value} ${JSON.stringify(value)}`;
+}
+
+/**
+ * `"cniVersion": 1` is a number, not a missing field: say so (code 7), with the string to
+ * write instead. The same for a `cniVersions` that is not a list of strings.
+ */
+function requireVersionTypes(cniVersion: unknown, cniVersions: unknown): void {
+  if (cniVersion !== undefined && typeof cniVersion !== "string") {
+    const parts = typeof cniVersion === "number" ? String(cniVersion).split(".") : [];
+    while (parts.length > 0 && parts.length < 3) parts.push("0");
+    const asText = parts.length === 3 ? `"${parts.join(".")}" or ` : "";
+    throw new CniError(
+      CniErrorCode.InvalidConfig,
+      `Invalid cniVersion: expected a string, got ${jsonKind(cniVersion)}`,
+      `Write it as a JSON string, e.g. ${asText}"${LATEST_VERSION}"; supported: ` +
+        SUPPORTED_VERSIONS.join(", "),
+    );
+  }
+  if (
+    cniVersions !== undefined &&
+    !(Array.isArray(cniVersions) && cniVersions.every((v) => typeof v === "string"))
+  ) {
+    throw new CniError(
+      CniErrorCode.InvalidConfig,
+      `Invalid cniVersions: expected a list of strings, got ${jsonKind(cniVersions)}`,
+      `Write it as e.g. ["${LATEST_VERSION}"]; supported: ${SUPPORTED_VERSIONS.join(", ")}`,
+    );
+  }
+}
+
 /**
  * The version a request speaks: `cniVersion` when present, else the highest version of a
  * `cniVersions` list that we support (the conflist form; libcni normally resolves it before
  * calling us, but a hand-fed config may carry only the list).
  */
 export function resolveRequestVersion(cniVersion: unknown, cniVersions: unknown): CniVersion {
+  requireVersionTypes(cniVersion, cniVersions);
   if (typeof cniVersion === "string" && cniVersion !== "") {
     if (isSupportedVersion(cniVersion)) return cniVersion;
     throw new CniError(

@@ -26,3 +26,25 @@ Deno.test("versions: cniVersion wins, cniVersions picks the highest supported", 
   assert.equal(codeOf(() => resolveRequestVersion("0.2.0", undefined)), 1);
   assert.equal(codeOf(() => resolveRequestVersion(undefined, undefined)), 7);
 });
+
+Deno.test("versions: a cniVersion that is not a string is code 7 saying so, not 'Missing'", () => {
+  const error = (fn: () => unknown): CniError => {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof CniError) return e;
+    }
+    throw new Error("expected a CniError");
+  };
+  const number = error(() => resolveRequestVersion(1, undefined));
+  assert.equal(number.code, 7);
+  assert.equal(number.msg, "Invalid cniVersion: expected a string, got the number 1");
+  assert.match(number.details, /"1\.0\.0" or "1\.1\.0"/);
+  assert.match(error(() => resolveRequestVersion(0.4, undefined)).details, /"0\.4\.0"/);
+  assert.match(error(() => resolveRequestVersion(null, undefined)).msg, /got null/);
+  assert.match(
+    error(() => resolveRequestVersion(undefined, ["1.0.0", 1])).msg,
+    /Invalid cniVersions: expected a list of strings, got an array/,
+  );
+  assert.match(error(() => resolveRequestVersion(undefined, "1.0.0")).msg, /got the string/);
+});

@@ -75,7 +75,13 @@ export async function detach(
   const routingFailed = await releaseRecordedPolicy(runner, target.paths.routing, logger)
     .then(() => undefined, (error: unknown) => error);
   const client = await clientOf(target.paths, state);
-  const releaseOutcome = await stopAttachmentDhcp(runner, client, state, logger);
+  const releaseOutcome = await stopAttachmentDhcp(
+    runner,
+    client,
+    state,
+    logger,
+    target.fallback.netnsPath,
+  );
   if (state?.dhcp) {
     // The client is gone: a retried DEL need not look for it again (it would find it gone:
     // isOurDhcpClient). Best effort, as DEL must finish in a read-only or full state dir.

@@ -5,7 +5,7 @@
  * pod's network annotation).
  */
 import * as v from "valibot";
-import { describeIssues, MacSchema } from "../../core/mod.ts";
+import { describeIssues, UnicastMacSchema } from "../../core/mod.ts";
 import { CniError, CniErrorCode } from "../cni/mod.ts";
 import type { EveContext } from "./handler.ts";
 
@@ -33,7 +33,7 @@ export function resolveMac(ctx: Pick<EveContext, "config" | "args" | "ifname">):
   ];
   for (const [source, raw] of candidates) {
     if (raw === undefined || raw === null || raw === "") continue;
-    const parsed = v.safeParse(MacSchema, raw);
+    const parsed = v.safeParse(UnicastMacSchema, raw);
     if (!parsed.success) {
       throw new CniError(
         source === "CNI_ARGS MAC" ? CniErrorCode.InvalidEnv : CniErrorCode.InvalidConfig,

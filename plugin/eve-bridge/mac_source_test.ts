@@ -51,3 +51,28 @@ Deno.test("resolveMac: no MAC but a networkInstance leaves the choice to zedrout
   );
   assert.deepEqual(resolveMac(both), { mac: "02:16:3e:00:00:0c", source: "CNI_ARGS MAC" });
 });
+
+Deno.test("resolveMac: multicast, broadcast, zero and long MACs are refused from every source", () => {
+  const bad = [
+    "01:00:5e:00:00:01",
+    "ff:ff:ff:ff:ff:ff",
+    "00:00:00:00:00:00",
+    "02:16:3e:00:00:01:02",
+  ];
+  for (const mac of bad) {
+    for (
+      const [c, code, source] of [
+        [ctx({ runtimeConfig: { mac } }), 7, "runtimeConfig.mac"],
+        [ctx({ args: { cni: { mac } } }), 7, "args.cni.mac"],
+      ] as const
+    ) {
+      assert.throws(
+        () => resolveMac(c),
+        (e: { code: number; msg: string }) =>
+          e.code === code && e.msg.startsWith(`Invalid ${source}`),
+        `${source} ${mac}`,
+      );
+    }
+    assert.throws(() => parseCniArgs(`MAC=${mac}`), (e: { code: number }) => e.code === 4, mac);
+  }
+});

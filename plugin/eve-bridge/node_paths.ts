@@ -10,7 +10,7 @@
  * there; a failure is code 7 naming the field and the component that broke the rule.
  * (`logFile` is checked where the log is opened, plugin/cni/log_file.ts.)
  */
-import { ensureTrustedDirectory, UntrustedPathError } from "../../core/mod.ts";
+import { ensureTrustedDirectory, isTrustedDirectory, UntrustedPathError } from "../../core/mod.ts";
 import { CniError, CniErrorCode } from "../cni/mod.ts";
 import type { EveBridgeConfig } from "./config.ts";
 
@@ -47,6 +47,32 @@ export function requireTrustedDirectory(field: string, directory: string, create
 /** Checks the state dir (made when missing) and the sockets' directories (when they exist). */
 export function checkNodePaths(config: EveBridgeConfig): void {
   requireTrustedDirectory("stateDir", config.stateDir, true);
+  checkSocketDirectories(config);
+}
+
+/**
+ * checkNodePaths for DEL, which must finish where nothing can be made: a state dir that is
+ * missing and cannot be made (a read-only or full file system) holds nothing to undo, so DEL
+ * goes on without one (`warn` says why). Only when its nearest existing ancestor is trusted:
+ * then nobody else can make it either, and DEL's own attempts (its lock) fail the same way,
+ * so nothing is written or run in a place someone else controls.
+ */
+export function checkNodePathsForDel(
+  config: EveBridgeConfig,
+  warn: (error: unknown) => void,
+): void {
+  try {
+    requireTrustedDirectory("stateDir", config.stateDir, true);
+  } catch (error) {
+    let ancestor = config.stateDir;
+    while (!exists(ancestor)) ancestor = dirnameOf(ancestor);
+    if (ancestor === config.stateDir || !isTrustedDirectory(ancestor)) throw error;
+    warn(error);
+  }
+  checkSocketDirectories(config);
+}
+
+function checkSocketDirectories(config: EveBridgeConfig): void {
   for (const field of ["zedrouterSocket", "dhcpDaemonSocket"] as const) {
     // A missing directory holds no socket: the dial fails on its own, with its own error.
     const dir = dirnameOf(config[field]);

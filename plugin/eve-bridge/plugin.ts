@@ -21,7 +21,7 @@ import { DEFAULT_EVE_BRIDGE_LOG_FILE } from "../../core/eve/mod.ts";
 import { type EveBridgeConfig, EveBridgeConfigSchema } from "./config.ts";
 import { BRIDGE_PLUGIN, bridgeConfig, ETH0, eth0BridgeHandler } from "./eth0.ts";
 import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
-import { checkNodePaths } from "./node_paths.ts";
+import { checkNodePaths, checkNodePathsForDel } from "./node_paths.ts";
 import { podInterfaceHandler } from "./pod_interface.ts";
 import { gcRoutingPolicies } from "./routing_policy.ts";
 import { systemRunner } from "../../netns/mod.ts";
@@ -98,7 +98,13 @@ export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBr
       return handlerFor(ctx).add(ctx);
     },
     del(ctx) {
-      checkNodePaths(ctx.config);
+      checkNodePathsForDel(
+        ctx.config,
+        (error) =>
+          ctx.logger.warn("No state dir, and none can be made: {error}", {
+            error: errorMessage(error),
+          }),
+      );
       return handlerFor(ctx).del(ctx);
     },
     check(ctx) {

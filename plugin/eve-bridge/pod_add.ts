@@ -14,7 +14,7 @@
  */
 import { DEFAULT_LEASE_POLICY, leasePolicyRecord, requireAcceptableLease } from "./lease_guard.ts";
 import { errorMessage } from "../../core/mod.ts";
-import type { ConnectPodAtL2Result, Pod } from "../../rpc/mod.ts";
+import { type ConnectPodAtL2Result, DEFAULT_CALL_TIMEOUT_MS, type Pod } from "../../rpc/mod.ts";
 import { getLink, type Runner } from "../../netns/mod.ts";
 import {
   CniError,
@@ -68,11 +68,17 @@ interface Attaching {
   readonly timings: { l2Ms: number; dhcpMs: number; l3Ms: number };
 }
 
+/** The whole rollback of a failed ADD waits at most one zedrouter call timeout. */
+const ROLLBACK_BUDGET_MS = DEFAULT_CALL_TIMEOUT_MS;
+/** Below this a fresh dial and call are not worth starting. */
+const MIN_RETRY_MS = 100;
+
 const ms = (since: number): number => Math.round(performance.now() - since);
 
 /** ADD: refuses an interface already attached, then runs the steps under the lock. */
 export async function addPodInterface(ctx: EveContext, deps: AddDeps): Promise<CniResult> {
   checkRoutingPolicyConfig(ctx);
+  requirePodName(ctx);
   const mac = resolveMac(ctx);
   const paths = attachmentPaths(ctx.config.stateDir, ctx.containerId, ctx.ifname);
   return await withAttachmentLock(paths, async () => {
@@ -94,8 +100,11 @@ export async function addPodInterface(ctx: EveContext, deps: AddDeps): Promise<C
     const session = await ZedrouterSession.open(ctx.config.zedrouterSocket, ctx.logger)
       .catch(forget);
     try {
-      return await withUndo(ctx.logger, (undo) => attach({ ctx, deps, session, undo, paths }, mac))
-        .catch(forget);
+      return await withUndo(
+        ctx.logger,
+        (undo) => attach({ ctx, deps, session, undo, paths }, mac),
+        ROLLBACK_BUDGET_MS,
+      ).catch(forget);
     } finally {
       await session.close();
     }
@@ -119,10 +128,9 @@ async function attach(
   const l2 = await connectL2(ctx, session, undo, pod, requestedMac);
   const mac = await podEndMac(deps.runner, l2.result, ctx.netns, ctx.ifname);
   if (requestedMac !== null && mac !== requestedMac) {
-    ctx.logger.warn("zedrouter gave {ifname} its adapter's MAC {mac}, not {requested}", {
-      mac,
-      requested: requestedMac,
-    });
+    // The pod would run with a MAC its spec does not say (and dnsmasq reserves the address
+    // for the adapter's): refused, and the undo disconnects what zedrouter wired up.
+    throw macConflict(ctx, { requested: requestedMac, source: macSource, given: mac });
   }
   const attaching: Attaching = {
     ...invocation,
@@ -153,6 +161,38 @@ async function attach(
   );
 }
 
+/**
+ * zedrouter finds the app by the pod's name (K8S_POD_NAME); without it ConnectPodAtL2 can
+ * only fail, after a lock file and a dial: say so first.
+ */
+function requirePodName(ctx: EveContext): void {
+  if ((ctx.args.podName ?? "") !== "") return;
+  throw new CniError(
+    CniErrorCode.InvalidEnv,
+    `Missing K8S_POD_NAME in CNI_ARGS for interface "${ctx.ifname}"`,
+    "zedrouter finds the app by its pod's name: the runtime (Multus, containerd) sets " +
+      'CNI_ARGS "IgnoreUnknown=1;K8S_POD_NAMESPACE=...;K8S_POD_NAME=..."; add it when calling ' +
+      "eve-bridge by hand",
+  );
+}
+
+/** The MAC asked for is not the one of the adapter zedrouter chose: code 7 naming both. */
+function macConflict(
+  ctx: EveContext,
+  mac: { requested: string; source: string; given: string },
+): CniError {
+  const ni = ctx.config.networkInstance;
+  return new CniError(
+    CniErrorCode.InvalidConfig,
+    `${mac.source} ${mac.requested} is not the MAC of the app adapter zedrouter chose for ` +
+      `"${ctx.ifname}" (${mac.given}${ni === undefined ? "" : ` on network instance ${ni}`})`,
+    ni === undefined
+      ? `Set ${mac.source} to the adapter's MAC ${mac.given}`
+      : `Set ${mac.source} to ${mac.given}, leave it out (zedrouter picks the adapter by ` +
+        '"networkInstance"), or fix "networkInstance" to the adapter\'s network instance',
+  );
+}
+
 /** ConnectPodAtL2; its undo (DisconnectPod) is registered before the call. */
 async function connectL2(
   ctx: EveContext,
@@ -164,15 +204,23 @@ async function connectL2(
   const disconnectArgs = { pod, podInterface: podInterfaceOf(ctx.ifname, ctx.netns, null) };
   // Registered before the call: an L2 call that times out on our side may still be carried
   // out by zedrouter, and DisconnectPod of nothing is a success.
+  // Both tries share the rollback's one deadline (ROLLBACK_BUDGET_MS): a hung zedrouter
+  // costs one call timeout for ConnectPodAtL2 and at most one more for the whole rollback.
+  const budget = () => Math.floor(Math.min(undo.remainingMs(), ROLLBACK_BUDGET_MS));
   undo.push("DisconnectPod", async () => {
     try {
-      await session.call("RPCServer.DisconnectPod", disconnectArgs);
-    } catch {
-      // The connection may be what failed: one more try on a fresh one.
+      // On the same connection first: queued behind the ConnectPodAtL2 it undoes, so a
+      // zedrouter that wakes up later still carries out both, in order.
+      await session.call("RPCServer.DisconnectPod", disconnectArgs, { timeoutMs: budget() });
+    } catch (error) {
+      // No reply within the budget (it is spent): another try could only wait past it.
+      if (budget() < MIN_RETRY_MS) throw error;
+      // The connection itself failed: one more try on a fresh one, in what is left.
       await withZedrouter(
         ctx.config.zedrouterSocket,
         ctx.logger,
         (fresh) => fresh.call("RPCServer.DisconnectPod", disconnectArgs),
+        budget(),
       );
     }
   });

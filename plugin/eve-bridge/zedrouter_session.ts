@@ -61,11 +61,21 @@ export class ZedrouterSession {
     this.#logger = logger;
   }
 
-  /** Dials `socket`; code 11 naming the socket when nobody listens there. */
-  static async open(socket: string, logger: CniLogger): Promise<ZedrouterSession> {
+  /**
+   * Dials `socket`; code 11 naming the socket when nobody listens there. `timeoutMs` bounds
+   * the dial and is each call's default deadline (the client's 10 s unless given).
+   */
+  static async open(
+    socket: string,
+    logger: CniLogger,
+    timeoutMs?: number,
+  ): Promise<ZedrouterSession> {
     try {
       return new ZedrouterSession(
-        await RpcClient.connect(socket, { dialect: "go" }),
+        await RpcClient.connect(socket, {
+          dialect: "go",
+          ...(timeoutMs !== undefined && { timeoutMs }),
+        }),
         socket,
         logger,
       );
@@ -81,12 +91,16 @@ export class ZedrouterSession {
   async call<M extends EveMethod>(
     method: M,
     params: ParamsOf<M>,
-    options: { quiet?: boolean } = {},
+    options: { quiet?: boolean; timeoutMs?: number } = {},
   ): Promise<ResultOf<M>> {
     const started = performance.now();
     const step = method.slice("RPCServer.".length);
     try {
-      const result = await this.#client.call(method, params);
+      const result = await this.#client.call(
+        method,
+        params,
+        options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+      );
       this.#logger.debug("zedrouter {method} answered", {
         method: step,
         rpcMs: Math.round(performance.now() - started),
@@ -115,8 +129,9 @@ export async function withZedrouter<T>(
   socket: string,
   logger: CniLogger,
   body: (session: ZedrouterSession) => Promise<T>,
+  timeoutMs?: number,
 ): Promise<T> {
-  const session = await ZedrouterSession.open(socket, logger);
+  const session = await ZedrouterSession.open(socket, logger, timeoutMs);
   try {
     return await body(session);
   } finally {

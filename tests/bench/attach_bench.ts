@@ -12,7 +12,12 @@
  *    The "net1+policy" path is net1 again with a `routingPolicy` block (its own step's time
  *    from the "Routing policy of" log line).
  * 2. Parallel: PODS pods x (eth0 + net1) at PARALLEL-way parallelism: failures (a failed
- *    ADD/DEL or a wrong address) and leaks after DEL (both must be 0), attachments/s.
+ *    ADD/DEL or a wrong address) and leaks after DEL (both must be 0), attachments/s, the
+ *    p50/p99 of the burst's ADD calls and the node's CPU count.
+ * 3. Floors (attach_floors.ts): every cycle also times an empty-script Deno start with the
+ *    launcher's flags and an eve-bridge VERSION, and each net1 cycle a bare udhcpc lease on
+ *    the attached interface; each path's p50 is printed beside its floor (the sum of its
+ *    parts' p50s from this run) and issue 11's target.
  *
  * Bounded: every invocation times out after 60 s, the run stops issuing work after
  * BENCH_DEADLINE_S; the sandbox (namespaces, fake-zedrouter, DHCP clients) is always removed.
@@ -30,6 +35,7 @@ import { findLeaks, stopStrayDhcpClients } from "../../scripts/sandbox/leaks.ts"
 import { e2eSkipReason } from "../e2e/harness.ts";
 import { findCnidrive } from "../../scripts/sandbox/paths.ts";
 import { listAddrs, systemRunner } from "../../netns/mod.ts";
+import { floorTable, type FloorTools, floorTools, p50, percentile } from "./attach_floors.ts";
 
 const CYCLES = Number(Deno.env.get("BENCH_CYCLES") ?? 50);
 const PODS = Number(Deno.env.get("BENCH_PODS") ?? 100);
@@ -192,12 +198,6 @@ function logField(
 
 // ---- Statistics and the table ------------------------------------------------------------
 
-function percentile(values: number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
-
 const rows: string[][] = [];
 function row(what: string, values: number[]): void {
   const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
@@ -216,6 +216,17 @@ function printTable(title: string, header: string[], body: string[][]): void {
 
 // ---- The benchmark -----------------------------------------------------------------------
 
+/** Floor samples, taken between the cycles so they see the same load. */
+const floorSamples = { deno: [] as number[], version: [] as number[], lease: [] as number[] };
+let tools: FloorTools | undefined;
+
+async function sampleFloors(pod: E2ePod, ifname: string, leaseToo: boolean): Promise<void> {
+  if (!tools) return;
+  floorSamples.deno.push(await tools.denoStart());
+  floorSamples.version.push(await tools.version());
+  if (leaseToo) floorSamples.lease.push(await tools.bareLease(pod.netns.path, ifname));
+}
+
 async function serialCycles(
   cnidrive: string,
   node: E2eNode,
@@ -223,6 +234,7 @@ async function serialCycles(
   attachment: { ifname: string; conflist: string; mac?: string },
   label: string,
   deadline: number,
+  bareLease = false,
 ): Promise<{ add: number[]; del: number[]; containers: Set<string>; failures: string[] }> {
   const add: number[] = [];
   const del: number[] = [];
@@ -234,6 +246,7 @@ async function serialCycles(
     const a = await drive(cnidrive, node, "add", p, attachment);
     if (a.ok) add.push(a.ms);
     else failures.push(`${label} ADD ${i}: ${a.stderr}`);
+    await sampleFloors(p, attachment.ifname, bareLease && a.ok);
     const d = await drive(cnidrive, node, "del", p, attachment);
     if (d.ok) del.push(d.ms);
     else failures.push(`${label} DEL ${i}: ${d.stderr}`);
@@ -246,7 +259,14 @@ async function parallelPods(
   node: E2eNode,
   deadline: number,
 ): Promise<
-  { failures: string[]; attachMs: number; detachMs: number; attachments: number; pods: E2ePod[] }
+  {
+    failures: string[];
+    attachMs: number;
+    detachMs: number;
+    attachments: number;
+    pods: E2ePod[];
+    addMs: number[];
+  }
 > {
   const pods: E2ePod[] = [];
   for (let i = 0; i < PODS; i++) {
@@ -258,6 +278,7 @@ async function parallelPods(
     { ifname: "net1", conflist: node.nad(NI_NAME), mac: appOf(i).mac },
   ];
   const added: boolean[] = pods.map(() => false);
+  const addMs: number[] = [];
   let attachments = 0;
 
   const pool = async (work: (i: number) => Promise<void>) => {
@@ -277,6 +298,7 @@ async function parallelPods(
         failures.push(`${pod.name} ADD ${attachment.ifname}: ${r.stderr}`);
         return;
       }
+      addMs.push(r.ms);
       attachments += 1;
     }
     const addrs = (await listAddrs(systemRunner, pod.netns.ns, "net1"))
@@ -296,7 +318,59 @@ async function parallelPods(
     }
   });
   const detachMs = performance.now() - started;
-  return { failures, attachMs, detachMs, attachments, pods };
+  return { failures, attachMs, detachMs, attachments, pods, addMs };
+}
+
+type Cycles = { add: number[]; del: number[]; containers: Set<string> };
+
+/** Each path beside its floor (attach_floors.ts), issue 11's targets. */
+function printFloors(log: LogLine[], runs: { netx: Cycles; eth0: Cycles; base: Cycles }): void {
+  const { netx, eth0, base } = runs;
+  const deno = { name: "Deno start", samples: floorSamples.deno };
+  const table = floorTable([
+    {
+      path: "eth0 ADD",
+      samples: eth0.add,
+      parts: [deno, { name: "bridge+host-local ADD", samples: base.add }],
+      target: "ratio",
+    },
+    {
+      path: "eth0 DEL",
+      samples: eth0.del,
+      parts: [deno, { name: "bridge+host-local DEL", samples: base.del }],
+      target: "ratio",
+    },
+    {
+      path: "net1 ADD",
+      samples: netx.add,
+      parts: [
+        deno,
+        { name: "L2", samples: logField(log, netx.containers, "ADD", "Attached", "l2Ms") },
+        { name: "bare udhcpc lease", samples: floorSamples.lease },
+        { name: "L3", samples: logField(log, netx.containers, "ADD", "Attached", "l3Ms") },
+      ],
+      target: "ratio",
+    },
+    {
+      path: "net1 DEL",
+      samples: netx.del,
+      parts: [
+        deno,
+        {
+          name: "DisconnectPod",
+          samples: logField(log, netx.containers, "DEL", "Detached", "disconnectMs"),
+        },
+      ],
+      target: "ratio",
+    },
+    { path: "VERSION", samples: floorSamples.version, parts: [deno], plusMs: 5, target: "plus" },
+  ]);
+  printTable(
+    "Paths beside their floors (ms; runtime wall times through libcni; floor parts from this run)",
+    table.header,
+    table.body,
+  );
+  out("  net1's floor has no libcni/tuning and no DHCPRELEASE (DEL) in it; ours do.");
 }
 
 async function bench(): Promise<number> {
@@ -310,6 +384,7 @@ async function bench(): Promise<number> {
   let exitCode = 0;
   await withSandbox(async (sb) => {
     const node = await startNode(sb, { config: benchConfig() });
+    tools = await floorTools();
     const allPods: E2ePod[] = [];
     try {
       const baselinePath = `${node.dir}/net.d/00-baseline.conflist`;
@@ -332,6 +407,7 @@ async function bench(): Promise<number> {
         },
         "net1",
         deadline,
+        true,
       );
       const eth0 = await serialCycles(
         cnidrive,
@@ -448,15 +524,22 @@ async function bench(): Promise<number> {
         ...par.failures,
       ];
       const planned = PODS * 2;
+      const burstP50 = p50(par.addMs);
+      const burstP99 = percentile(par.addMs, 0.99);
+      const perSecond = par.attachments / (par.attachMs / 1000);
       printTable(`Parallel: ${PODS} pods x 2 interfaces, ${PARALLEL}-way`, ["measure", "value"], [
+        ["node CPUs", String(navigator.hardwareConcurrency)],
         ["attachments made", `${par.attachments} of ${planned}`],
         ["ADD wall time", `${(par.attachMs / 1000).toFixed(2)} s`],
-        ["attachments/s (ADD)", (par.attachments / (par.attachMs / 1000)).toFixed(1)],
+        ["attachments/s (ADD)", `${perSecond.toFixed(1)} (target >= 20)`],
+        ["ADD call p50 / p99", `${burstP50.toFixed(1)} / ${burstP99.toFixed(1)} ms`],
+        ["ADD p99 / p50", `${(burstP99 / burstP50).toFixed(2)} (target <= 2)`],
         ["DEL wall time", `${(par.detachMs / 1000).toFixed(2)} s`],
         ["detachments/s (DEL)", (par.attachments / (par.detachMs / 1000)).toFixed(1)],
         ["failures (all phases)", String(failures.length)],
         ["leaks after DEL", String(leaks.length + strays.length)],
       ]);
+      printFloors(log, { netx, eth0, base });
       for (const f of failures.slice(0, 10)) out(`  failure: ${f}`);
       for (const l of leaks.slice(0, 10)) out(`  leak: ${l}`);
       if (failures.length || leaks.length || strays.length || par.attachments < planned) {
@@ -467,6 +550,7 @@ async function bench(): Promise<number> {
         exitCode = 1;
       }
     } finally {
+      await tools?.close();
       await stopStrayDhcpClients(node, allPods);
       await node.stopZedrouter();
     }

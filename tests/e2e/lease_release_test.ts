@@ -12,7 +12,15 @@ import { findLeaks } from "../../scripts/sandbox/leaks.ts";
 import { cni, type E2ePod, multusArgs } from "../../scripts/sandbox/pod.ts";
 import { runEveBridge } from "../cni_harness.ts";
 import { eventually } from "../poll.ts";
-import { APPS, attachmentState, CNIDRIVE, e2eTest, NI, trackedPod } from "./harness.ts";
+import {
+  APPS,
+  attachmentState,
+  CNIDRIVE,
+  type E2eContext,
+  e2eTest,
+  NI,
+  trackedPod,
+} from "./harness.ts";
 import { attach, detach, netX } from "./runtime.ts";
 import {
   childrenOf,
@@ -35,9 +43,12 @@ async function udhcpcOf(node: Parameters<typeof attachmentState>[0], pod: E2ePod
   );
 }
 
-e2eTest("e2e: DEL releases the lease of an ADD SIGKILLed while its udhcpc ran", {}, async (
-  ctx,
-) => {
+/**
+ * ADD SIGKILLed while its udhcpc waits for the (paused) server, which grants the lease only
+ * afterwards, so nobody writes it into the state file; with `udhcpcToo`, udhcpc is killed
+ * as well once it has the lease (nobody left to send a release). Then the runtime's DEL.
+ */
+async function killedAddThenDel(ctx: E2eContext, udhcpcToo: boolean): Promise<void> {
   const { node } = ctx;
   const pod = await trackedPod(ctx, "pod1", APPS.nginx);
   const net1 = netX(node, "net1", NI.local.name, MAC);
@@ -49,7 +60,6 @@ e2eTest("e2e: DEL releases the lease of an ADD SIGKILLed while its udhcpc ran", 
     signalPid(plugins[0]!, "SIGKILL");
     assert.notEqual((await add.done).code, 0, "the killed ADD failed");
     resume();
-    // The server grants the lease only now: nobody wrote it into the state file.
     await eventually(
       "dnsmasq to grant the lease",
       async () => (await leasesOf(node, NI.local.name, MAC)).length > 0 || undefined,
@@ -58,13 +68,36 @@ e2eTest("e2e: DEL releases the lease of an ADD SIGKILLed while its udhcpc ran", 
   });
   assert.equal((await attachmentState(node, pod, "net1"))?.lease ?? null, null);
   assert.ok(isAlive(udhcpc), "udhcpc outlived eve-bridge");
+  if (udhcpcToo) {
+    // Once its hook has recorded the lease: that record is all DEL has to go on.
+    await eventually(
+      "udhcpc's bound event",
+      async () =>
+        (await Deno.readTextFile(`${node.stateDir}/${pod.containerId}/net1.events`))
+          .includes('"event":"bound"') || undefined,
+    );
+    signalPid(udhcpc, "SIGKILL");
+    await eventually("udhcpc to die", async () => !isAlive(udhcpc) || undefined);
+  }
 
   const del = await cni(CNIDRIVE, node, "del", pod, net1);
   assert.equal(del.code, 0, del.stderr);
   assert.deepEqual(await leasesLeft(node, NI.local.name, MAC), [], "DEL released the lease");
   assert.ok(!isAlive(udhcpc), "DEL stopped udhcpc");
   assert.deepEqual(await findLeaks(node, ctx.pods), []);
-});
+}
+
+e2eTest(
+  "e2e: DEL releases the lease of an ADD SIGKILLed while its udhcpc ran",
+  {},
+  (ctx) => killedAddThenDel(ctx, false),
+);
+
+e2eTest(
+  "e2e: DEL releases the lease of a SIGKILLed ADD whose udhcpc was killed as well",
+  {},
+  (ctx) => killedAddThenDel(ctx, true),
+);
 
 e2eTest("e2e: DEL with a read-only state dir releases the lease and succeeds", {}, async (ctx) => {
   const { node } = ctx;
@@ -84,6 +117,13 @@ e2eTest("e2e: DEL with a read-only state dir releases the lease and succeeds", {
     const never = await trackedPod(ctx, "pod2", APPS.redis);
     const del = await cni(CNIDRIVE, node, "del", never, netX(node, "net1", NI.local.name));
     assert.equal(del.code, 0, del.stderr);
+    // A NAD whose state dir does not exist and cannot be made there: nothing to undo either.
+    const nad = JSON.parse(await Deno.readTextFile(node.nad(NI.local.name)));
+    nad.plugins[0].stateDir = `${node.stateDir}/never-made`;
+    const conflist = `${node.dir}/nad-missing-state.conflist`;
+    await Deno.writeTextFile(conflist, JSON.stringify(nad));
+    const missing = await cni(CNIDRIVE, node, "del", never, { ifname: "net1", conflist });
+    assert.equal(missing.code, 0, missing.stderr);
     await setReadOnly(node, false);
   });
 });

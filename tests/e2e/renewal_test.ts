@@ -101,4 +101,30 @@ e2eTest("e2e: a renewal with a changed reservation moves the pod to the new addr
   await detach(CNIDRIVE, node, a);
   await detach(CNIDRIVE, node, b);
   assert.deepEqual(await findLeaks(node, ctx.pods), []);
+  assertLogFields(await Deno.readTextFile(node.logFile), ["ADD", "CHECK", "DEL", "DHCP-EVENT"]);
 });
+
+/**
+ * Every line of eve-bridge's log, from every kind of invocation (the hook's callback
+ * included), is one JSON object with its level, time and message and the invocation's ids:
+ * the command, container, interface and pod, and its milliseconds so far.
+ */
+function assertLogFields(text: string, commands: readonly string[]): void {
+  const lines = text.trim().split("\n").map((line) => JSON.parse(line));
+  for (const line of lines) {
+    assert.equal(typeof line.message, "string", JSON.stringify(line));
+    assert.ok(
+      ["DEBUG", "INFO", "WARN", "ERROR", "FATAL"].includes(line.level),
+      JSON.stringify(line),
+    );
+    assert.ok(!Number.isNaN(Date.parse(line["@timestamp"])), JSON.stringify(line));
+    const p = line.properties;
+    for (const field of ["command", "containerID", "ifname", "podNamespace", "podName"]) {
+      assert.equal(typeof p?.[field], "string", `${field} in ${JSON.stringify(line)}`);
+    }
+    assert.notEqual(p.containerID, "", JSON.stringify(line));
+    assert.equal(typeof p.durationMs, "number", JSON.stringify(line));
+  }
+  const seen = new Set(lines.map((line) => line.properties.command));
+  for (const command of commands) assert.ok(seen.has(command), `no ${command} line in the log`);
+}

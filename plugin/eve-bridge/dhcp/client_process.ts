@@ -4,12 +4,9 @@
  * udhcpc's pid can be recycled), so we only ever signal a process that core/eve's check
  * (dhcp_client.ts: udhcpc, our pid file, the recorded start time) proves ours.
  */
-import { errorMessage, sleep } from "../../../core/mod.ts";
+import { sleep } from "../../../core/mod.ts";
 import {
-  addAddr,
   type DhcpEvent,
-  type Lease,
-  leaseFromEvent,
   readDhcpEvents,
   readPidFile,
   type Runner,
@@ -24,6 +21,7 @@ import {
   type DhcpClientRecord,
   isOurDhcpClient,
 } from "../../../core/eve/mod.ts";
+import { ensureLeasedAddress, releaseOrphanLease } from "./orphan_lease.ts";
 
 async function waitNotOurs(client: DhcpClientRecord, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -110,32 +108,47 @@ export async function clientOf(
  * address is put on the interface first unless zedrouter is known to have put it there (a
  * ready attachment at that lease): an ADD killed or failed before L3 never had it applied.
  * It is added through the client's own /proc/<pid>/ns/net, which stays valid while udhcpc
- * runs even after the pod's netns mount is gone.
+ * runs even after the pod's netns mount is gone. A client that is gone already may have left
+ * a lease behind: orphan_lease.ts releases it (`netnsPath`: the pod's, when no state says).
  */
 export async function stopAttachmentDhcp(
   runner: Runner,
   client: DhcpClientRecord | null,
   state: AttachmentState | undefined,
   logger: CniLogger,
+  netnsPath?: string,
 ): Promise<StopOutcome | "none"> {
   if (client === null) return "none";
-  const events = isOurDhcpClient(client)
-    ? await readDhcpEvents(client.eventFile).catch(() => [])
-    : [];
-  const held = heldLease(events);
+  let held: DhcpEvent | undefined;
   let cannotSend: string | undefined;
-  if (held !== undefined) cannotSend = await ensureLeasedAddress(runner, client, held, state);
-  const stopped = await stopDhcpClient(runner, client);
-  const outcome: StopOutcome = stopped === "already-gone"
-    ? "already-gone"
-    : held === undefined
-    ? "no-lease"
-    : cannotSend === undefined && stopped
-    ? "released"
-    : "stopped-without-release";
+  let stopped: boolean | "already-gone" = "already-gone";
+  if (isOurDhcpClient(client)) {
+    held = heldLease(await readDhcpEvents(client.eventFile).catch(() => []));
+    const applied = state?.phase === "ready" && state.lease?.address.split("/")[0] === held?.ip;
+    if (held !== undefined && !applied) {
+      const ns = { path: `/proc/${client.pid}/ns/net` };
+      cannotSend = await ensureLeasedAddress(runner, ns, state?.ifname ?? held.interface, held);
+    }
+    stopped = await stopDhcpClient(runner, client);
+  }
+  let outcome: StopOutcome;
+  if (stopped === "already-gone") {
+    const orphan = await releaseOrphanLease(runner, client, state, netnsPath, heldLease);
+    outcome = orphan === undefined
+      ? "already-gone"
+      : orphan.released
+      ? "released"
+      : "stopped-without-release";
+    cannotSend = orphan?.reason;
+  } else {
+    outcome = held === undefined
+      ? "no-lease"
+      : cannotSend === undefined && stopped
+      ? "released"
+      : "stopped-without-release";
+  }
   if (outcome === "stopped-without-release") {
-    logger.warn("DHCP lease {address} of udhcpc {pid} was not released: {reason}", {
-      address: held?.ip ?? null,
+    logger.warn("DHCP lease of udhcpc {pid} was not released: {reason}", {
       pid: client.pid,
       reason: cannotSend ?? "udhcpc did not confirm the release (no deconfig event)",
     });
@@ -143,31 +156,4 @@ export async function stopAttachmentDhcp(
     logger.info("DHCP client {pid} stopped: {outcome}", { pid: client.pid, outcome });
   }
   return outcome;
-}
-
-/** Puts the held lease's address on its interface; the reason when it cannot be. */
-async function ensureLeasedAddress(
-  runner: Runner,
-  client: DhcpClientRecord,
-  held: DhcpEvent,
-  state: AttachmentState | undefined,
-): Promise<string | undefined> {
-  let lease: Lease;
-  try {
-    lease = leaseFromEvent(held);
-  } catch (error) {
-    return `the lease udhcpc reported is not usable: ${errorMessage(error)}`;
-  }
-  const applied = state?.phase === "ready" && state.lease?.address === lease.address;
-  if (applied) return undefined;
-  const ifname = state?.ifname ?? held.interface;
-  try {
-    await addAddr(runner, { path: `/proc/${client.pid}/ns/net` }, ifname, lease.address, {
-      ignoreExists: true,
-    });
-    return undefined;
-  } catch (error) {
-    return `cannot put ${lease.address} on "${ifname}" to send the release from: ` +
-      errorMessage(error);
-  }
 }

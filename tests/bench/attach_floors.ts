@@ -1,0 +1,129 @@
+/**
+ * The floors bench:attach compares each eve-bridge path with (issue 11's targets), each part
+ * measured in the same run as the path:
+ *
+ * - Deno start: Deno running an empty script with the launcher's flags, environment and code
+ *   cache directory (what no Deno program can beat);
+ * - a bare udhcpc lease: `udhcpc -f -q -n` with a no-op hook script in the pod's namespace on
+ *   the same interface, MAC and dnsmasq (what udhcpc itself needs for a lease);
+ * - L2 and L3 RPCs: ConnectPodAtL2 / ConnectPodAtL3 as eve-bridge timed them (its log lines),
+ *   i.e. zedrouter's own work plus one round trip;
+ * - Debian's bridge + host-local, run by the same libcni driver (the eth0 baseline).
+ */
+import { DENO_ENV, denoRunArgs } from "../../scripts/launcher.ts";
+import { PROGRAMS } from "../../scripts/programs.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+const EVE_BRIDGE = PROGRAMS.find((p) => p.name === "eve-bridge")!;
+
+export interface FloorTools {
+  /** Times one empty-script Deno start (ms). */
+  denoStart(): Promise<number>;
+  /** Times one `eve-bridge` VERSION call as a runtime makes it (ms); NaN when it failed. */
+  version(): Promise<number>;
+  /** Times one bare udhcpc lease on `ifname` in `netnsPath` (ms); NaN when none came. */
+  bareLease(netnsPath: string, ifname: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function timedRun(
+  argv: string[],
+  env: Record<string, string>,
+  stdin?: string,
+): Promise<number> {
+  const [program, ...args] = argv;
+  const started = performance.now();
+  const child = new Deno.Command(program!, {
+    args,
+    env,
+    clearEnv: true,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "null",
+    stderr: "null",
+    signal: AbortSignal.timeout(30_000),
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
+    await writer.close().catch(() => {});
+  }
+  const status = await child.status;
+  const ms = performance.now() - started;
+  return status.success ? ms : NaN;
+}
+
+export async function floorTools(): Promise<FloorTools> {
+  const dir = await Deno.makeTempDir({ prefix: "evetest-floors-" });
+  const empty = `${dir}/empty.js`;
+  await Deno.writeTextFile(empty, "");
+  const noop = `${dir}/noop.sh`;
+  await Deno.writeTextFile(noop, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  const path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  const denoArgv = [Deno.execPath(), ...denoRunArgs(EVE_BRIDGE.permissions), empty];
+  const denoEnv = { ...DENO_ENV, DENO_DIR: `${ROOT}/dist/cache` };
+  return {
+    denoStart: () => timedRun(denoArgv, denoEnv),
+    version: () =>
+      timedRun(
+        [`${ROOT}/dist/bin/eve-bridge`],
+        { CNI_COMMAND: "VERSION" },
+        '{"cniVersion":"1.0.0"}',
+      ),
+    bareLease: (netnsPath, ifname) =>
+      timedRun(
+        ["nsenter", `--net=${netnsPath}`, "udhcpc", "-i", ifname, "-f", "-q", "-n"].concat(
+          ["-t", "3", "-T", "3", "-s", noop],
+        ),
+        { PATH: path },
+      ),
+    close: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+export function percentile(values: number[], q: number): number {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return NaN;
+  const sorted = [...finite].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+export const p50 = (values: number[]): number => percentile(values, 0.5);
+
+/** One path beside its floor: the floor is the sum of its parts' p50s (plus a constant). */
+export interface FloorRow {
+  readonly path: string;
+  readonly samples: number[];
+  /** The floor's parts, each a set of samples from this run (their p50s are summed). */
+  readonly parts: ReadonlyArray<{ readonly name: string; readonly samples: number[] }>;
+  /** Added to the floor (VERSION's +5 ms). */
+  readonly plusMs?: number;
+  /** The target: "ratio" (path p50 ≤ 1.1 × floor) or "plus" (path p50 ≤ floor). */
+  readonly target: "ratio" | "plus";
+}
+
+export function floorTable(rows: readonly FloorRow[]): { header: string[]; body: string[][] } {
+  const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
+  const body = rows.map((row) => {
+    const floor = row.parts.reduce((sum, part) => sum + p50(part.samples), row.plusMs ?? 0);
+    const mid = p50(row.samples);
+    const ratio = mid / floor;
+    const met = row.target === "ratio" ? ratio <= 1.1 : mid <= floor;
+    const parts = row.parts.map((p) => `${p.name} ${f(p50(p.samples))}`).join(" + ") +
+      (row.plusMs ? ` + ${row.plusMs}` : "");
+    return [
+      row.path,
+      String(row.samples.filter(Number.isFinite).length),
+      f(mid),
+      f(percentile(row.samples, 0.99)),
+      f(floor),
+      `${ratio.toFixed(2)}x`,
+      row.target === "ratio" ? "<= 1.10x" : "<= floor",
+      Number.isFinite(ratio) ? (met ? "met" : "NOT met") : "-",
+      parts,
+    ];
+  });
+  return {
+    header: ["path", "n", "p50", "p99", "floor", "ratio", "target", "", "floor = sum of p50s"],
+    body,
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * One invocation's logging through eve-bridge's own log (plugin/cni/logging.ts), timed in a
+ * fresh process (run by log_bench.ts, bundled as the programs are): open the log, LINES lines
+ * with the invocation's fields, close it. argv: <log file>. Prints the milliseconds it took,
+ * loading the log's modules included (imported dynamically, so they load after the clock
+ * starts).
+ */
+// What eve-bridge has loaded anyway before it opens its log (core/, the log file policy), so
+// only the log's own cost is timed.
+import "../../plugin/cni/log_file.ts";
+import { FIELDS, LINES, report } from "./log_probe_fields.ts";
+
+const started = performance.now();
+const { openLog } = await import("../../plugin/cni/logging.ts");
+const log = await openLog(Deno.args[0]!, FIELDS);
+for (let i = 0; i < LINES; i++) log.logger.info("Step {i} done", { i, l2Ms: 12 });
+await log.close();
+await report(started);
