@@ -164,3 +164,25 @@ export {
   readRoutingView,
   type RoutingView,
 } from "./routing_view.ts";
+export {
+  addOvsPort,
+  deleteOvsBridge,
+  deleteOvsPort,
+  ensureOvsBridge,
+  getOvsPort,
+  listOvsPorts,
+  ovsBridgeExists,
+  type OvsDatapathType,
+  type OvsDb,
+  type OvsPortFacts,
+  type OvsPortVlan,
+  ovsVsctlArgv,
+} from "./ovs.ts";
+export { OVS_SCHEMA, type OvsDaemons, startOvsDaemons } from "./ovs_daemons.ts";
+export {
+  addTrunkVlans,
+  bridgeVlanSupport,
+  DEFAULT_PVID,
+  enableVlanFiltering,
+  setAccessVlan,
+} from "./bridge_vlan.ts";

@@ -135,7 +135,13 @@ export const AttachmentInfoSchema = v.object({
   kernel: v.object({
     hostVeth: v.object({
       present: v.boolean(),
+      /** The bridge holding it (an OVS port's from the OVS database). */
       master: v.nullable(v.string()),
+      /** An OVS port's VLAN: access `tag`, or the `trunks` it carries; null on Linux bridges. */
+      vlan: v.optional(
+        v.nullable(v.object({ tag: v.nullable(v.number()), trunks: v.array(v.number()) })),
+        null,
+      ),
       adminUp: v.boolean(),
       operState: v.nullable(v.string()),
       mtu: v.nullable(v.number()),

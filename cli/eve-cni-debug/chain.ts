@@ -118,6 +118,17 @@ function bridgeLink(snapshot: Snapshot, attachment: AttachmentFact): ChainLink {
   const bridge = snapshot.hostLinks.find((l) => l.name === name);
   if (!bridge) return link("bridge", name, [`bridge ${name} does not exist`]);
   const problems: string[] = [];
+  const ovs = snapshot.networkInstances.find((ni) => ni.uuid === attachment.niUuid)
+    ?.bridgeType === "ovs";
+  if (ovs) {
+    const state = `${linkState(bridge)}`;
+    if (!bridge.adminUp) problems.push(`OVS bridge ${name}: is down`);
+    return link(
+      "bridge",
+      `${name} (OVS) ifindex ${bridge.index} mtu ${bridge.mtu} ${state}`,
+      problems,
+    );
+  }
   if (bridge.kind !== "bridge") {
     problems.push(`bridge ${name}: is a ${bridge.kind ?? "plain"} link, not a bridge`);
   }
@@ -127,6 +138,12 @@ function bridgeLink(snapshot: Snapshot, attachment: AttachmentFact): ChainLink {
     `${name} ifindex ${bridge.index} mtu ${bridge.mtu} ${linkState(bridge)}`,
     problems,
   );
+}
+
+function vlanText(port: AttachmentFact["ovsPort"]): string {
+  if (!port) return "";
+  if (port.tag !== null) return ` vlan ${port.tag}`;
+  return port.trunks.length ? ` trunks ${port.trunks.join(",")}` : "";
 }
 
 /** The host veth: a veth, on the bridge, up, the NI's MTU, its peer the pod interface. */
@@ -142,9 +159,14 @@ function hostVethLink(
   if (veth.kind !== "veth") {
     problems.push(`${subject}: is a ${veth.kind ?? "plain"} link, not a veth`);
   }
-  if (veth.master !== attachment.bridge) {
-    const master = veth.master === null ? "none" : `"${veth.master}"`;
-    problems.push(`${subject}: master is ${master}, expected "${attachment.bridge}"`);
+  // An OVS port has no kernel master (userspace datapath) or "ovs-system": OVS says its bridge.
+  const master = attachment.ovsPort ? attachment.ovsPort.bridge : veth.master;
+  if (master !== attachment.bridge) {
+    const what = attachment.ovsPort ? "OVS bridge" : "master";
+    problems.push(
+      `${subject}: ${what} is ${master === null ? "none" : `"${master}"`}, expected ` +
+        `"${attachment.bridge}"`,
+    );
   }
   if (!veth.adminUp) problems.push(`${subject}: is down`);
   if (veth.mtu !== attachment.mtu) {
@@ -157,7 +179,8 @@ function hostVethLink(
   }
   return link(
     "host-veth",
-    `${name} ifindex ${veth.index} master ${veth.master ?? "-"} ${linkState(veth)}`,
+    `${name} ifindex ${veth.index} ${attachment.ovsPort ? "OVS port of" : "master"} ` +
+      `${master ?? "-"}${vlanText(attachment.ovsPort)} ${linkState(veth)}`,
     problems,
   );
 }

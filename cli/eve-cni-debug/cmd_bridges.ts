@@ -47,6 +47,8 @@ export const BridgesModelSchema = v.strictObject({
   zedrouterNote: v.nullable(v.string()),
   bridges: v.array(v.strictObject({
     name: v.string(),
+    /** An OVS bridge (its ports from OVS's database, through zedrouter) or a Linux one. */
+    bridgeType: v.optional(v.picklist(["linux", "ovs"]), "linux"),
     mac: v.nullable(v.string()),
     up: v.boolean(),
     mtu: v.number(),
@@ -130,11 +132,17 @@ export async function inspectBridges(ctx: CommandContext): Promise<BridgesModel>
   const links = await listLinks(ctx.deps.runner, hostNetns(ctx.globals.hostNetns));
   const { nis, note } = await zedrouterNis(ctx);
   const bridges: BridgesModel["bridges"] = [];
-  for (const bridge of links.filter((l) => l.kind === "bridge")) {
+  // An OVS bridge's own interface is no kernel bridge, and its ports have no kernel master.
+  const ovs = new Map(nis.filter((n) => n.bridgeType === "ovs").map((n) => [n.bridge, n]));
+  for (const bridge of links.filter((l) => l.kind === "bridge" || ovs.has(l.name))) {
     const ni = nis.find((n) => n.bridge === bridge.name);
-    const ports = links.filter((l) => l.master === bridge.name);
+    const ovsNi = ovs.get(bridge.name);
+    const ports = ovsNi
+      ? links.filter((l) => ovsNi.bridgePorts.includes(l.name))
+      : links.filter((l) => l.master === bridge.name);
     bridges.push({
       name: bridge.name,
+      bridgeType: ovsNi ? "ovs" : "linux",
       mac: bridge.mac,
       up: bridge.adminUp,
       mtu: bridge.mtu,
@@ -158,7 +166,8 @@ export function formatBridges(model: BridgesModel): string {
   const lines: string[] = [];
   for (const bridge of model.bridges) {
     const ni = bridge.networkInstance;
-    const what = ni ? `${ni.type} network instance "${ni.name}"` : "not a network instance";
+    const ovs = bridge.bridgeType === "ovs" ? "OVS, " : "";
+    const what = ni ? `${ovs}${ni.type} network instance "${ni.name}"` : "not a network instance";
     lines.push(
       `${bridge.name} (${what}) ${orDash(bridge.mac)} mtu ${bridge.mtu}${bridge.up ? "" : " DOWN"}`,
     );

@@ -14,6 +14,8 @@ export interface NiFact {
   uuid: string;
   type: "local" | "switch";
   bridge: string;
+  /** An OVS bridge's interface is a tap (userspace datapath) or internal port, not a bridge. */
+  bridgeType?: "linux" | "ovs";
   usesDhcp: boolean;
   /** A switch NI's uplink enslaved to the bridge (never an orphan); null otherwise. */
   port?: string | null;
@@ -56,6 +58,11 @@ export interface AttachmentFact {
   l3: L3Fact | null;
   /** What zedrouter itself says is wrong (Inspect.Attachments only). */
   zedrouterProblems: string[];
+  /**
+   * On an OVS-backed NI: the host veth's port as OVS's database has it (the kernel shows no
+   * master for it), from Inspect.Attachments; absent on a Linux bridge.
+   */
+  ovsPort?: { bridge: string | null; tag: number | null; trunks: number[] };
 }
 
 export interface DhcpHostFact {

@@ -10,6 +10,7 @@ import { isAlive, readDnsmasqLeases, readPidFile } from "../../netns/mod.ts";
 import {
   type AttachmentInfo,
   AttachmentInfoSchema,
+  type NetworkInstanceInfo,
   type RpcClient,
   RpcRemoteError,
 } from "../../rpc/mod.ts";
@@ -95,6 +96,23 @@ function attachmentFact(
   };
 }
 
+/** An attachment on an OVS-backed NI: its port as zedrouter read it from OVS's database. */
+function ovsPortOf(
+  a: AttachmentInfo,
+  nis: readonly NetworkInstanceInfo[],
+): Pick<AttachmentFact, "ovsPort"> {
+  const ni = nis.find((n) => n.uuid === a.networkInstanceUuid);
+  if (ni?.bridgeType !== "ovs") return {};
+  const vlan = a.kernel.hostVeth.vlan;
+  return {
+    ovsPort: {
+      bridge: a.kernel.hostVeth.master,
+      tag: vlan?.tag ?? null,
+      trunks: vlan?.trunks ?? [],
+    },
+  };
+}
+
 async function fromInspect(client: RpcClient): Promise<ZedrouterFacts> {
   const [nis, apps, attachments, config] = await Promise.all([
     client.call("Inspect.NetworkInstances", {}),
@@ -109,6 +127,7 @@ async function fromInspect(client: RpcClient): Promise<ZedrouterFacts> {
       uuid: n.uuid,
       type: n.type,
       bridge: n.bridge,
+      bridgeType: n.bridgeType,
       usesDhcp: n.usesDhcp,
       port: n.port,
     })),
@@ -124,13 +143,14 @@ async function fromInspect(client: RpcClient): Promise<ZedrouterFacts> {
         ip: d.ip,
       })),
     })),
-    attachments: attachments.attachments.map((a) =>
-      attachmentFact(a, {
+    attachments: attachments.attachments.map((a) => ({
+      ...attachmentFact(a, {
         niUuid: a.networkInstanceUuid,
         appName: a.appName,
         zedrouterProblems: a.problems,
-      })
-    ),
+      }),
+      ...ovsPortOf(a, nis.networkInstances),
+    })),
     dnsmasq: await Promise.all(
       config.dnsmasq.map((d) =>
         readDnsmasq(d.networkInstance, d, d.pid).then((f) => ({

@@ -81,7 +81,7 @@ export function resolveConfig(file: ConfigFile, source = "(inline)"): Config {
   const cluster = resolveCluster(file, networkInstances, problems);
   const apps = problems.length === 0 ? resolveApps(file, networkInstances, problems) : [];
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { cluster, networkInstances, apps, faults: file.faults };
+  return { cluster, ovs: { ...file.ovs }, networkInstances, apps, faults: file.faults };
 }
 
 function resolveCluster(
@@ -169,6 +169,7 @@ function resolveNis(nis: readonly NiConfig[], problems: string[]): NetworkInstan
       uuid,
       type: "local",
       bridge: ni.bridge,
+      bridgeType: ni.bridgeType,
       mtu,
       subnet,
       gateway,
@@ -200,15 +201,27 @@ function resolveSwitchNi(ni: SwitchNiConfig, c: SwitchContext): SwitchNi {
       "a switch network instance has one uplink: give it a port or a vxlan, not both",
     );
   }
+  if (ni.bridgeType === "ovs" && ni.vxlan !== undefined) {
+    c.problem(
+      "bridgeType",
+      "a VXLAN uplink is made for a Linux bridge here; use bridgeType linux with vxlan " +
+        "(or an OVS bridge with a port)",
+    );
+  }
+  if (ni.vlan !== undefined && ni.vxlan !== undefined) {
+    c.problem("vlan", "VLANs are not carried over a VXLAN uplink here; drop vlan or vxlan");
+  }
   const vxlan = ni.vxlan === undefined ? null : resolveVxlan(ni.vxlan, c);
   return {
     name: ni.name,
     uuid: c.uuid,
     type: "switch",
     bridge: ni.bridge,
+    bridgeType: ni.bridgeType,
     mtu: c.mtu,
     port: ni.port ?? null,
     vxlan,
+    vlan: ni.vlan ?? null,
   };
 }
 
@@ -276,6 +289,7 @@ function resolveApps(file: ConfigFile, nis: readonly NetworkInstance[], problems
         const dup = claim(macs, ad.mac, owner);
         if (dup) problems.push(`${at}.mac: "${ad.mac}" is already the MAC of ${dup}`);
       }
+      if (ad.vlan !== undefined && ni.type !== "switch") problems.push(localVlan(at, ni.name));
       if (ad.ip === undefined) return;
       if (ni.type !== "local") {
         problems.push(`${at}.ip: only adapters on a local network instance take an address`);
@@ -318,11 +332,17 @@ function resolveApps(file: ConfigFile, nis: readonly NetworkInstance[], problems
           );
         } else taken.get(ni.name)!.set(ipToInt(ip), `the address of ${owner} adapter ${index}`);
       }
-      adapters.push({ index, niName: ni.name, niUuid: ni.uuid, mac, ip });
+      const vlan = ni.type === "switch" ? (ad.vlan ?? ni.vlan) : null;
+      adapters.push({ index, niName: ni.name, niUuid: ni.uuid, mac, ip, vlan });
     });
     apps.push({ name: app.name, uuid: app.uuid, kubeName: kube, adapters });
   });
   return apps;
+}
+
+function localVlan(at: string, niName: string): string {
+  return `${at}.vlan: VLANs are for adapters on a switch network instance; "${niName}" is ` +
+    "local (its gateway sits untagged on the bridge)";
 }
 
 function freshMac(

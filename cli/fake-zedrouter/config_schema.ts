@@ -62,11 +62,29 @@ const Ipv4Schema = v.pipe(
   v.regex(/^\d+\.\d+\.\d+\.\d+$/, 'Expected an IPv4 address such as "10.11.12.1"'),
 );
 
+/** An 802.1Q VLAN id. */
+const VlanSchema = v.pipe(
+  v.number(),
+  v.integer("A VLAN id is a whole number"),
+  v.minValue(1, "A VLAN id is 1 to 4094"),
+  v.maxValue(4094, "A VLAN id is 1 to 4094"),
+);
+
+/** What backs an NI: a Linux bridge (default) or an Open vSwitch bridge. */
+const BridgeTypeSchema = v.optional(
+  v.picklist(
+    ["linux", "ovs"],
+    'Expected "bridgeType" to be "linux" (a Linux bridge, the default) or "ovs" (Open vSwitch)',
+  ),
+  "linux",
+);
+
 export const LocalNiConfigSchema = v.strictObject({
   name: RefNameSchema,
   uuid: v.optional(UuidSchema),
   type: v.literal("local"),
   bridge: HostIfNameSchema("bn1"),
+  bridgeType: BridgeTypeSchema,
   /** IPv4 subnet such as `10.11.12.0/24`. */
   subnet: v.string(),
   /** Put on the bridge; defaults to the first host address of the subnet. */
@@ -130,10 +148,16 @@ export const SwitchNiConfigSchema = v.strictObject({
   uuid: v.optional(UuidSchema),
   type: v.literal("switch"),
   bridge: HostIfNameSchema("bn2"),
+  bridgeType: BridgeTypeSchema,
   /** Host interface enslaved to the bridge; absent = air-gapped (no DHCP for pods). */
   port: v.optional(HostIfNameSchema("eth1")),
   /** A VXLAN uplink instead of a port: the NI spans the nodes that share the VNI. */
   vxlan: v.optional(VxlanConfigSchema),
+  /**
+   * The VLAN of the NI's adapters (each may name its own): their pod ports are access ports
+   * on it, the uplink port a trunk of every VLAN used. Absent: untagged, no VLANs.
+   */
+  vlan: v.optional(VlanSchema),
   mtu: v.optional(MtuSchema),
 });
 export type SwitchNiConfig = v.InferOutput<typeof SwitchNiConfigSchema>;
@@ -152,6 +176,8 @@ export const AdapterConfigSchema = v.strictObject({
   mac: v.optional(AdapterMacSchema),
   /** Static address on a local NI; absent: chosen from the subnet, stable per adapter. */
   ip: v.optional(Ipv4Schema),
+  /** On a switch NI: this adapter's VLAN (default the NI's `vlan`). */
+  vlan: v.optional(VlanSchema),
 });
 export type AdapterConfig = v.InferOutput<typeof AdapterConfigSchema>;
 
@@ -189,6 +215,30 @@ export const ClusterConfigSchema = v.strictObject({
 });
 export type ClusterConfig = v.InferOutput<typeof ClusterConfigSchema>;
 
+/** Where fake-zedrouter finds Open vSwitch, for NIs with `bridgeType: ovs`. */
+export const OvsConfigSchema = v.strictObject({
+  /** ovsdb-server's unix socket (default Debian's `/run/openvswitch/db.sock`). */
+  db: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\/[^\0\n]*$/, 'Expected an absolute path such as "/run/openvswitch/db.sock"'),
+    ),
+    "/run/openvswitch/db.sock",
+  ),
+  /**
+   * `system`: the kernel's openvswitch module (a real node); `netdev`: OVS's userspace
+   * datapath, for kernels without the module (this sandbox).
+   */
+  datapathType: v.optional(
+    v.picklist(
+      ["system", "netdev"],
+      'Expected "datapathType" to be "system" (kernel datapath, the default) or "netdev" ' +
+        "(userspace)",
+    ),
+    "system",
+  ),
+});
+
 /** Lists may be absent or null (`apps:` with nothing under it): both mean empty. */
 export const ConfigFileSchema = v.strictObject({
   networkInstances: v.nullish(v.array(NiConfigSchema), []),
@@ -197,5 +247,7 @@ export const ConfigFileSchema = v.strictObject({
   faults: v.nullish(v.array(FaultRuleSchema), []),
   /** Absent: one node on its own. */
   cluster: v.optional(ClusterConfigSchema),
+  /** Absent: the defaults (Debian's socket, kernel datapath). */
+  ovs: v.optional(OvsConfigSchema, {}),
 });
 export type ConfigFile = v.InferOutput<typeof ConfigFileSchema>;

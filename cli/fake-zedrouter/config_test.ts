@@ -32,6 +32,7 @@ Deno.test("the default config resolves with derived UUIDs, MACs and addresses", 
     niUuid: uuidFromName("ni-local"),
     mac: "02:16:3e:00:00:01",
     ip: "10.11.12.50",
+    vlan: null,
   });
   assert.equal(vm!.kubeName, "ubuntu-vm-9f8e7");
   const [local, airgap] = vm!.adapters;
@@ -54,12 +55,15 @@ Deno.test("JSON configs work too and an empty file is an empty config", () => {
     uuid: uuidFromName("n"),
     type: "switch",
     bridge: "br0",
+    bridgeType: "linux",
     port: "eth1",
     vxlan: null,
+    vlan: null,
     mtu: 1500,
   });
   assert.deepEqual(parseConfigText(""), {
     cluster: null,
+    ovs: { db: "/run/openvswitch/db.sock", datapathType: "system" },
     networkInstances: [],
     apps: [],
     faults: [],

@@ -19,7 +19,7 @@ import { CallJournal } from "./journal.ts";
 import { JournalFile } from "./journal_file.ts";
 import { KeyedMutex } from "./keyed_mutex.ts";
 import type { Config } from "./model.ts";
-import { ensureNetworkInstance, removeNetworkInstance } from "./network_instances.ts";
+import { ensureNetworkInstance, ovsDbOf, removeNetworkInstance } from "./network_instances.ts";
 import { removeReadyFile, writeReadyFile } from "./ready_file.ts";
 import { reconcileWithKernel } from "./reconcile.ts";
 import { type Attachment, attachmentKey, StateStore } from "./state.ts";
@@ -95,7 +95,7 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
       `${report.orphansDeleted.length} orphan veth(s) deleted`,
   );
   for (const ni of config.networkInstances) {
-    await ensureNetworkInstance(kernel, ni, config.cluster);
+    await ensureNetworkInstance(kernel, ni, config);
   }
   const dnsmasq = new DnsmasqSupervisor(kernel.runner, options.stateDir, log);
   let journal: CallJournal | undefined;
@@ -218,7 +218,7 @@ function reloader(daemon: Daemon): () => Promise<void> {
       // call from here on resolves against `next`; then what `next` removed is detached
       // (under each app's lock, behind calls already queued) before its bridges go.
       for (const ni of next.networkInstances) {
-        await ensureNetworkInstance(core.kernel, ni, next.cluster);
+        await ensureNetworkInstance(core.kernel, ni, next);
       }
       const previous = daemon.config;
       daemon.config = next;
@@ -244,7 +244,7 @@ async function removeDropped(kernel: Kernel, previous: Config, next: Config): Pr
     c.networkInstances.flatMap((ni) => ni.type === "switch" && ni.vxlan ? [ni.vxlan] : []);
   const keepVxlans = new Set(vxlans(next).map((x) => x.device));
   for (const ni of previous.networkInstances) {
-    if (!keep.has(ni.bridge)) await removeNetworkInstance(kernel, ni);
+    if (!keep.has(ni.bridge)) await removeNetworkInstance(kernel, ni, previous.ovs);
   }
   for (const x of vxlans(previous)) {
     if (!keepVxlans.has(x.device)) await removeVxlanUplink(kernel, x);
@@ -282,11 +282,13 @@ async function tearDown(core: ZedrouterCore, config: Config): Promise<void> {
   for (const appUuid of appUuids) {
     await core.locks.run(appUuid, async () => {
       for (const a of core.state.attachmentsOf(appUuid)) {
-        await removePodVeth(core.kernel, a.hostIfName);
+        await removePodVeth(core.kernel, a.hostIfName, ovsDbOf(config));
       }
     });
   }
-  for (const ni of config.networkInstances) await removeNetworkInstance(core.kernel, ni);
+  for (const ni of config.networkInstances) {
+    await removeNetworkInstance(core.kernel, ni, config.ovs);
+  }
   // The last queued write lands first, then the file goes.
   await core.state.update((s) => {
     s.attachments = {};
@@ -317,7 +319,7 @@ async function detachRemoved(core: ZedrouterCore, previous: Config, next: Config
   for (const appUuid of appUuids) {
     await core.locks.run(appUuid, async () => {
       for (const a of core.state.attachmentsOf(appUuid).filter(isStale)) {
-        await removePodVeth(core.kernel, a.hostIfName);
+        await removePodVeth(core.kernel, a.hostIfName, ovsDbOf(previous) ?? ovsDbOf(next));
         await core.state.update((s) => {
           delete s.attachments[attachmentKey(a.appUuid, a.adapterIndex)];
         });

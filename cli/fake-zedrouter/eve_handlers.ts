@@ -15,11 +15,11 @@ import type {
   DisconnectPodResult,
 } from "../../rpc/mod.ts";
 import { ZERO_UUID } from "../../core/mod.ts";
-import { bridgeMac, requireBridgeAvailable } from "./network_instances.ts";
+import { bridgeMac, niOvsDb, ovsDbOf, requireBridgeAvailable } from "./network_instances.ts";
 import { withDeadline } from "./deadline.ts";
 import { claimAdapterMac, releaseAdapterMac } from "./mac_claims.ts";
 import type { KeyedMutex } from "./keyed_mutex.ts";
-import { type Config, niUsesDhcp } from "./model.ts";
+import { type Config, type NetworkInstance, niUsesDhcp } from "./model.ts";
 import { hostVethName } from "../../core/eve/mod.ts";
 import { existingPodNetns, podNetnsFromPath } from "./pod_netns.ts";
 import {
@@ -32,7 +32,14 @@ import {
   ZedrouterError,
 } from "./resolve.ts";
 import { type Attachment, attachmentKey, type StateStore } from "./state.ts";
-import { applyL3, createPodVeth, readVethFacts, removePodVeth, vethProblems } from "./veth.ts";
+import {
+  applyL3,
+  createPodVeth,
+  readVethFacts,
+  removePodVeth,
+  type VethPlan,
+  vethProblems,
+} from "./veth.ts";
 import { type Kernel } from "./kernel.ts";
 
 /** What every call but ConnectPodAtL2 names: the pod, its interface, and maybe the NI. */
@@ -163,6 +170,8 @@ async function connectAdapter(
     podIfName: args.podInterface.name,
     mac: adapter.mac,
     mtu: ni.mtu,
+    ovs: ovsPortPlan(ni, config, adapter.vlan),
+    vlan: adapter.vlan,
   });
   const attachment: Attachment = {
     appUuid: app.uuid,
@@ -194,6 +203,17 @@ async function connectAdapter(
       { name: args.podInterface.name, mac: adapter.mac, netNsPath: args.pod.netNsPath },
     ],
   };
+}
+
+/** How the host end joins an OVS-backed NI (null: a Linux bridge, by enslaving it). */
+function ovsPortPlan(
+  ni: NetworkInstance,
+  config: Config,
+  vlan: number | null,
+): NonNullable<VethPlan["ovs"]> | null {
+  const db = niOvsDb(ni, config.ovs);
+  // An access port: its frames carry the adapter's VLAN inside the bridge, none on the wire.
+  return db ? { db, vlan: { tag: vlan, trunks: [] } } : null;
 }
 
 async function connectPodAtL3(
@@ -243,7 +263,7 @@ async function disconnectPod(
     }
     const attachment = attachmentOf(core, app.uuid, args);
     if (!attachment) return { appUUID: ZERO_UUID, usedDHCP: false };
-    await removePodVeth(core.kernel, attachment.hostIfName);
+    await removePodVeth(core.kernel, attachment.hostIfName, ovsDbOf(core.config()));
     await core.state.update((draft) => {
       delete draft.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];
     });
@@ -272,6 +292,7 @@ function checkPodConnection(
       attachment.podNetnsPath,
       podNetns,
       attachment.podIfName,
+      niOvsDb(ni, config.ovs),
     );
     const problems = vethProblems(facts, {
       hostIfName: attachment.hostIfName,
@@ -280,6 +301,7 @@ function checkPodConnection(
       mac: attachment.mac,
       mtu: attachment.mtu,
       addresses: attachment.l3?.ips.map((ip) => ip.address) ?? [],
+      vlan: app.adapters.find((a) => a.index === attachment.adapterIndex)?.vlan ?? null,
     });
     if (problems.length > 0) {
       throw new ZedrouterError(

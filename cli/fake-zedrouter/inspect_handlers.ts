@@ -10,7 +10,7 @@ import type {
   NetworkInstances,
   ServerConfig,
 } from "../../rpc/mod.ts";
-import { listBridgePorts, netnsInode, readDnsmasqLeases } from "../../netns/mod.ts";
+import { netnsInode, readDnsmasqLeases } from "../../netns/mod.ts";
 import type { DnsmasqSupervisor } from "./dnsmasq_supervisor.ts";
 import { dnsmasqPaths } from "./dnsmasq_config.ts";
 import type { ZedrouterCore } from "./eve_handlers.ts";
@@ -21,7 +21,7 @@ import { podNetnsFromPath } from "./pod_netns.ts";
 import { findNi } from "./resolve.ts";
 import { type Attachment, attachmentKey, type State } from "./state.ts";
 import { readVethFacts, vethProblems } from "./veth.ts";
-import { bridgeFacts } from "./network_instances.ts";
+import { bridgeFacts, niOvsDb } from "./network_instances.ts";
 import { vxlanFacts } from "./vxlan_uplink.ts";
 import { PROGRAM, VERSION } from "./version.ts";
 
@@ -74,18 +74,14 @@ async function networkInstanceInfo(
   core: ZedrouterCore,
   ni: NetworkInstance,
 ): Promise<NetworkInstances["networkInstances"][number]> {
-  const bridge = await bridgeFacts(core.kernel, ni);
-  const ports = bridge.present
-    ? (await listBridgePorts(core.kernel.runner, core.kernel.host, ni.bridge))
-      .map((link) => link.name)
-    : [];
+  const bridge = await bridgeFacts(core.kernel, ni, core.config().ovs);
   const local = ni.type === "local";
   return {
     name: ni.name,
     uuid: ni.uuid,
     type: ni.type,
     bridge: ni.bridge,
-    bridgeType: "linux",
+    bridgeType: ni.bridgeType,
     mtu: ni.mtu,
     subnet: local ? subnetText(ni.subnet) : null,
     gateway: local ? ni.gateway : null,
@@ -97,7 +93,7 @@ async function networkInstanceInfo(
     bridgePresent: bridge.present,
     bridgeMac: bridge.mac,
     bridgeUp: bridge.up,
-    bridgePorts: ports,
+    bridgePorts: bridge.ports,
     vxlan: ni.type === "switch" && ni.vxlan
       ? {
         ...ni.vxlan,
@@ -154,14 +150,15 @@ async function attachmentInfo(
   } catch {
     // Recorded paths were checked at connect time; an odd one reads as "netns gone".
   }
+  const ni = findNi(config, attachment.niUuid);
   const kernel = await readVethFacts(
     core.kernel,
     attachment.hostIfName,
     attachment.podNetnsPath,
     podNetns,
     attachment.podIfName,
+    ni ? niOvsDb(ni, config.ovs) : null,
   );
-  const ni = findNi(config, attachment.niUuid);
   const problems = vethProblems(kernel, {
     hostIfName: attachment.hostIfName,
     bridge: ni?.bridge ?? attachment.bridge,

@@ -8,10 +8,14 @@ import type { Range4, Subnet4 } from "./ipv4.ts";
 
 export const DEFAULT_MTU = 1500;
 
+export type BridgeType = "linux" | "ovs";
+
 interface NiCommon {
   readonly name: string;
   readonly uuid: string;
   readonly bridge: string;
+  /** A Linux bridge, or an Open vSwitch bridge (through `Config.ovs`). */
+  readonly bridgeType: BridgeType;
   readonly mtu: number;
 }
 
@@ -44,6 +48,8 @@ export interface SwitchNi extends NiCommon {
   readonly port: string | null;
   /** A VXLAN uplink joining this NI's bridges on other nodes; null = this node only. */
   readonly vxlan: VxlanUplink | null;
+  /** The default VLAN of its adapters; null = untagged. */
+  readonly vlan: number | null;
 }
 
 export type NetworkInstance = LocalNi | SwitchNi;
@@ -56,6 +62,8 @@ export interface Adapter {
   readonly mac: string;
   /** Reserved address on a local NI; null on a switch NI. */
   readonly ip: string | null;
+  /** The pod port's access VLAN (switch NIs only); null = untagged. */
+  readonly vlan: number | null;
 }
 
 export interface App {
@@ -76,8 +84,16 @@ export interface Cluster {
   } | null;
 }
 
+/** Where Open vSwitch is reached (config `ovs:`), for NIs with `bridgeType: ovs`. */
+export interface OvsSettings {
+  /** ovsdb-server's unix socket. */
+  readonly db: string;
+  readonly datapathType: "system" | "netdev";
+}
+
 export interface Config {
   readonly cluster: Cluster | null;
+  readonly ovs: OvsSettings;
   readonly networkInstances: readonly NetworkInstance[];
   readonly apps: readonly App[];
   /** Fault rules of the config file (checked by the contract's FaultRuleSchema). */
@@ -87,4 +103,16 @@ export interface Config {
 /** DHCP reaches the pod unless the NI is an air-gapped switch (EVE's `UseDHCP`). */
 export function niUsesDhcp(ni: NetworkInstance): boolean {
   return ni.type === "local" || ni.port !== null || ni.vxlan !== null;
+}
+
+/** Every VLAN a switch NI's adapters use: what its uplink port trunks. Sorted, unique. */
+export function niVlans(config: Pick<Config, "apps">, ni: NetworkInstance): number[] {
+  const vlans = new Set<number>();
+  if (ni.type === "switch" && ni.vlan !== null) vlans.add(ni.vlan);
+  for (const app of config.apps) {
+    for (const adapter of app.adapters) {
+      if (adapter.niUuid === ni.uuid && adapter.vlan !== null) vlans.add(adapter.vlan);
+    }
+  }
+  return [...vlans].sort((a, b) => a - b);
 }

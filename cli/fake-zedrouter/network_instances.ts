@@ -1,40 +1,66 @@
 /**
- * Network instances in the kernel: a Linux bridge each (idempotent), the gateway address on
- * a local NI's bridge, a switch NI's port enslaved. Bridges stay when fake-zedrouter stops:
- * pods keep their veths across a restart, as with EVE.
+ * Network instances in the kernel: a Linux bridge or an Open vSwitch bridge each
+ * (idempotent), the gateway address on a local NI's bridge, a switch NI's port enslaved (or
+ * added as an OVS port). Bridges stay when fake-zedrouter stops: pods keep their veths
+ * across a restart, as with EVE.
  */
 import {
   addAddr,
+  addOvsPort,
+  addTrunkVlans,
   deleteLink,
+  deleteOvsBridge,
+  enableVlanFiltering,
   ensureBridge,
+  ensureOvsBridge,
   getLink,
   listAddrs,
+  listBridgePorts,
+  listOvsPorts,
+  type OvsDb,
   setLinkUp,
   setMac,
   setMaster,
 } from "../../netns/mod.ts";
 import { deriveMac } from "./identity.ts";
-import type { Cluster, NetworkInstance } from "./model.ts";
+import {
+  type Cluster,
+  type Config,
+  type NetworkInstance,
+  niVlans,
+  type OvsSettings,
+} from "./model.ts";
 import type { Kernel } from "./kernel.ts";
 import { ZedrouterError } from "./resolve.ts";
 import { ensureVxlanUplink, removeVxlanUplink } from "./vxlan_uplink.ts";
 
+/** The OVS database to use when the config has OVS-backed NIs; null when it has none. */
+export function ovsDbOf(config: Pick<Config, "ovs" | "networkInstances">): OvsDb | null {
+  const any = config.networkInstances.some((ni) => ni.bridgeType === "ovs");
+  return any ? { socket: config.ovs.db } : null;
+}
+
+/** The OVS database of an OVS-backed NI, or null for a Linux bridge. */
+export function niOvsDb(ni: NetworkInstance, ovs: OvsSettings): OvsDb | null {
+  return ni.bridgeType === "ovs" ? { socket: ovs.db } : null;
+}
+
 export async function ensureNetworkInstance(
   kernel: Kernel,
   ni: NetworkInstance,
-  cluster: Cluster | null,
+  config: Pick<Config, "cluster" | "ovs" | "apps">,
 ): Promise<void> {
   const { runner, host } = kernel;
-  const bridge = await ensureBridge(runner, host, ni.bridge, { mtu: ni.mtu });
-  // A bridge without a set MAC takes the lowest MAC of its ports, so it would change as
-  // pods come and go and leave stale gateway ARP entries in the pods. A fixed one does not.
-  const mac = bridgeMac(ni, cluster);
-  if (bridge.mac !== mac) await setMac(runner, host, ni.bridge, mac);
+  const db = niOvsDb(ni, config.ovs);
+  await ensureBridgeOf(kernel, ni, config, db);
   if (ni.type === "local") {
     const cidr = `${ni.gateway}/${ni.subnet.prefix}`;
     await addAddr(runner, host, ni.bridge, cidr, { ignoreExists: true });
     return;
   }
+  const vlans = niVlans(config, ni);
+  // Before any port joins: a port's VLAN entries exist only on a filtering bridge.
+  if (vlans.length > 0 && !db) await requireVlanFiltering(kernel, ni, vlans);
   if (ni.vxlan !== null) return await ensureVxlanUplink(kernel, { ...ni, vxlan: ni.vxlan });
   if (ni.port === null) return;
   const port = await getLink(runner, host, ni.port);
@@ -44,8 +70,57 @@ export async function ensureNetworkInstance(
         "create it first or remove the port from the config",
     );
   }
-  if (port.master !== ni.bridge) await setMaster(runner, host, ni.port, ni.bridge);
+  // The uplink is a trunk of every VLAN the NI's adapters use (OVS: trunks=[] is all VLANs,
+  // so it is set only when there are VLANs; untagged frames pass as before).
+  if (db) await addOvsPort(runner, db, ni.bridge, ni.port, { tag: null, trunks: vlans });
+  else {
+    if (port.master !== ni.bridge) await setMaster(runner, host, ni.port, ni.bridge);
+    await addTrunkVlans(runner, host, ni.port, vlans);
+  }
   await setLinkUp(runner, host, ni.port);
+}
+
+/** The NI's bridge, Linux or OVS, up, with its fixed MAC and the NI's MTU. */
+async function ensureBridgeOf(
+  kernel: Kernel,
+  ni: NetworkInstance,
+  config: Pick<Config, "cluster" | "ovs">,
+  db: OvsDb | null,
+): Promise<void> {
+  const { runner, host } = kernel;
+  // A bridge without a set MAC takes the lowest MAC of its ports, so it would change as
+  // pods come and go and leave stale gateway ARP entries in the pods. A fixed one does not.
+  const mac = bridgeMac(ni, config.cluster);
+  if (db) {
+    // ovs-vsctl returns once ovs-vswitchd has made the bridge's own interface.
+    await ensureOvsBridge(runner, db, ni.bridge, {
+      datapathType: config.ovs.datapathType,
+      mac,
+      mtu: ni.mtu,
+    });
+    await setLinkUp(runner, host, ni.bridge);
+  } else {
+    const bridge = await ensureBridge(runner, host, ni.bridge, { mtu: ni.mtu });
+    if (bridge.mac !== mac) await setMac(runner, host, ni.bridge, mac);
+  }
+}
+
+/** vlan_filtering on a Linux bridge, or why this kernel cannot, with what to do instead. */
+async function requireVlanFiltering(
+  kernel: Kernel,
+  ni: NetworkInstance,
+  vlans: readonly number[],
+): Promise<void> {
+  try {
+    await enableVlanFiltering(kernel.runner, kernel.host, ni.bridge);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `Cannot put VLAN(s) ${vlans.join(", ")} on network instance "${ni.name}": bridge ` +
+        `"${ni.bridge}" refused vlan_filtering (${why}); this kernel's bridges may lack VLAN ` +
+        "filtering (CONFIG_BRIDGE_VLAN_FILTERING): use bridgeType: ovs for VLANs",
+    );
+  }
 }
 
 /**
@@ -60,23 +135,38 @@ export function bridgeMac(ni: NetworkInstance, cluster: Cluster | null): string 
 }
 
 /** For a reload that dropped the NI: the bridge goes (its veths lose their master). */
-export async function removeNetworkInstance(kernel: Kernel, ni: NetworkInstance): Promise<void> {
+export async function removeNetworkInstance(
+  kernel: Kernel,
+  ni: NetworkInstance,
+  ovs: OvsSettings,
+): Promise<void> {
   if (ni.type === "switch" && ni.vxlan !== null) await removeVxlanUplink(kernel, ni.vxlan);
-  await deleteLink(kernel.runner, kernel.host, ni.bridge);
+  const db = niOvsDb(ni, ovs);
+  if (db) await deleteOvsBridge(kernel.runner, db, ni.bridge);
+  else await deleteLink(kernel.runner, kernel.host, ni.bridge);
 }
 
-/** Kernel facts of an NI's bridge for Inspect.NetworkInstances. */
-export async function bridgeFacts(kernel: Kernel, ni: NetworkInstance): Promise<{
+/**
+ * Kernel facts of an NI's bridge for Inspect.NetworkInstances. An OVS bridge's own
+ * interface is a link like a Linux bridge (present, up, MAC, addresses); its ports are the
+ * database's, since the kernel does not list them as a bridge's.
+ */
+export async function bridgeFacts(kernel: Kernel, ni: NetworkInstance, ovs: OvsSettings): Promise<{
   present: boolean;
   mac: string | null;
   up: boolean;
   addresses: string[];
+  ports: string[];
 }> {
   const link = await getLink(kernel.runner, kernel.host, ni.bridge);
-  if (!link) return { present: false, mac: null, up: false, addresses: [] };
+  if (!link) return { present: false, mac: null, up: false, addresses: [], ports: [] };
   const addresses = (await listAddrs(kernel.runner, kernel.host, ni.bridge))
     .filter((a) => a.scope !== "link").map((a) => a.cidr);
-  return { present: true, mac: link.mac, up: link.adminUp, addresses };
+  const db = niOvsDb(ni, ovs);
+  const ports = db
+    ? await listOvsPorts(kernel.runner, db, ni.bridge).catch(() => [])
+    : (await listBridgePorts(kernel.runner, kernel.host, ni.bridge)).map((p) => p.name);
+  return { present: true, mac: link.mac, up: link.adminUp, addresses, ports };
 }
 
 /**

@@ -5,15 +5,21 @@
  */
 import {
   addAddr,
+  addOvsPort,
   addRoute,
   createVethPairFromPeer,
   deleteLink,
+  deleteOvsPort,
   getLink,
+  getOvsPort,
   interfaceSysctlKey,
   isCommandError,
   listAddrs,
   type Netns,
   netnsExists,
+  type OvsDb,
+  type OvsPortVlan,
+  setAccessVlan,
   setLinkUp,
   setMaster,
   setSysctl,
@@ -30,6 +36,10 @@ export interface VethPlan {
   readonly podIfName: string;
   readonly mac: string;
   readonly mtu: number;
+  /** On an OVS-backed NI: the host end becomes a port of the OVS bridge, with this VLAN. */
+  readonly ovs?: { readonly db: OvsDb; readonly vlan: OvsPortVlan } | null;
+  /** On a Linux bridge: the host end's access VLAN (vlan_filtering is on); null = none. */
+  readonly vlan?: number | null;
 }
 
 /**
@@ -66,7 +76,12 @@ export async function createPodVeth(kernel: Kernel, plan: VethPlan): Promise<voi
     }
   }
   try {
-    await setMaster(runner, host, plan.hostIfName, plan.bridge);
+    if (plan.ovs) {
+      await addOvsPort(runner, plan.ovs.db, plan.bridge, plan.hostIfName, plan.ovs.vlan);
+    } else {
+      await setMaster(runner, host, plan.hostIfName, plan.bridge);
+      if (plan.vlan) await setAccessVlan(runner, host, plan.hostIfName, plan.vlan);
+    }
     // DAD would delay the pod's IPv6 link-local address; arp_notify announces the MAC
     // when the link comes up so the bridge learns it at once (EVE sets both).
     await setSysctlIfPresent(kernel, plan.podNetns, "ipv6", plan.podIfName, "accept_dad", 0);
@@ -74,7 +89,7 @@ export async function createPodVeth(kernel: Kernel, plan: VethPlan): Promise<voi
     await setLinkUp(runner, host, plan.hostIfName);
     await setLinkUp(runner, plan.podNetns, plan.podIfName);
   } catch (error) {
-    await deleteLink(runner, host, plan.hostIfName).catch(() => {});
+    await removePodVeth(kernel, plan.hostIfName, plan.ovs?.db ?? null).catch(() => {});
     throw error;
   }
 }
@@ -103,8 +118,18 @@ async function setSysctlIfPresent(
   }
 }
 
-/** Deletes the host end (and with it the pod end); a missing veth is success. */
-export async function removePodVeth(kernel: Kernel, hostIfName: string): Promise<void> {
+/**
+ * Deletes the host end (and with it the pod end); a missing veth is success. With OVS in use
+ * its port record goes first (a deleted link would leave the record behind, reported by OVS
+ * as a missing device). An OVS that does not answer does not stop the DEL: the record alone
+ * carries no traffic, and the next add of that name replaces it.
+ */
+export async function removePodVeth(
+  kernel: Kernel,
+  hostIfName: string,
+  ovs: OvsDb | null = null,
+): Promise<void> {
+  if (ovs) await deleteOvsPort(kernel.runner, ovs, hostIfName).catch(() => {});
   await deleteLink(kernel.runner, kernel.host, hostIfName);
 }
 
@@ -160,6 +185,8 @@ export interface VethFacts {
   readonly hostVeth: {
     readonly present: boolean;
     readonly master: string | null;
+    /** An OVS port's VLAN setting; null on a Linux bridge. */
+    readonly vlan: { readonly tag: number | null; readonly trunks: number[] } | null;
     readonly adminUp: boolean;
     readonly operState: string | null;
     readonly mtu: number | null;
@@ -186,15 +213,20 @@ export async function readVethFacts(
   podNetnsPath: string,
   podNetns: Netns | null,
   podIfName: string,
+  ovs: OvsDb | null = null,
 ): Promise<VethFacts> {
   const hostLink = await getLink(kernel.runner, kernel.host, hostIfName);
+  // An OVS port's bridge is the database's: the kernel shows no master (userspace datapath)
+  // or "ovs-system" (kernel datapath), never the bridge's name.
+  const ovsPort = hostLink && ovs ? await getOvsPort(kernel.runner, ovs, hostIfName) : undefined;
   const netnsPresent = podNetns !== null && await netnsExists(podNetnsPath);
   const podLink = netnsPresent ? await getLink(kernel.runner, podNetns, podIfName) : undefined;
   const addresses = podLink ? await podAddresses(kernel, podNetns!, podIfName) : [];
   return {
     hostVeth: {
       present: hostLink !== undefined,
-      master: hostLink?.master ?? null,
+      master: ovs ? (ovsPort?.bridge ?? null) : (hostLink?.master ?? null),
+      vlan: ovsPort ? { tag: ovsPort.tag, trunks: [...ovsPort.trunks] } : null,
       adminUp: hostLink?.adminUp ?? false,
       operState: hostLink?.operState ?? null,
       mtu: hostLink?.mtu ?? null,
@@ -239,6 +271,8 @@ export function vethProblems(
     mac: string;
     mtu: number;
     addresses: readonly string[];
+    /** The adapter's VLAN, checked where the port's VLAN can be read (OVS ports). */
+    vlan?: number | null;
   },
 ): string[] {
   const problems: string[] = [];
@@ -251,6 +285,12 @@ export function vethProblems(
       );
     }
     if (!h.adminUp) problems.push(`host veth "${expected.hostIfName}" is down`);
+    if (h.vlan && expected.vlan !== undefined && h.vlan.tag !== expected.vlan) {
+      problems.push(
+        `host veth "${expected.hostIfName}" is on VLAN ${h.vlan.tag ?? "none"}, expected ` +
+          `${expected.vlan ?? "none"}`,
+      );
+    }
     if (h.mtu !== expected.mtu) {
       problems.push(
         `host veth "${expected.hostIfName}" has MTU ${h.mtu}, expected ${expected.mtu}`,

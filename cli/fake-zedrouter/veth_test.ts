@@ -141,6 +141,7 @@ Deno.test("vethProblems names each missing piece", () => {
     hostVeth: {
       present: true,
       master: "bn1",
+      vlan: null,
       adminUp: true,
       operState: "UP",
       mtu: 1400,

@@ -15,6 +15,8 @@ import { addUplink, stopLeftoverDnsmasq, waitForHealth } from "./zedrouter.ts";
 /** A fake-zedrouter config as a person writes it (JSON is valid YAML). */
 export interface ZedrouterConfig {
   networkInstances: Record<string, unknown>[];
+  /** Where Open vSwitch is (for NIs with bridgeType ovs). */
+  ovs?: { db: string; datapathType?: "system" | "netdev" };
   apps: {
     name: string;
     uuid: string;
