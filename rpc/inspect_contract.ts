@@ -17,6 +17,16 @@ export const HealthSchema = v.object({
   uptimeSeconds: v.number(),
   /** Network namespace inode the server runs in (to tell sandboxes apart). */
   netnsInode: v.nullable(v.number()),
+  /**
+   * Deno.memoryUsage() of the server, in bytes: whether a growing RSS is the JS heap (held
+   * objects) or native memory (bench:soak prints both). Optional: older servers omit it.
+   */
+  memory: v.optional(v.object({
+    rssBytes: v.number(),
+    heapUsedBytes: v.number(),
+    heapTotalBytes: v.number(),
+    externalBytes: v.number(),
+  })),
 });
 export type Health = v.InferOutput<typeof HealthSchema>;
 

@@ -6,6 +6,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 DENO_VERSION=2.9.6
+# A bare PATH (CI's env -i PATH=/usr/bin:/bin) hides the sbin tools, which would be installed again.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 need=()
 command -v ip >/dev/null || need+=(iproute2)

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as v from "valibot";
-import { deleteNetns, isAlive, systemRunner } from "../netns/mod.ts";
+import { isAlive } from "../netns/mod.ts";
 import { DoctorModelSchema } from "../cli/eve-cni-debug/cmd_doctor.ts";
 import { readProcessFacts } from "../core/eve/mod.ts";
 import { sandboxTest } from "../scripts/sandbox/sandbox.ts";

@@ -60,6 +60,17 @@ async function health(ctx: InspectContext): Promise<Health> {
     version: `${PROGRAM} ${VERSION}`,
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
     netnsInode: (await netnsInode("/proc/self/ns/net")) ?? null,
+    memory: memoryNow(),
+  };
+}
+
+function memoryNow(): NonNullable<Health["memory"]> {
+  const m = Deno.memoryUsage();
+  return {
+    rssBytes: m.rss,
+    heapUsedBytes: m.heapUsed,
+    heapTotalBytes: m.heapTotal,
+    externalBytes: m.external,
   };
 }
 

@@ -51,6 +51,17 @@ export const DhcpClientRecordSchema = v.strictObject({
 });
 export type DhcpClientRecord = v.InferOutput<typeof DhcpClientRecordSchema>;
 
+/**
+ * What a DHCP lease of the attachment may not touch (plugin/eve-bridge/lease_policy.ts), from
+ * the config at ADD, so that renewals, which have no config, protect the same.
+ */
+export const LeasePolicyRecordSchema = v.strictObject({
+  clusterRanges: v.array(CidrSchema),
+  nodeAddresses: v.array(IpSchema),
+  allowLinkLocal: v.boolean(),
+});
+export type LeasePolicyRecord = v.InferOutput<typeof LeasePolicyRecordSchema>;
+
 export const AttachmentStateSchema = v.strictObject({
   version: v.literal(STATE_VERSION),
   containerID: v.string(),
@@ -76,6 +87,8 @@ export const AttachmentStateSchema = v.strictObject({
   phase: v.picklist(["adding", "ready"]),
   dhcp: v.nullable(DhcpClientRecordSchema),
   lease: v.nullable(LeaseRecordSchema),
+  /** Absent in records written before the lease policy: k3s's ranges are protected then. */
+  leasePolicy: v.optional(LeasePolicyRecordSchema),
   createdAt: v.string(),
   updatedAt: v.string(),
 });

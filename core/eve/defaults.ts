@@ -18,6 +18,8 @@ export const DEFAULT_EVE_BRIDGE_LOG_FILE = "/persist/kubelog/eve-bridge.log";
 export const DEFAULT_FAKE_ZEDROUTER_STATE_DIR = "/run/fake-zedrouter";
 /** k3s's default service range, which EVE-app pods reach via eth0. */
 export const DEFAULT_SERVICE_CIDR = "10.43.0.0/16";
+/** k3s's default pod range (cluster CIDR): a DHCP lease may not route into it. */
+export const DEFAULT_CLUSTER_CIDR = "10.42.0.0/16";
 /**
  * The CNI `dhcp` IPAM plugin's daemon, through which EVE's Go eve-bridge got netX addresses;
  * eve-bridge only asks it to release the leases of pods the Go plugin attached (the upgrade).

@@ -25,6 +25,7 @@ export { isNodeIp, nodeIpAddress, nodeIpCidr, NodeIpSchema } from "./node_ip.ts"
 export { findAppForPod, hostVethName, isHostVethName, kubeName, podBelongsTo } from "./names.ts";
 export {
   DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_CLUSTER_CIDR,
   DEFAULT_CNI_DHCP_SOCKET,
   DEFAULT_EVE_BRIDGE_LOG_FILE,
   DEFAULT_EVE_BRIDGE_STATE_DIR,
@@ -41,6 +42,8 @@ export {
   AttachmentStateSchema,
   type DhcpClientRecord,
   DhcpClientRecordSchema,
+  type LeasePolicyRecord,
+  LeasePolicyRecordSchema,
   type LeaseRecord,
   LeaseRecordSchema,
   type SalvagedState,

@@ -12,6 +12,7 @@ import {
   UuidSchema,
 } from "../../core/mod.ts";
 import {
+  DEFAULT_CLUSTER_CIDR,
   DEFAULT_CNI_DHCP_SOCKET,
   DEFAULT_EVE_BRIDGE_LOG_FILE,
   DEFAULT_EVE_BRIDGE_STATE_DIR,
@@ -55,6 +56,8 @@ export const DhcpConfigSchema = v.pipe(
       DEFAULT_DHCP_TIMEOUT_SECONDS,
     ),
     retries: v.optional(between(0, MAX_DHCP_RETRIES, "retries"), DEFAULT_DHCP_RETRIES),
+    /** Accept a link-local (169.254/16) lease; refused by default (lease_policy.ts). */
+    allowLinkLocal: v.optional(v.boolean()),
   }),
   v.check(
     (d) => d.timeoutSeconds * (d.retries + 1) <= MAX_DHCP_WAIT_SECONDS,
@@ -79,6 +82,8 @@ export const EveBridgeConfigSchema = v.looseObject({
   nodeIP: v.optional(NodeIpSchema),
   /** Kubernetes service CIDR; EVE-app pods route it via eth0. */
   serviceCIDR: v.optional(CidrSchema, DEFAULT_SERVICE_CIDR),
+  /** The cluster's pod range: like serviceCIDR, a DHCP lease may not route into it. */
+  clusterCIDR: v.optional(CidrSchema, DEFAULT_CLUSTER_CIDR),
   /**
    * The network instance (UUID) this NAD attaches to. Sent to ConnectPodAtL2 as newer EVE
    * clients do, so zedrouter can pick the app adapter by its NI when the pod's annotation

@@ -38,6 +38,7 @@ const EVE_ONLY_FIELDS = [
   "zedrouterSocket",
   "nodeIP",
   "serviceCIDR",
+  "clusterCIDR",
   "logFile",
   "stateDir",
   "dhcp",

@@ -12,6 +12,7 @@
  * L2-only attachments (an air-gapped switch NI, or a VMI whose guest runs DHCP itself) skip
  * startDhcp and connectL3. Any failure unwinds the registered undos, newest first.
  */
+import { DEFAULT_LEASE_POLICY, leasePolicyRecord, requireAcceptableLease } from "./lease_guard.ts";
 import { errorMessage } from "../../core/mod.ts";
 import { type ConnectPodAtL2Result, DEFAULT_CALL_TIMEOUT_MS, type Pod } from "../../rpc/mod.ts";
 import { getLink, type Runner } from "../../netns/mod.ts";
@@ -134,7 +135,7 @@ async function attach(
   const attaching: Attaching = {
     ...invocation,
     pod,
-    state: await record(ctx, undo, paths, l2.result, mac),
+    state: await record(ctx, undo, paths, l2.result, mac, deps.runner),
     timings: { l2Ms: l2.ms, dhcpMs: 0, l3Ms: 0 },
   };
   if (l2.result.useDHCP && !attaching.state.vmi) {
@@ -268,6 +269,7 @@ async function record(
   paths: AttachmentPaths,
   l2: ConnectPodAtL2Result,
   mac: string,
+  runner: Runner,
 ): Promise<AttachmentState> {
   const state: AttachmentState = {
     version: STATE_VERSION,
@@ -283,6 +285,7 @@ async function record(
     appUUID: l2.appUUID,
     zedrouterSocket: ctx.config.zedrouterSocket,
     logFile: ctx.config.logFile,
+    leasePolicy: await leasePolicyRecord(runner, ctx.config),
     phase: "adding",
     dhcp: null,
     lease: null,
@@ -315,6 +318,8 @@ async function startDhcp(attaching: Attaching): Promise<void> {
     .catch(async (error) => {
       throw (await reserveUsed(paths)) ? stateDirFull(paths) : error;
     });
+  // Policy before anything is applied: a refused lease is undone (released) like a failed one.
+  requireAcceptableLease(attaching.state.leasePolicy ?? DEFAULT_LEASE_POLICY, lease, ctx.ifname);
   attaching.state = { ...attaching.state, lease, updatedAt: nowIso() };
   // The undo above releases the lease: its hook had to use the reserve to record it.
   if (await reserveUsed(paths)) throw stateDirFull(paths);

@@ -23,7 +23,13 @@ import {
   skipReason,
   withSandbox,
 } from "../../scripts/sandbox/sandbox.ts";
-import { goCallOk, podArgs, startZedrouter, type Zedrouter } from "../fake_zedrouter_harness.ts";
+import {
+  goCallOk,
+  inspect,
+  podArgs,
+  startZedrouter,
+  type Zedrouter,
+} from "../fake_zedrouter_harness.ts";
 import {
   dnsmasqOf,
   findSoakLeaks,
@@ -247,7 +253,17 @@ async function measure(
   settings: Settings,
 ): Promise<boolean> {
   const pid = zr.daemon.pid;
-  const samples: ProcessSample[] = [await sampleProcess(pid, "start")];
+  const sample = async (label: string): Promise<ProcessSample> => {
+    const taken = await sampleProcess(pid, label);
+    const { memory } = await inspect(zr.socket, "Inspect.Health");
+    if (memory === undefined) return taken;
+    const kb = (bytes: number) => Math.round(bytes / 1024);
+    return {
+      ...taken,
+      heap: { usedKb: kb(memory.heapUsedBytes), externalKb: kb(memory.externalBytes) },
+    };
+  };
+  const samples: ProcessSample[] = [await sample("start")];
   const tally: Tally = { cycles: 0, churnCalls: 0, calls: 0, goPeer: 0, errors: [] };
   const marks = [
     CHURN_MARK,
@@ -259,7 +275,7 @@ async function measure(
   for (const to of new Set(marks)) {
     await runCycles(zr, pods, { from, to }, settings, tally);
     from = to;
-    samples.push(await sampleProcess(pid, `after ${to} cycles`));
+    samples.push(await sample(`after ${to} cycles`));
   }
   const ms = performance.now() - started;
   const leaks = await findSoakLeaks({

@@ -15,6 +15,8 @@ export interface ProcessSample {
   readonly children: readonly number[];
   /** Their file descriptors, all together. */
   readonly childFds: number;
+  /** The daemon's own Deno.memoryUsage() (Inspect.Health), in KiB, when it reports it. */
+  readonly heap?: { readonly usedKb: number; readonly externalKb: number };
 }
 
 function statusField(status: string, field: string): number {
@@ -55,10 +57,14 @@ export async function sampleProcess(pid: number, label: string): Promise<Process
   return { label, rssKb: statusField(status, "VmRSS"), fds, children, childFds };
 }
 
+const mb = (kb: number): string => (kb / 1024).toFixed(1).padStart(7);
+
 export function formatSample(s: ProcessSample): string {
-  return `  ${s.label.padEnd(26)} RSS ${(s.rssKb / 1024).toFixed(1).padStart(7)} MB   fds ${
-    String(s.fds).padStart(4)
-  }   children ${s.children.length} (${s.childFds} fds)`;
+  const heap = s.heap === undefined
+    ? ""
+    : `   JS heap ${mb(s.heap.usedKb)} MB, external ${mb(s.heap.externalKb)} MB`;
+  return `  ${s.label.padEnd(26)} RSS ${mb(s.rssKb)} MB   fds ${String(s.fds).padStart(4)}   ` +
+    `children ${s.children.length} (${s.childFds} fds)${heap}`;
 }
 
 /** Namespace files its children hold open (a deleted pod netns would live on). */

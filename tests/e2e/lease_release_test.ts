@@ -77,7 +77,7 @@ async function killedAddThenDel(ctx: E2eContext, udhcpcToo: boolean): Promise<vo
           .includes('"event":"bound"') || undefined,
     );
     signalPid(udhcpc, "SIGKILL");
-    await eventually("udhcpc to die", async () => !isAlive(udhcpc) || undefined);
+    await eventually("udhcpc to die", () => Promise.resolve(!isAlive(udhcpc) || undefined));
   }
 
   const del = await cni(CNIDRIVE, node, "del", pod, net1);

@@ -10,6 +10,7 @@
  * started it) and finds nothing to do once DEL removed the state. It decides from the files
  * alone, so running it twice, late, or out of order is harmless.
  */
+import { DEFAULT_LEASE_POLICY, leaseRefusals } from "../lease_guard.ts";
 import { errorMessage, isTrustedDirectory, sleep } from "../../../core/mod.ts";
 import { delAddr, type Runner, systemRunner } from "../../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniLogger, openLog } from "../../cni/mod.ts";
@@ -21,7 +22,13 @@ import { podInterfaceOf, podOf } from "../pod_args.ts";
 import { followRoutingPolicy } from "../routing_policy.ts";
 import { withZedrouter } from "../zedrouter_session.ts";
 
-export type FollowOutcome = "no-state" | "not-ready" | "no-lease" | "renewed" | "moved";
+export type FollowOutcome =
+  | "no-state"
+  | "not-ready"
+  | "no-lease"
+  | "refused"
+  | "renewed"
+  | "moved";
 
 /** The attachment an event file belongs to (`<stateDir>/<containerID>/<ifname>.events`). */
 export function pathsOfEventFile(eventFile: string): AttachmentPaths {
@@ -46,6 +53,17 @@ export async function followLease(
     if (state.phase !== "ready" || state.dhcp === null) return "not-ready";
     const lease = await latestLease(state.dhcp.eventFile);
     if (lease === undefined) return "no-lease";
+    // A lease the policy refuses changes nothing: the pod keeps the address it has.
+    const refusals = leaseRefusals(state.leasePolicy ?? DEFAULT_LEASE_POLICY, lease);
+    if (refusals.length > 0) {
+      logger.error("Refused the DHCP server's lease {address}, keeping {kept}: {reasons}", {
+        address: lease.address,
+        kept: state.lease?.address ?? null,
+        serverId: lease.serverId,
+        reasons: refusals.join("; "),
+      });
+      return "refused";
+    }
     const old = state.lease;
     if (old !== null && sameAddressing(old, lease)) {
       await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
