@@ -49,9 +49,13 @@ e2eTest("e2e: a renewal with a changed reservation moves the pod to the new addr
 
   // Renew now instead of waiting half the lease time (SIGUSR1 = udhcpc's "renew").
   assert.ok(signalPid(before.dhcp.pid, "SIGUSR1"));
+  // Address and routes: zedrouter's L3 adds the address first and the routes after it (the old
+  // address, and the default route through it, went first), so under load the test could look
+  // in between.
   await eventually("the pod to move to the new address", async () => {
     const addrs = await podAddresses(nginx, "net1");
-    return addrs.length === 1 && addrs[0] === `${NEW_IP}/24` ? addrs : undefined;
+    const routed = (await podRoutes(nginx)).includes("default via 10.78.1.1 dev net1");
+    return addrs.length === 1 && addrs[0] === `${NEW_IP}/24` && routed ? addrs : undefined;
   }).catch(async (error) => {
     const dnsmasqLog = (await dnsmasqOf(node, NI.local.name)).logFile;
     const tail = async (path: string) =>
