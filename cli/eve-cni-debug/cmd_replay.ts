@@ -2,6 +2,8 @@
  * `replay`: re-runs a logged CNI invocation against a plugin. The log names the command,
  * container, interface and pod, and its "Started" line carries `netns` and the stdin `config`;
  * --netns and --config override them (or stand in for logs of older builds without them).
+ * It always shows what it runs (or would run), and refuses to run what fails the checks a
+ * live call makes (replay_guard.ts): a forged log line must not steer root.
  */
 import * as v from "valibot";
 import type { CommandContext, Outcome } from "./context.ts";
@@ -9,6 +11,7 @@ import { DEFAULTS } from "./context.ts";
 import { ExitCode, UsageError } from "./exit_codes.ts";
 import { type LogEntry, LogEntrySchema } from "./log_entries.ts";
 import { readLogs } from "./cmd_logs.ts";
+import { replayRefusals } from "./replay_guard.ts";
 import type { Executor, Root } from "./root_command.ts";
 
 export const ReplayModelSchema = v.strictObject({
@@ -17,6 +20,8 @@ export const ReplayModelSchema = v.strictObject({
   env: v.record(v.string(), v.string()),
   stdin: v.string(),
   ran: v.boolean(),
+  /** Why it was not run: the checks a live call makes failed (replay_guard.ts). */
+  refusals: v.array(v.string()),
   exitCode: v.nullable(v.number()),
   stdout: v.string(),
   stderr: v.string(),
@@ -104,8 +109,15 @@ export async function replay(ctx: CommandContext, options: ReplayOptions): Promi
   const env = replayEnv(from, options, cniPath);
   const stdin = await replayStdin(from, options);
   const plugin = await findPlugin(cniPath, options.plugin ?? "eve-bridge");
-  if (options.dryRun) {
-    return { from, plugin, env, stdin, ran: false, exitCode: null, stdout: "", stderr: "" };
+  const refusals = await replayRefusals({
+    logFile: ctx.globals.logFile,
+    plugin,
+    stdin,
+    netns: env.CNI_NETNS,
+  });
+  if (options.dryRun || refusals.length > 0) {
+    const model = { from, plugin, env, stdin, ran: false, exitCode: null, stdout: "", stderr: "" };
+    return { ...model, refusals };
   }
   const r = await ctx.deps.runner([plugin], { env, stdin, timeoutMs: 60_000 });
   return {
@@ -114,6 +126,7 @@ export async function replay(ctx: CommandContext, options: ReplayOptions): Promi
     env,
     stdin,
     ran: true,
+    refusals,
     exitCode: r.code,
     stdout: r.stdout,
     stderr: r.stderr,
@@ -132,6 +145,9 @@ export function formatReplay(model: ReplayModel): string {
     lines.push(`# exit ${model.exitCode}`);
     if (model.stdout.trim()) lines.push(`# stdout:\n${model.stdout.trimEnd()}`);
     if (model.stderr.trim()) lines.push(`# stderr:\n${model.stderr.trimEnd()}`);
+  } else if (model.refusals.length > 0) {
+    lines.push("# refused: not executed, it fails the checks a live call makes:");
+    lines.push(...model.refusals.map((why) => `#   ${why}`));
   } else lines.push("# dry run: not executed");
   return lines.join("\n");
 }
@@ -163,7 +179,8 @@ Examples:
     .action(async (opts, cmd) => {
       await exec.run(cmd.optsWithGlobals(), async (ctx): Promise<Outcome> => {
         const model = await replay(ctx, opts);
-        const exitCode = !model.ran || model.exitCode === 0 ? ExitCode.Ok : ExitCode.ProblemsFound;
+        const failed = model.refusals.length > 0 || (model.ran && model.exitCode !== 0);
+        const exitCode = failed ? ExitCode.ProblemsFound : ExitCode.Ok;
         return { model, human: formatReplay(model), exitCode };
       });
     });

@@ -24,11 +24,46 @@ export function podNetnsFromPath(path: string): Netns & { readonly name: string 
   return { name };
 }
 
-/** As `podNetnsFromPath`, and the namespace must exist. */
+/** Namespaces no pod may be: zedrouter's own (where its bridges live) and the node's first. */
+const NOT_A_POD: readonly [string, string][] = [
+  ["/proc/self/ns/net", "zedrouter's own network namespace"],
+  ["/proc/1/ns/net", "the node's initial network namespace"],
+];
+
+/**
+ * Refuses a path that names one of NOT_A_POD's namespaces under another name (a bind mount
+ * of it under /var/run/netns): the name proves nothing, the namespace's identity (the nsfs
+ * device and inode the path resolves to) does.
+ */
+export function refuseNodeNetns(path: string): void {
+  let target: Deno.FileInfo;
+  try {
+    target = Deno.statSync(path);
+  } catch {
+    return; // gone: the caller's existence check reports it
+  }
+  for (const [own, what] of NOT_A_POD) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(own);
+    } catch {
+      continue;
+    }
+    if (info.dev === target.dev && info.ino === target.ino) {
+      throw new ZedrouterError(
+        `pod network namespace "${path}" is ${what} under another name; ` +
+          "zedrouter configures only a pod's own namespace",
+      );
+    }
+  }
+}
+
+/** As `podNetnsFromPath`, and the namespace must exist and be no namespace of the node's. */
 export async function existingPodNetns(path: string): Promise<Netns & { readonly name: string }> {
   const ns = podNetnsFromPath(path);
   if (!(await netnsExists(path))) {
     throw new ZedrouterError(`pod network namespace "${path}" does not exist`);
   }
+  refuseNodeNetns(path);
   return ns;
 }
