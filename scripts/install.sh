@@ -29,6 +29,8 @@ command -v etcd >/dev/null || need+=(etcd-server)
 # The OVS-backed network instances' tests start their own ovsdb-server/ovs-vswitchd (userspace
 # datapath) in a temp run directory; the package's own services stay stopped (policy-rc.d below).
 command -v ovs-vswitchd >/dev/null || need+=(openvswitch-switch)
+# The OVS VLAN DHCP test turns a veth's tx checksum offload off (userspace datapath, see README).
+command -v ethtool >/dev/null || need+=(ethtool)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install: Debian packages ${need[*]}" >&2
   apt-get update -qq
