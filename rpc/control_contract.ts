@@ -185,7 +185,49 @@ export const JournalSchema = v.object({
 });
 export type Journal = v.InferOutput<typeof JournalSchema>;
 
+/**
+ * One declarative apply (`fake-zedrouter apply`, Control.Apply, or a SIGHUP reload), as
+ * kubernetes-nmstate reports a policy per node: the changed NIs were applied and probed;
+ * on a failed probe the previous config went back (attachments untouched).
+ */
+export const ApplyOutcomeSchema = v.picklist(["SuccessfullyConfigured", "FailedToConfigure"]);
+export const ApplyRecordSchema = v.object({
+  /** ISO 8601, when the apply started. */
+  at: v.string(),
+  source: v.picklist(["apply", "reload"]),
+  outcome: ApplyOutcomeSchema,
+  /** The first error (a bad config, or the first NI's); null on success. */
+  error: v.nullable(v.string()),
+  /** True when the previous config was put back. */
+  rolledBack: v.boolean(),
+  /** Each NI the apply added, changed or removed, with its own outcome. */
+  networkInstances: v.array(v.object({
+    name: v.string(),
+    change: v.picklist(["added", "changed", "removed"]),
+    outcome: ApplyOutcomeSchema,
+    error: v.nullable(v.string()),
+  })),
+});
+export type ApplyRecord = v.InferOutput<typeof ApplyRecordSchema>;
+
 export const CONTROL_METHODS = {
+  "Control.Apply": inspectMethod(
+    v.object({
+      /** The new config file's text (YAML or JSON), as `fake-zedrouter apply` read it. */
+      configText: v.pipe(v.string(), v.maxLength(4 * 1024 * 1024)),
+      /** How long each changed NI's probe may take to pass (default 5000 ms). */
+      probeTimeoutMs: v.optional(
+        v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(60_000)),
+      ),
+    }),
+    ApplyRecordSchema,
+    "Apply a new config: changed NIs are probed; a failed probe rolls everything back",
+  ),
+  "Inspect.Applies": inspectMethod(
+    v.object({}),
+    v.object({ applies: v.array(ApplyRecordSchema) }),
+    "The recent applies and reloads (oldest first), each with its outcome per NI",
+  ),
   "Inspect.Journal": inspectMethod(
     JournalQuerySchema,
     JournalSchema,

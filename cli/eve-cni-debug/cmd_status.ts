@@ -7,7 +7,7 @@ import * as v from "valibot";
 import { errorMessage } from "../../core/mod.ts";
 import type { Runner } from "../../netns/mod.ts";
 import { type CommandContext, DEFAULTS, type Outcome } from "./context.ts";
-import { type Dialect } from "../../rpc/mod.ts";
+import { ApplyRecordSchema, type Dialect } from "../../rpc/mod.ts";
 import { eveBridgeStateFiles } from "./eve_bridge_state.ts";
 import {
   availabilityProblems,
@@ -18,7 +18,7 @@ import {
 import { ExitCode } from "./exit_codes.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { keyValues, orDash, table } from "./table.ts";
-import { replyErrorText } from "./zedrouter_client.ts";
+import { replyErrorText, withClient } from "./zedrouter_client.ts";
 
 const DialectProbeSchema = v.strictObject({
   dialect: v.picklist(["go", "jsonrpc2"]),
@@ -59,6 +59,8 @@ export const StatusModelSchema = v.strictObject({
   stateDir: v.strictObject({ path: v.string(), exists: v.boolean(), files: v.number() }),
   /** Each NI's bridge (bridge-marker's resources); null when zedrouter has no Inspect (EVE's). */
   bridges: v.optional(v.nullable(v.array(BridgeAvailabilitySchema)), null),
+  /** fake-zedrouter's latest apply or reload with its outcome per NI; null when none. */
+  lastApply: v.optional(v.nullable(ApplyRecordSchema), null),
   problems: v.array(v.string()),
 });
 export type StatusModel = v.InferOutput<typeof StatusModelSchema>;
@@ -167,9 +169,9 @@ export async function collectStatus(
   const tools = await Promise.all(TOOLS.map((t) => tool(deps.runner, t)));
   const logInfo = await Deno.stat(g.logFile).catch(() => undefined);
   const stateDirInfo = await Deno.stat(g.stateDir).catch(() => undefined);
-  const bridges = probes.some((x) => x.answered && x.server !== null)
-    ? (await fetchAvailability(ctx)).availability
-    : null;
+  const inspectable = probes.some((x) => x.answered && x.server !== null);
+  const bridges = inspectable ? (await fetchAvailability(ctx)).availability : null;
+  const lastApply = inspectable ? await fetchLastApply(ctx) : null;
   const stateFiles = stateDirInfo?.isDirectory
     ? await eveBridgeStateFiles(g.stateDir).catch(() => undefined)
     : undefined;
@@ -197,6 +199,7 @@ export async function collectStatus(
       files: stateFiles?.length ?? 0,
     },
     bridges,
+    lastApply,
     problems: [],
   };
   model.problems = statusProblems(model);
@@ -239,8 +242,40 @@ export function statusProblems(model: StatusModel): string[] {
     }
   }
   p.push(...availabilityProblems(model.bridges ?? []));
+  const last = model.lastApply;
+  if (last && last.outcome !== "SuccessfullyConfigured") {
+    p.push(
+      `the last ${last.source} (${last.at}) FailedToConfigure${
+        last.rolledBack ? ", rolled back" : ""
+      }: ${last.error ?? "?"}`,
+    );
+  }
   // A missing log is shown but not a problem: a fresh node has had no invocation yet.
   return p;
+}
+
+/** The newest record of Inspect.Applies; null when there is none or the server has none. */
+async function fetchLastApply(ctx: CommandContext): Promise<StatusModel["lastApply"]> {
+  try {
+    const r = await withClient(
+      ctx.deps.connect,
+      ctx.globals.socket,
+      ctx.globals,
+      (c) => c.call("Inspect.Applies", {}),
+    );
+    return r.applies.at(-1) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function formatLastApply(r: NonNullable<StatusModel["lastApply"]>): string {
+  const head = `  ${r.at}: ${r.outcome}${r.rolledBack ? " (rolled back)" : ""}` +
+    (r.error ? `: ${r.error}` : "");
+  const nis = r.networkInstances.map((ni) =>
+    `    ${ni.name} (${ni.change}): ${ni.outcome}${ni.error ? `: ${ni.error}` : ""}`
+  );
+  return [head, ...nis].join("\n");
 }
 
 export function statusExitCode(model: StatusModel): ExitCode {
@@ -296,6 +331,9 @@ export function formatStatus(model: StatusModel): string {
       ],
     ]),
     ...(model.bridges ? ["", "Network instance bridges", formatAvailability(model.bridges)] : []),
+    ...(model.lastApply
+      ? ["", `Last ${model.lastApply.source}`, formatLastApply(model.lastApply)]
+      : []),
     "",
     model.problems.length
       ? `Problems:\n${model.problems.map((p) => `  ${p}`).join("\n")}`

@@ -7,6 +7,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { errorMessage } from "../../core/mod.ts";
 import { type CliIo, UsageError } from "./cli_io.ts";
+import { addApplyCommand } from "./cmd_apply.ts";
 import { addFaultCommand } from "./cmd_fault.ts";
 import { addJournalCommand } from "./cmd_journal.ts";
 import { addServeCommand } from "./cmd_serve.ts";
@@ -111,6 +112,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   addWaitCommand(program, io);
   addJournalCommand(program, io);
   addFaultCommand(program, io);
+  addApplyCommand(program, io);
 
   try {
     await program.parseAsync([...args], { from: "user" });

@@ -4,10 +4,11 @@
  * on the socket. Signals and exit codes belong to the entry point; this returns a handle.
  */
 import { ensureTrustedDirectory } from "../../core/mod.ts";
-import { type HandlerMap, type RpcServer, serveRpc } from "../../rpc/mod.ts";
+import { type ApplyRecord, type HandlerMap, type RpcServer, serveRpc } from "../../rpc/mod.ts";
 import { ipPoolRunner, type Runner } from "../../netns/mod.ts";
 import { journalAndFaults } from "./call_interceptor.ts";
-import { loadConfigFile } from "./config.ts";
+import { loadConfigFile, parseConfigText } from "./config.ts";
+import { applyConfig, type ApplyTarget } from "./apply.ts";
 import { makeControlHandlers } from "./control_handlers.ts";
 import { DEFAULT_CALL_TIMEOUT_MS } from "../../core/eve/mod.ts";
 import { defaultConfig } from "./default_config.ts";
@@ -74,6 +75,10 @@ interface Daemon {
   loadedAt: Date;
   /** Ends what the kernel is reached through (the ip batch processes), last. */
   readonly closeKernel: () => Promise<void>;
+  /** The recent applies and reloads with their outcomes (Inspect.Applies). */
+  readonly applies: ApplyRecord[];
+  /** Set once the daemon exists: reload (SIGHUP) and Control.Apply, one at a time. */
+  applier: ReturnType<typeof applier>;
 }
 
 export async function startZedrouter(options: ServeOptions): Promise<RunningZedrouter> {
@@ -117,6 +122,8 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
     config,
     loadedAt: new Date(),
     closeKernel,
+    applies: [],
+    applier: undefined as unknown as ReturnType<typeof applier>,
     core: {
       kernel,
       state,
@@ -126,12 +133,13 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
       log,
     },
   };
+  daemon.applier = applier(daemon);
   const server = await serve(daemon);
   log(`Serving on ${options.socketPath} (state in ${options.stateDir})`);
   return {
     socketPath: options.socketPath,
     stateDir: options.stateDir,
-    reload: reloader(daemon),
+    reload: daemon.applier.reload,
     close: closer(daemon, server),
   };
 }
@@ -173,6 +181,8 @@ function handlerTable(daemon: Daemon): HandlerMap {
     "Inspect.Faults": () => control.faults(),
     "Control.AddFault": (p) => control.addFault(p),
     "Control.ClearFaults": (p) => control.clearFaults(p.id),
+    "Control.Apply": (p) => daemon.applier.apply(p.configText, p.probeTimeoutMs),
+    "Inspect.Applies": () => Promise.resolve({ applies: [...daemon.applies] }),
   };
 }
 
@@ -207,34 +217,77 @@ async function serve(daemon: Daemon): Promise<RpcServer> {
   }
 }
 
-function reloader(daemon: Daemon): () => Promise<void> {
-  const { core } = daemon;
-  let reloading = Promise.resolve();
-  return () => {
-    // One reload at a time; a SIGHUP burst applies the file as it is at the end.
-    const run = reloading.catch(() => {}).then(async () => {
-      const next = await readConfig(daemon.options.configPath);
-      // New NIs' bridges exist before any call can see them; then the swap, so that every
-      // call from here on resolves against `next`; then what `next` removed is detached
-      // (under each app's lock, behind calls already queued) before its bridges go.
-      for (const ni of next.networkInstances) {
-        await ensureNetworkInstance(core.kernel, ni, next);
-      }
-      const previous = daemon.config;
-      daemon.config = next;
-      daemon.loadedAt = new Date();
-      daemon.faults.setConfigRules(next.faults);
-      await detachRemoved(core, previous, next);
-      await removeDropped(core.kernel, previous, next);
-      await daemon.dnsmasq.sync(next);
-      core.log(
-        `Reloaded: ${next.networkInstances.length} network instance(s), ` +
-          `${next.apps.length} app(s)`,
-      );
-    });
-    reloading = run;
+/** What an apply changes in this daemon (apply.ts). */
+function applyTarget(daemon: Daemon): ApplyTarget {
+  return {
+    core: daemon.core,
+    dnsmasq: daemon.dnsmasq,
+    records: daemon.applies,
+    loadedAt: () => daemon.loadedAt,
+    swap(config, loadedAt = new Date()) {
+      daemon.config = config;
+      daemon.loadedAt = loadedAt;
+      daemon.faults.setConfigRules(config.faults);
+    },
+    async finish(previous, next) {
+      // What `next` removed is detached (under each app's lock, behind calls already
+      // queued) before its bridges go.
+      await detachRemoved(daemon.core, previous, next);
+      await removeDropped(daemon.core.kernel, previous, next);
+    },
+  };
+}
+
+/**
+ * SIGHUP's reload and Control.Apply, one at a time (a SIGHUP burst applies the file as it
+ * is at the end). Both probe the changed NIs and roll back on failure (apply.ts); a reload
+ * that fails rejects with the record's error, as a bad file always did.
+ */
+function applier(daemon: Daemon): {
+  reload: () => Promise<void>;
+  apply: (text: string, probeTimeoutMs?: number) => Promise<ApplyRecord>;
+} {
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.catch(() => {}).then(fn);
+    queue = run;
     return run;
   };
+  const target = applyTarget(daemon);
+  return {
+    reload: () =>
+      serial(async () => {
+        const next = await readConfig(daemon.options.configPath).catch((e: Error) => e);
+        const r = await applyConfig(target, next, "reload");
+        if (r.outcome !== "SuccessfullyConfigured") throw new Error(r.error ?? "reload failed");
+        const { networkInstances, apps } = daemon.config;
+        daemon.core.log(
+          `Reloaded: ${networkInstances.length} network instance(s), ${apps.length} app(s)`,
+        );
+      }),
+    apply: (text, probeTimeoutMs) =>
+      serial(async () => {
+        let next: Config | Error;
+        try {
+          next = parseConfigText(text, "(apply)");
+        } catch (error) {
+          next = error instanceof Error ? error : new Error(String(error));
+        }
+        const r = await applyConfig(target, next, "apply", probeTimeoutMs);
+        // The file follows what is in force, so the next SIGHUP keeps it.
+        if (r.outcome === "SuccessfullyConfigured" && daemon.options.configPath) {
+          await writeConfigFile(daemon.options.configPath, text);
+        }
+        return r;
+      }),
+  };
+}
+
+/** Replaces the config file whole (a reader sees the old or the new text, never a mix). */
+async function writeConfigFile(path: string, text: string): Promise<void> {
+  const tmp = `${path}.apply-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, text, { mode: 0o600 });
+  await Deno.rename(tmp, path);
 }
 
 /** The bridges, and VXLAN devices, of `previous` that `next` no longer has. */
