@@ -102,7 +102,9 @@ async function checkLease(
   if (!present.includes(lease.address)) {
     throw checkFailed(
       `Address ${lease.address} is not on "${ctx.ifname}"`,
-      `The interface has ${present.length ? present.join(", ") : "no address"}`,
+      `The interface has ${present.length ? present.join(", ") : "no address"}; to repair, ` +
+        "renew the lease (SIGUSR1 to the DHCP client: the renewal puts the address back), or " +
+        "delete the pod so it is attached again",
     );
   }
   return lease;

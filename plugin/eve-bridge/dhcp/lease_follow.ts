@@ -12,10 +12,14 @@
  */
 import { DEFAULT_LEASE_POLICY, leaseRefusals } from "../lease_guard.ts";
 import { errorMessage, isTrustedDirectory, sleep } from "../../../core/mod.ts";
-import { delAddr, type Runner, systemRunner } from "../../../netns/mod.ts";
+import { addAddr, delAddr, listAddrs, type Runner, systemRunner } from "../../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniLogger, openLog } from "../../cni/mod.ts";
 import { nowIso, readState, withExistingAttachmentLock, writeState } from "../attachment_state.ts";
-import { type AttachmentPaths, attachmentPaths } from "../../../core/eve/mod.ts";
+import {
+  type AttachmentPaths,
+  attachmentPaths,
+  type AttachmentState,
+} from "../../../core/eve/mod.ts";
 import { l3Fields } from "../l3_request.ts";
 import { latestLease, sameAddressing } from "./lease_keeper.ts";
 import { podInterfaceOf, podOf } from "../pod_args.ts";
@@ -38,6 +42,36 @@ export function pathsOfEventFile(eventFile: string): AttachmentPaths {
   }
   const [, stateDir, containerId, ifname] = match as unknown as [string, string, string, string];
   return attachmentPaths(stateDir, containerId, ifname);
+}
+
+/** Whether the pod interface carries `address` (read from the kernel). */
+async function hasAddress(runner: Runner, state: AttachmentState, address: string) {
+  // Unreadable (the namespace is going away): as before, the state's word is taken.
+  const addrs = await listAddrs(runner, { path: state.netnsPath }, state.ifname).catch(() => null);
+  return addrs === null || addrs.some((a) => a.cidr === address);
+}
+
+/** A failed move's undo: the new address goes, the old one comes back. */
+async function rollBackMove(
+  runner: Runner,
+  state: AttachmentState,
+  added: string,
+  previous: string,
+  logger: CniLogger,
+): Promise<void> {
+  const ns = { path: state.netnsPath };
+  try {
+    await delAddr(runner, ns, state.ifname, added);
+    await addAddr(runner, ns, state.ifname, previous, { ignoreExists: true });
+    logger.warn("Address move of {ifname} to {to} failed: back at {from}", {
+      to: added,
+      from: previous,
+    });
+  } catch (error) {
+    logger.error("Address move of {ifname} failed and could not be rolled back: {error}", {
+      error: errorMessage(error),
+    });
+  }
 }
 
 /** Brings the pod in line with the newest lease of the attachment. */
@@ -65,7 +99,11 @@ export async function followLease(
       return "refused";
     }
     const old = state.lease;
-    if (old !== null && sameAddressing(old, lease)) {
+    // Compared with the kernel too: a move that failed half-way (or a hand edit) leaves the
+    // state's address off the interface, and a renewal of it must put it back, not skip it.
+    if (
+      old !== null && sameAddressing(old, lease) && await hasAddress(runner, state, old.address)
+    ) {
       await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
       logger.debug("Lease {address} renewed", { address: lease.address });
       // A policy whose re-apply failed after the last move gets another go.
@@ -76,9 +114,8 @@ export async function followLease(
     // its subnet (promote_secondaries is off by default), so removing it after zedrouter added
     // the new one would take the new one along. A failed L3 below leaves the state at the old
     // lease, so the next event (or renewal) tries again.
-    if (old !== null && old.address !== lease.address) {
-      await delAddr(runner, { path: state.netnsPath }, state.ifname, old.address);
-    }
+    const moving = old !== null && old.address !== lease.address;
+    if (moving) await delAddr(runner, { path: state.netnsPath }, state.ifname, old.address);
     const started = performance.now();
     await withZedrouter(
       state.zedrouterSocket,
@@ -89,7 +126,12 @@ export async function followLease(
           podInterface: podInterfaceOf(state.ifname, state.netnsPath, state.mac),
           ...l3Fields(lease),
         }),
-    );
+    ).catch(async (error) => {
+      // Rolled back to what the state says: the new address off, the old one on again, so the
+      // pod, its record and the next renewal's comparison agree.
+      if (moving) await rollBackMove(runner, state, lease.address, old.address, logger);
+      throw error;
+    });
     const l3Ms = Math.round(performance.now() - started);
     await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
     logger.info("Lease moved {ifname} from {from} to {to}", {
