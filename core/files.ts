@@ -62,3 +62,22 @@ export async function readTextFileIfExists(path: string): Promise<string | undef
     throw error;
   }
 }
+
+/** The directory part of an absolute path ("/" for "/x" and for "/"), without touching the disk. */
+export function parentDirectory(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? "/" : path.slice(0, slash);
+}
+
+/**
+ * Whether anything (a symlink included, never followed) is at `path`: the trust checks must
+ * see a planted link as present rather than look through it.
+ */
+export function entryExistsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import * as v from "valibot";
 import { ReplayModelSchema } from "../cli/eve-cni-debug/cmd_replay.ts";
 import { defaultDeps, runCli } from "../cli/eve-cni-debug/mod.ts";
+import { entryExistsSync } from "../core/mod.ts";
 import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 
 const POD = "nginx-1a2b3-x7k2p";
@@ -31,15 +32,6 @@ function startedLine(config: Record<string, unknown>, netns: string): string {
       durationMs: 1,
     },
   }) + "\n";
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 sandboxTest("security: replay refuses a forged log line's untrusted paths", [], async (sb) => {
@@ -75,7 +67,7 @@ sandboxTest("security: replay refuses a forged log line's untrusted paths", [], 
     // What it would have run is shown all the same.
     assert.equal(model.env.CNI_NETNS, netns.path);
     assert.equal(model.plugin, `${bin}/eve-bridge`);
-    assert.equal(exists(marker), false, `${what}: the plugin never ran`);
+    assert.equal(entryExistsSync(marker), false, `${what}: the plugin never ran`);
   }
   // A plugin others may change is refused too, even from a trustworthy log.
   await Deno.chmod(`${bin}/eve-bridge`, 0o777);
@@ -87,5 +79,5 @@ sandboxTest("security: replay refuses a forged log line's untrusted paths", [], 
   assert.equal(r.exitCode, 1);
   assert.match(r.stdout, /# refused: not executed/);
   assert.match(r.stdout, /writable by group or others/);
-  assert.equal(exists(marker), false, "the plugin never ran");
+  assert.equal(entryExistsSync(marker), false, "the plugin never ran");
 });

@@ -6,6 +6,7 @@
  * starts. The planted script records `id -u` when run: that file must never appear.
  */
 import assert from "node:assert/strict";
+import { entryExistsSync } from "../core/mod.ts";
 import { sandboxTest } from "../scripts/sandbox/sandbox.ts";
 import {
   dhcpClientsOf,
@@ -55,15 +56,6 @@ async function plant(dir: string): Promise<void> {
   }
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 sandboxTest(
   "security: a 1777 or 0777 state dir is refused, nobody's hook never runs",
   TOOLS,
@@ -87,10 +79,14 @@ sandboxTest(
         assert.match(err.msg, /"stateDir" is not in a trusted directory/);
         assert.ok(err.msg.includes(stateDir), err.msg);
         assert.deepEqual(await dhcpClientsOf(stateDir), [], "no udhcpc started");
-        assert.equal(exists(`${stateDir}/${call.containerId}`), false, "nothing written there");
+        assert.equal(
+          entryExistsSync(`${stateDir}/${call.containerId}`),
+          false,
+          "nothing written there",
+        );
         // DEL and CHECK are refused the same way: they would signal pids and run the hook.
         assert.equal(failed(await runPod("DEL", call, config), "DEL").code, 7);
-        assert.equal(exists(`${stateDir}/ran-as`), false, "the planted script never ran");
+        assert.equal(entryExistsSync(`${stateDir}/ran-as`), false, "the planted script never ran");
         for (const name of HOOKS) assert.equal(Deno.lstatSync(`${stateDir}/${name}`).uid, 65534);
       }
     });
@@ -121,7 +117,7 @@ sandboxTest(
       }
       ok(await runPod("DEL", call, config), "DEL");
       assert.deepEqual(await dhcpClientsOf(stateDir), []);
-      assert.equal(exists(`${stateDir}/ran-as`), false, "the planted script never ran");
+      assert.equal(entryExistsSync(`${stateDir}/ran-as`), false, "the planted script never ran");
     });
   },
 );

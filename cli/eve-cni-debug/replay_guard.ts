@@ -10,22 +10,14 @@
  *   are in trusted directories, as eve-bridge requires (plugin/eve-bridge/node_paths.ts);
  * - CNI_NETNS passes eve-bridge's own netns guard (a named or /proc netns, not our own).
  */
-import { ensureTrustedDirectory, errorMessage, ownFileProblem } from "../../core/mod.ts";
+import {
+  ensureTrustedDirectory,
+  entryExistsSync,
+  errorMessage,
+  ownFileProblem,
+  parentDirectory,
+} from "../../core/mod.ts";
 import { guardNetns } from "../../plugin/cni/netns_guard.ts";
-
-function dirnameOf(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash <= 0 ? "/" : path.slice(0, slash);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function trustedDir(what: string, dir: string): string | undefined {
   try {
@@ -44,7 +36,7 @@ function programProblem(path: string): string | undefined {
   } catch (error) {
     return `plugin "${path}": ${errorMessage(error)}`;
   }
-  const dir = trustedDir(`plugin "${path}"`, dirnameOf(real));
+  const dir = trustedDir(`plugin "${path}"`, parentDirectory(real));
   if (dir !== undefined) return dir;
   const info = Deno.statSync(real);
   if (info.uid !== 0 && info.uid !== Deno.uid()) {
@@ -65,13 +57,16 @@ function configProblems(stdin: string): string[] {
   const stateDir = config.stateDir;
   if (typeof stateDir === "string") {
     // A live call makes a missing state dir: then its parent must be trusted.
-    const problem = trustedDir("stateDir", exists(stateDir) ? stateDir : dirnameOf(stateDir));
+    const problem = trustedDir(
+      "stateDir",
+      entryExistsSync(stateDir) ? stateDir : parentDirectory(stateDir),
+    );
     if (problem) out.push(problem);
   }
   for (const field of ["logFile", "zedrouterSocket", "dhcpDaemonSocket"]) {
     const path = config[field];
     if (typeof path !== "string") continue;
-    const problem = trustedDir(field, dirnameOf(path));
+    const problem = trustedDir(field, parentDirectory(path));
     if (problem) out.push(problem);
   }
   return out;
@@ -85,7 +80,7 @@ export async function replayRefusals(input: {
   readonly netns: string | undefined;
 }): Promise<string[]> {
   const out: string[] = [];
-  const logDir = trustedDir(`log "${input.logFile}"`, dirnameOf(input.logFile));
+  const logDir = trustedDir(`log "${input.logFile}"`, parentDirectory(input.logFile));
   if (logDir) out.push(logDir);
   const logFile = ownFileProblem(input.logFile, {});
   if (logFile !== undefined && logFile !== "missing") out.push(`log "${input.logFile}" ${logFile}`);

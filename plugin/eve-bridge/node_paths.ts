@@ -10,23 +10,15 @@
  * there; a failure is code 7 naming the field and the component that broke the rule.
  * (`logFile` is checked where the log is opened, plugin/cni/log_file.ts.)
  */
-import { ensureTrustedDirectory, isTrustedDirectory, UntrustedPathError } from "../../core/mod.ts";
+import {
+  ensureTrustedDirectory,
+  entryExistsSync,
+  isTrustedDirectory,
+  parentDirectory,
+  UntrustedPathError,
+} from "../../core/mod.ts";
 import { CniError, CniErrorCode } from "../cni/mod.ts";
 import type { EveBridgeConfig } from "./config.ts";
-
-function dirnameOf(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash <= 0 ? "/" : path.slice(0, slash);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Code 7 for `field` when `directory` is not trusted (made 0700 when `create` and missing). */
 export function requireTrustedDirectory(field: string, directory: string, create: boolean): void {
@@ -65,7 +57,7 @@ export function checkNodePathsForDel(
     requireTrustedDirectory("stateDir", config.stateDir, true);
   } catch (error) {
     let ancestor = config.stateDir;
-    while (!exists(ancestor)) ancestor = dirnameOf(ancestor);
+    while (!entryExistsSync(ancestor)) ancestor = parentDirectory(ancestor);
     if (ancestor === config.stateDir || !isTrustedDirectory(ancestor)) throw error;
     warn(error);
   }
@@ -75,7 +67,7 @@ export function checkNodePathsForDel(
 function checkSocketDirectories(config: EveBridgeConfig): void {
   for (const field of ["zedrouterSocket", "dhcpDaemonSocket"] as const) {
     // A missing directory holds no socket: the dial fails on its own, with its own error.
-    const dir = dirnameOf(config[field]);
-    if (exists(dir)) requireTrustedDirectory(field, dir, false);
+    const dir = parentDirectory(config[field]);
+    if (entryExistsSync(dir)) requireTrustedDirectory(field, dir, false);
   }
 }
