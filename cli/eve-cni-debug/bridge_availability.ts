@@ -6,6 +6,7 @@
  * (a Linux bridge or an OVS one, whose ports the kernel does not list as a bridge's).
  */
 import * as v from "valibot";
+import { errorMessage } from "../../core/mod.ts";
 import type { NetworkInstanceInfo } from "../../rpc/mod.ts";
 import type { CommandContext } from "./context.ts";
 import { orDash, table } from "./table.ts";
@@ -67,10 +68,13 @@ export function formatAvailability(list: readonly BridgeAvailability[]): string 
   );
 }
 
-/** zedrouter's NIs as availability entries, or why it could not say (EVE's has no Inspect). */
-export async function fetchAvailability(
+/**
+ * zedrouter's network instances (with their bridges and configured VXLAN uplinks), or why it
+ * could not say (EVE's zedrouter has no Inspect): `bridges` and `status` both read them here.
+ */
+export async function fetchNetworkInstances(
   ctx: CommandContext,
-): Promise<{ availability: BridgeAvailability[] | null; note: string | null }> {
+): Promise<{ nis: NetworkInstanceInfo[] | null; note: string | null }> {
   try {
     const r = await withClient(
       ctx.deps.connect,
@@ -78,8 +82,16 @@ export async function fetchAvailability(
       ctx.globals,
       (c) => c.call("Inspect.NetworkInstances", {}),
     );
-    return { availability: availabilityOf(r.networkInstances), note: null };
+    return { nis: r.networkInstances, note: null };
   } catch (error) {
-    return { availability: null, note: error instanceof Error ? error.message : String(error) };
+    return { nis: null, note: errorMessage(error) };
   }
+}
+
+/** zedrouter's NIs as availability entries, or why it could not say. */
+export async function fetchAvailability(
+  ctx: CommandContext,
+): Promise<{ availability: BridgeAvailability[] | null; note: string | null }> {
+  const { nis, note } = await fetchNetworkInstances(ctx);
+  return { availability: nis === null ? null : availabilityOf(nis), note };
 }

@@ -12,6 +12,7 @@ import {
   availabilityOf,
   availabilityProblems,
   BridgeAvailabilitySchema,
+  fetchNetworkInstances,
   formatAvailability,
 } from "./bridge_availability.ts";
 import type { CommandContext, Outcome } from "./context.ts";
@@ -19,7 +20,6 @@ import { ExitCode } from "./exit_codes.ts";
 import { hostNetns } from "./netns_target.ts";
 import type { Executor, Root } from "./root_command.ts";
 import { indent, orDash, table } from "./table.ts";
-import { withClient } from "./zedrouter_client.ts";
 
 const VxlanPortSchema = v.strictObject({
   vni: v.number(),
@@ -91,23 +91,6 @@ async function portOf(ctx: CommandContext, link: Link): Promise<Port> {
   };
 }
 
-/** fake-zedrouter's NIs (with their configured VXLAN uplinks), or why there are none. */
-async function zedrouterNis(
-  ctx: CommandContext,
-): Promise<{ nis: NetworkInstanceInfo[]; note: string | null }> {
-  try {
-    const r = await withClient(
-      ctx.deps.connect,
-      ctx.globals.socket,
-      ctx.globals,
-      (c) => c.call("Inspect.NetworkInstances", {}),
-    );
-    return { nis: r.networkInstances, note: null };
-  } catch (error) {
-    return { nis: [], note: error instanceof Error ? error.message : String(error) };
-  }
-}
-
 /** Where the kernel and zedrouter's config disagree about a spanning NI's uplink. */
 function uplinkProblems(model: BridgesModel["bridges"], nis: NetworkInstanceInfo[]): string[] {
   const out: string[] = [];
@@ -130,7 +113,8 @@ function uplinkProblems(model: BridgesModel["bridges"], nis: NetworkInstanceInfo
 
 export async function inspectBridges(ctx: CommandContext): Promise<BridgesModel> {
   const links = await listLinks(ctx.deps.runner, hostNetns(ctx.globals.hostNetns));
-  const { nis, note } = await zedrouterNis(ctx);
+  const fetched = await fetchNetworkInstances(ctx);
+  const nis = fetched.nis ?? [];
   const bridges: BridgesModel["bridges"] = [];
   // An OVS bridge's own interface is no kernel bridge, and its ports have no kernel master.
   const ovs = new Map(nis.filter((n) => n.bridgeType === "ovs").map((n) => [n.bridge, n]));
@@ -152,7 +136,7 @@ export async function inspectBridges(ctx: CommandContext): Promise<BridgesModel>
   }
   const availability = availabilityOf(nis);
   const problems = [...availabilityProblems(availability), ...uplinkProblems(bridges, nis)];
-  return { zedrouterNote: note, bridges, availability, problems };
+  return { zedrouterNote: fetched.note, bridges, availability, problems };
 }
 
 function vxlanLine(port: Port): string {
