@@ -12,6 +12,7 @@
  * the commands that do not need them (VERSION above all) do not pay for evaluating them.
  */
 import type { LeaseRecord, RoutingRecord, TableRoute } from "../../core/eve/mod.ts";
+import { entryExistsSync } from "../../core/mod.ts";
 import { leaseRoutes } from "./l3_request.ts";
 import type { Runner } from "../../netns/mod.ts";
 import type { CniInterface, CniLogger, CniResult, UndoStack } from "../cni/mod.ts";
@@ -40,15 +41,6 @@ export function withInterfaceMac(result: CniResult, ifname: string, mac: string 
 /** Before ADD creates anything: code 7 naming the field when the block cannot apply here. */
 export function checkRoutingPolicyConfig(ctx: EveContext): void {
   if (ctx.config.routingPolicy) checkConfig(ctx.config.routingPolicy, ctx.ifname);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -103,7 +95,7 @@ export async function releaseRecordedPolicy(
   path: string,
   logger: CniLogger,
 ): Promise<void> {
-  if (!(await exists(path))) return;
+  if (!entryExistsSync(path)) return;
   const { releaseRoutingPolicy } = await import("./routing_policy_release.ts");
   await releaseRoutingPolicy(runner, path, logger);
 }
@@ -126,7 +118,7 @@ export async function followRoutingPolicy(
   lease: LeaseRecord,
   logger: CniLogger,
 ): Promise<boolean> {
-  if (!(await exists(path))) return false;
+  if (!entryExistsSync(path)) return false;
   const { reapplyRoutingPolicy } = await import("./routing_policy_step.ts");
   return await reapplyRoutingPolicy(runner, path, lease.address, tableRoutesOf(lease), logger);
 }
