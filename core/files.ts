@@ -3,6 +3,9 @@
  * reader (another invocation, a running udhcpc executing a hook script, eve-cni-debug) sees
  * the old file or the new one, never half of one.
  */
+import * as v from "valibot";
+import { errorMessage } from "./errors.ts";
+import { describeIssues } from "./values.ts";
 
 export interface WriteFileAtomicOptions {
   /** Permission bits of the new file; without it the file is 0600 (the temp file's mode). */
@@ -61,6 +64,31 @@ export async function readTextFileIfExists(path: string): Promise<string | undef
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
+}
+
+/**
+ * The JSON record at `path` as `schema` reads it; undefined when there is none. A file that
+ * is not JSON or does not fit is an error naming `noun` and the path (a corrupt record must
+ * be looked at, not taken as absent).
+ */
+export async function readJsonRecordIfExists<S extends v.GenericSchema>(
+  path: string,
+  schema: S,
+  noun: string,
+): Promise<v.InferOutput<S> | undefined> {
+  const text = await readTextFileIfExists(path);
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${noun} "${path}" is not JSON: ${errorMessage(error)}`);
+  }
+  const parsed = v.safeParse(schema, json);
+  if (!parsed.success) {
+    throw new Error(`${noun} "${path}" is invalid: ${describeIssues(parsed.issues)}`);
+  }
+  return parsed.output;
 }
 
 /** The directory part of an absolute path ("/" for "/x" and for "/"), without touching the disk. */

@@ -11,14 +11,7 @@
  * directory by that suffix; eth0 has a routing record but no attachment record.
  */
 import * as v from "valibot";
-import {
-  CidrSchema,
-  describeIssues,
-  errorMessage,
-  IpSchema,
-  MacSchema,
-  readTextFileIfExists,
-} from "../mod.ts";
+import { CidrSchema, errorMessage, IpSchema, MacSchema, readJsonRecordIfExists } from "../mod.ts";
 import { containerDirName } from "./container_dir.ts";
 
 export const ROUTING_RECORD_VERSION = 1;
@@ -145,20 +138,8 @@ export function describeRoutingRecord(record: RoutingRecord): string {
 }
 
 /** The record at `path`; undefined when there is none; a corrupt one is an error. */
-export async function readRoutingRecord(path: string): Promise<RoutingRecord | undefined> {
-  const text = await readTextFileIfExists(path);
-  if (text === undefined) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`Routing record "${path}" is not JSON: ${errorMessage(error)}`);
-  }
-  const parsed = v.safeParse(RoutingRecordSchema, json);
-  if (!parsed.success) {
-    throw new Error(`Routing record "${path}" is invalid: ${describeIssues(parsed.issues)}`);
-  }
-  return parsed.output;
+export function readRoutingRecord(path: string): Promise<RoutingRecord | undefined> {
+  return readJsonRecordIfExists(path, RoutingRecordSchema, "Routing record");
 }
 
 /** Every routing record under `stateDir`; unreadable ones are reported, not fatal. */

@@ -4,13 +4,7 @@
  * flock rather than an O_EXCL lock file: the kernel drops it when its holder dies, so a killed
  * invocation can never wedge later ones.
  */
-import * as v from "valibot";
-import {
-  describeIssues,
-  errorMessage,
-  readTextFileIfExists,
-  writeFileAtomic,
-} from "../../core/mod.ts";
+import { errorMessage, readJsonRecordIfExists, writeFileAtomic } from "../../core/mod.ts";
 import {
   ATTACHMENT_FILE_SUFFIXES,
   type AttachmentPaths,
@@ -20,20 +14,8 @@ import {
 } from "../../core/eve/mod.ts";
 
 /** The record at `path`, undefined when there is none; a corrupt file is an error. */
-export async function readState(path: string): Promise<AttachmentState | undefined> {
-  const text = await readTextFileIfExists(path);
-  if (text === undefined) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`State file "${path}" is not JSON: ${error}`);
-  }
-  const parsed = v.safeParse(AttachmentStateSchema, json);
-  if (!parsed.success) {
-    throw new Error(`State file "${path}" is invalid: ${describeIssues(parsed.issues)}`);
-  }
-  return parsed.output;
+export function readState(path: string): Promise<AttachmentState | undefined> {
+  return readJsonRecordIfExists(path, AttachmentStateSchema, "State file");
 }
 
 /** Writes the record atomically: readers see the old or the new file, never half of one. */
