@@ -13,15 +13,15 @@
  *
  * A refusal is a sentence; the caller logs to stderr instead and says why.
  */
-import { ensureTrustedDirectory, errorMessage, ownFileProblem } from "../../core/mod.ts";
+import {
+  ensureTrustedDirectory,
+  errorMessage,
+  ownFileProblem,
+  parentDirectory,
+} from "../../core/mod.ts";
 
 /** What every line jsonLinesFormatter writes begins with. */
 const LOG_LINE_START = '{"@timestamp":';
-
-function dirnameOf(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash <= 0 ? "/" : path.slice(0, slash);
-}
 
 /** Why `path` is not a log of ours, or undefined when it is one (or is absent). */
 function existingLogProblem(path: string): string | undefined {
@@ -55,7 +55,7 @@ function existingLogProblem(path: string): string | undefined {
 export function prepareLogFile(path: string, rotations: number): string | undefined {
   if (!path.startsWith("/") || path.includes("\0")) return `"${path}" is not an absolute path`;
   try {
-    ensureTrustedDirectory(dirnameOf(path));
+    ensureTrustedDirectory(parentDirectory(path));
   } catch (error) {
     return errorMessage(error);
   }
