@@ -16,6 +16,13 @@ export interface RotatingFileSinkOptions {
   readonly maxSize: number;
   /** The live file and the rotated `FILE.1` ... `FILE.<maxFiles>`. */
   readonly maxFiles: number;
+  /** Why the rotated names must not be renamed over (log_file.ts), checked before a rotation. */
+  readonly rotationProblem?: () => string | undefined;
+}
+
+/** A rotation the sink refused (`rotationProblem`): the line was not written. */
+export class RotationRefused extends Error {
+  override name = "RotationRefused";
 }
 
 export interface LineSink {
@@ -33,6 +40,8 @@ export function getRotatingFileSink(
   let file = Deno.openSync(path, { create: true, append: true });
   let size = file.statSync().size;
   const rotate = () => {
+    const problem = options.rotationProblem?.();
+    if (problem !== undefined) throw new RotationRefused(problem);
     file.close();
     for (let i = options.maxFiles - 1; i > 0; i--) {
       try {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { getRotatingFileSink } from "./file_sink.ts";
+import { getRotatingFileSink, RotationRefused } from "./file_sink.ts";
 import { formatLogLine } from "./log_line.ts";
 
 Deno.test("file sink: JSON lines appended, rotated to FILE.1, FILE.2 ... past maxSize", async () => {
@@ -36,4 +36,25 @@ Deno.test("file sink: JSON lines appended, rotated to FILE.1, FILE.2 ... past ma
 
 Deno.test("file sink: a path that cannot be opened throws (the log falls back to stderr)", () => {
   assert.throws(() => getRotatingFileSink("/nonexistent-dir/x.log", { maxSize: 100, maxFiles: 2 }));
+});
+
+Deno.test("file sink: a refused rotation renames nothing and writes nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "eve-file-sink-" });
+  try {
+    const path = `${dir}/eve-bridge.log`;
+    const sink = getRotatingFileSink(path, {
+      maxSize: 200,
+      maxFiles: 2,
+      rotationProblem: () => `"${path}.2" is not a JSON log`,
+    });
+    sink.write(formatLogLine("info", "first", { i: 1 }));
+    const size = Deno.statSync(path).size;
+    const over = formatLogLine("info", "second {pad}", { pad: "x".repeat(200) });
+    assert.throws(() => sink.write(over), RotationRefused);
+    sink.close();
+    assert.equal(Deno.statSync(path).size, size);
+    assert.throws(() => Deno.statSync(`${path}.1`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -33,7 +33,7 @@ Deno.test("log: a planted symlink is never followed, its target untouched", asyn
     await Deno.symlink(secret, `${dir}/logs/eve-bridge.log`);
     assert.equal(await logOnce(`${dir}/logs/eve-bridge.log`), "stderr");
     assert.equal(await Deno.readTextFile(secret), "root only\n");
-    assert.match(prepareLogFile(`${dir}/logs/eve-bridge.log`, 3) ?? "", /is a symlink/);
+    assert.match(prepareLogFile(`${dir}/logs/eve-bridge.log`) ?? "", /is a symlink/);
   });
 });
 
@@ -43,11 +43,23 @@ Deno.test("log: an existing non-log file is neither appended to nor rotated", as
     await Deno.writeTextFile(data, "SQLite format 3\n");
     assert.equal(await logOnce(data), "stderr");
     assert.equal(await Deno.readTextFile(data), "SQLite format 3\n");
-    // A rotation name that is not ours stops the log too: rotation would rename over it.
+  });
+});
+
+Deno.test("log: a rotation name that is not ours is never renamed over; lines go to stderr", async () => {
+  await withDir(async (dir) => {
     const log = `${dir}/eve-bridge.log`;
     await Deno.writeTextFile(`${log}.2`, "keep me\n");
-    assert.equal(await logOnce(log), "stderr");
+    // Below the size limit nothing rotates, so the stranger at .2 does not matter yet.
+    assert.equal(await logOnce(log), log);
+    // A live log at the limit (10 MiB) must rotate before its next line: refused.
+    const full = `${JSON.stringify({ "@timestamp": "2026-01-01T00:00:00.000Z" })}\n`;
+    await Deno.writeTextFile(log, full.padEnd(10 * 1024 * 1024, " "));
+    const before = (await Deno.stat(log)).size;
+    await logOnce(log);
     assert.equal(await Deno.readTextFile(`${log}.2`), "keep me\n");
+    assert.equal((await Deno.stat(log)).size, before, "the live log got no line");
+    await assert.rejects(Deno.stat(`${log}.1`), Deno.errors.NotFound);
   });
 });
 
@@ -88,7 +100,7 @@ Deno.test({
       assert.equal((await planted.output()).code, 0);
       assert.equal(await logOnce(`${shared}/eve-bridge.log`), "stderr");
       assert.equal(await Deno.readTextFile(secret), "root only\n");
-      assert.match(prepareLogFile(`${shared}/eve-bridge.log`, 3) ?? "", /not a trusted directory/);
+      assert.match(prepareLogFile(`${shared}/eve-bridge.log`) ?? "", /not a trusted directory/);
     });
   },
 });

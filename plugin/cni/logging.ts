@@ -10,9 +10,9 @@
  * run), against the issue 11 budget of 2 ms; a format function and a file append do the job.
  */
 import { errorMessage } from "../../core/mod.ts";
-import { prepareLogFile } from "./log_file.ts";
+import { prepareLogFile, rotationProblem } from "./log_file.ts";
 import { formatLogLine, type LogLevel } from "./log_line.ts";
-import { getRotatingFileSink, type LineSink } from "./file_sink.ts";
+import { getRotatingFileSink, type LineSink, RotationRefused } from "./file_sink.ts";
 
 type Properties = Record<string, unknown>;
 
@@ -42,10 +42,14 @@ function stderrSink(): LineSink {
 
 /** The log file's sink, or why it cannot be used. */
 function openFileSink(path: string): LineSink | string {
-  const refused = prepareLogFile(path, LOG_MAX_FILES);
+  const refused = prepareLogFile(path);
   if (refused !== undefined) return refused;
   try {
-    return getRotatingFileSink(path, { maxSize: LOG_MAX_BYTES, maxFiles: LOG_MAX_FILES });
+    return getRotatingFileSink(path, {
+      maxSize: LOG_MAX_BYTES,
+      maxFiles: LOG_MAX_FILES,
+      rotationProblem: () => rotationProblem(path, LOG_MAX_FILES),
+    });
   } catch (error) {
     return errorMessage(error);
   }
@@ -59,12 +63,29 @@ export function openLog(
 ): Promise<OpenLog> {
   const opened = openFileSink(path);
   const fileSink = typeof opened === "string" ? undefined : opened;
-  const sink = fileSink ?? stderrSink();
+  let sink = fileSink ?? stderrSink();
   let open = true;
+  const line = (level: LogLevel, message: string, properties?: Properties) =>
+    formatLogLine(level, message, {
+      ...fields,
+      ...properties,
+      durationMs: Math.round(performance.now() - startedAt),
+    });
   const at = (level: LogLevel) => (message: string, properties?: Properties) => {
     if (!open) return;
-    const durationMs = Math.round(performance.now() - startedAt);
-    sink.write(formatLogLine(level, message, { ...fields, ...properties, durationMs }));
+    try {
+      sink.write(line(level, message, properties));
+    } catch (error) {
+      if (!(error instanceof RotationRefused)) throw error;
+      // The rest of this invocation's lines go to stderr, the refusal first.
+      sink.close();
+      sink = stderrSink();
+      sink.write(line("warning", "Cannot rotate log file {logFile}; logging to stderr: {reason}", {
+        logFile: path,
+        reason: error.message,
+      }));
+      sink.write(line(level, message, properties));
+    }
   };
   const logger: CniLogger = {
     debug: at("debug"),

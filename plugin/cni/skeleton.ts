@@ -111,16 +111,19 @@ function parseAttachments(raw: Record<string, unknown>) {
   return [];
 }
 
+/** The config against the plugin's schema: parsed once, for the log file and for dispatch. */
+type ParsedConfig<T extends NetConf> = v.SafeParseResult<CniPlugin<T>["configSchema"]>;
+
 async function dispatch<T extends NetConf>(
   plugin: CniPlugin<T>,
   input: CniInput,
   raw: Record<string, unknown>,
+  parsed: ParsedConfig<T>,
   logger: CniLogger,
 ): Promise<string> {
   const env = parseEnv(input.env);
   const version = resolveRequestVersion(raw.cniVersion, raw.cniVersions);
   requireCommandVersion(env.command, version);
-  const parsed = v.safeParse(plugin.configSchema, raw);
   if (!parsed.success) {
     throw new CniError(
       CniErrorCode.InvalidConfig,
@@ -181,11 +184,7 @@ async function dispatch<T extends NetConf>(
 const LOG_FILE_PATH = absolutePathSchema();
 
 /** The config's `logFile` when the config passes the plugin's schema, else the default. */
-function validLogFile<T extends NetConf>(
-  plugin: CniPlugin<T>,
-  raw: Record<string, unknown>,
-): string {
-  const parsed = v.safeParse(plugin.configSchema, raw);
+function validLogFile<T extends NetConf>(plugin: CniPlugin<T>, parsed: ParsedConfig<T>): string {
   const logFile = parsed.success ? parsed.output.logFile : undefined;
   // A relative path (a plugin whose schema allows one) would land in the runtime's cwd; one
   // with ".." or a NUL, or too long, is not opened either (core/path_schema.ts).
@@ -209,14 +208,15 @@ export async function run<T extends NetConf>(
     }
     // The config's logFile only once the whole config is valid (an invalid one is logged to
     // the default place); openLog then checks the file itself (log_file.ts).
-    log = await openLog(validLogFile(plugin, raw), logFields(input.env), startedAt);
+    const parsed = v.safeParse(plugin.configSchema, raw);
+    log = await openLog(validLogFile(plugin, parsed), logFields(input.env), startedAt);
     // The netns and the whole config make the line replayable (`eve-cni-debug replay`).
     log.logger.debug("Started {command}", {
       cniVersion: raw.cniVersion ?? "",
       netns: input.env.CNI_NETNS ?? "",
       config: raw,
     });
-    const stdout = await dispatch(plugin, input, raw, log.logger);
+    const stdout = await dispatch(plugin, input, raw, parsed, log.logger);
     log.logger.info("Finished {command}", { outcome: "ok" });
     return { stdout, exitCode: 0 };
   } catch (error) {

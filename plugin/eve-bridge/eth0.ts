@@ -17,7 +17,7 @@ import {
   findPlugin,
   withUndo,
 } from "../cni/mod.ts";
-import { getLink, systemRunner } from "../../netns/mod.ts";
+import { systemRunner } from "../../netns/mod.ts";
 import { BRIDGE_PLUGIN, delEth0 } from "./eth0_del.ts";
 import { gcHostLocalAddresses } from "./eth0_gc.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
@@ -93,6 +93,24 @@ export function bridgeConfig(ctx: EveContext, requireNodeIp: boolean): Record<st
   return out;
 }
 
+/**
+ * bridge's refusal of an interface name the pod already has: it creates the pod's veth end
+ * under CNI_IFNAME first and stops at EEXIST before any IPAM call ("container veth name
+ * provided (eth0) already exists", code 999, containernetworking/plugins pkg/ip), so nothing of
+ * this call is left to undo.
+ */
+function isInterfaceExists(error: unknown, ifname: string): error is CniError {
+  return error instanceof CniError && error.msg.includes(`(${ifname}) already exists`);
+}
+
+function interfaceExists(ctx: EveContext, cause: CniError): CniError {
+  return new CniError(
+    EveErrorCode.InterfaceExists,
+    `Interface "${ctx.ifname}" already exists in "${ctx.netns}"`,
+    `Run DEL for this container and interface before adding it again (${BRIDGE_PLUGIN}: ${cause.msg})`,
+  );
+}
+
 function isDefaultRoute(route: unknown): boolean {
   const dst = (route as { dst?: unknown } | null)?.dst;
   return dst === "0.0.0.0/0" || dst === "::/0";
@@ -126,18 +144,17 @@ export const eth0BridgeHandler: InterfaceHandler = {
     checkRoutingPolicyConfig(ctx);
     return withUndo(ctx.logger, async (undo) => {
       await findPlugin(BRIDGE_PLUGIN, ctx.path);
-      // A repeated ADD must fail without touching the attachment that exists: checked here
-      // because the rollback below (bridge DEL) would otherwise remove it.
-      if (await getLink(systemRunner, { path: ctx.netns }, ctx.ifname)) {
-        throw new CniError(
-          EveErrorCode.InterfaceExists,
-          `Interface "${ctx.ifname}" already exists in "${ctx.netns}"`,
-          "Run DEL for this container and interface before adding it again",
-        );
-      }
-      // Registered before the call: a failed ADD can leave a half-made veth or a held IP.
+      const { result } = await delegate(ctx, BRIDGE_PLUGIN, config, { command: "ADD" })
+        .catch((error: unknown) => {
+          // A repeated ADD must fail without touching the attachment that exists, so bridge's
+          // refusal of an existing interface is not rolled back (bridge DEL would remove it).
+          // Asking the pod's kernel first instead cost every ADD an nsenter (~7 ms).
+          if (isInterfaceExists(error, ctx.ifname)) throw interfaceExists(ctx, error);
+          // Any other failure can leave a half-made veth or a held IP.
+          undo.push(`${BRIDGE_PLUGIN} DEL`, () => delEth0(ctx, config, { prevResult: null }));
+          throw error;
+        });
       undo.push(`${BRIDGE_PLUGIN} DEL`, () => delEth0(ctx, config, { prevResult: null }));
-      const { result } = await delegate(ctx, BRIDGE_PLUGIN, config, { command: "ADD" });
       if (!result) {
         throw new CniError(
           CniErrorCode.IoFailure,

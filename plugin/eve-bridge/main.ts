@@ -56,7 +56,7 @@ async function runPlugin(
 ): Promise<{ stdout: string; exitCode: number }> {
   const [{ run }, { createEveBridgePlugin }] = await Promise.all([
     import("../cni/mod.ts"),
-    import("./mod.ts"),
+    import("./plugin.ts"),
   ]);
   return await run({ env, stdin }, createEveBridgePlugin());
 }

@@ -22,10 +22,10 @@ import { type EveBridgeConfig, EveBridgeConfigSchema } from "./config.ts";
 import { BRIDGE_PLUGIN, bridgeConfig, ETH0, eth0BridgeHandler } from "./eth0.ts";
 import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
 import { checkNodePaths, checkNodePathsForDel } from "./node_paths.ts";
-import { podInterfaceHandler } from "./pod_interface.ts";
+import { lazyHandler } from "./lazy_handler.ts";
 import { gcRoutingPolicies } from "./routing_policy.ts";
 import { systemRunner } from "../../netns/mod.ts";
-import { probeZedrouterSocket, type ZedrouterProbe } from "./zedrouter_probe.ts";
+import type { ZedrouterProbe } from "./zedrouter_probe.ts";
 
 export interface EveBridgeDeps {
   /** Handler for eth0 (default: bridge delegation). */
@@ -78,10 +78,18 @@ async function gcPolicies(ctx: EveGcContext): Promise<void> {
   if (failures.length > 0) throw new Error(failures.join("; "));
 }
 
+/** The zedrouter flow and STATUS's probe load the RPC client only when used (lazy_handler.ts). */
+const ZEDROUTER_HANDLER = lazyHandler(
+  "zedrouter",
+  async () => (await import("./pod_interface.ts")).podInterfaceHandler,
+);
+const probeZedrouter: ZedrouterProbe = async (path) =>
+  await (await import("./zedrouter_probe.ts")).probeZedrouterSocket(path);
+
 export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBridgeConfig> {
   const eth0 = deps.eth0 ?? eth0BridgeHandler;
-  const podInterface = deps.podInterface ?? podInterfaceHandler;
-  const probe = deps.probeZedrouter ?? ((path) => probeZedrouterSocket(path));
+  const podInterface = deps.podInterface ?? ZEDROUTER_HANDLER;
+  const probe = deps.probeZedrouter ?? probeZedrouter;
   const handlerFor = (ctx: EveContext): InterfaceHandler => {
     const handler = ctx.ifname === ETH0 ? eth0 : podInterface;
     ctx.logger.debug("Interface {ifname} handled by {handler}", { handler: handler.name });
