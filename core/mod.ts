@@ -7,3 +7,4 @@ export * from "./trusted_dir.ts";
 export * from "./path_schema.ts";
 export * from "./trusted_file.ts";
 export * from "./timers.ts";
+export * from "./dir_wake.ts";

@@ -5,7 +5,14 @@
  */
 import * as v from "valibot";
 import ipaddr from "ipaddr.js";
-import { CidrSchema, IpSchema, readTextFileIfExists, sleep, writeFileAtomic } from "../core/mod.ts";
+import {
+  CidrSchema,
+  IpSchema,
+  parentDirectory,
+  readTextFileIfExists,
+  watchDirectory,
+  writeFileAtomic,
+} from "../core/mod.ts";
 import { checkAbsPath, checked } from "./_validate.ts";
 
 /** Marks hook output lines on udhcpc's stdout (one-shot mode), so log lines never parse as events. */
@@ -20,8 +27,10 @@ export const EVENT_FILE_ENV = "EVE_DHCP_EVENT_FILE";
  *
  * sh builtins only (no `$(...)`, no pipes, no `tr`): udhcpc waits for the hook, and runs
  * `deconfig` before every DISCOVER, so each fork there delays the lease (issue 11 measured
- * 31 ms for the 11 `$(printf|tr)` and the `date` it had). The one command left is `date`,
- * for the time of an event that is not `deconfig` (sh has no clock of its own). A value with
+ * 31 ms for the 11 `$(printf|tr)` and the `date` it had). sh has no clock of its own, so an
+ * event that is not `deconfig` carries the boot clock read from /proc/uptime by `read` (a
+ * builtin; `date` was a fork and exec on every lease), which eventTime turns into a wall-clock
+ * time; old lines with an epoch `time` are still read. A value with
  * no character outside the set (the usual case) is kept as it is; only one with others is
  * walked character by character. No `exit`: eve-bridge's hook (plugin/eve-bridge/dhcp/
  * hook.ts) sources this script and goes on.
@@ -46,13 +55,14 @@ clean() {
 clean "$1"; e=$c; clean "$interface"; i=$c; clean "$ip"; a=$c; clean "$mask"; m=$c
 clean "$subnet"; n=$c; clean "$router"; r=$c; clean "$dns"; d=$c; clean "$domain"; o=$c
 clean "$staticroutes"; sr=$c; clean "$lease"; l=$c; clean "$serverid"; sv=$c
-now=
-[ "$1" = deconfig ] || now=$(date +%s)
-f='{"event":"%s","interface":"%s","ip":"%s","mask":"%s","subnet":"%s","router":"%s","dns":"%s","domain":"%s","staticroutes":"%s","lease":"%s","serverid":"%s","time":"%s"}'
+up=
+[ "$1" = deconfig ] || { read -r up _ </proc/uptime; } 2>/dev/null
+clean "$up"; up=$c
+f='{"event":"%s","interface":"%s","ip":"%s","mask":"%s","subnet":"%s","router":"%s","dns":"%s","domain":"%s","staticroutes":"%s","lease":"%s","serverid":"%s","time":"","uptime":"%s"}'
 if [ -n "$${EVENT_FILE_ENV}" ]; then
-  printf "$f\\n" "$e" "$i" "$a" "$m" "$n" "$r" "$d" "$o" "$sr" "$l" "$sv" "$now" >>"$${EVENT_FILE_ENV}"
+  printf "$f\\n" "$e" "$i" "$a" "$m" "$n" "$r" "$d" "$o" "$sr" "$l" "$sv" "$up" >>"$${EVENT_FILE_ENV}"
 else
-  printf "${EVENT_MARKER}$f\\n" "$e" "$i" "$a" "$m" "$n" "$r" "$d" "$o" "$sr" "$l" "$sv" "$now"
+  printf "${EVENT_MARKER}$f\\n" "$e" "$i" "$a" "$m" "$n" "$r" "$d" "$o" "$sr" "$l" "$sv" "$up"
 fi
 `;
 
@@ -77,7 +87,10 @@ const DhcpEventSchema = v.object({
   staticroutes: v.string(),
   lease: v.string(),
   serverid: v.string(),
+  /** Seconds since the epoch (hooks before the boot clock); "" otherwise. */
   time: v.string(),
+  /** The boot clock (/proc/uptime's first number) when the hook ran; "" for old lines. */
+  uptime: v.optional(v.string(), ""),
 });
 /** One hook invocation as udhcpc reported it (raw strings, "" when udhcpc gave none). */
 export type DhcpEvent = v.InferOutput<typeof DhcpEventSchema>;
@@ -124,7 +137,6 @@ export function leaseFromEvent(event: DhcpEvent): Lease {
     });
   }
   const leaseSeconds = Number(event.lease);
-  const time = Number(event.time);
   return {
     address: checked(CidrSchema, `${ip}/${prefix}`, "leased address"),
     gateway: routerList[0] ?? null,
@@ -133,9 +145,27 @@ export function leaseFromEvent(event: DhcpEvent): Lease {
     domain: event.domain === "" ? null : event.domain,
     leaseSeconds: Number.isFinite(leaseSeconds) ? leaseSeconds : 0,
     serverId: event.serverid === "" ? null : checked(IpSchema, event.serverid, "server id"),
-    obtainedAt: new Date(Number.isFinite(time) && time > 0 ? time * 1000 : Date.now())
-      .toISOString(),
+    obtainedAt: new Date(eventTime(event)).toISOString(),
   };
+}
+
+/** The boot clock now (seconds), as the hook reads it; undefined when /proc says nothing. */
+function uptimeSeconds(): number | undefined {
+  try {
+    const seconds = Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]);
+    return Number.isFinite(seconds) ? seconds : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** When the hook saw the event (ms since the epoch); now when the line cannot say. */
+function eventTime(event: DhcpEvent): number {
+  const epoch = Number(event.time);
+  if (event.time !== "" && Number.isFinite(epoch) && epoch > 0) return epoch * 1000;
+  const then = Number(event.uptime);
+  const now = event.uptime === "" || !Number.isFinite(then) ? undefined : uptimeSeconds();
+  return now === undefined ? Date.now() : Date.now() - Math.max(0, now - then) * 1000;
 }
 
 /** Parses hook lines (JSON, optionally behind the stdout marker); other lines are skipped. */
@@ -162,16 +192,29 @@ export async function readDhcpEvents(eventFile: string): Promise<DhcpEvent[]> {
   return text === undefined ? [] : parseDhcpEvents(text);
 }
 
-/** Polls the event file until an event after the first `skip` ones matches; undefined on timeout. */
+/** Re-reads the event file at least this often, inotify or not (core/dir_wake.ts). */
+const FALLBACK_POLL_MS = 100;
+
+/**
+ * Waits until an event after the first `skip` ones matches (woken by the file's directory
+ * changing); undefined on timeout.
+ */
 export async function waitForDhcpEvent(
   eventFile: string,
   match: (event: DhcpEvent) => boolean,
   options: { skip?: number; timeoutMs: number },
 ): Promise<DhcpEvent | undefined> {
   const deadline = Date.now() + options.timeoutMs;
-  for (;;) {
-    const found = (await readDhcpEvents(eventFile)).slice(options.skip ?? 0).find(match);
-    if (found || Date.now() >= deadline) return found;
-    await sleep(10); // Deno's own timer (core/timers.ts): cheap enough to poll often
+  // Watching before the first read: an event written in between still wakes the wait.
+  const wake = watchDirectory(parentDirectory(eventFile));
+  try {
+    for (;;) {
+      const found = (await readDhcpEvents(eventFile)).slice(options.skip ?? 0).find(match);
+      const left = deadline - Date.now();
+      if (found || left <= 0) return found;
+      await wake.wait(Math.min(left, FALLBACK_POLL_MS));
+    }
+  } finally {
+    wake.close();
   }
 }

@@ -21,6 +21,7 @@ const BOUND: DhcpEvent = {
   lease: "3600",
   serverid: "10.11.12.1",
   time: "1700000000",
+  uptime: "",
 };
 
 Deno.test("leaseFromEvent: address with prefix, first router, option 121 pairs, DNS", () => {
@@ -149,4 +150,15 @@ Deno.test("hook script: appends JSON lines to the event file when asked", async 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("leaseFromEvent: the hook's boot-clock time becomes wall-clock time; epoch lines still read", () => {
+  const uptime = Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]);
+  const fromBootClock = leaseFromEvent({ ...BOUND, time: "", uptime: String(uptime - 100) });
+  const age = Date.now() - Date.parse(fromBootClock.obtainedAt);
+  assert.ok(age > 95_000 && age < 110_000, `obtained ${age} ms ago, not ~100 s`);
+  const old = leaseFromEvent({ ...BOUND, time: "1700000000", uptime: "" });
+  assert.equal(old.obtainedAt, new Date(1700000000 * 1000).toISOString());
+  const neither = leaseFromEvent({ ...BOUND, time: "", uptime: "" });
+  assert.ok(Math.abs(Date.now() - Date.parse(neither.obtainedAt)) < 5_000);
 });

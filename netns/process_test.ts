@@ -56,10 +56,12 @@ Deno.test("spawnDaemon: output redirected to files; exited waits for the flush",
 Deno.test("spawnDaemon: detach puts the daemon in its own session with the same pid", async () => {
   const daemon = spawnDaemon(["sleep", "60"], { detach: true });
   try {
-    // setsid execs in place: the same pid turns from setsid into sleep, in a new session.
+    // The child calls setsid() before its exec: the same pid runs sleep, in a new session.
     const deadline = Date.now() + 3000;
-    while (!(await Deno.readTextFile(`/proc/${daemon.pid}/cmdline`)).startsWith("sleep\0")) {
-      if (Date.now() > deadline) throw new Error("setsid never exec'd sleep in place");
+    const argv0 = async () =>
+      (await Deno.readTextFile(`/proc/${daemon.pid}/cmdline`)).split("\0")[0]?.split("/").at(-1);
+    while ((await argv0()) !== "sleep") {
+      if (Date.now() > deadline) throw new Error("the daemon never exec'd sleep");
       await new Promise((r) => setTimeout(r, 10));
     }
     const stat = await Deno.readTextFile(`/proc/${daemon.pid}/stat`);

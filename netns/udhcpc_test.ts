@@ -16,6 +16,7 @@ const BOUND_LINE = "EVE-DHCP-EVENT " + JSON.stringify({
   lease: "3600",
   serverid: "10.11.12.1",
   time: "1700000000",
+  uptime: "",
 });
 
 Deno.test("acquireLease: argv built from validated input, inside the netns via nsenter", async () => {

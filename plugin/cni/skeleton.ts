@@ -211,10 +211,13 @@ export async function run<T extends NetConf>(
     const parsed = v.safeParse(plugin.configSchema, raw);
     log = await openLog(validLogFile(plugin, parsed), logFields(input.env), startedAt);
     // The netns and the whole config make the line replayable (`eve-cni-debug replay`).
+    // startupMs: the process's own start before this call (Deno's time origin to here:
+    // loading the program, reading stdin), which every line's durationMs leaves out.
     log.logger.debug("Started {command}", {
       cniVersion: raw.cniVersion ?? "",
       netns: input.env.CNI_NETNS ?? "",
       config: raw,
+      startupMs: Math.round(startedAt),
     });
     const stdout = await dispatch(plugin, input, raw, parsed, log.logger);
     log.logger.info("Finished {command}", { outcome: "ok" });

@@ -29,6 +29,7 @@ import {
   attachmentPaths,
   type AttachmentState,
   isVmi,
+  type LeasePolicyRecord,
   STATE_VERSION,
 } from "../../core/eve/mod.ts";
 import {
@@ -125,6 +126,11 @@ async function attach(
     podNamespace: ctx.args.podNamespace ?? "",
     netnsPath: ctx.netns,
   });
+  // The node's addresses (an `ip addr` in the host namespace, for the lease policy) are read
+  // while zedrouter connects the pod at L2, not after it: ~7 ms off every ADD. Handled here so
+  // a failed L2 call leaves no unhandled rejection behind; record() awaits it.
+  const leasePolicy = leasePolicyRecord(deps.runner, ctx.config);
+  leasePolicy.catch(() => {});
   const l2 = await connectL2(ctx, session, undo, pod, requestedMac);
   const mac = await podEndMac(deps.runner, l2.result, ctx.netns, ctx.ifname);
   if (requestedMac !== null && mac !== requestedMac) {
@@ -135,7 +141,7 @@ async function attach(
   const attaching: Attaching = {
     ...invocation,
     pod,
-    state: await record(ctx, undo, paths, l2.result, mac, deps.runner),
+    state: await record(ctx, undo, paths, l2.result, mac, await leasePolicy),
     timings: { l2Ms: l2.ms, dhcpMs: 0, l3Ms: 0 },
   };
   if (l2.result.useDHCP && !attaching.state.vmi) {
@@ -269,7 +275,7 @@ async function record(
   paths: AttachmentPaths,
   l2: ConnectPodAtL2Result,
   mac: string,
-  runner: Runner,
+  leasePolicy: LeasePolicyRecord,
 ): Promise<AttachmentState> {
   const state: AttachmentState = {
     version: STATE_VERSION,
@@ -285,7 +291,7 @@ async function record(
     appUUID: l2.appUUID,
     zedrouterSocket: ctx.config.zedrouterSocket,
     logFile: ctx.config.logFile,
-    leasePolicy: await leasePolicyRecord(runner, ctx.config),
+    leasePolicy,
     phase: "adding",
     dhcp: null,
     lease: null,

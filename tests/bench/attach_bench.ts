@@ -6,8 +6,9 @@
  *    before tuning), of eth0 through eve-bridge, and of eth0 through Debian's bridge +
  *    host-local directly (the same conflist minus eve-bridge: the baseline). Per-phase times
  *    of net1 come from eve-bridge's own log lines ("Attached"/"Detached": l2Ms, dhcpMs, l3Ms,
- *    releaseMs, disconnectMs); "in-process" is the plugin's time from Deno's time origin to its
- *    last log line (Deno's own start-up is not in it); "runtime" is the wall time of the whole
+ *    releaseMs, disconnectMs); "in-process" is the plugin's time from the CNI call's start to its
+ *    last log line (Deno's own start-up and the program's load are not in it; the per-slice
+ *    table, attach_slices.ts, shows them); "runtime" is the wall time of the whole
  *    libcni invocation (process start-up, tuning, result cache).
  *    The "net1+policy" path is net1 again with a `routingPolicy` block (its own step's time
  *    from the "Routing policy of" log line).
@@ -36,6 +37,8 @@ import { e2eSkipReason } from "../e2e/harness.ts";
 import { findCnidrive } from "../../scripts/sandbox/paths.ts";
 import { listAddrs, systemRunner } from "../../netns/mod.ts";
 import { floorTable, type FloorTools, floorTools, p50, percentile } from "./attach_floors.ts";
+import { logField, type LogLine, readLog } from "./attach_log.ts";
+import { sliceTable } from "./attach_slices.ts";
 
 const CYCLES = Number(Deno.env.get("BENCH_CYCLES") ?? 50);
 const PODS = Number(Deno.env.get("BENCH_PODS") ?? 100);
@@ -157,43 +160,6 @@ function withNewContainer(pod: E2ePod): E2ePod {
     (b) => b.toString(16).padStart(2, "0"),
   ).join("");
   return { ...pod, containerId: id };
-}
-
-interface LogLine {
-  message: string;
-  properties: Record<string, unknown>;
-}
-
-async function readLog(path: string): Promise<LogLine[]> {
-  const text = await Deno.readTextFile(path).catch(() => "");
-  const lines: LogLine[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      const parsed = JSON.parse(line) as { message?: string; properties?: Record<string, unknown> };
-      lines.push({ message: parsed.message ?? "", properties: parsed.properties ?? {} });
-    } catch {
-      // A torn line (rotation); skip.
-    }
-  }
-  return lines;
-}
-
-/** A numeric field of the log lines whose message starts with `prefix`, for these containers. */
-function logField(
-  lines: LogLine[],
-  containers: Set<string>,
-  command: string,
-  prefix: string,
-  field: string,
-): number[] {
-  return lines
-    .filter((l) =>
-      l.message.startsWith(prefix) && l.properties.command === command &&
-      containers.has(String(l.properties.containerID))
-    )
-    .map((l) => Number(l.properties[field]))
-    .filter((n) => Number.isFinite(n));
 }
 
 // ---- Statistics and the table ------------------------------------------------------------
@@ -540,6 +506,11 @@ async function bench(): Promise<number> {
         ["leaks after DEL", String(leaks.length + strays.length)],
       ]);
       printFloors(log, { netx, eth0, base });
+      printTable(
+        "Per-slice table of the serial cycles (p50 ms, from eve-bridge's log of this run)",
+        ["slice", "p50"],
+        sliceTable(log, { netx, eth0 }),
+      );
       for (const f of failures.slice(0, 10)) out(`  failure: ${f}`);
       for (const l of leaks.slice(0, 10)) out(`  leak: ${l}`);
       if (failures.length || leaks.length || strays.length || par.attachments < planned) {

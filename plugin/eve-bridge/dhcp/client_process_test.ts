@@ -16,6 +16,7 @@ function event(kind: string, ip = ""): DhcpEvent {
     lease: ip ? "3600" : "",
     serverid: "",
     time: "1",
+    uptime: "",
   };
 }
 

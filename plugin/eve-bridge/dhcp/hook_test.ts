@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { hookScript, installHook, selfCommand, shellQuote } from "./hook.ts";
+import { leaseFromEvent } from "../../../netns/mod.ts";
 
 async function sh(script: string, args: string[] = [], env: Record<string, string> = {}) {
   const out = await new Deno.Command("sh", {
@@ -146,38 +147,57 @@ Deno.test("hook: the client's first bound starts no callback (ADD takes that lea
 
 Deno.test(
   {
-    name: "hook: deconfig (before every DISCOVER) forks nothing: sh builtins only",
+    name: "hook: deconfig (before every DISCOVER) and the first bound fork nothing: builtins only",
     ignore: new Deno.Command("sh", { args: ["-c", "command -v strace"] }).outputSync().code !== 0,
   },
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "eve-bridge-hook-" });
     try {
       const hook = await installHook(`${dir}/state`, ["/nonexistent/eve-bridge"]);
-      const trace = `${dir}/trace`;
-      const out = await new Deno.Command("strace", {
-        args: [
-          "-f",
-          "-qq",
-          "-e",
-          "trace=execve,fork,vfork,clone,clone3",
-          "-o",
-          trace,
-          hook,
-          "deconfig",
-        ],
-        env: { EVE_DHCP_EVENT_FILE: `${dir}/net1.events`, interface: "net1" },
-      }).output();
-      assert.equal(out.code, 0);
-      const calls = (await Deno.readTextFile(trace)).trim().split("\n")
-        .map((l) => /^\d+\s+(\w+)\(/.exec(l)?.[1]).filter((c) => c !== undefined);
-      assert.deepEqual(calls, ["execve"], await Deno.readTextFile(trace));
-      const [event] = (await Deno.readTextFile(`${dir}/net1.events`)).trim().split("\n");
-      assert.equal(JSON.parse(event!).event, "deconfig");
+      for (const event of ["deconfig", "bound"]) await traceForks(dir, hook, event);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
   },
 );
+
+/** Runs the hook for `event` under strace: it must exec itself and nothing else. */
+async function traceForks(dir: string, hook: string, event: string): Promise<void> {
+  const trace = `${dir}/trace`;
+  const out = await new Deno.Command("strace", {
+    args: [
+      "-f",
+      "-qq",
+      "-e",
+      "trace=execve,fork,vfork,clone,clone3",
+      "-o",
+      trace,
+      hook,
+      event,
+    ],
+    env: {
+      EVE_DHCP_EVENT_FILE: `${dir}/net1.events`,
+      interface: "net1",
+      ip: "10.1.2.3",
+      mask: "24",
+      lease: "3600",
+    },
+  }).output();
+  assert.equal(out.code, 0);
+  const calls = (await Deno.readTextFile(trace)).trim().split("\n")
+    .map((l) => /^\d+\s+(\w+)\(/.exec(l)?.[1]).filter((c) => c !== undefined);
+  assert.deepEqual(calls, ["execve"], await Deno.readTextFile(trace));
+  const line = (await Deno.readTextFile(`${dir}/net1.events`)).trim().split("\n").at(-1);
+  const reported = JSON.parse(line!);
+  assert.equal(reported.event, event);
+  // A lease's time is the boot clock the hook read (no `date`): close to ours.
+  if (event === "bound") {
+    const now = Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]);
+    assert.ok(Math.abs(now - Number(reported.uptime)) < 60, line);
+    const obtained = Date.parse(leaseFromEvent(reported).obtainedAt);
+    assert.ok(Math.abs(Date.now() - obtained) < 60_000, line);
+  }
+}
 
 Deno.test("hook: an event the state dir has no room for is recorded after the reserve goes", async () => {
   const dir = await Deno.makeTempDir();

@@ -8,7 +8,12 @@
  * failed round); a client that exits (bad netns, interface gone) fails at once.
  */
 import * as v from "valibot";
-import { errorMessage, sleep } from "../../../core/mod.ts";
+import {
+  type DirectoryWake,
+  errorMessage,
+  parentDirectory,
+  watchDirectory,
+} from "../../../core/mod.ts";
 import {
   type DhcpEvent,
   leaseFromEvent,
@@ -21,10 +26,10 @@ import type { AttachmentPaths, DhcpClientRecord, LeaseRecord } from "../../../co
 import { LeaseRecordSchema, readProcessFacts } from "../../../core/eve/mod.ts";
 import type { DhcpConfig } from "../config.ts";
 
-// The event file is read this often while ADD waits: a read is a few µs and the timer is
-// Deno's own (core/timers.ts), so a short interval costs nothing measurable and takes the
-// mean wake-up delay after udhcpc's `bound` from 25 ms (the 50 ms it was) to 5 ms.
-const POLL_MS = 10;
+// While ADD waits, the event file is read when its directory changes (core/dir_wake.ts:
+// inotify wakes it within a millisecond of udhcpc's `bound`, where a 10 ms poll averaged 5 ms
+// late, and a 50 ms one 25 ms), and at least this often whatever inotify says.
+const FALLBACK_POLL_MS = 100;
 
 export function leaseOf(event: DhcpEvent): LeaseRecord {
   return v.parse(LeaseRecordSchema, leaseFromEvent(event));
@@ -60,7 +65,7 @@ export async function startLeaseClient(
     eventFile: paths.events,
     pidFile: paths.pid,
   });
-  // Read at once: exec (setsid -> nsenter -> udhcpc) keeps the pid and the start time.
+  // Read at once: exec (nsenter -> udhcpc) keeps the pid and the start time.
   const startTime = readProcessFacts(daemon.pid)?.startTime;
   return {
     record: {
@@ -84,6 +89,27 @@ export async function waitFirstLease(
   let exited = false;
   client.exited.then(() => exited = true, () => exited = true);
   const attempts = dhcp.retries + 1;
+  // Woken by the hook's append to the event file (inotify on its directory), not by polling.
+  const wake = watchDirectory(parentDirectory(client.record.eventFile));
+  try {
+    return await waitAttempts(client, dhcp, ifname, logger, {
+      attempts,
+      wake,
+      exited: () => exited,
+    });
+  } finally {
+    wake.close();
+  }
+}
+
+async function waitAttempts(
+  client: StartedClient,
+  dhcp: DhcpConfig,
+  ifname: string,
+  logger: CniLogger,
+  o: { attempts: number; wake: DirectoryWake; exited: () => boolean },
+): Promise<LeaseRecord> {
+  const { attempts } = o;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const deadline = Date.now() + dhcp.timeoutSeconds * 1000;
     while (Date.now() < deadline) {
@@ -98,14 +124,17 @@ export async function waitFirstLease(
         );
       }
       if (lease) return lease;
-      if (exited) {
+      if (o.exited()) {
         throw new CniError(
           EveErrorCode.DhcpFailed,
           `udhcpc exited before it obtained a lease on "${ifname}"`,
           "Check that udhcpc and nsenter are installed and the pod namespace still exists",
         );
       }
-      await sleep(POLL_MS);
+      await Promise.race([
+        o.wake.wait(Math.min(deadline - Date.now(), FALLBACK_POLL_MS)),
+        client.exited.then(() => {}, () => {}),
+      ]);
     }
     if (attempt < attempts) {
       logger.warn("No DHCP lease on {ifname} after {seconds} s; retrying ({attempt}/{retries})", {

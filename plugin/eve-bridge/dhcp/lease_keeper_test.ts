@@ -17,6 +17,7 @@ function event(kind: string, ip: string, extra: Record<string, string> = {}): st
     lease: "3600",
     serverid: "",
     time: "1700000000",
+    uptime: "",
     ...extra,
   });
 }
