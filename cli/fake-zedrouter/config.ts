@@ -271,15 +271,17 @@ export function probeAddress(subnet: Subnet4, gateway: string): string {
   return intToIp(top === ipToInt(gateway) ? top - 1 : top);
 }
 
-function resolveApps(file: ConfigFile, nis: readonly NetworkInstance[], problems: string[]): App[] {
-  const niByName = new Map(nis.map((ni) => [ni.name, ni]));
-  const names = new Map<string, string>();
-  const uuids = new Map<string, string>();
-  const kubeNames = new Map<string, string>();
-  const macs = new Map<string, string>();
-  /** Address (as text) to its owner, per NI; seeded with each gateway. */
-  const taken = new Map<string, Map<number, string>>();
+/**
+ * What no app adapter may have: the probe MAC, and per local NI (address to its owner) the
+ * gateway and the probe address.
+ */
+function claimedBeforeApps(nis: readonly NetworkInstance[]): {
+  macs: Map<string, string>;
+  taken: Map<string, Map<number, string>>;
+} {
+  const macs = new Map([[APPLY_PROBE_MAC, "the apply probe's port (fake-zedrouter apply)"]]);
   const probe = "the apply probe's (fake-zedrouter apply leases it to check dnsmasq)";
+  const taken = new Map<string, Map<number, string>>();
   for (const ni of nis) {
     if (ni.type !== "local") continue;
     taken.set(
@@ -287,7 +289,15 @@ function resolveApps(file: ConfigFile, nis: readonly NetworkInstance[], problems
       new Map([[ipToInt(ni.gateway), "the gateway"], [ipToInt(ni.probeIp), probe]]),
     );
   }
-  macs.set(APPLY_PROBE_MAC, "the apply probe's port (fake-zedrouter apply's DHCP check)");
+  return { macs, taken };
+}
+
+function resolveApps(file: ConfigFile, nis: readonly NetworkInstance[], problems: string[]): App[] {
+  const niByName = new Map(nis.map((ni) => [ni.name, ni]));
+  const names = new Map<string, string>();
+  const uuids = new Map<string, string>();
+  const kubeNames = new Map<string, string>();
+  const { macs, taken } = claimedBeforeApps(nis);
   // Explicit MACs and addresses are claimed first so derived ones step around them.
   file.apps.forEach((app, a) => {
     app.adapters.forEach((ad, i) => {
