@@ -5,7 +5,7 @@ import { parseIpJson } from "./_json.ts";
 import { checked, checkIfName } from "./_validate.ts";
 import type { IpCommand } from "./ip_batch.ts";
 import { isCommandError, runChecked, type Runner } from "./runner.ts";
-import { ipArgv, type Netns, netnsPath } from "./target.ts";
+import { execArgv, ipArgv, type Netns, netnsPath } from "./target.ts";
 
 /** One entry of `ip -j -d link show`; loose because iproute2 adds fields over time. */
 const IpLinkSchema = v.looseObject({
@@ -269,4 +269,17 @@ function checkMtu(mtu: number): number {
     throw new TypeError(`Invalid MTU ${mtu}: expected an integer from 68 to 65535`);
   }
   return mtu;
+}
+
+/**
+ * `ethtool -K NAME tx off`: the kernel finishes UDP and TCP checksums itself. A veth that
+ * sends through OVS's userspace datapath needs it: that datapath forwards frames as they
+ * are, so a checksum left to offload arrives unfinished and the receiver drops it.
+ */
+export async function disableTxChecksumOffload(
+  runner: Runner,
+  ns: Netns | undefined,
+  name: string,
+): Promise<void> {
+  await runChecked(runner, execArgv(ns, ["ethtool", "-K", checkIfName(name), "tx", "off"]));
 }

@@ -46,6 +46,7 @@ export {
   createVethPair,
   createVethPairFromPeer,
   deleteLink,
+  disableTxChecksumOffload,
   ensureBridge,
   getLink,
   type Link,

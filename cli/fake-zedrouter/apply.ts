@@ -1,7 +1,8 @@
 /**
  * Declarative apply with probe and rollback (kubernetes-nmstate's way, for fake-zedrouter's
  * config): the new config's NIs are made, the config is swapped in and dnsmasq follows; then
- * each added or changed NI is probed (apply_probe.ts). Only when every probe passes is what
+ * each added or changed NI is probed (apply_probe.ts; a local NI's dnsmasq must answer a
+ * real DHCP request, apply_dhcp_probe.ts). Only when every probe passes is what
  * the new config dropped detached and removed. Otherwise the previous config goes back: NIs
  * only the new one had are removed, the previous ones made again; attachments stay as they
  * were. Every apply is recorded with its outcome per NI.
@@ -29,6 +30,8 @@ export interface ApplyTarget {
   /** After a passed apply: detach what `next` removed, then delete its bridges. */
   finish(previous: Config, next: Config): Promise<void>;
   readonly records: ApplyRecord[];
+  /** The daemon's state dir (the DHCP probe's hook script goes there). */
+  readonly stateDir: string;
 }
 
 type NiResult = ApplyRecord["networkInstances"][number];
@@ -132,7 +135,13 @@ async function tryApply(
   } catch (error) {
     return fail(null, `dnsmasq: ${errorMessage(error)}`);
   }
-  const ctx = { kernel: core.kernel, ovs: next.ovs, dnsmasq: () => target.dnsmasq.status() };
+  const ctx = {
+    kernel: core.kernel,
+    ovs: next.ovs,
+    stateDir: target.stateDir,
+    log: core.log,
+    dnsmasq: () => target.dnsmasq.status(),
+  };
   let first: string | null = null;
   for (const ni of next.networkInstances.filter(changed)) {
     const problem = await probeUntil(ctx, ni, probeTimeoutMs);

@@ -2,17 +2,17 @@
  * The probe of one applied network instance: what must hold before an apply counts as done.
  * Its bridge is present and up; a switch NI's uplink (port or VXLAN device) is present and
  * on the bridge (an OVS port by OVS's database); a local NI's gateway address is on the
- * bridge and its dnsmasq runs. Polled until it passes or the timeout ends.
+ * bridge and its dnsmasq runs. Polled until it passes or the timeout ends; then a local NI's
+ * dnsmasq must answer a real DHCP request on a probe port within the time left
+ * (apply_dhcp_probe.ts).
  */
 import { getLink, getOvsPort, isAlive, listAddrs, systemRunner } from "../../netns/mod.ts";
+import { type DhcpProbeContext, probeDhcp } from "./apply_dhcp_probe.ts";
 import type { DnsmasqStatus } from "./dnsmasq_supervisor.ts";
-import type { Kernel } from "./kernel.ts";
-import type { NetworkInstance, OvsSettings } from "./model.ts";
+import type { NetworkInstance } from "./model.ts";
 import { niOvsDb } from "./network_instances.ts";
 
-export interface ProbeContext {
-  readonly kernel: Kernel;
-  readonly ovs: OvsSettings;
+export interface ProbeContext extends DhcpProbeContext {
   readonly dnsmasq: () => readonly DnsmasqStatus[];
 }
 
@@ -62,8 +62,14 @@ export async function probeUntil(
     const problem = await probeNetworkInstance(ctx, ni).catch((e) =>
       e instanceof Error ? e.message : String(e)
     );
-    if (problem === null) return null;
+    if (problem === null) break;
     if (Date.now() >= deadline) return `probe failed after ${timeoutMs} ms: ${problem}`;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  if (ni.type !== "local") return null;
+  const dnsmasq = ctx.dnsmasq().find((d) => d.networkInstance === ni.name);
+  if (!dnsmasq) return "it has no dnsmasq";
+  // udhcpc counts whole seconds; at least one try even when the checks took all the time.
+  const seconds = Math.max(1, Math.floor((deadline - Date.now()) / 1000));
+  return await probeDhcp(ctx, ni, seconds, dnsmasq.leaseFile);
 }

@@ -13,7 +13,7 @@ import {
   type NiConfig,
   type SwitchNiConfig,
 } from "./config_schema.ts";
-import { deriveMac, stableIndex, uuidFromName } from "./identity.ts";
+import { APPLY_PROBE_MAC, deriveMac, stableIndex, uuidFromName } from "./identity.ts";
 import {
   broadcast,
   intToIp,
@@ -176,6 +176,7 @@ function resolveNis(nis: readonly NiConfig[], problems: string[]): NetworkInstan
       dhcpRange,
       dns: ni.dns ?? [gateway],
       defaultRoute: ni.defaultRoute,
+      probeIp: probeAddress(subnet, gateway),
     });
   });
   return out;
@@ -259,17 +260,44 @@ function resolveVxlan(x: NonNullable<SwitchNiConfig["vxlan"]>, c: SwitchContext)
   };
 }
 
+/**
+ * The address apply's DHCP probe leases on a local NI: the highest host address that is not
+ * the gateway (a subnet has at least two hosts, /30 being the smallest). At the top of the
+ * subnet, away from where people usually put gateways and pools; it may lie in the dynamic
+ * range, from which dnsmasq then never hands it out (a dhcp-host reservation holds it).
+ */
+export function probeAddress(subnet: Subnet4, gateway: string): string {
+  const top = broadcast(subnet) - 1;
+  return intToIp(top === ipToInt(gateway) ? top - 1 : top);
+}
+
+/**
+ * What no app adapter may have: the probe MAC, and per local NI (address to its owner) the
+ * gateway and the probe address.
+ */
+function claimedBeforeApps(nis: readonly NetworkInstance[]): {
+  macs: Map<string, string>;
+  taken: Map<string, Map<number, string>>;
+} {
+  const macs = new Map([[APPLY_PROBE_MAC, "the apply probe's port (fake-zedrouter apply)"]]);
+  const probe = "the apply probe's (fake-zedrouter apply leases it to check dnsmasq)";
+  const taken = new Map<string, Map<number, string>>();
+  for (const ni of nis) {
+    if (ni.type !== "local") continue;
+    taken.set(
+      ni.name,
+      new Map([[ipToInt(ni.gateway), "the gateway"], [ipToInt(ni.probeIp), probe]]),
+    );
+  }
+  return { macs, taken };
+}
+
 function resolveApps(file: ConfigFile, nis: readonly NetworkInstance[], problems: string[]): App[] {
   const niByName = new Map(nis.map((ni) => [ni.name, ni]));
   const names = new Map<string, string>();
   const uuids = new Map<string, string>();
   const kubeNames = new Map<string, string>();
-  const macs = new Map<string, string>();
-  /** Address (as text) to its owner, per NI; seeded with each gateway. */
-  const taken = new Map<string, Map<number, string>>();
-  for (const ni of nis) {
-    if (ni.type === "local") taken.set(ni.name, new Map([[ipToInt(ni.gateway), "the gateway"]]));
-  }
+  const { macs, taken } = claimedBeforeApps(nis);
   // Explicit MACs and addresses are claimed first so derived ones step around them.
   file.apps.forEach((app, a) => {
     app.adapters.forEach((ad, i) => {

@@ -341,3 +341,22 @@ networkInstances:
       .some((p) => p.startsWith("cluster.etcd.endpoints.0: Expected an etcd client URL")),
   );
 });
+
+Deno.test("the apply probe's address is the subnet's top host (below a gateway there); apps stay off it", () => {
+  const config = parseConfigText(`
+networkInstances:
+  - {name: a, type: local, bridge: bn1, subnet: 10.1.0.0/24}
+  - {name: b, type: local, bridge: bn2, subnet: 10.2.0.0/30, gateway: 10.2.0.2}
+`);
+  const probeIps = config.networkInstances.map((ni) => ni.type === "local" ? ni.probeIp : null);
+  assert.deepEqual(probeIps, ["10.1.0.254", "10.2.0.1"]);
+  const taken = problemsOf(`
+networkInstances: [{name: a, type: local, bridge: bn1, subnet: 10.1.0.0/24}]
+apps:
+  - name: x
+    uuid: ${APP_UUID}
+    adapters: [{networkInstance: a, ip: 10.1.0.254, mac: "02:FA:2E:00:00:01"}]
+`);
+  assert.ok(taken.some((p) => /10\.1\.0\.254.*apply probe/.test(p)), taken.join("\n"));
+  assert.ok(taken.some((p) => /02:fa:2e:00:00:01.*apply probe/.test(p)), taken.join("\n"));
+});

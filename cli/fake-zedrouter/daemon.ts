@@ -231,6 +231,7 @@ function applyTarget(daemon: Daemon): ApplyTarget {
     core: daemon.core,
     dnsmasq: daemon.dnsmasq,
     records: daemon.applies,
+    stateDir: daemon.options.stateDir,
     loadedAt: () => daemon.loadedAt,
     swap(config, loadedAt = new Date()) {
       daemon.config = config;

@@ -1,10 +1,12 @@
 /**
  * What one local NI's dnsmasq serves, as EVE configures it: a reservation per app adapter
- * (`dhcp-host=<MAC>,id:*,<IP>,<hostname>`), the router option plus a classless default
+ * (`dhcp-host=<MAC>,id:*,<IP>,<hostname>`) plus one for apply's DHCP probe (APPLY_PROBE_MAC
+ * to the NI's probeIp, so a dnsmasq that serves reservations only answers the probe too), the router option plus a classless default
  * route only when the NI has an uplink (else an empty router option, so clients install no
  * default route), and the DNS servers. Pure: data in, dnsmasq config text out.
  */
 import { type DhcpHost, type DnsmasqConfigOptions, renderDnsmasqConfig } from "../../netns/mod.ts";
+import { APPLY_PROBE_MAC } from "./identity.ts";
 import { intToIp, netmask } from "./ipv4.ts";
 import type { Config, LocalNi } from "./model.ts";
 
@@ -48,6 +50,19 @@ export function reservations(config: Config, ni: LocalNi): DhcpHost[] {
   );
 }
 
+/** The apply probe's reservation (apply_dhcp_probe.ts); config.ts keeps apps off it. */
+export function probeReservation(ni: LocalNi): DhcpHost {
+  return {
+    mac: APPLY_PROBE_MAC,
+    ip: ni.probeIp,
+    hostname: APPLY_PROBE_HOSTNAME,
+    anyClientId: true,
+  };
+}
+
+/** A hostname no app gets: a kubeName ends in "-" and five hex digits, and "probe" is not hex. */
+export const APPLY_PROBE_HOSTNAME = "fake-zedrouter-apply-probe";
+
 export function dnsmasqOptions(
   config: Config,
   ni: LocalNi,
@@ -67,7 +82,7 @@ export function dnsmasqOptions(
   return {
     interface: ni.bridge,
     dhcpRanges: [{ ...range, leaseTime: "1h" }],
-    dhcpHosts: reservations(config, ni),
+    dhcpHosts: [...reservations(config, ni), probeReservation(ni)],
     dhcpOptions: [
       ...routerOptions,
       ...(ni.dns.length > 0 ? [{ option: "option:dns-server", values: [...ni.dns] }] : []),

@@ -19,7 +19,10 @@ Deno.test("a local NI with an uplink offers router, classless route and DNS", ()
   assert.ok(lines.includes("dhcp-option=option:classless-static-route,0.0.0.0/0,10.11.12.1"));
   assert.ok(lines.includes("dhcp-option=option:dns-server,10.11.12.1"));
   assert.ok(lines.includes("dhcp-leasefile=/run/fz/dnsmasq-ni-local.leases"));
-  assert.equal(lines.filter((l) => l.startsWith("dhcp-host=")).length, 2, "no switch adapters");
+  assert.ok(
+    lines.includes("dhcp-host=02:fa:2e:00:00:01,id:*,10.11.12.254,fake-zedrouter-apply-probe"),
+  );
+  assert.equal(lines.filter((l) => l.startsWith("dhcp-host=")).length, 3, "no switch adapters");
 });
 
 Deno.test("without an uplink the router option is sent empty; no range = static only", () => {

@@ -41,6 +41,13 @@ export function uuidV5(namespace: string, name: string): string {
 /** Prefix of switch-NI app MACs, as EVE uses (Xen's OUI with the local bit set). */
 export const SWITCH_MAC_PREFIX = [0x02, 0x16, 0x3e] as const;
 
+/**
+ * The MAC of apply's DHCP probe port (apply_dhcp_probe.ts), reserved in every local NI's
+ * dnsmasq for the NI's probeIp. Locally administered unicast, and refused as an app
+ * adapter's MAC (config.ts), so the reservation can never hand an app's address away.
+ */
+export const APPLY_PROBE_MAC = "02:fa:2e:00:00:01";
+
 export interface MacSeed {
   readonly appUuid: string;
   readonly niUuid: string;

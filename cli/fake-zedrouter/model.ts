@@ -28,6 +28,12 @@ export interface LocalNi extends NiCommon {
   readonly dhcpRange: Range4 | null;
   readonly dns: readonly string[];
   readonly defaultRoute: boolean;
+  /**
+   * Reserved in its dnsmasq for APPLY_PROBE_MAC (identity.ts): the address apply's DHCP
+   * probe leases (apply_dhcp_probe.ts). The subnet's highest host address that is not the
+   * gateway; no app adapter may have it.
+   */
+  readonly probeIp: string;
 }
 
 /** A switch NI's VXLAN uplink, resolved (config_schema.ts VxlanConfigSchema). */

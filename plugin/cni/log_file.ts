@@ -27,11 +27,11 @@ import {
 /** What every line jsonLinesFormatter writes begins with. */
 const LOG_LINE_START = '{"@timestamp":';
 
-/** Why `path` is not a log of ours, or undefined when it is one (or is absent). */
+/** Why `path` is not a log of ours, "missing" when it is absent, undefined when it is one. */
 function existingLogProblem(path: string): string | undefined {
   // The mode is the operator's business (a log may be made readable); the rest must hold.
   const problem = ownFileProblem(path, {});
-  if (problem === "missing") return undefined;
+  if (problem === "missing") return problem;
   if (problem !== undefined) return `"${path}" ${problem}`;
   let head = "";
   try {
@@ -56,7 +56,7 @@ function existingLogProblem(path: string): string | undefined {
 export function rotationProblem(path: string, rotations: number): string | undefined {
   for (let i = 1; i <= rotations; i++) {
     const problem = existingLogProblem(`${path}.${i}`);
-    if (problem !== undefined) return problem;
+    if (problem !== undefined && problem !== "missing") return problem;
   }
   return undefined;
 }
@@ -73,7 +73,9 @@ export function prepareLogFile(path: string): string | undefined {
     return errorMessage(error);
   }
   const problem = existingLogProblem(path);
-  if (problem !== undefined) return problem;
+  if (problem !== "missing") return problem;
+  // Only when it was missing: a refused exclusive open costs ~1 ms (Deno builds the error),
+  // on every call where the log exists.
   try {
     Deno.openSync(path, { write: true, createNew: true, mode: 0o640 }).close();
   } catch (error) {

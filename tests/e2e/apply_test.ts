@@ -10,10 +10,10 @@
 import assert from "node:assert/strict";
 import * as v from "valibot";
 import { execArgv, getLink, systemRunner } from "../../netns/mod.ts";
-import type { ApplyRecord } from "../../rpc/mod.ts";
 import { StatusModelSchema } from "../../cli/eve-cni-debug/cmd_status.ts";
 import type { ZedrouterConfig } from "../../scripts/sandbox/node.ts";
-import { EVE_CNI_DEBUG, FAKE_ZEDROUTER } from "../../scripts/sandbox/paths.ts";
+import { EVE_CNI_DEBUG } from "../../scripts/sandbox/paths.ts";
+import { applyToNode, niResult } from "./apply_harness.ts";
 import { APPS, CNIDRIVE, e2eConfig, e2eTest, NI, onLocalNi, ping, trackedPod } from "./harness.ts";
 import { attach, detach } from "./runtime.ts";
 
@@ -31,22 +31,14 @@ e2eTest("e2e: apply probes what changed and rolls back on failure; attachments s
   const { node } = ctx;
   const pod = await trackedPod(ctx, "pod1", APPS.nginx);
   const attached = await attach(CNIDRIVE, node, pod, onLocalNi(node, APPS.nginx));
-  const apply = async (config: ZedrouterConfig) => {
-    const path = `${node.dir}/new-${crypto.randomUUID()}.json`;
-    await Deno.writeTextFile(path, JSON.stringify(config));
-    const argv = [FAKE_ZEDROUTER, "apply", "--config", path, "--socket", node.socket, "--json"];
-    const r = await systemRunner(execArgv(node.ns.ns, argv));
-    const record: ApplyRecord = JSON.parse(r.stdout.trim().split("\n")[0]!);
-    return { code: r.code, record };
-  };
+  const apply = (config: ZedrouterConfig) => applyToNode(node, config);
 
   const bad = await apply(changed(1300, true));
   assert.equal(bad.code, 1);
   assert.equal(bad.record.outcome, "FailedToConfigure");
   assert.equal(bad.record.rolledBack, true);
   assert.match(bad.record.error ?? "", /network instance "ni-new".*noport0/);
-  const byName = (r: ApplyRecord, name: string) =>
-    r.networkInstances.find((ni) => ni.name === name);
+  const byName = niResult;
   assert.deepEqual(
     [byName(bad.record, "ni-new")?.change, byName(bad.record, "ni-local2")?.change],
     ["added", "changed"],
