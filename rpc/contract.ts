@@ -98,6 +98,12 @@ export const DisconnectPodArgsType = goStruct(podArgsFields);
 export const DisconnectPodResultType = goStruct({
   appUUID: field("AppUUID", goUuid),
   usedDHCP: field("UsedDHCP", goBool),
+  /**
+   * Ours, not EVE's (Go's decoder ignores it; EVE's zedrouter never sends it): what the
+   * server did with the lease its DHCP server held for the adapter: "released" (it held one
+   * and dropped it), "none" (it held none), "kept" (it could not drop it). Absent: unknown.
+   */
+  dhcpLease: optionalField("DHCPLease", goString()),
 });
 export const CheckPodConnectionArgsType = goStruct(podArgsFields);
 export const CheckPodConnectionResultType = goStruct({

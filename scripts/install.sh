@@ -13,6 +13,8 @@ need=()
 command -v ip >/dev/null || need+=(iproute2)
 command -v udhcpc >/dev/null || need+=(udhcpc)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
+# fake-zedrouter's DisconnectPod drops a lease nobody could release with its dhcp_release.
+command -v dhcp_release >/dev/null || need+=(dnsmasq-utils)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v nsenter >/dev/null || need+=(util-linux)
 command -v sysctl >/dev/null || need+=(procps)

@@ -13,6 +13,8 @@ import { makeControlHandlers } from "./control_handlers.ts";
 import { DEFAULT_CALL_TIMEOUT_MS } from "../../core/eve/mod.ts";
 import { defaultConfig } from "./default_config.ts";
 import { DnsmasqSupervisor } from "./dnsmasq_supervisor.ts";
+import { dnsmasqPaths } from "./dnsmasq_config.ts";
+import { dropNiLease } from "./lease_drop.ts";
 import { makeEveHandlers, type ZedrouterCore } from "./eve_handlers.ts";
 import { makeInspectHandlers } from "./inspect_handlers.ts";
 import { FaultTable } from "./fault_table.ts";
@@ -131,6 +133,12 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
       locks: new KeyedMutex(),
       callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
       log,
+      dropLease: (ni, mac) =>
+        dropNiLease(kernel.runner, {
+          leaseFile: dnsmasqPaths(options.stateDir, ni).leaseFile,
+          bridge: ni.bridge,
+          mac,
+        }),
     },
   };
   daemon.applier = applier(daemon);

@@ -19,7 +19,8 @@ import { bridgeMac, niOvsDb, ovsDbOf, requireBridgeAvailable } from "./network_i
 import { withDeadline } from "./deadline.ts";
 import { claimAdapterMac, releaseAdapterMac } from "./mac_claims.ts";
 import type { KeyedMutex } from "./keyed_mutex.ts";
-import { type Config, type NetworkInstance, niUsesDhcp } from "./model.ts";
+import { type Config, type LocalNi, type NetworkInstance, niUsesDhcp } from "./model.ts";
+import type { LeaseDrop } from "./lease_drop.ts";
 import { hostVethName } from "../../core/eve/mod.ts";
 import { existingPodNetns, podNetnsFromPath } from "./pod_netns.ts";
 import {
@@ -53,6 +54,11 @@ export interface ZedrouterCore {
   readonly locks: KeyedMutex;
   readonly callTimeoutMs: number;
   readonly log: (message: string) => void;
+  /**
+   * Drops what the local NI's dnsmasq still holds for an adapter's MAC (lease_drop.ts);
+   * absent (unit tests without dnsmasq): DisconnectPod reports no lease outcome.
+   */
+  readonly dropLease?: ((ni: LocalNi, mac: string) => Promise<LeaseDrop>) | undefined;
 }
 
 export interface EveHandlers {
@@ -268,9 +274,36 @@ async function disconnectPod(
       delete draft.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];
     });
     await releaseAdapterMac(core.config().cluster, attachment, core.log);
+    const lease = await dropAdapterLease(core, attachment);
     core.log(`Disconnected ${args.pod.name}/${args.podInterface.name}`);
-    return { appUUID: app.uuid, usedDHCP: attachment.usesDhcp };
+    return {
+      appUUID: app.uuid,
+      usedDHCP: attachment.usesDhcp,
+      ...(lease !== undefined && { dhcpLease: lease }),
+    };
   });
+}
+
+/**
+ * After the veth is gone (no client left to renew), what the NI's own dnsmasq still holds for
+ * the adapter's MAC is dropped: the lease of a pod whose udhcpc and netns were gone before its
+ * DEL could release it. Undefined when no dnsmasq of ours serves the adapter.
+ */
+async function dropAdapterLease(
+  core: ZedrouterCore,
+  attachment: Attachment,
+): Promise<LeaseDrop["outcome"] | undefined> {
+  const ni = findNi(core.config(), attachment.niUuid);
+  if (core.dropLease === undefined || ni?.type !== "local" || !attachment.usesDhcp) {
+    return undefined;
+  }
+  const drop = await core.dropLease(ni, attachment.mac);
+  if (drop.outcome === "released") {
+    core.log(`Dropped the lease of ${attachment.mac} (${drop.ips.join(", ")}) on ${ni.name}`);
+  } else if (drop.outcome === "kept") {
+    core.log(`Cannot drop the lease of ${attachment.mac} on ${ni.name}: ${drop.reason}`);
+  }
+  return drop.outcome;
 }
 
 function checkPodConnection(

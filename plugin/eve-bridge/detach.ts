@@ -60,6 +60,19 @@ async function disconnectPod(
   return reply;
 }
 
+/**
+ * The lease's fate over both steps: our client's release, then what zedrouter says it did
+ * with its own DHCP server's record (our fake-zedrouter drops what dnsmasq still holds for
+ * the MAC; EVE's zedrouter says nothing, and ours stands). "released" only when ours went out.
+ */
+export function leaseOutcome(ours: string, server: string | undefined): string {
+  if (ours === "released" || server === undefined) return ours;
+  if (server === "released") return "released-by-zedrouter";
+  // Its server holds none: whatever we held is gone, by our unconfirmed release or expiry.
+  if (server === "none" && ours === "stopped-without-release") return "gone-from-server";
+  return ours;
+}
+
 function warnKept(logger: CniLogger, path: string, error: unknown): void {
   logger.warn("Cannot update {path}, left as is: {error}", { path, error: errorMessage(error) });
 }
@@ -92,6 +105,7 @@ export async function detach(
   const pod = podOf(state ?? target.fallback);
   const disconnectStarted = performance.now();
   let appUUID = ZERO_UUID;
+  let serverLease: string | undefined;
   // Without state nor a pod name (GC of orphan files) there is no pod to name to zedrouter.
   if (state !== undefined || target.fallback.podName !== "") {
     // A lease of the Go plugin's is only possible where we hold none ourselves.
@@ -107,6 +121,7 @@ export async function detach(
           }, goLease),
       );
       appUUID = reply.appUUID;
+      serverLease = reply.dhcpLease;
     } catch (error) {
       if (state !== undefined) throw error; // state kept: the retry disconnects
       logger.warn("DisconnectPod without state failed, ignored: {error}", {
@@ -121,7 +136,8 @@ export async function detach(
     .catch((error) => warnKept(logger, target.paths.dir, error));
   logger.info("Detached {ifname}", {
     appUUID,
-    releaseOutcome,
+    releaseOutcome: leaseOutcome(releaseOutcome, serverLease),
+    ...(serverLease !== undefined && { zedrouterLease: serverLease }),
     releaseMs,
     disconnectMs: ms(disconnectStarted),
     totalMs: ms(started),

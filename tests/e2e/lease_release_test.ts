@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { containerDirName } from "../../core/eve/mod.ts";
-import { isAlive, signalPid } from "../../netns/mod.ts";
+import { deleteNetns, isAlive, signalPid, systemRunner } from "../../netns/mod.ts";
 import { findLeaks } from "../../scripts/sandbox/leaks.ts";
 import { cni, type E2ePod, multusArgs } from "../../scripts/sandbox/pod.ts";
 import { runEveBridge } from "../cni_harness.ts";
@@ -44,11 +44,23 @@ async function udhcpcOf(node: Parameters<typeof attachmentState>[0], pod: E2ePod
 }
 
 /**
- * ADD SIGKILLed while its udhcpc waits for the (paused) server, which grants the lease only
- * afterwards, so nobody writes it into the state file; with `udhcpcToo`, udhcpc is killed
- * as well once it has the lease (nobody left to send a release). Then the runtime's DEL.
+ * What is gone when the runtime's DEL comes: "eve-bridge" (udhcpc still runs), "udhcpc" as
+ * well (nobody left to send a release), or "netns" too (no interface to send one from).
  */
-async function killedAddThenDel(ctx: E2eContext, udhcpcToo: boolean): Promise<void> {
+type Gone = "eve-bridge" | "udhcpc" | "netns";
+
+/** The DEL's "Detached net1" log line (eve-bridge's own log file). */
+async function detachedLine(node: E2eContext["node"]): Promise<string> {
+  const lines = (await Deno.readTextFile(node.logFile)).split("\n");
+  return lines.findLast((l) => l.includes("Detached") && l.includes("net1")) ?? "";
+}
+
+/**
+ * ADD SIGKILLed while its udhcpc waits for the (paused) server, which grants the lease only
+ * afterwards, so nobody writes it into the state file; then what `gone` says goes too, once
+ * udhcpc has the lease. Then the runtime's DEL.
+ */
+async function killedAddThenDel(ctx: E2eContext, gone: Gone): Promise<void> {
   const { node } = ctx;
   const pod = await trackedPod(ctx, "pod1", APPS.nginx);
   const net1 = netX(node, "net1", NI.local.name, MAC);
@@ -68,7 +80,7 @@ async function killedAddThenDel(ctx: E2eContext, udhcpcToo: boolean): Promise<vo
   });
   assert.equal((await attachmentState(node, pod, "net1"))?.lease ?? null, null);
   assert.ok(isAlive(udhcpc), "udhcpc outlived eve-bridge");
-  if (udhcpcToo) {
+  if (gone !== "eve-bridge") {
     // Once its hook has recorded the lease: that record is all DEL has to go on.
     await eventually(
       "udhcpc's bound event",
@@ -79,24 +91,41 @@ async function killedAddThenDel(ctx: E2eContext, udhcpcToo: boolean): Promise<vo
     signalPid(udhcpc, "SIGKILL");
     await eventually("udhcpc to die", () => Promise.resolve(!isAlive(udhcpc) || undefined));
   }
+  if (gone === "netns") {
+    // Nothing holds the namespace any more: its interfaces, the veth's both ends, go with it.
+    await deleteNetns(systemRunner, pod.netns.name);
+    assert.deepEqual(await leasesOf(node, NI.local.name, MAC), [APPS.nginx.local.ip]);
+  }
 
   const del = await cni(CNIDRIVE, node, "del", pod, net1);
   assert.equal(del.code, 0, del.stderr);
   assert.deepEqual(await leasesLeft(node, NI.local.name, MAC), [], "DEL released the lease");
   assert.ok(!isAlive(udhcpc), "DEL stopped udhcpc");
   assert.deepEqual(await findLeaks(node, ctx.pods), []);
+  if (gone === "netns") {
+    // Only zedrouter could drop it (no pod interface to send a release from), and the log
+    // says who did: eve-bridge's own client could not.
+    const line = await detachedLine(node);
+    assert.match(line, /released-by-zedrouter/, line);
+  }
 }
 
 e2eTest(
   "e2e: DEL releases the lease of an ADD SIGKILLed while its udhcpc ran",
   {},
-  (ctx) => killedAddThenDel(ctx, false),
+  (ctx) => killedAddThenDel(ctx, "eve-bridge"),
 );
 
 e2eTest(
   "e2e: DEL releases the lease of a SIGKILLed ADD whose udhcpc was killed as well",
   {},
-  (ctx) => killedAddThenDel(ctx, true),
+  (ctx) => killedAddThenDel(ctx, "udhcpc"),
+);
+
+e2eTest(
+  "e2e: DEL drops the lease of a SIGKILLed ADD whose udhcpc and pod netns are gone",
+  {},
+  (ctx) => killedAddThenDel(ctx, "netns"),
 );
 
 e2eTest("e2e: DEL with a read-only state dir releases the lease and succeeds", {}, async (ctx) => {
