@@ -54,7 +54,9 @@ const args = [...Deno.args];
 const withOvs = args.includes("--ovs");
 const unknown = args.filter((a) => a !== "--ovs");
 if (unknown.length) {
-  console.error(`usage: ./run demo [--ovs]  (unknown: ${unknown.join(" ")})`);
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(`usage: ./run demo [--ovs]  (unknown: ${unknown.join(" ")})\n`),
+  );
   Deno.exit(2);
 }
 
