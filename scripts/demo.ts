@@ -7,6 +7,10 @@
  * is torn down again (also on failure and on Ctrl-C). Needs root; changes nothing outside
  * the namespaces it creates.
  *
+ * `./run demo --ovs` adds the optional Open vSwitch part at the end (scripts/demo_ovs.ts):
+ * userspace OVS daemons for the node, an OVS-backed NI applied, a third pod on it that gets
+ * its lease and pings; the daemons are stopped by pid after fake-zedrouter.
+ *
  * The node, pods and leak checks are scripts/sandbox/, which the end-to-end tests use too:
  * the demo is the same node, narrated.
  */
@@ -34,12 +38,33 @@ import {
 import { getLink, listAddrs, systemRunner } from "../netns/mod.ts";
 import type { ResultOf } from "../rpc/mod.ts";
 import { findTool } from "./sandbox/sandbox.ts";
+import {
+  type DemoKit,
+  demoOvsMissing,
+  isOvsReleaseLoss,
+  OVS_RELEASE_NOTE,
+  OVS_STEPS,
+  ovsPart,
+  startDemoOvs,
+} from "./demo_ovs.ts";
+import type { OvsDaemons } from "../netns/mod.ts";
+
+/** `--ovs`: the optional OVS part. Any other argument is a usage error (exit 2). */
+const args = [...Deno.args];
+const withOvs = args.includes("--ovs");
+const unknown = args.filter((a) => a !== "--ovs");
+if (unknown.length) {
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(`usage: ./run demo [--ovs]  (unknown: ${unknown.join(" ")})\n`),
+  );
+  Deno.exit(2);
+}
 
 const encoder = new TextEncoder();
 function say(line = ""): void {
   Deno.stdout.writeSync(encoder.encode(`${line}\n`));
 }
-const TOTAL_STEPS = 9;
+const TOTAL_STEPS = 9 + (withOvs ? OVS_STEPS : 0);
 let stepNo = 0;
 function heading(text: string): void {
   stepNo += 1;
@@ -143,6 +168,8 @@ function checkMachine(): void {
         "containernetworking-plugins)",
     );
   }
+  const noOvs = withOvs ? demoOvsMissing() : undefined;
+  if (noOvs) throw new DemoFailure(`--ovs ${noOvs}`);
   const unbuilt = [EVE_BRIDGE, FAKE_ZEDROUTER, EVE_CNI_DEBUG].filter((p) => !isFile(p));
   if (unbuilt.length) {
     throw new DemoFailure(`Not built: ${unbuilt.join(", ")}; run "deno task build" first`);
@@ -267,18 +294,46 @@ async function demo(): Promise<void> {
     const runtime = cnidrive ? cnidriveRuntime(cnidrive, node) : directRuntime(node);
     const attached: Attached[] = [];
     let failure: unknown;
+    let ovs: OvsDaemons | undefined;
     try {
       await attachPingCheck(node, runtime, attached);
       await showAttachments(node);
+      if (withOvs) {
+        const kit = demoKit(runtime, node, attached);
+        ovs = await startDemoOvs(kit, node);
+        await ovsPart(kit, node, ovs);
+      }
     } catch (error) {
       failure = error;
     } finally {
       heading("Tearing down: DEL every attachment, stop fake-zedrouter, delete the namespaces");
       failure = await tearDownNode(node, runtime, attached, failure);
+      if (ovs) {
+        // After fake-zedrouter: its DELs removed their OVS ports through the database.
+        await ovs.stop();
+        detail(`stopped ovs-vswitchd ${ovs.pids.vswitchd} and ovsdb-server ${ovs.pids.ovsdb}`);
+      }
       detail(`namespaces ${sb.prefix}-* and ${sb.dir} are removed next`);
     }
     if (failure) throw failure;
   });
+}
+
+/** The demo's narration and pod handling, for the OVS part (scripts/demo_ovs.ts). */
+function demoKit(runtime: Runtime, node: E2eNode, attached: Attached[]): DemoKit {
+  return {
+    heading,
+    detail,
+    step,
+    fail: (message) => new DemoFailure(message),
+    async addPod(role, app, attachments) {
+      const entry = await addPod(runtime, node, { role, app, attachments });
+      attached.push(entry);
+      return entry.pod;
+    },
+    firstAddress,
+    pingFrom,
+  };
 }
 
 type NetworkInstanceInfo = ResultOf<"Inspect.NetworkInstances">["networkInstances"][number];
@@ -386,7 +441,10 @@ async function tearDownNode(
 ): Promise<unknown> {
   const pods = attached.map((entry) => entry.pod);
   const delFailures = await teardown(runtime, attached);
-  const leaks = interrupted ? [] : await findLeaks(node, pods).catch((e) => [String(e)]);
+  const found = interrupted ? [] : await findLeaks(node, pods).catch((e) => [String(e)]);
+  const known = withOvs ? found.filter(isOvsReleaseLoss) : [];
+  for (const leak of known) detail(`known limitation (${OVS_RELEASE_NOTE}): ${leak}`);
+  const leaks = found.filter((leak) => !known.includes(leak));
   const strays = await stopStrayDhcpClients(node, pods);
   await node.stopZedrouter();
   if (strays.length) leaks.push(`udhcpc pid(s) ${strays.join(", ")} had to be stopped`);
@@ -394,7 +452,10 @@ async function tearDownNode(
   if (delFailures.length) return new DemoFailure(`${delFailures.join(", ")} failed`);
   if (leaks.length) return new DemoFailure(`Left behind after DEL:\n  ${leaks.join("\n  ")}`);
   if (!interrupted) {
-    detail("nothing left behind: no veths, leases, DHCP clients, state files or IPAM entries");
+    detail(
+      `nothing ${known.length ? "else " : ""}left behind: no veths, leases, DHCP clients, ` +
+        "state files or IPAM entries",
+    );
   }
   return undefined;
 }
@@ -403,7 +464,8 @@ Deno.addSignalListener("SIGINT", onSigint);
 let exitCode = 0;
 try {
   await demo();
-  say("\nDemo finished: two pods attached through eve-bridge, pinged, inspected, detached.");
+  const pods = withOvs ? "three pods (one on an OVS bridge)" : "two pods";
+  say(`\nDemo finished: ${pods} attached through eve-bridge, pinged, inspected, detached.`);
 } catch (error) {
   exitCode = 1;
   const message = interrupted
