@@ -142,8 +142,9 @@ e2eTest(
     const started = performance.now();
     const add = await cni(CNIDRIVE, node, "add", pod, netX(node, "net1", NI.local.name));
     // A figure, not an assertion (the bound is 2x the call timeout, rollback included).
-    console.log(
-      `ADD with a hung ConnectPodAtL3 failed after ${Math.round(performance.now() - started)} ms`,
+    const ms = Math.round(performance.now() - started);
+    Deno.stdout.writeSync(
+      new TextEncoder().encode(`ADD, ConnectPodAtL3 hung: failed after ${ms} ms\n`),
     );
     assert.notEqual(add.code, 0);
     assert.match(add.stderr, /zedrouter is not reachable .*\(ConnectPodAtL3\)/);

@@ -137,9 +137,9 @@ e2eTest(
         },
       );
       // A figure, not an assertion: the bound is 2x the call timeout, rollback included.
-      console.log(
-        `ADD failed ${hungMs} ms after zedrouter hung (call timeout ${DEFAULT_CALL_TIMEOUT_MS} ms)`,
-      );
+      const figure = `ADD failed ${hungMs} ms after zedrouter hung ` +
+        `(call timeout ${DEFAULT_CALL_TIMEOUT_MS} ms)\n`;
+      Deno.stdout.writeSync(new TextEncoder().encode(figure));
       assert.notEqual(add.code, 0);
       assert.match(add.stderr, /zedrouter is not reachable .*\(ConnectPodAtL3\)/);
       assert.equal(await lastFailureCode(node), TRY_AGAIN_LATER);
