@@ -14,6 +14,7 @@ import { FAKE_ZEDROUTER } from "../../scripts/sandbox/paths.ts";
 import { cni } from "../../scripts/sandbox/pod.ts";
 import { APPS, CNIDRIVE, e2eTest, NI, onLocalNi, podLink, trackedPod } from "./harness.ts";
 import { attach, checkAll, detach, netX } from "./runtime.ts";
+import { lastFailureCode } from "./plugin_log.ts";
 
 /** eve-bridge's documented codes: zedrouter refused (or the call broke), try again later. */
 const ZEDROUTER_FAILED = 103;
@@ -35,16 +36,6 @@ async function journal(node: E2eNode): Promise<JournalEntry[]> {
 
 const summary = (entries: JournalEntry[]) =>
   entries.map((e) => [e.method.slice("RPCServer.".length), e.outcome, e.faults.map((f) => f.kind)]);
-
-/** The CNI code of eve-bridge's last failure, from its log (libcni passes on only the text). */
-async function lastFailureCode(node: E2eNode): Promise<number | undefined> {
-  const lines = (await Deno.readTextFile(node.logFile)).trimEnd().split("\n");
-  for (const line of lines.reverse()) {
-    const record = JSON.parse(line) as { message?: string; properties?: { code?: number } };
-    if (record.message?.startsWith("Failed ")) return record.properties?.code;
-  }
-  return undefined;
-}
 
 e2eTest("e2e CI: the journal of ADD/CHECK/DEL holds EVE's four calls with their params", {}, async (
   ctx,
@@ -136,6 +127,33 @@ e2eTest(
     assert.deepEqual(await findLeaks(node, ctx.pods), []);
     assert.deepEqual(summary(await journal(node)), [
       ["ConnectPodAtL2", "pending", ["hang"]],
+      ["DisconnectPod", "ok", []],
+    ]);
+  },
+);
+
+e2eTest(
+  "e2e CI: hang on ConnectPodAtL3 fails ADD with code 11, rollback included, nothing left",
+  {},
+  async (ctx) => {
+    const { node } = ctx;
+    const pod = await trackedPod(ctx, "pod1", APPS.nginx);
+    await addFault(node, "--method", "ConnectPodAtL3", "--hang", "--once");
+    const started = performance.now();
+    const add = await cni(CNIDRIVE, node, "add", pod, netX(node, "net1", NI.local.name));
+    // A figure, not an assertion (the bound is 2x the call timeout, rollback included).
+    const ms = Math.round(performance.now() - started);
+    Deno.stdout.writeSync(
+      new TextEncoder().encode(`ADD, ConnectPodAtL3 hung: failed after ${ms} ms\n`),
+    );
+    assert.notEqual(add.code, 0);
+    assert.match(add.stderr, /zedrouter is not reachable .*\(ConnectPodAtL3\)/);
+    assert.equal(await lastFailureCode(node), TRY_AGAIN_LATER);
+    assert.equal(await podLink(pod, "net1"), undefined, "no pod end");
+    assert.deepEqual(await findLeaks(node, ctx.pods), [], "no veth, lease, udhcpc or state");
+    assert.deepEqual(summary(await journal(node)), [
+      ["ConnectPodAtL2", "ok", []],
+      ["ConnectPodAtL3", "pending", ["hang"]],
       ["DisconnectPod", "ok", []],
     ]);
   },

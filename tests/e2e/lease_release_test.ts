@@ -22,6 +22,7 @@ import {
   trackedPod,
 } from "./harness.ts";
 import { attach, detach, netX } from "./runtime.ts";
+import { lastDetached } from "./plugin_log.ts";
 import {
   childrenOf,
   fillStateDir,
@@ -48,12 +49,6 @@ async function udhcpcOf(node: Parameters<typeof attachmentState>[0], pod: E2ePod
  * well (nobody left to send a release), or "netns" too (no interface to send one from).
  */
 type Gone = "eve-bridge" | "udhcpc" | "netns";
-
-/** The DEL's "Detached net1" log line (eve-bridge's own log file). */
-async function detachedLine(node: E2eContext["node"]): Promise<string> {
-  const lines = (await Deno.readTextFile(node.logFile)).split("\n");
-  return lines.findLast((l) => l.includes("Detached") && l.includes("net1")) ?? "";
-}
 
 /**
  * ADD SIGKILLed while its udhcpc waits for the (paused) server, which grants the lease only
@@ -105,8 +100,9 @@ async function killedAddThenDel(ctx: E2eContext, gone: Gone): Promise<void> {
   if (gone === "netns") {
     // Only zedrouter could drop it (no pod interface to send a release from), and the log
     // says who did: eve-bridge's own client could not.
-    const line = await detachedLine(node);
-    assert.match(line, /released-by-zedrouter/, line);
+    const detached = await lastDetached(node, "net1");
+    assert.equal(detached?.releaseOutcome, "released-by-zedrouter", JSON.stringify(detached));
+    assert.equal(detached?.zedrouterLease, "released");
   }
 }
 

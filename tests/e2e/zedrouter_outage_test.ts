@@ -28,6 +28,12 @@ import {
 import { findLeaks } from "../../scripts/sandbox/leaks.ts";
 import { cni } from "../../scripts/sandbox/pod.ts";
 import { attach, checkAll, detach } from "./runtime.ts";
+import { lastFailureCode } from "./plugin_log.ts";
+import { startCni, withDnsmasqPaused } from "./state_dir_harness.ts";
+import { eventually } from "../poll.ts";
+
+/** eve-bridge's code for a zedrouter that did not answer in time (plugin/cni/errors.ts). */
+const TRY_AGAIN_LATER = 11;
 
 e2eTest(
   "e2e: DEL against a hung zedrouter fails with try-again and the retry cleans up",
@@ -98,6 +104,62 @@ e2eTest(
     }).catch(() => {});
     assert.equal(await podLink(pod, "net1"), undefined, "no pod end is left");
     assert.deepEqual(await findLeaks(node, ctx.pods), []);
+  },
+);
+
+e2eTest(
+  "e2e: an ADD whose L3 call hangs on a SIGSTOPped zedrouter fails with code 11, nothing left",
+  {},
+  async (ctx) => {
+    const { node } = ctx;
+    const pod = await trackedPod(ctx, "pod1", APPS.nginx);
+    const net1 = onLocalNi(node, APPS.nginx)[1]!;
+    const zedrouterPid = node.zedrouter.pid;
+    const { leaseFile } = await dnsmasqOf(node, NI.local.name); // asked while zedrouter runs
+    let stopped = false;
+    try {
+      // dnsmasq held back until ConnectPodAtL2 is answered (udhcpc runs only after it), then
+      // zedrouter stopped: the lease comes, ConnectPodAtL3 and the rollback meet a hung server.
+      const { add, udhcpc, hungMs } = await withDnsmasqPaused(
+        node,
+        NI.local.name,
+        async (resume) => {
+          const add = startCni(CNIDRIVE, node, "add", pod, net1);
+          const udhcpc = await eventually(
+            "ADD to start udhcpc",
+            async () => (await attachmentState(node, pod, "net1"))?.dhcp?.pid,
+          );
+          stopped = signalPid(zedrouterPid, "SIGSTOP");
+          const hung = performance.now();
+          resume();
+          const done = await add.done;
+          return { add: done, udhcpc, hungMs: Math.round(performance.now() - hung) };
+        },
+      );
+      // A figure, not an assertion: the bound is 2x the call timeout, rollback included.
+      const figure = `ADD failed ${hungMs} ms after zedrouter hung ` +
+        `(call timeout ${DEFAULT_CALL_TIMEOUT_MS} ms)\n`;
+      Deno.stdout.writeSync(new TextEncoder().encode(figure));
+      assert.notEqual(add.code, 0);
+      assert.match(add.stderr, /zedrouter is not reachable .*\(ConnectPodAtL3\)/);
+      assert.equal(await lastFailureCode(node), TRY_AGAIN_LATER);
+      assert.ok(!isAlive(udhcpc), "the rollback stopped udhcpc");
+      assert.deepEqual(
+        await readDnsmasqLeases(leaseFile),
+        [],
+        "the lease was released",
+      );
+    } finally {
+      if (stopped) signalPid(zedrouterPid, "SIGCONT");
+    }
+    // Resumed, zedrouter carries out the late L3 call, then the rollback's DisconnectPod queued
+    // behind it; calls for one app are serialized, so once this one is answered both are done.
+    await callOnce(node.socket, "RPCServer.CheckPodConnection", {
+      pod: { name: pod.name, netNsPath: pod.netns.path },
+      podInterface: { name: "net1", mac: null, netNsPath: pod.netns.path },
+    }).catch(() => {});
+    assert.equal(await podLink(pod, "net1"), undefined, "no pod end is left");
+    assert.deepEqual(await findLeaks(node, ctx.pods), [], "no veth, lease, udhcpc or state");
   },
 );
 
