@@ -89,6 +89,9 @@ function orphanVeths(snapshot: Snapshot): Finding[] {
   // Without any zedrouter view every veth would look orphaned: say nothing rather than lie.
   if (snapshot.zedrouter.source === "none") return [];
   const ports = new Set(snapshot.networkInstances.map((n) => n.port).filter((p) => p));
+  // An OVS port's kernel master is none or ovs-system, never an NI bridge; orphanOvsPorts
+  // judges those by OVS's database.
+  for (const ni of snapshot.networkInstances) for (const p of ni.ovsPorts ?? []) ports.add(p);
   return snapshot.hostLinks
     .filter((l) =>
       l.kind === "veth" && l.master !== null && bridges.has(l.master) && !known.has(l.name) &&
@@ -109,6 +112,36 @@ function orphanVeths(snapshot: Snapshot): Finding[] {
           : null,
       };
     });
+}
+
+/**
+ * Ports of an OVS-backed NI's bridge (OVS's database, through zedrouter) that no attachment
+ * owns: the kernel gives them no Linux master, so orphanVeths cannot see them. The NI's
+ * uplink is not one. No --fix: deleting the veth would leave its OVS record behind, and a
+ * port not named like zedrouter's may be someone else's.
+ */
+function orphanOvsPorts(snapshot: Snapshot): Finding[] {
+  if (snapshot.zedrouter.source === "none") return [];
+  const known = new Set(snapshot.attachments.map((a) => a.hostIfName));
+  const links = new Map(snapshot.hostLinks.map((l) => [l.name, l]));
+  return snapshot.networkInstances.flatMap((ni) =>
+    (ni.ovsPorts ?? []).filter((port) => !known.has(port) && port !== ni.port).map((port) => {
+      const link = links.get(port);
+      const what = link ? `host ${link.kind ?? "link"} ${port}` : `port ${port} (no such link)`;
+      return {
+        kind: "orphan-veth" as const,
+        subject: port,
+        message: `${what} is an OVS port of ${ni.bridge} (network instance "${ni.name}") but ` +
+          "no attachment owns it",
+        hint: (isHostVethName(port)
+          ? "left behind by a pod whose DEL never reached zedrouter; "
+          : "not named like zedrouter's veths (nbu<N>x<M>): find its owner first; ") +
+          `remove it with ovs-vsctl --if-exists del-port ${ni.bridge} ${port}` +
+          (link ? ` and ip link del ${port}` : ""),
+        fix: null,
+      };
+    })
+  );
 }
 
 function missingVeths(snapshot: Snapshot): Finding[] {
@@ -408,6 +441,7 @@ function crossNodeDuplicates(snapshot: Snapshot): Finding[] {
 export function doctorFindings(snapshot: Snapshot): Finding[] {
   return [
     ...orphanVeths(snapshot),
+    ...orphanOvsPorts(snapshot),
     ...missingVeths(snapshot),
     ...departedPods(snapshot),
     ...macDrift(snapshot),

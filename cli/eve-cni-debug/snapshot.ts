@@ -19,6 +19,12 @@ export interface NiFact {
   usesDhcp: boolean;
   /** A switch NI's uplink enslaved to the bridge (never an orphan); null otherwise. */
   port?: string | null;
+  /**
+   * An OVS-backed NI's ports as OVS's database lists them (Inspect.NetworkInstances): the
+   * kernel shows no master for them (userspace datapath) or `ovs-system` (kernel datapath).
+   * Absent for a Linux bridge and when zedrouter's view came from its state file.
+   */
+  ovsPorts?: string[];
 }
 
 export interface AdapterFact {

@@ -130,6 +130,7 @@ async function fromInspect(client: RpcClient): Promise<ZedrouterFacts> {
       bridgeType: n.bridgeType,
       usesDhcp: n.usesDhcp,
       port: n.port,
+      ...(n.bridgeType === "ovs" && { ovsPorts: n.bridgePorts }),
     })),
     apps: apps.apps.map((a) => ({
       name: a.name,
