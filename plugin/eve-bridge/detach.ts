@@ -68,6 +68,8 @@ async function disconnectPod(
 export function leaseOutcome(ours: string, server: string | undefined): string {
   if (ours === "released" || server === undefined) return ours;
   if (server === "released") return "released-by-zedrouter";
+  // Ours went out (udhcpc had the address and exited after SIGUSR2) and the server agrees.
+  if (server === "none" && ours === "release-unconfirmed") return "released";
   // Its server holds none: whatever we held is gone, by our unconfirmed release or expiry.
   if (server === "none" && ours === "stopped-without-release") return "gone-from-server";
   return ours;

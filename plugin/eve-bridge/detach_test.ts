@@ -11,5 +11,9 @@ Deno.test("DEL's lease outcome: released only when ours went out or zedrouter dr
   assert.equal(leaseOutcome("stopped-without-release", "none"), "gone-from-server");
   assert.equal(leaseOutcome("stopped-without-release", "kept"), "stopped-without-release");
   assert.equal(leaseOutcome("no-lease", "none"), "no-lease");
+  // A read-only state dir: ours went out unconfirmed; the server's record confirms it.
+  assert.equal(leaseOutcome("release-unconfirmed", "none"), "released");
+  assert.equal(leaseOutcome("release-unconfirmed", "released"), "released-by-zedrouter");
+  assert.equal(leaseOutcome("release-unconfirmed", undefined), "release-unconfirmed");
   assert.equal(leaseOutcome("none", "something-newer"), "none");
 });

@@ -43,38 +43,68 @@ async function waitNotOurs(client: DhcpClientRecord, ms: number): Promise<boolea
  * none, so there was nothing to give back. "stopped-without-release": it held one and the
  * release could not go out (the reason is logged); the server keeps the lease until expiry.
  */
-export type StopOutcome = "released" | "no-lease" | "stopped-without-release" | "already-gone";
+export type StopOutcome =
+  | "released"
+  | "no-lease"
+  | "stopped-without-release"
+  | "already-gone"
+  | "release-unconfirmed";
+
+/**
+ * Whether the client's hook can record events: not in a read-only state dir (or one whose
+ * event file is gone), where `deconfig` can never show and waiting for it is only a delay.
+ */
+async function eventsRecordable(eventFile: string): Promise<boolean> {
+  try {
+    (await Deno.open(eventFile, { append: true })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL if it lingers; throws when even SIGKILL does not end it. */
+async function endClient(client: DhcpClientRecord, timeoutMs: number): Promise<void> {
+  signalPid(client.pid, "SIGTERM");
+  if (await waitNotOurs(client, timeoutMs)) return;
+  signalPid(client.pid, "SIGKILL");
+  if (!(await waitNotOurs(client, 5000))) {
+    throw new Error(`udhcpc (pid ${client.pid}) survived SIGKILL`);
+  }
+}
 
 /**
  * Ends the client, after SIGUSR2 made busybox udhcpc send DHCPRELEASE (the server drops the
  * lease at once) and run `deconfig`, which we wait for so the release is on the wire before
  * SIGTERM; SIGKILL if it lingers. Resolves whether `deconfig` came. busybox runs `deconfig`
  * whether or not a release went out, so this alone proves nothing: see stopAttachmentDhcp.
+ * "unrecorded": the hook cannot record `deconfig` (read-only state dir), so nothing is waited
+ * for; the release still goes out before the exit (udhcpc reads its signals one at a time from
+ * its signal pipe, SIGUSR2 first, and `-R` releases on SIGTERM too), unconfirmed.
  */
 export async function stopDhcpClient(
   _runner: Runner,
   client: DhcpClientRecord,
   options: { timeoutMs?: number } = {},
-): Promise<boolean | "already-gone"> {
+): Promise<boolean | "already-gone" | "unrecorded"> {
   const timeoutMs = options.timeoutMs ?? 3000;
   if (!isOurDhcpClient(client)) return "already-gone";
   // SIGUSR2 makes udhcpc run its hook as root: the hook must be ours first.
   // A client known from its pid file only (`<stateDir>/<id>/<if>.pid`) runs the state dir's.
   const stateDir = client.pidFile.split("/").slice(0, -2).join("/");
   await verifyHook(client.hookScript || `${stateDir}/${HOOK_SCRIPT_NAME}`);
+  if (!(await eventsRecordable(client.eventFile))) {
+    signalPid(client.pid, "SIGUSR2");
+    await endClient(client, timeoutMs);
+    return "unrecorded";
+  }
   const before = (await readDhcpEvents(client.eventFile)).length;
   signalPid(client.pid, "SIGUSR2");
   const deconfig = await waitForDhcpEvent(client.eventFile, (e) => e.event === "deconfig", {
     skip: before,
     timeoutMs,
   });
-  signalPid(client.pid, "SIGTERM");
-  if (!(await waitNotOurs(client, timeoutMs))) {
-    signalPid(client.pid, "SIGKILL");
-    if (!(await waitNotOurs(client, 5000))) {
-      throw new Error(`udhcpc (pid ${client.pid}) survived SIGKILL`);
-    }
-  }
+  await endClient(client, timeoutMs);
   return deconfig !== undefined;
 }
 
@@ -125,7 +155,7 @@ export async function stopAttachmentDhcp(
   if (client === null) return "none";
   let held: DhcpEvent | undefined;
   let cannotSend: string | undefined;
-  let stopped: boolean | "already-gone" = "already-gone";
+  let stopped: boolean | "already-gone" | "unrecorded" = "already-gone";
   if (isOurDhcpClient(client)) {
     held = heldLease(await readDhcpEvents(client.eventFile).catch(() => []));
     const applied = state?.phase === "ready" && state.lease?.address.split("/")[0] === held?.ip;
@@ -147,11 +177,18 @@ export async function stopAttachmentDhcp(
   } else {
     outcome = held === undefined
       ? "no-lease"
-      : cannotSend === undefined && stopped
-      ? "released"
-      : "stopped-without-release";
+      : cannotSend !== undefined || stopped === false
+      ? "stopped-without-release"
+      : stopped === "unrecorded"
+      ? "release-unconfirmed"
+      : "released";
   }
-  if (outcome === "stopped-without-release") {
+  if (outcome === "release-unconfirmed") {
+    logger.warn("DHCP lease of udhcpc {pid} released unconfirmed: {reason}", {
+      pid: client.pid,
+      reason: `${client.eventFile} cannot be written, so udhcpc cannot report its deconfig`,
+    });
+  } else if (outcome === "stopped-without-release") {
     logger.warn("DHCP lease of udhcpc {pid} was not released: {reason}", {
       pid: client.pid,
       reason: cannotSend ?? "udhcpc did not confirm the release (no deconfig event)",
