@@ -38,15 +38,7 @@ import {
 import { getLink, listAddrs, systemRunner } from "../netns/mod.ts";
 import type { ResultOf } from "../rpc/mod.ts";
 import { findTool } from "./sandbox/sandbox.ts";
-import {
-  type DemoKit,
-  demoOvsMissing,
-  isOvsReleaseLoss,
-  OVS_RELEASE_NOTE,
-  OVS_STEPS,
-  ovsPart,
-  startDemoOvs,
-} from "./demo_ovs.ts";
+import { type DemoKit, demoOvsMissing, OVS_STEPS, ovsPart, startDemoOvs } from "./demo_ovs.ts";
 import type { OvsDaemons } from "../netns/mod.ts";
 
 /** `--ovs`: the optional OVS part. Any other argument is a usage error (exit 2). */
@@ -441,10 +433,7 @@ async function tearDownNode(
 ): Promise<unknown> {
   const pods = attached.map((entry) => entry.pod);
   const delFailures = await teardown(runtime, attached);
-  const found = interrupted ? [] : await findLeaks(node, pods).catch((e) => [String(e)]);
-  const known = withOvs ? found.filter(isOvsReleaseLoss) : [];
-  for (const leak of known) detail(`known limitation (${OVS_RELEASE_NOTE}): ${leak}`);
-  const leaks = found.filter((leak) => !known.includes(leak));
+  const leaks = interrupted ? [] : await findLeaks(node, pods).catch((e) => [String(e)]);
   const strays = await stopStrayDhcpClients(node, pods);
   await node.stopZedrouter();
   if (strays.length) leaks.push(`udhcpc pid(s) ${strays.join(", ")} had to be stopped`);
@@ -452,10 +441,7 @@ async function tearDownNode(
   if (delFailures.length) return new DemoFailure(`${delFailures.join(", ")} failed`);
   if (leaks.length) return new DemoFailure(`Left behind after DEL:\n  ${leaks.join("\n  ")}`);
   if (!interrupted) {
-    detail(
-      `nothing ${known.length ? "else " : ""}left behind: no veths, leases, DHCP clients, ` +
-        "state files or IPAM entries",
-    );
+    detail("nothing left behind: no veths, leases, DHCP clients, state files or IPAM entries");
   }
   return undefined;
 }

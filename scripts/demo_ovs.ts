@@ -10,7 +10,6 @@
 import { parse as parseYaml } from "yaml";
 import { DEFAULT_CONFIG_YAML } from "../cli/fake-zedrouter/mod.ts";
 import {
-  disableTxChecksumOffload,
   execArgv,
   listOvsPorts,
   type OvsDaemons,
@@ -52,21 +51,6 @@ export interface DemoKit {
   ): Promise<E2ePod>;
   firstAddress(pod: E2ePod, ifname: string): Promise<string>;
   pingFrom(pod: E2ePod, to: string): Promise<void>;
-}
-
-/**
- * The OVS pod's lease outlives its DEL: eve-bridge's udhcpc reports the DHCPRELEASE sent, but
- * it never reaches dnsmasq through the userspace datapath (seen with tx checksum offload off
- * and the gateway's neighbour entry resolved, even permanent; eve-bridge removes the veth
- * about 50 ms later). The lease file is the only thing left; the demo names it instead of
- * failing. Not seen through Linux bridges, nor, by the README, on the kernel datapath.
- */
-export const OVS_RELEASE_NOTE = "DHCPRELEASE lost through OVS's userspace datapath";
-
-/** Whether a leak findLeaks reported is that lease (in the OVS NI's dnsmasq lease file). */
-export function isOvsReleaseLoss(leak: string): boolean {
-  return leak.startsWith(`lease ${DEMO_OVS_APP.adapter.ip} `) &&
-    leak.includes(`dnsmasq-${DEMO_OVS_NI.name}.leases`);
 }
 
 /** Steps the OVS part adds to the demo's count. */
@@ -111,11 +95,6 @@ export async function ovsPart(kit: DemoKit, node: E2eNode, ovs: OvsDaemons): Pro
       ni: DEMO_OVS_NI.name,
     },
   ]);
-
-  // The userspace datapath forwards frames as they are: a UDP checksum left to offload
-  // arrives unfinished (README, OVS). DHCP itself goes out of a raw socket, checksummed, but
-  // DEL's DHCPRELEASE leaves from a UDP socket; without this dnsmasq keeps the lease.
-  await disableTxChecksumOffload(systemRunner, pod.netns.ns, "net1");
 
   kit.heading(`Pod ${pod.name} on ${DEMO_OVS_NI.name}: its lease, the OVS port, a ping`);
   const address = await kit.firstAddress(pod, "net1");
