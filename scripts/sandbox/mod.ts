@@ -13,3 +13,4 @@ export * from "./leaks.ts";
 export * from "./paths.ts";
 export * from "./processes.ts";
 export * from "./zedrouter.ts";
+export * from "./upstream_dnsmasq.ts";

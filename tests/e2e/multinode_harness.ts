@@ -4,14 +4,13 @@
  * VXLAN uplink joins the two bridges into one segment, and a DHCP server (dnsmasq in its own
  * namespace) on node B's bridge. `multiNodeTest` builds it all and always tears it down.
  */
+import { startUpstreamDnsmasq } from "../../scripts/sandbox/upstream_dnsmasq.ts";
 import {
   addAddr,
   createVethPair,
   type Daemon,
-  renderDnsmasqConfig,
   setLinkUp,
   setMaster,
-  startDnsmasq,
   stopPid,
   systemRunner as run,
 } from "../../netns/mod.ts";
@@ -103,21 +102,14 @@ async function dhcpServer(
   await setLinkUp(run, b.ns.ns, DHCP_PORT);
   await addAddr(run, ns.ns, "dh0", `${SEGMENT.server}/${SEGMENT.prefix}`);
   await setLinkUp(run, ns.ns, "dh0");
-  const leaseFile = `${sb.dir}/segment.leases`;
-  const confPath = `${sb.dir}/segment-dnsmasq.conf`;
-  const pidPath = `${sb.dir}/segment-dnsmasq.pid`;
-  await Deno.writeTextFile(
-    confPath,
-    renderDnsmasqConfig({
-      interface: "dh0",
-      dhcpRanges: [{ start: "10.81.0.0", end: "static", netmask: "255.255.255.0" }],
-      dhcpHosts: hosts.map((h) => ({ ...h, anyClientId: true })),
-      dhcpOptions: [],
-      leaseFile,
-      pidFile: pidPath,
-    }),
-  );
-  const daemon = await startDnsmasq(run, { netns: ns.ns, confPath, pidPath });
+  const { daemon, leaseFile } = await startUpstreamDnsmasq({
+    netns: ns.ns,
+    interface: "dh0",
+    dir: sb.dir,
+    name: "segment-dnsmasq",
+    network: "10.81.0.0",
+    hosts,
+  });
   return { daemon, leaseFile };
 }
 

@@ -5,16 +5,15 @@
  * server sits behind an OVS access port of its VLAN (no 8021q needed in its namespace).
  */
 import assert from "node:assert/strict";
+import { startUpstreamDnsmasq } from "../../scripts/sandbox/upstream_dnsmasq.ts";
 import {
   acquireLease,
   addAddr,
   addOvsPort,
   createVethPair,
-  execArgv,
+  disableTxChecksumOffload,
   readDnsmasqLeases,
-  renderDnsmasqConfig,
   setLinkUp,
-  startDnsmasq,
   systemRunner as run,
   writeUdhcpcHookScript,
 } from "../../netns/mod.ts";
@@ -44,24 +43,17 @@ async function server(ctx: OvsContext, vlan: number, ip: string) {
   await setLinkUp(run, ns.ns, "dh0");
   // OVS's userspace datapath reads the veth with AF_PACKET and forwards a frame as it is: a
   // UDP checksum left to offload arrives unfinished and the guest's udhcpc drops the reply.
-  const tx = await run(execArgv(ns.ns, ["ethtool", "-K", "dh0", "tx", "off"]));
-  assert.equal(tx.code, 0, tx.stderr);
-  const base = `${node.dir}/dhcp${vlan}`;
-  await Deno.writeTextFile(
-    `${base}.conf`,
-    renderDnsmasqConfig({
-      interface: "dh0",
-      dhcpRanges: [{ start: "10.78.7.0", end: "static", netmask: "255.255.255.0" }],
-      dhcpHosts: [{ mac: VM_MAC, ip, anyClientId: true }],
-      dhcpOptions: [],
-      leaseFile: `${base}.leases`,
-      pidFile: `${base}.pid`,
-    }),
-  );
-  node.sb.track(
-    await startDnsmasq(run, { netns: ns.ns, confPath: `${base}.conf`, pidPath: `${base}.pid` }),
-  );
-  return `${base}.leases`;
+  await disableTxChecksumOffload(run, ns.ns, "dh0");
+  const dnsmasq = await startUpstreamDnsmasq({
+    netns: ns.ns,
+    interface: "dh0",
+    dir: node.dir,
+    name: `dhcp${vlan}`,
+    network: "10.78.7.0",
+    hosts: [{ mac: VM_MAC, ip }],
+  });
+  node.sb.track(dnsmasq.daemon);
+  return dnsmasq.leaseFile;
 }
 
 const NO_ETHTOOL = findTool("ethtool")

@@ -6,15 +6,8 @@
  * Addresses and routes are read back from the pod's kernel.
  */
 import assert from "node:assert/strict";
-import {
-  addAddr,
-  type DhcpOption,
-  renderDnsmasqConfig,
-  signalPid,
-  startDnsmasq,
-  stopPid,
-  systemRunner,
-} from "../../netns/mod.ts";
+import { startUpstreamDnsmasq } from "../../scripts/sandbox/upstream_dnsmasq.ts";
+import { addAddr, type DhcpOption, signalPid, systemRunner } from "../../netns/mod.ts";
 import {
   APPS,
   attachmentState,
@@ -42,30 +35,16 @@ const HIJACK: DhcpOption = {
 
 /** The rogue server on the switch NI's upstream side, offering `options`; returns its stop. */
 async function rogueServer(node: E2eNode, name: string, options: DhcpOption[]) {
-  const leaseFile = `${node.dir}/${name}.leases`;
-  const confPath = `${node.dir}/${name}.conf`;
-  const pidPath = `${node.dir}/${name}.pid`;
-  await Deno.writeTextFile(
-    confPath,
-    renderDnsmasqConfig({
-      interface: "up0",
-      dhcpRanges: [{ start: "10.79.3.0", end: "static", netmask: "255.255.255.0" }],
-      dhcpHosts: [{
-        mac: APPS.switched.switch.mac,
-        ip: APPS.switched.switch.ip,
-        anyClientId: true,
-      }],
-      dhcpOptions: options,
-      leaseFile,
-      pidFile: pidPath,
-    }),
-  );
-  const upstream = node.upstream(UPSTREAM_ROLE);
-  const dnsmasq = await startDnsmasq(systemRunner, { netns: upstream.ns, confPath, pidPath });
-  return async () => {
-    await stopPid(dnsmasq.pid, { graceMs: 2000 });
-    await dnsmasq.exited;
-  };
+  const dnsmasq = await startUpstreamDnsmasq({
+    netns: node.upstream(UPSTREAM_ROLE).ns,
+    interface: "up0",
+    dir: node.dir,
+    name,
+    network: "10.79.3.0",
+    hosts: [APPS.switched.switch],
+    options,
+  });
+  return dnsmasq.stop;
 }
 
 async function upstreamAddress(node: E2eNode): Promise<void> {

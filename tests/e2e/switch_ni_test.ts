@@ -4,15 +4,8 @@
  * upstream namespace), not from zedrouter. Driven through libcni with Multus' CNI_ARGS.
  */
 import assert from "node:assert/strict";
-import {
-  addAddr,
-  listBridgePorts,
-  readDnsmasqLeases,
-  renderDnsmasqConfig,
-  startDnsmasq,
-  stopPid,
-  systemRunner,
-} from "../../netns/mod.ts";
+import { startUpstreamDnsmasq } from "../../scripts/sandbox/upstream_dnsmasq.ts";
+import { addAddr, listBridgePorts, readDnsmasqLeases, systemRunner } from "../../netns/mod.ts";
 import {
   APPS,
   attachmentState,
@@ -41,25 +34,16 @@ e2eTest(
     const { node } = ctx;
     const upstream = node.upstream(UPSTREAM_ROLE);
     await addAddr(systemRunner, upstream.ns, "up0", `${SWITCH_NET.server}/${SWITCH_NET.prefix}`);
-    const leaseFile = `${node.dir}/upstream.leases`;
-    const confPath = `${node.dir}/upstream-dnsmasq.conf`;
-    const pidPath = `${node.dir}/upstream-dnsmasq.pid`;
-    await Deno.writeTextFile(
-      confPath,
-      renderDnsmasqConfig({
-        interface: "up0",
-        dhcpRanges: [{ start: "10.79.3.0", end: "static", netmask: "255.255.255.0" }],
-        dhcpHosts: [{
-          mac: APPS.switched.switch.mac,
-          ip: APPS.switched.switch.ip,
-          anyClientId: true,
-        }],
-        dhcpOptions: [{ option: "option:router", values: [SWITCH_NET.server] }],
-        leaseFile,
-        pidFile: pidPath,
-      }),
-    );
-    const dnsmasq = await startDnsmasq(systemRunner, { netns: upstream.ns, confPath, pidPath });
+    const dnsmasq = await startUpstreamDnsmasq({
+      netns: upstream.ns,
+      interface: "up0",
+      dir: node.dir,
+      name: "upstream-dnsmasq",
+      network: "10.79.3.0",
+      hosts: [APPS.switched.switch],
+      options: [{ option: "option:router", values: [SWITCH_NET.server] }],
+    });
+    const { leaseFile } = dnsmasq;
     try {
       const pod = await trackedPod(ctx, "pod1", APPS.switched);
       const attached = await attach(CNIDRIVE, node, pod, [
@@ -99,8 +83,7 @@ e2eTest(
       await detach(CNIDRIVE, node, attached);
       assert.deepEqual(await findLeaks(node, ctx.pods, { extraLeaseFiles: [leaseFile] }), []);
     } finally {
-      await stopPid(dnsmasq.pid, { graceMs: 2000 });
-      await dnsmasq.exited;
+      await dnsmasq.stop();
     }
   },
 );
