@@ -40,7 +40,7 @@ demoTest(
     assert.equal(code, 0, out);
     assert.match(out, /Demo finished: two pods attached through eve-bridge/);
     assert.doesNotMatch(out, /OVS/);
-  assert.match(out, /nothing left behind/);
+    assert.match(out, /nothing left behind/);
     await assertNamespacesGone(out);
   },
 );
