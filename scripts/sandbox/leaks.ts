@@ -90,11 +90,15 @@ export async function findLeaks(
     const { networkInstances } = await node.inspect("Inspect.NetworkInstances");
     for (const ni of networkInstances) {
       niBridges.add(ni.bridge);
-      const ports = await listBridgePorts(systemRunner, node.ns.ns, ni.bridge);
+      // An OVS bridge's ports are OVS's (zedrouter reads its database): the kernel lists none.
+      const ovs = ni.bridgeType === "ovs";
+      const ports = ovs
+        ? ni.bridgePorts
+        : (await listBridgePorts(systemRunner, node.ns.ns, ni.bridge)).map((p) => p.name);
       for (const port of ports) {
         const uplinks = [ni.port, ni.vxlan?.device, ...(options.otherPorts ?? [])];
-        if (!uplinks.includes(port.name)) {
-          leaks.push(`veth "${port.name}" still on bridge "${ni.bridge}"`);
+        if (!uplinks.includes(port)) {
+          leaks.push(`${ovs ? "OVS port" : "veth"} "${port}" still on bridge "${ni.bridge}"`);
         }
       }
     }

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { getLink, listNetns, listOvsPorts, systemRunner } from "../../netns/mod.ts";
 import type { ZedrouterConfig } from "../../scripts/sandbox/node.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
 import { PROBE_PORT } from "../../cli/fake-zedrouter/apply_dhcp_probe.ts";
 import { APPLY_PROBE_MAC } from "../../cli/fake-zedrouter/identity.ts";
 import { APPS, CNIDRIVE, dnsmasqOf, ping, trackedPod } from "./harness.ts";
@@ -68,4 +69,5 @@ ovsTest("e2e: apply's DHCP probe leases through an OVS bridge's probe port", con
   assert.ok(gw.ok, gw.output);
 
   await detach(CNIDRIVE, node, attached);
+  assert.deepEqual(await findLeaks(node, ctx.pods), []);
 });

@@ -14,6 +14,7 @@ import {
   runChecked,
   systemRunner,
 } from "../../netns/mod.ts";
+import { findLeaks } from "../../scripts/sandbox/leaks.ts";
 import { DoctorModelSchema } from "../../cli/eve-cni-debug/cmd_doctor.ts";
 import { ExitCode } from "../../cli/eve-cni-debug/exit_codes.ts";
 import { APPS, CNIDRIVE, trackedPod } from "./harness.ts";
@@ -74,6 +75,9 @@ ovsTest("e2e: doctor reports an OVS port no attachment owns, not an attached pod
     assert.match(orphans[0]!.hint, /ovs-vsctl --if-exists del-port obr1 nbu7x9/);
     // The attached pod's port is an OVS port too, and no finding names it.
     assert.ok(!found.model.findings.some((f) => f.subject === attachment!.hostIfName));
+    // The sandbox's leak check reads OVS ports the same way.
+    const leaks = await findLeaks(node, ctx.pods);
+    assert.ok(leaks.includes(`OVS port "${STRAY}" still on bridge "obr1"`), leaks.join("\n"));
   } finally {
     await deleteOvsPort(systemRunner, ovs.db, STRAY);
     await deleteLink(systemRunner, node.ns.ns, STRAY);
@@ -81,4 +85,5 @@ ovsTest("e2e: doctor reports an OVS port no attachment owns, not an attached pod
   const after = await doctor();
   assert.equal(after.code, ExitCode.Ok, JSON.stringify(after.model.findings));
   await detach(CNIDRIVE, node, attached);
+  assert.deepEqual(await findLeaks(node, ctx.pods), []);
 });
