@@ -6,68 +6,45 @@
  */
 import assert from "node:assert/strict";
 import { getLink, listNetns, listOvsPorts, systemRunner } from "../../netns/mod.ts";
-import type { ZedrouterConfig } from "../../scripts/sandbox/node.ts";
 import { findLeaks } from "../../scripts/sandbox/leaks.ts";
 import { PROBE_PORT } from "../../cli/fake-zedrouter/apply_dhcp_probe.ts";
 import { APPLY_PROBE_MAC } from "../../cli/fake-zedrouter/identity.ts";
-import { APPS, CNIDRIVE, dnsmasqOf, ping, trackedPod } from "./harness.ts";
+import { CNIDRIVE, dnsmasqOf, ping } from "./harness.ts";
 import { applyToNode, niResult } from "./apply_harness.ts";
-import { ovsTest } from "./ovs_harness.ts";
-import { attach, detach, eth0, netX } from "./runtime.ts";
+import { attachOvsPod, OVS_NI, ovsLocalNiConfig, ovsTest } from "./ovs_harness.ts";
+import { detach } from "./runtime.ts";
 
-const OVS_NI = { name: "ni-ovs", uuid: "6a1c0c5e-0d4f-4a8e-9b55-2f6b1f0e0a05", bridge: "obr1" };
-const ADAPTER = { mac: "02:16:3e:78:05:01", ip: "10.78.5.50" };
+ovsTest(
+  "e2e: apply's DHCP probe leases through an OVS bridge's probe port",
+  ovsLocalNiConfig(1500),
+  async (
+    ctx,
+  ) => {
+    const { node, ovs } = ctx;
+    const { pod, attached, attachment } = await attachOvsPod(ctx);
+    const ports = await listOvsPorts(systemRunner, ovs.db, OVS_NI.bridge);
+    assert.deepEqual(ports, [attachment!.hostIfName]);
 
-function config(mtu: number): ZedrouterConfig {
-  return {
-    networkInstances: [{
-      ...OVS_NI,
-      type: "local",
-      bridgeType: "ovs",
-      subnet: "10.78.5.0/24",
-      gateway: "10.78.5.1",
-      mtu,
-    }],
-    apps: [{
-      name: APPS.nginx.name,
-      uuid: APPS.nginx.uuid,
-      adapters: [{ networkInstance: OVS_NI.name, ...ADAPTER }],
-    }],
-  };
-}
+    const next = ovsLocalNiConfig(1400);
+    const applied = await applyToNode(node, {
+      ...next,
+      ovs: { db: ovs.db.socket, datapathType: "netdev" },
+    });
+    assert.equal(applied.code, 0, JSON.stringify(applied.record));
+    assert.equal(niResult(applied.record, OVS_NI.name)?.outcome, "SuccessfullyConfigured");
+    const log = await Deno.readTextFile((await dnsmasqOf(node, OVS_NI.name)).logFile);
+    for (const what of ["DHCPACK", "DHCPRELEASE"]) {
+      assert.ok(log.includes(`${what}(${OVS_NI.bridge}) 10.78.5.254 ${APPLY_PROBE_MAC}`), log);
+    }
+    // The probe port left OVS's database and the kernel; the pod's port is still there.
+    assert.deepEqual(await listOvsPorts(systemRunner, ovs.db, OVS_NI.bridge), ports);
+    assert.equal(await getLink(systemRunner, node.ns.ns, PROBE_PORT), undefined);
+    const probeNs = (await listNetns(systemRunner)).filter((n) => n.startsWith(node.ns.name));
+    assert.ok(!probeNs.some((n) => n.endsWith("-dhcp-probe")), probeNs.join());
+    const gw = await ping(pod, "10.78.5.1");
+    assert.ok(gw.ok, gw.output);
 
-ovsTest("e2e: apply's DHCP probe leases through an OVS bridge's probe port", config(1500), async (
-  ctx,
-) => {
-  const { node, ovs } = ctx;
-  const pod = await trackedPod(ctx, "pod1", APPS.nginx);
-  const attached = await attach(CNIDRIVE, node, pod, [
-    eth0(node),
-    netX(node, "net1", OVS_NI.name, ADAPTER.mac),
-  ]);
-  const [attachment] = (await node.inspect("Inspect.Attachments")).attachments;
-  const ports = await listOvsPorts(systemRunner, ovs.db, OVS_NI.bridge);
-  assert.deepEqual(ports, [attachment!.hostIfName]);
-
-  const next = config(1400);
-  const applied = await applyToNode(node, {
-    ...next,
-    ovs: { db: ovs.db.socket, datapathType: "netdev" },
-  });
-  assert.equal(applied.code, 0, JSON.stringify(applied.record));
-  assert.equal(niResult(applied.record, OVS_NI.name)?.outcome, "SuccessfullyConfigured");
-  const log = await Deno.readTextFile((await dnsmasqOf(node, OVS_NI.name)).logFile);
-  for (const what of ["DHCPACK", "DHCPRELEASE"]) {
-    assert.ok(log.includes(`${what}(${OVS_NI.bridge}) 10.78.5.254 ${APPLY_PROBE_MAC}`), log);
-  }
-  // The probe port left OVS's database and the kernel; the pod's port is still there.
-  assert.deepEqual(await listOvsPorts(systemRunner, ovs.db, OVS_NI.bridge), ports);
-  assert.equal(await getLink(systemRunner, node.ns.ns, PROBE_PORT), undefined);
-  const probeNs = (await listNetns(systemRunner)).filter((n) => n.startsWith(node.ns.name));
-  assert.ok(!probeNs.some((n) => n.endsWith("-dhcp-probe")), probeNs.join());
-  const gw = await ping(pod, "10.78.5.1");
-  assert.ok(gw.ok, gw.output);
-
-  await detach(CNIDRIVE, node, attached);
-  assert.deepEqual(await findLeaks(node, ctx.pods), []);
-});
+    await detach(CNIDRIVE, node, attached);
+    assert.deepEqual(await findLeaks(node, ctx.pods), []);
+  },
+);

@@ -16,61 +16,50 @@ import {
 import { BridgesModelSchema } from "../../cli/eve-cni-debug/cmd_bridges.ts";
 import { CheckModelSchema } from "../../cli/eve-cni-debug/cmd_check.ts";
 import { ExitCode } from "../../cli/eve-cni-debug/exit_codes.ts";
-import { APPS, CNIDRIVE, dnsmasqOf, ping, podAddresses, trackedPod } from "./harness.ts";
-import { debugJson, ovsTest } from "./ovs_harness.ts";
-import { attach, checkAll, detach, eth0, netX } from "./runtime.ts";
+import { CNIDRIVE, dnsmasqOf, ping, podAddresses } from "./harness.ts";
+import {
+  attachOvsPod,
+  debugJson,
+  OVS_ADAPTER,
+  OVS_NI,
+  ovsLocalNiConfig,
+  ovsTest,
+} from "./ovs_harness.ts";
+import { checkAll, detach } from "./runtime.ts";
 
-const OVS_NI = { name: "ni-ovs", uuid: "6a1c0c5e-0d4f-4a8e-9b55-2f6b1f0e0a05", bridge: "obr1" };
-const ADAPTER = { mac: "02:16:3e:78:05:01", ip: "10.78.5.50" };
+ovsTest(
+  "e2e: a pod on an OVS-backed local NI gets its lease, pings the gateway, DEL unplugs",
+  ovsLocalNiConfig(1500),
+  async (ctx) => {
+    const { node, ovs } = ctx;
+    const { pod, attached, attachment } = await attachOvsPod(ctx);
+    assert.ok(attachment, "zedrouter recorded the attachment");
+    assert.deepEqual(attachment.problems, []);
+    const host = attachment.hostIfName;
+    assert.deepEqual(await listOvsPorts(systemRunner, ovs.db, OVS_NI.bridge), [host]);
+    assert.equal((await getOvsPort(systemRunner, ovs.db, host))?.bridge, OVS_NI.bridge);
 
-ovsTest("e2e: a pod on an OVS-backed local NI gets its lease, pings the gateway, DEL unplugs", {
-  networkInstances: [{
-    ...OVS_NI,
-    type: "local",
-    bridgeType: "ovs",
-    subnet: "10.78.5.0/24",
-    gateway: "10.78.5.1",
-    mtu: 1500,
-  }],
-  apps: [{
-    name: APPS.nginx.name,
-    uuid: APPS.nginx.uuid,
-    adapters: [{ networkInstance: OVS_NI.name, ...ADAPTER }],
-  }],
-}, async (ctx) => {
-  const { node, ovs } = ctx;
-  const pod = await trackedPod(ctx, "pod1", APPS.nginx);
-  const attached = await attach(CNIDRIVE, node, pod, [
-    eth0(node),
-    netX(node, "net1", OVS_NI.name, ADAPTER.mac),
-  ]);
-  const [attachment] = (await node.inspect("Inspect.Attachments")).attachments;
-  assert.ok(attachment, "zedrouter recorded the attachment");
-  assert.deepEqual(attachment.problems, []);
-  const host = attachment.hostIfName;
-  assert.deepEqual(await listOvsPorts(systemRunner, ovs.db, OVS_NI.bridge), [host]);
-  assert.equal((await getOvsPort(systemRunner, ovs.db, host))?.bridge, OVS_NI.bridge);
+    // DHCP through the OVS bridge: the reservation, on the pod and in dnsmasq's lease file.
+    assert.deepEqual(await podAddresses(pod, "net1"), [`${OVS_ADAPTER.ip}/24`]);
+    const { leaseFile } = await dnsmasqOf(node, OVS_NI.name);
+    const leases = (await readDnsmasqLeases(leaseFile)).map((l) => `${l.mac} ${l.ip}`);
+    assert.deepEqual(leases, [`${OVS_ADAPTER.mac} ${OVS_ADAPTER.ip}`]);
+    const gw = await ping(pod, "10.78.5.1");
+    assert.ok(gw.ok, gw.output);
 
-  // DHCP through the OVS bridge: the reservation, on the pod and in dnsmasq's lease file.
-  assert.deepEqual(await podAddresses(pod, "net1"), [`${ADAPTER.ip}/24`]);
-  const { leaseFile } = await dnsmasqOf(node, OVS_NI.name);
-  const leases = (await readDnsmasqLeases(leaseFile)).map((l) => `${l.mac} ${l.ip}`);
-  assert.deepEqual(leases, [`${ADAPTER.mac} ${ADAPTER.ip}`]);
-  const gw = await ping(pod, "10.78.5.1");
-  assert.ok(gw.ok, gw.output);
+    await checkAll(CNIDRIVE, node, attached);
+    const check = await debugJson(node, CheckModelSchema, "check", pod.name, "net1");
+    assert.equal(check.code, ExitCode.Ok, JSON.stringify(check.model.results));
+    const bridges = await debugJson(node, BridgesModelSchema, "bridges");
+    const obr1 = bridges.model.bridges.find((b) => b.name === OVS_NI.bridge);
+    assert.equal(obr1?.bridgeType, "ovs");
+    assert.deepEqual(obr1?.ports.map((p) => p.name), [host]);
+    const availability = bridges.model.availability.find((a) => a.bridge === OVS_NI.bridge);
+    assert.deepEqual([availability?.bridgeType, availability?.available], ["ovs", true]);
+    assert.equal(bridges.code, ExitCode.Ok, bridges.model.problems.join("; "));
 
-  await checkAll(CNIDRIVE, node, attached);
-  const check = await debugJson(node, CheckModelSchema, "check", pod.name, "net1");
-  assert.equal(check.code, ExitCode.Ok, JSON.stringify(check.model.results));
-  const bridges = await debugJson(node, BridgesModelSchema, "bridges");
-  const obr1 = bridges.model.bridges.find((b) => b.name === OVS_NI.bridge);
-  assert.equal(obr1?.bridgeType, "ovs");
-  assert.deepEqual(obr1?.ports.map((p) => p.name), [host]);
-  const availability = bridges.model.availability.find((a) => a.bridge === OVS_NI.bridge);
-  assert.deepEqual([availability?.bridgeType, availability?.available], ["ovs", true]);
-  assert.equal(bridges.code, ExitCode.Ok, bridges.model.problems.join("; "));
-
-  await detach(CNIDRIVE, node, attached);
-  assert.deepEqual(await listOvsPorts(systemRunner, ovs.db, OVS_NI.bridge), []);
-  assert.equal(await getLink(systemRunner, node.ns.ns, host), undefined);
-});
+    await detach(CNIDRIVE, node, attached);
+    assert.deepEqual(await listOvsPorts(systemRunner, ovs.db, OVS_NI.bridge), []);
+    assert.equal(await getLink(systemRunner, node.ns.ns, host), undefined);
+  },
+);
