@@ -21,7 +21,6 @@ import {
   type Lease,
   NETNS_RUN_DIR,
   ownNetnsPath,
-  readDnsmasqLeases,
   releaseLease,
   setLinkUp,
   setMaster,
@@ -31,6 +30,7 @@ import {
 } from "../../netns/mod.ts";
 import { errorMessage } from "../../core/mod.ts";
 import { APPLY_PROBE_MAC } from "./identity.ts";
+import { leaseGoneWithin } from "./lease_drop.ts";
 import type { Kernel } from "./kernel.ts";
 import type { LocalNi, OvsSettings } from "./model.ts";
 import { niOvsDb } from "./network_instances.ts";
@@ -165,7 +165,7 @@ async function releaseProbeLease(
       address: lease.address,
       timeoutMs: 3000,
     });
-    if (!sent || !(await leaseDropped(leaseFile, RELEASE_WAIT_MS))) {
+    if (!sent || !(await leaseGoneWithin(leaseFile, APPLY_PROBE_MAC, RELEASE_WAIT_MS))) {
       ctx.log(`DHCP probe on ${ni.bridge}: dnsmasq still holds the probe's lease`);
     }
   } catch (error) {
@@ -174,17 +174,6 @@ async function releaseProbeLease(
 }
 
 const RELEASE_WAIT_MS = 2000;
-
-/** Whether dnsmasq's lease file stops holding the probe MAC's lease within `timeoutMs`. */
-async function leaseDropped(leaseFile: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const leases = await readDnsmasqLeases(leaseFile).catch(() => []);
-    if (!leases.some((l) => l.mac === APPLY_PROBE_MAC)) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The port (and its OVS record) and the namespace; whatever is missing is success. */
 async function removeProbePort(ctx: DhcpProbeContext, ni: LocalNi, ns: string): Promise<void> {

@@ -43,14 +43,19 @@ async function heldIps(leaseFile: string, mac: string): Promise<string[]> {
 }
 
 /**
- * Until the lease file shows none for the MAC on two reads in a row (dnsmasq rewrites the file
- * in place: one read can fall between its truncate and its write), or `confirmMs` passed.
+ * Whether dnsmasq's lease file stops holding a lease for `mac` within `timeoutMs`: none on two
+ * reads in a row (dnsmasq rewrites the file in place: one read can fall between its truncate
+ * and its write). Also apply's DHCP probe's check that its release went through.
  */
-async function confirmedGone(target: LeaseDropTarget, confirmMs: number): Promise<boolean> {
-  const deadline = Date.now() + confirmMs;
+export async function leaseGoneWithin(
+  leaseFile: string,
+  mac: string,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
   let emptyReads = 0;
   while (emptyReads < 2) {
-    emptyReads = (await heldIps(target.leaseFile, target.mac)).length === 0 ? emptyReads + 1 : 0;
+    emptyReads = (await heldIps(leaseFile, mac)).length === 0 ? emptyReads + 1 : 0;
     if (emptyReads < 2 && Date.now() >= deadline) return false;
     if (emptyReads < 2) await sleep(CONFIRM_POLL_MS);
   }
@@ -83,7 +88,7 @@ export async function dropNiLease(
       return { outcome: "kept", ips, reason };
     }
   }
-  return await confirmedGone(target, options.confirmMs ?? 1000)
+  return await leaseGoneWithin(target.leaseFile, target.mac, options.confirmMs ?? 1000)
     ? { outcome: "released", ips }
     : { outcome: "kept", ips, reason: "dnsmasq still lists it after the DHCPRELEASE" };
 }

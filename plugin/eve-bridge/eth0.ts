@@ -144,6 +144,8 @@ export const eth0BridgeHandler: InterfaceHandler = {
     checkRoutingPolicyConfig(ctx);
     return withUndo(ctx.logger, async (undo) => {
       await findPlugin(BRIDGE_PLUGIN, ctx.path);
+      const undoBridge = () =>
+        undo.push(`${BRIDGE_PLUGIN} DEL`, () => delEth0(ctx, config, { prevResult: null }));
       const { result } = await delegate(ctx, BRIDGE_PLUGIN, config, { command: "ADD" })
         .catch((error: unknown) => {
           // A repeated ADD must fail without touching the attachment that exists, so bridge's
@@ -151,10 +153,10 @@ export const eth0BridgeHandler: InterfaceHandler = {
           // Asking the pod's kernel first instead cost every ADD an nsenter (~7 ms).
           if (isInterfaceExists(error, ctx.ifname)) throw interfaceExists(ctx, error);
           // Any other failure can leave a half-made veth or a held IP.
-          undo.push(`${BRIDGE_PLUGIN} DEL`, () => delEth0(ctx, config, { prevResult: null }));
+          undoBridge();
           throw error;
         });
-      undo.push(`${BRIDGE_PLUGIN} DEL`, () => delEth0(ctx, config, { prevResult: null }));
+      undoBridge();
       if (!result) {
         throw new CniError(
           CniErrorCode.IoFailure,
