@@ -59,7 +59,11 @@ export async function floorTools(): Promise<FloorTools> {
   const noop = `${dir}/noop.sh`;
   await Deno.writeTextFile(noop, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
   const path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  const denoArgv = [Deno.execPath(), ...denoRunArgs(EVE_BRIDGE.permissions), empty];
+  const denoArgv = [
+    Deno.execPath(),
+    ...denoRunArgs(EVE_BRIDGE.permissions, EVE_BRIDGE.runFlags),
+    empty,
+  ];
   const denoEnv = { ...DENO_ENV, DENO_DIR: `${ROOT}/dist/cache` };
   return {
     denoStart: () => timedRun(denoArgv, denoEnv),

@@ -66,7 +66,7 @@ await Deno.writeTextFile(
   { mode: 0o755 },
 );
 
-const flags = [...denoRunArgs(EVE_BRIDGE.permissions), empty];
+const flags = [...denoRunArgs(EVE_BRIDGE.permissions, EVE_BRIDGE.runFlags), empty];
 const releaseEnv = { EVE_CNI_RUNTIME: `${RELEASE}/runtime`, EVE_CNI_CACHE: `${RELEASE}/cache` };
 const releaseLoader = [
   `${RELEASE}/runtime/lib/ld-linux-x86-64.so.2`,
