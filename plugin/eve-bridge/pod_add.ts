@@ -127,11 +127,15 @@ async function attach(
     netnsPath: ctx.netns,
   });
   // The node's addresses (an `ip addr` in the host namespace, for the lease policy) are read
-  // while zedrouter connects the pod at L2, not after it: ~7 ms off every ADD. Handled here so
-  // a failed L2 call leaves no unhandled rejection behind; record() awaits it.
-  const leasePolicy = leasePolicyRecord(deps.runner, ctx.config);
+  // while zedrouter connects the pod at L2, not after it: ~7 ms off every ADD. They are asked
+  // for behind the L2 request (a microtask later), because the first process an invocation
+  // starts makes Deno load its process module (~10 ms of CPU), which then overlaps zedrouter's
+  // work instead of delaying the request. Handled here so a failed L2 call leaves no unhandled
+  // rejection behind; record() awaits it.
+  const l2Call = connectL2(ctx, session, undo, pod, requestedMac);
+  const leasePolicy = Promise.resolve().then(() => leasePolicyRecord(deps.runner, ctx.config));
   leasePolicy.catch(() => {});
-  const l2 = await connectL2(ctx, session, undo, pod, requestedMac);
+  const l2 = await l2Call;
   const mac = await podEndMac(deps.runner, l2.result, ctx.netns, ctx.ifname);
   if (requestedMac !== null && mac !== requestedMac) {
     // The pod would run with a MAC its spec does not say (and dnsmasq reserves the address
