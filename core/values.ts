@@ -54,11 +54,27 @@ export const UnicastMacSchema = v.pipe(
   ),
 );
 
+/**
+ * ipaddr.parse and ipaddr.parseCIDR without their IPv6-first attempt: they run the IPv6
+ * parser (its regexes, and for a CIDR a thrown Error) on every IPv4 text before the IPv4 one,
+ * ~2.5 ms of an eth0 ADD's CPU (`--cpu-prof`). An address is IPv6 exactly when it has a colon
+ * (the IPv4-mapped `::ffff:1.2.3.4` included), so the family is chosen first; what each accepts
+ * is unchanged.
+ */
+export function parseIp(s: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  return s.includes(":") ? ipaddr.IPv6.parse(s) : ipaddr.IPv4.parse(s);
+}
+
+/** See parseIp: `[address, prefix length]` of `10.11.12.5/24` or `fd00::5/64`. */
+export function parseCidr(s: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+  return s.includes(":") ? ipaddr.IPv6.parseCIDR(s) : ipaddr.IPv4.parseCIDR(s);
+}
+
 /** An IPv4 or IPv6 address in text form, normalised (`10.0.0.1`, `fd00::1`). */
 export const IpSchema = v.pipe(
   v.string(),
   v.check(isStrictIp, 'Expected an IP address such as "10.11.12.1"'),
-  v.transform((s) => ipaddr.parse(s).toString()),
+  v.transform((s) => parseIp(s).toString()),
 );
 export type Ip = v.InferOutput<typeof IpSchema>;
 
@@ -82,14 +98,14 @@ export const CidrSchema = v.pipe(
     if (addr === undefined || bits === undefined || rest.length > 0) return false;
     if (!isStrictIp(addr) || !/^\d{1,3}$/.test(bits)) return false;
     try {
-      ipaddr.parseCIDR(s);
+      parseCidr(s);
       return true;
     } catch {
       return false;
     }
   }, 'Expected an address with prefix length such as "10.11.12.5/24"'),
   v.transform((s) => {
-    const [addr, bits] = ipaddr.parseCIDR(s);
+    const [addr, bits] = parseCidr(s);
     return `${addr.toString()}/${bits}`;
   }),
 );

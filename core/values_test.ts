@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
+import ipaddr from "ipaddr.js";
 import * as v from "valibot";
 import {
   CidrSchema,
@@ -6,8 +8,41 @@ import {
   IpSchema,
   MacSchema,
   NetnsPathSchema,
+  parseCidr,
+  parseIp,
   UnicastMacSchema,
 } from "./values.ts";
+
+/** What a call gives: the value's text, or that it threw. */
+function outcome(f: () => { toString(): string } | [{ toString(): string }, number]): string {
+  try {
+    const value = f();
+    return Array.isArray(value) ? `${value[0].toString()}/${value[1]}` : value.toString();
+  } catch {
+    return "throws";
+  }
+}
+
+/** Address-like texts: both families, the short IPv4 forms, mapped IPv6, CIDRs and junk. */
+const addressText = fc.oneof(
+  fc.ipV4(),
+  fc.ipV4Extended(),
+  fc.ipV6(),
+  fc.ipV4().map((ip) => `::ffff:${ip}`),
+  fc.tuple(fc.oneof(fc.ipV4(), fc.ipV6()), fc.integer({ min: -1, max: 200 }))
+    .map(([ip, bits]) => `${ip}/${bits}`),
+  fc.string({ unit: fc.constantFrom(..."0123456789abcdef.:/x "), maxLength: 20 }),
+);
+
+Deno.test("parseIp and parseCidr read every text exactly as ipaddr.parse and parseCIDR", () => {
+  fc.assert(
+    fc.property(addressText, (text) => {
+      assert.equal(outcome(() => parseIp(text)), outcome(() => ipaddr.parse(text)), text);
+      assert.equal(outcome(() => parseCidr(text)), outcome(() => ipaddr.parseCIDR(text)), text);
+    }),
+    { numRuns: 2000 },
+  );
+});
 
 Deno.test("IpSchema accepts dotted quads and IPv6, normalised", () => {
   assert.equal(v.parse(IpSchema, "10.11.12.1"), "10.11.12.1");

@@ -6,6 +6,7 @@
  */
 import * as v from "valibot";
 import ipaddr from "ipaddr.js";
+import { parseCidr, parseIp } from "../core/mod.ts";
 import { describeIssues, errorMessage, ZERO_UUID } from "../core/mod.ts";
 import type { Friendly, GoType } from "./go_types.ts";
 
@@ -37,7 +38,7 @@ function base64Bytes(text: string): Uint8Array {
 
 /** `10.11.12.5/24` to Go's `{"IP":"10.11.12.5","Mask":"////AA=="}`. */
 export function cidrToGo(cidr: string): { IP: string; Mask: string } {
-  const [addr, bits] = ipaddr.parseCIDR(cidr);
+  const [addr, bits] = parseCidr(cidr);
   const width = addr.kind() === "ipv4" ? 32 : 128;
   const mask = (addr.kind() === "ipv4" ? ipaddr.IPv4 : ipaddr.IPv6)
     .subnetMaskFromPrefixLength(bits).toByteArray();
@@ -48,7 +49,7 @@ export function cidrToGo(cidr: string): { IP: string; Mask: string } {
 /** Go's `{IP, Mask}` back to `ip/prefix`; a non-contiguous mask is refused. */
 export function goToCidr(ip: string, maskBase64: string): string {
   let mask = base64Bytes(maskBase64);
-  const addr = ipaddr.parse(ip);
+  const addr = parseIp(ip);
   // Go keeps IPv4 addresses in 16 bytes; a 16-byte mask on one is `ffff..ff` + the IPv4
   // mask (net.CIDRMask(96+n, 128)), and Go itself reads its last 4 bytes.
   if (addr.kind() === "ipv4" && mask.length === 16 && mask.slice(0, 12).every((b) => b === 0xff)) {

@@ -7,6 +7,7 @@
  * already allocated; persistence and locking live in node_subnet_file.ts.
  */
 import ipaddr from "ipaddr.js";
+import { parseCidr } from "../../core/mod.ts";
 import * as v from "valibot";
 import { CidrSchema } from "../../core/mod.ts";
 import { UsageError } from "./exit_codes.ts";
@@ -33,7 +34,7 @@ export function parsePlan(podCidr: string, nodeBits: number): { base: number; pr
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
   let bits: number;
   try {
-    [addr, bits] = ipaddr.parseCIDR(podCidr);
+    [addr, bits] = parseCidr(podCidr);
   } catch {
     throw new UsageError(
       `Invalid --pod-cidr "${podCidr}": expected an IPv4 CIDR such as "10.42.0.0/16"`,

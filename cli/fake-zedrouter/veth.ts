@@ -28,6 +28,7 @@ import type { Kernel } from "./kernel.ts";
 import { ZedrouterError } from "./resolve.ts";
 import type { L3Record } from "./state.ts";
 import ipaddr from "ipaddr.js";
+import { parseCidr } from "../../core/mod.ts";
 
 export interface VethPlan {
   readonly hostIfName: string;
@@ -139,7 +140,7 @@ export async function removePodVeth(
  * IPv4, and one of the other family is outside (so it gets its on-link route too).
  */
 export function sameSubnet(cidr: string, gateway: string): boolean {
-  const [network, prefix] = ipaddr.parseCIDR(cidr);
+  const [network, prefix] = parseCidr(cidr);
   const address = ipaddr.process(gateway);
   if (address.kind() !== network.kind()) return false;
   // Same kind checked just above; the union types cannot say so.

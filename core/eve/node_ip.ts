@@ -7,6 +7,7 @@
 import * as v from "valibot";
 import { isStrictIp } from "../values.ts";
 import ipaddr from "ipaddr.js";
+import { parseIp } from "../values.ts";
 
 /** The host prefix length of an address family: 32 for IPv4, 128 for IPv6. */
 function hostBits(ip: string): number {
@@ -22,7 +23,7 @@ export function isNodeIp(text: string): boolean {
 
 /** `"192.168.1.10/32"` or `"192.168.1.10"` -> `"192.168.1.10"` (normalised). */
 export function nodeIpAddress(text: string): string {
-  return ipaddr.parse(text.split("/")[0] ?? "").toString();
+  return parseIp(text.split("/")[0] ?? "").toString();
 }
 
 /** The node's IP in EVE's form: the address with its host prefix (`/32`, IPv6 `/128`). */

@@ -16,6 +16,7 @@
  * Pure: the caller says which ranges and addresses are protected.
  */
 import ipaddr from "ipaddr.js";
+import { parseCidr } from "../../core/mod.ts";
 import type { Lease } from "../../netns/mod.ts";
 
 /** More routes than any NI needs; a bound on what one answer can make the kernel hold. */
@@ -41,7 +42,7 @@ function v4(text: string): V4 | undefined {
 
 function cidr(text: string): Range | undefined {
   try {
-    const [addr, bits] = ipaddr.parseCIDR(text);
+    const [addr, bits] = parseCidr(text);
     return addr.kind() === "ipv4" ? [addr as V4, bits] : undefined;
   } catch {
     return undefined;

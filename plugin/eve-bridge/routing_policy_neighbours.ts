@@ -12,6 +12,7 @@
  * hold (the pod's address moved) are deleted. Pure: views in, commands out.
  */
 import ipaddr from "ipaddr.js";
+import { parseCidr, parseIp } from "../../core/mod.ts";
 import type { NeighbourEntry, RoutingApplied } from "../../core/eve/mod.ts";
 import {
   type AddressInfo,
@@ -53,8 +54,8 @@ const ipOf = (cidr: string) => cidr.split("/")[0] ?? cidr;
 
 function onSubnet(network: AddressInfo, address: AddressInfo): boolean {
   if (network.family !== address.family) return false;
-  const [base, bits] = ipaddr.parseCIDR(network.cidr);
-  return ipaddr.parse(ipOf(address.cidr)).match(base, bits);
+  const [base, bits] = parseCidr(network.cidr);
+  return parseIp(ipOf(address.cidr)).match(base, bits);
 }
 
 const sameEntry = (a: Pick<NeighbourEntry, "ip" | "dev">, b: Pick<NeighbourEntry, "ip" | "dev">) =>

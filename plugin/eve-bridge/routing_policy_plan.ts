@@ -13,6 +13,7 @@
  * - macPrefix (eth0): the MAC first, so the host's neighbour entry carries the new one.
  */
 import ipaddr from "ipaddr.js";
+import { parseIp } from "../../core/mod.ts";
 import {
   ETH0,
   type HijackRoute,
@@ -71,7 +72,7 @@ export function interfaceAddresses(view: RoutingView, ifname: string): AddressIn
 
 /** spiderpool's rule: the prefix, then the 4 low bytes of the first address (IPv4 first). */
 export function macFromPrefix(prefix: string, address: string): string {
-  const bytes = ipaddr.parse(address.split("/")[0] ?? "").toByteArray().slice(-4);
+  const bytes = parseIp(address.split("/")[0] ?? "").toByteArray().slice(-4);
   return [prefix, ...bytes.map((b) => b.toString(16).padStart(2, "0"))].join(":");
 }
 

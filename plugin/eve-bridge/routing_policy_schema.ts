@@ -20,6 +20,7 @@
  */
 import * as v from "valibot";
 import ipaddr from "ipaddr.js";
+import { parseCidr } from "../../core/mod.ts";
 import { CidrSchema } from "../../core/mod.ts";
 
 /** Tables the kernel reserves: 0 unspec, 253 default, 254 main, 255 local. */
@@ -37,7 +38,7 @@ const TableNumberSchema = v.pipe(
 const SubnetSchema = v.pipe(
   CidrSchema,
   v.transform((cidr) => {
-    const [addr, bits] = ipaddr.parseCIDR(cidr);
+    const [addr, bits] = parseCidr(cidr);
     const network = addr.kind() === "ipv4"
       ? ipaddr.IPv4.networkAddressFromCIDR(cidr)
       : ipaddr.IPv6.networkAddressFromCIDR(cidr);
