@@ -78,12 +78,23 @@ export const IpSchema = v.pipe(
 );
 export type Ip = v.InferOutput<typeof IpSchema>;
 
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * An IPv4 address as four decimal octets, no leading zeros: what ipaddr.js's
+ * IPv4.isValidFourPartDecimal accepts, in one regex (that one first runs its parser through
+ * every IPv4 form, ~1.5 ms of an eth0 ADD's CPU on its first calls).
+ */
+export function isDottedQuad(s: string): boolean {
+  return DOTTED_QUAD.test(s);
+}
+
 /**
  * ipaddr.js also accepts the old short and octal IPv4 forms (`10.11.12` is read as
  * `10.11.0.12`); Go's net.ParseIP and iproute2 do not, so neither do we.
  */
 export function isStrictIp(s: string): boolean {
-  if (ipaddr.IPv4.isValidFourPartDecimal(s)) return true;
+  if (isDottedQuad(s)) return true;
   if (!s.includes(":") || !ipaddr.IPv6.isValid(s)) return false;
   // ipaddr.js reads the deprecated IPv4-compatible form `::1.2.3.4` as `::ffff:1.2.3.4`, a
   // different address; accept an embedded dotted quad only in the IPv4-mapped form.

@@ -6,6 +6,7 @@ import {
   CidrSchema,
   IfNameSchema,
   IpSchema,
+  isDottedQuad,
   MacSchema,
   NetnsPathSchema,
   parseCidr,
@@ -33,6 +34,18 @@ const addressText = fc.oneof(
     .map(([ip, bits]) => `${ip}/${bits}`),
   fc.string({ unit: fc.constantFrom(..."0123456789abcdef.:/x "), maxLength: 20 }),
 );
+
+Deno.test("isDottedQuad accepts exactly what ipaddr.js's IPv4.isValidFourPartDecimal does", () => {
+  fc.assert(
+    fc.property(addressText, (text) => {
+      assert.equal(isDottedQuad(text), ipaddr.IPv4.isValidFourPartDecimal(text), text);
+    }),
+    { numRuns: 2000 },
+  );
+  for (const text of ["0.0.0.0", "255.255.255.255", "01.2.3.4", "256.0.0.1", "1.2.3"]) {
+    assert.equal(isDottedQuad(text), ipaddr.IPv4.isValidFourPartDecimal(text), text);
+  }
+});
 
 Deno.test("parseIp and parseCidr read every text exactly as ipaddr.parse and parseCIDR", () => {
   fc.assert(

@@ -3,6 +3,7 @@
  * addresses as 32-bit numbers. Local NIs are IPv4 only (one dnsmasq per NI serves DHCPv4).
  */
 import ipaddr from "ipaddr.js";
+import { isDottedQuad } from "../../core/mod.ts";
 
 export interface Subnet4 {
   /** Network address as an unsigned 32-bit number. */
@@ -20,7 +21,7 @@ export function intToIp(n: number): string {
 }
 
 export function isIpv4(text: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(text);
+  return isDottedQuad(text);
 }
 
 /** `10.11.12.0/24` (host bits must be zero: a subnet, not an address). */

@@ -16,7 +16,7 @@
  * Pure: the caller says which ranges and addresses are protected.
  */
 import ipaddr from "ipaddr.js";
-import { parseCidr } from "../../core/mod.ts";
+import { isDottedQuad, parseCidr } from "../../core/mod.ts";
 import type { Lease } from "../../netns/mod.ts";
 
 /** More routes than any NI needs; a bound on what one answer can make the kernel hold. */
@@ -36,7 +36,7 @@ type Range = [V4, number];
 const REFUSED_RANGES = new Set(["unspecified", "broadcast", "multicast", "loopback", "reserved"]);
 
 function v4(text: string): V4 | undefined {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
+  if (!isDottedQuad(text)) return undefined;
   return ipaddr.IPv4.parse(text);
 }
 
