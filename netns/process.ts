@@ -4,6 +4,7 @@
  */
 import { sleep } from "../core/timers.ts";
 import { readTextFileIfExists } from "../core/mod.ts";
+import { sendSignal } from "./signal.ts";
 
 export interface DaemonOptions {
   /** Child stdout is appended to this file (pumped by this process); otherwise discarded. */
@@ -77,15 +78,7 @@ export function isAlive(pid: number): boolean {
 /** Sends a signal; false when the process was already gone. Refuses pid <= 1. */
 export function signalPid(pid: number, signal: Deno.Signal): boolean {
   checkKillablePid(pid);
-  try {
-    Deno.kill(pid, signal);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    // ESRCH maps to NotFound on most builds; some report it as a generic error.
-    if (error instanceof Error && /No such process|ESRCH/.test(error.message)) return false;
-    throw error;
-  }
+  return sendSignal(pid, signal);
 }
 
 /**

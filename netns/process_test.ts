@@ -115,3 +115,41 @@ Deno.test("readPidFile: plausible pids only", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("signalPid: delivers each signal the toolkit sends; false once the process is gone", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A shell that records every signal it gets (USR1, USR2, HUP), then ends on TERM.
+    const log = `${dir}/signals`;
+    const ready = `${dir}/ready`;
+    const daemon = spawnDaemon([
+      "sh",
+      "-c",
+      'for s in USR1 USR2 HUP; do trap "echo $s >> \\"$0\\"" $s; done; touch "$1"; ' +
+      "while :; do sleep 0.05; done",
+      log,
+      ready,
+    ]);
+    try {
+      while (!(await Deno.stat(ready).then(() => true, () => false))) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      for (const signal of ["SIGUSR1", "SIGUSR2", "SIGHUP"] as const) {
+        const seen = (await Deno.readTextFile(log).catch(() => "")).split("\n").length;
+        assert.equal(signalPid(daemon.pid, signal), true);
+        while ((await Deno.readTextFile(log).catch(() => "")).split("\n").length === seen) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      assert.deepEqual((await Deno.readTextFile(log)).trim().split("\n"), ["USR1", "USR2", "HUP"]);
+      assert.equal(signalPid(daemon.pid, "SIGTERM"), true);
+      assert.equal((await daemon.exited).signal, "SIGTERM");
+    } finally {
+      if (isAlive(daemon.pid)) signalPid(daemon.pid, "SIGKILL");
+      await daemon.exited;
+    }
+    assert.equal(signalPid(daemon.pid, "SIGTERM"), false, "a reaped pid is gone");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
