@@ -6,7 +6,6 @@
  */
 import * as v from "valibot";
 import { isStrictIp } from "../values.ts";
-import ipaddr from "ipaddr.js";
 import { parseIp } from "../values.ts";
 
 /** The host prefix length of an address family: 32 for IPv4, 128 for IPv6. */

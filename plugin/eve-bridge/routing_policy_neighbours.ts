@@ -11,7 +11,6 @@
  * NI: the subnet's router is elsewhere) gets none. Entries of an earlier apply that no longer
  * hold (the pod's address moved) are deleted. Pure: views in, commands out.
  */
-import ipaddr from "ipaddr.js";
 import { parseCidr, parseIp } from "../../core/mod.ts";
 import type { NeighbourEntry, RoutingApplied } from "../../core/eve/mod.ts";
 import {

@@ -12,7 +12,6 @@
  *   a family eth0 has no gateway in, or a subnet the interface routes itself, is skipped.
  * - macPrefix (eth0): the MAC first, so the host's neighbour entry carries the new one.
  */
-import ipaddr from "ipaddr.js";
 import { parseIp } from "../../core/mod.ts";
 import {
   ETH0,
