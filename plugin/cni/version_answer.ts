@@ -2,7 +2,7 @@
  * The answer to CNI_COMMAND=VERSION. Kept apart from the skeleton so the entry point can
  * answer VERSION without loading the rest of the plugin (runtimes probe it often).
  */
-import { LATEST_VERSION, SUPPORTED_VERSIONS } from "./versions.ts";
+import { LATEST_VERSION, SUPPORTED_VERSIONS } from "./supported_versions.ts";
 
 /** `{"cniVersion":"<requested>","supportedVersions":[...]}`; stdin may be empty or broken. */
 export function versionAnswer(stdin: string): string {

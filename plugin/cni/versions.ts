@@ -3,10 +3,9 @@
  * exist at which version, which version a conflist's `cniVersions` selects).
  */
 import { CniError, CniErrorCode } from "./errors.ts";
+import { type CniVersion, LATEST_VERSION, SUPPORTED_VERSIONS } from "./supported_versions.ts";
 
-export const SUPPORTED_VERSIONS = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
-export type CniVersion = typeof SUPPORTED_VERSIONS[number];
-export const LATEST_VERSION: CniVersion = "1.1.0";
+export { type CniVersion, LATEST_VERSION, SUPPORTED_VERSIONS };
 
 export function isSupportedVersion(version: string): version is CniVersion {
   return (SUPPORTED_VERSIONS as readonly string[]).includes(version);
