@@ -9,6 +9,13 @@
 /** Set by the launcher to the absolute path of the program file it runs. */
 export const PROGRAM_FILE_ENV = "EVE_CNI_SELF";
 
+/**
+ * Set by the launcher of a program that answers CNI_COMMAND=VERSION itself: when it could not
+ * (stdin is not the plain `{"cniVersion":"<version>"}`), it has read stdin already and hands
+ * the text on in this variable.
+ */
+export const VERSION_STDIN_ENV = "EVE_CNI_VERSION_STDIN";
+
 const FD_MAIN_MODULE = /^file:\/\/\/proc\/self\/fd\/\d+$/;
 
 /**

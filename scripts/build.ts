@@ -33,6 +33,7 @@ for (const { program, bundle } of built) {
     runtime: { kind: "deno", deno: Deno.execPath() },
     cacheDir: `${root}/dist/cache`,
     mainFd: program.mainFd,
+    ...(program.versionAnswer && { versionAnswer: program.versionAnswer }),
   }, bundle);
   // Atomic, and untouched when unchanged: a sh may be reading the file as it runs it.
   await writeFileAtomic(file, text, { mode: 0o755, onlyIfChanged: true });

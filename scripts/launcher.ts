@@ -22,7 +22,7 @@
  *   symlink would even point at ld.so (Deno.execPath() is the loader there);
  * - PROGRAM_FILE_ENV, the file's absolute path, for programs that call themselves again.
  */
-import { PROGRAM_FILE_ENV } from "../core/launched_program.ts";
+import { PROGRAM_FILE_ENV, VERSION_STDIN_ENV } from "../core/launched_program.ts";
 
 /** How the file starts Deno. */
 export type RuntimeStart =
@@ -44,6 +44,14 @@ export interface LauncherOptions {
   readonly cacheDir: string;
   /** The fd the file is opened on (3..9, one per program so their cache entries differ). */
   readonly mainFd: number;
+  /** A CNI plugin's VERSION answer, given by the sh part itself (versionLines). */
+  readonly versionAnswer?: VersionAnswer;
+}
+
+/** What a CNI plugin answers to VERSION: the versions it speaks, the one it assumes. */
+export interface VersionAnswer {
+  readonly supported: readonly string[];
+  readonly latest: string;
 }
 
 /** Environment variables the sh part reads; README "Installing on a node" documents them. */
@@ -52,6 +60,7 @@ export const LAUNCHER_ENV = {
   runtime: "EVE_CNI_RUNTIME",
   cache: "EVE_CNI_CACHE",
   programFile: PROGRAM_FILE_ENV,
+  versionStdin: VERSION_STDIN_ENV,
 } as const;
 
 /** What the sh part exports besides DENO_DIR (a benchmark's floor runs Deno the same way). */
@@ -102,6 +111,35 @@ function startLines(o: LauncherOptions, missing: (where: string) => string): str
   ];
 }
 
+function plainVersion(version: string): string {
+  if (!/^\d+(\.\d+)*$/.test(version)) throw new Error(`"${version}" is not a plain version`);
+  return version;
+}
+
+/**
+ * CNI_COMMAND=VERSION answered by sh, builtins only, when stdin is exactly what libcni sends
+ * (`{"cniVersion":"<digits and dots>"}`, a trailing newline allowed) or empty: the answer is
+ * versionAnswer()'s (plugin/cni/version_answer.ts), byte for byte, for 1-2 ms instead of a
+ * Deno start and the program's load (~30 ms). Any other stdin was read all the same, so it
+ * goes on to Deno in VERSION_STDIN_ENV (its newlines rebuilt from IFS, whose default, which
+ * sh sets at start, ends in one). A shell variable holds no NUL and Deno drops a variable that
+ * is not UTF-8: such a stdin, which is no CNI config, gets the latest version as requested.
+ */
+function versionLines(answer: VersionAnswer): string[] {
+  const list = answer.supported.map((v) => `\\"${plainVersion(v)}\\"`).join(",");
+  const env = LAUNCHER_ENV.versionStdin;
+  const prefix = `'{"cniVersion":"'`;
+  return [
+    `case $CNI_COMMAND in VERSION) vn=\${IFS#??}; vs=; while IFS= read -r vl; do vs=$vs$vl$vn;` +
+    ` done; vs=$vs$vl; vv=\${vs%"$vn"}; case $vv in ${prefix}*'"}') vv=\${vv#${prefix}};` +
+    ` vv=\${vv%'"}'} ;; '') vv=${plainVersion(answer.latest)} ;; *) vv= ;; esac;` +
+    ` case $vv in *[!0-9.]*) vv= ;; esac ;; esac`,
+    `case $CNI_COMMAND in VERSION) [ -z "$vv" ] || { printf '%s\\n'` +
+    ` "{\\"cniVersion\\":\\"$vv\\",\\"supportedVersions\\":[${list}]}"; exit 0; };` +
+    ` ${env}=$vs; export ${env} ;; esac`,
+  ];
+}
+
 /** The sh part: `#!/bin/sh` and the `":" //;` lines, each ending in a newline. */
 export function launcherHeader(o: LauncherOptions): string {
   if (!Number.isInteger(o.mainFd) || o.mainFd < 3 || o.mainFd > 9) {
@@ -118,6 +156,7 @@ export function launcherHeader(o: LauncherOptions): string {
     `# ${o.name} ${o.version}: a sh launcher (these lines, builtins only) and the program`,
     `# (JavaScript, below) in one file, written by \`deno task build\`. README "Installing on a`,
     `# node": ${deno}, ${o.runtime.kind === "loader" ? `${runtime}, ` : ""}${cache}.`,
+    ...(o.versionAnswer ? versionLines(o.versionAnswer) : []),
     `DENO_DIR=\${${cache}:-${carriedPath(o.cacheDir, "cache directory")}} ${envAssignments}`,
     `case $0 in /*) ${programFile}=$0 ;; *) ${programFile}=$PWD/$0 ;; esac`,
     `export DENO_DIR ${Object.keys(DENO_ENV).join(" ")} ${programFile}`,

@@ -134,7 +134,10 @@ Deno.test("program file: a missing Deno is exit 127 naming the variable, not sh 
 });
 
 Deno.test('launcherHeader: only builtins, one `":" //;` line each, paths it can quote', () => {
-  const header = launcherHeader(options());
+  // With the VERSION lines, which only a CNI plugin's launcher has.
+  const answer = { supported: ["0.4.0", "1.0.0"], latest: "1.0.0" };
+  const header = launcherHeader(options({ versionAnswer: answer }));
+  assert.match(header, /VERSION\)/);
   const lines = header.trimEnd().split("\n");
   assert.equal(lines[0], "#!/bin/sh");
   for (const line of lines.slice(1)) {
@@ -147,6 +150,8 @@ Deno.test('launcherHeader: only builtins, one `":" //;` line each, paths it can 
   assert.throws(() => launcherHeader(options({ cacheDir: 'a"b' })), /cache directory "a"b"/);
   assert.throws(() => launcherHeader(options({ cacheDir: "/a b" })), /must be an absolute path/);
   assert.throws(() => launcherHeader(options({ mainFd: 10 })), /mainFd 10 must be 3..9/);
+  const quoted = { supported: ['1.0"'], latest: "1.0" };
+  assert.throws(() => launcherHeader(options({ versionAnswer: quoted })), /not a plain version/);
 });
 
 const STRACE = ["/usr/bin/strace", "/bin/strace"].find((path) => {

@@ -2,6 +2,8 @@
  * The three programs the toolkit ships, with the Deno permissions each one needs. The build
  * and compile scripts and the program files' launchers all read this one table.
  */
+import { LATEST_VERSION, SUPPORTED_VERSIONS } from "../plugin/cni/supported_versions.ts";
+import type { VersionAnswer } from "./launcher.ts";
 export interface Program {
   /** Command name, as installed (`/opt/cni/bin/eve-bridge`, say). */
   readonly name: string;
@@ -23,6 +25,8 @@ export interface Program {
    * keyed by that URL, /proc/self/fd/<mainFd>, so each program needs its own.
    */
   readonly mainFd: number;
+  /** A CNI plugin's VERSION answer, which its launcher gives without starting Deno. */
+  readonly versionAnswer?: VersionAnswer;
 }
 
 export interface WarmUp {
@@ -67,8 +71,10 @@ export const PROGRAMS: readonly Program[] = [
     entry: "plugin/eve-bridge/main.ts",
     permissions: NODE_TOOL,
     runFlags: PER_CALL_PLUGIN,
-    warmUp: { env: { CNI_COMMAND: "VERSION" }, stdin: '{"cniVersion":"1.0.0"}' },
+    // Not the plain `{"cniVersion":"1.0.0"}`, which the launcher answers without Deno.
+    warmUp: { env: { CNI_COMMAND: "VERSION" }, stdin: '{ "cniVersion": "1.0.0" }' },
     mainFd: 7,
+    versionAnswer: { supported: SUPPORTED_VERSIONS, latest: LATEST_VERSION },
   },
   {
     name: "fake-zedrouter",

@@ -117,6 +117,7 @@ export async function buildRelease(
       runtime: { kind: "loader", dir: `${RELEASE_PREFIX}/runtime`, loader: libs.loader },
       cacheDir: `${RELEASE_PREFIX}/cache`,
       mainFd: program.mainFd,
+      ...(program.versionAnswer && { versionAnswer: program.versionAnswer }),
     }, bundle)
   );
   const stampPath = `${root}/dist/.release-stamp`;

@@ -46,7 +46,8 @@ async function versionWithReadOnlyCache(
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode('{"cniVersion":"1.0.0"}'));
+  // Not libcni's plain `{"cniVersion":"1.0.0"}`, which the launcher answers without Deno.
+  await writer.write(new TextEncoder().encode(EVE_BRIDGE_PROGRAM.warmUp.stdin ?? ""));
   await writer.close();
   const out = await child.output();
   const text = new TextDecoder();

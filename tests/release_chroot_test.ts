@@ -207,17 +207,30 @@ Deno.test({
       const execPath = await inNodeRoot(root, ["/cni/probe"], {});
       assert.equal(execPath.stdout, `${runtimeLib}/ld-linux-x86-64.so.2\n`, execPath.stderr);
 
+      const answer = {
+        cniVersion: "0.3.1",
+        supportedVersions: ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"],
+      };
+      const versionEnv = { CNI_COMMAND: "VERSION", DENO_LOG: "deno::module_loader=debug" };
+      // libcni's plain stdin: busybox's sh answers it, Deno does not start (nothing logged).
+      const plain = await inNodeRoot(
+        root,
+        ["/cni/bin/eve-bridge"],
+        versionEnv,
+        '{"cniVersion":"0.3.1"}',
+      );
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.deepEqual(JSON.parse(plain.stdout), answer);
+      assert.equal(plain.stderr, "");
+      // Any other stdin: the program answers.
       const version = await inNodeRoot(
         root,
         ["/cni/bin/eve-bridge"],
-        { CNI_COMMAND: "VERSION", DENO_LOG: "deno::module_loader=debug" },
-        '{"cniVersion":"0.3.1"}',
+        versionEnv,
+        '{ "cniVersion": "0.3.1" }',
       );
       assert.equal(version.code, 0, version.stderr);
-      assert.deepEqual(JSON.parse(version.stdout), {
-        cniVersion: "0.3.1",
-        supportedVersions: ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"],
-      });
+      assert.deepEqual(JSON.parse(version.stdout), answer);
       // Deno's own account: the program came from the code cache the release ships, read-only.
       assert.match(
         version.stderr,

@@ -12,6 +12,7 @@
  * (plugin/cni/logging.ts). `deno task bench:startup` measures it.
  */
 import { useToolSearchPath } from "../../core/tool_path.ts";
+import { VERSION_STDIN_ENV } from "../../core/launched_program.ts";
 import { versionAnswer } from "../cni/version_answer.ts";
 import { DHCP_EVENT_COMMAND } from "./dhcp/event_command.ts";
 
@@ -44,7 +45,10 @@ if (Deno.args[0] === DHCP_EVENT_COMMAND) {
 }
 
 const env = Deno.env.toObject();
-const stdin = await readStdin();
+// A VERSION the launcher did not answer itself (scripts/launcher.ts) comes with the stdin it
+// read already; stdin is still read (then at its end), so the process waits on I/O once.
+const piped = await readStdin();
+const stdin = env.CNI_COMMAND === "VERSION" ? env[VERSION_STDIN_ENV] ?? piped : piped;
 
 const output = env.CNI_COMMAND === "VERSION"
   ? { stdout: versionAnswer(stdin), exitCode: 0 }
