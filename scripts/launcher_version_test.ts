@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { versionAnswer } from "../plugin/cni/version_answer.ts";
+import { spawn } from "../netns/mod.ts";
 import { EVE_BRIDGE } from "./sandbox/paths.ts";
 
 interface Answer {
@@ -15,18 +16,12 @@ interface Answer {
 }
 
 async function version(stdin: string, env: Record<string, string> = {}): Promise<Answer> {
-  const child = new Deno.Command(EVE_BRIDGE, {
-    env: { CNI_COMMAND: "VERSION", PATH: "/usr/bin:/bin", ...env },
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin));
-  await writer.close();
-  const out = await child.output();
-  return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+  const { code, stdout } = await spawn(
+    [EVE_BRIDGE],
+    { CNI_COMMAND: "VERSION", PATH: "/usr/bin:/bin", ...env },
+    stdin,
+  );
+  return { code, stdout };
 }
 
 const expected = (stdin: string) => `${versionAnswer(stdin)}\n`;
