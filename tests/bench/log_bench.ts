@@ -9,6 +9,7 @@
  */
 import { bundleProgram } from "../../scripts/bundle.ts";
 import { DENO_ENV, denoRunArgs } from "../../scripts/launcher.ts";
+import { PROGRAMS } from "../../scripts/programs.ts";
 
 const N = Number(Deno.env.get("BENCH_N") ?? 30);
 const here = new URL(".", import.meta.url).pathname;
@@ -37,7 +38,10 @@ try {
   const logtapeFile = `${dir}/logtape_file.js`;
   await Deno.writeTextFile(logtapeFile, await bundleProgram(`${here}log_probe_logtape_file.ts`));
   await Deno.writeTextFile(`${dir}/empty.js`, "");
-  const run = denoRunArgs(["--allow-all"]).filter((flag) => flag !== "--cached-only");
+  // eve-bridge's own V8 flags (scripts/programs.ts): its code cache holds the whole program.
+  const eveBridge = PROGRAMS.find((program) => program.name === "eve-bridge")!;
+  const run = denoRunArgs(["--allow-all"], eveBridge.runFlags)
+    .filter((flag) => flag !== "--cached-only");
   const variants = {
     "empty script": [...run, `${dir}/empty.js`],
     own: [...run, own, `${logDir}/own.log`],
