@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../core/mod.ts";
 import { bundleProgram } from "./bundle.ts";
 import { prepareCodeCache } from "./code_cache.ts";
 import { programFile } from "./launcher.ts";
-import { PROGRAMS } from "./programs.ts";
+import { launcherOptions, PROGRAMS } from "./programs.ts";
 import { buildRelease, type BuiltProgram } from "./release.ts";
 
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -25,16 +25,9 @@ for (const program of PROGRAMS) {
 await Deno.mkdir(`${root}/dist/bin`, { recursive: true });
 for (const { program, bundle } of built) {
   const file = `${root}/dist/bin/${program.name}`;
-  const text = programFile({
-    name: program.name,
-    version,
-    permissions: program.permissions,
-    runFlags: program.runFlags,
-    runtime: { kind: "deno", deno: Deno.execPath() },
-    cacheDir: `${root}/dist/cache`,
-    mainFd: program.mainFd,
-    ...(program.versionAnswer && { versionAnswer: program.versionAnswer }),
-  }, bundle);
+  const runtime = { kind: "deno", deno: Deno.execPath() } as const;
+  const options = launcherOptions(program, version, runtime, `${root}/dist/cache`);
+  const text = programFile(options, bundle);
   // Atomic, and untouched when unchanged: a sh may be reading the file as it runs it.
   await writeFileAtomic(file, text, { mode: 0o755, onlyIfChanged: true });
   // Bundles beside the launchers were the layout before one-file programs; none may linger.

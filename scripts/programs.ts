@@ -3,7 +3,7 @@
  * and compile scripts and the program files' launchers all read this one table.
  */
 import { LATEST_VERSION, SUPPORTED_VERSIONS } from "../plugin/cni/supported_versions.ts";
-import type { VersionAnswer } from "./launcher.ts";
+import type { LauncherOptions, RuntimeStart, VersionAnswer } from "./launcher.ts";
 export interface Program {
   /** Command name, as installed (`/opt/cni/bin/eve-bridge`, say). */
   readonly name: string;
@@ -54,7 +54,9 @@ const DAEMON = ["--v8-flags=--max-semi-space-size=2"];
 // "config, checks" slice included). --no-lazy compiles the whole program when the cache is
 // made, so every call finds all of it there. Measured (perf stat task-clock, p50 of 20
 // interleaved calls, same run): eth0 ADD 101.7 -> 86.4 ms, net1 ADD 149.7 -> 128.3 ms, net1
-// DEL 114.2 -> 84.0 ms; VERSION unchanged (40.5 vs 40.6 ms); the cache grows 148 -> 667 KB.
+// DEL 114.2 -> 84.0 ms. The cache grows 148 -> 667 KB, which a VERSION answered by Deno pays
+// in reading it (31.3 vs 27.4 ms lazily, 80 interleaved calls); the launcher answers libcni's
+// plain VERSION itself (scripts/launcher.ts), so that is only the odd caller's cost.
 // V8's `//# allFunctionsCalledOnLoad` hint gave less (eth0 ADD 91.8 ms: Deno does not ask V8
 // to follow it). The price: the Deno modules a call loads on first use (its process module,
 // for the first Deno.Command or Deno.kill) are compiled whole too, ~10 ms instead of ~5.
@@ -94,3 +96,22 @@ export const PROGRAMS: readonly Program[] = [
     mainFd: 9,
   },
 ];
+
+/** The launcher options of `program`'s file: its table row, with where Deno and its cache are. */
+export function launcherOptions(
+  program: Program,
+  version: string,
+  runtime: RuntimeStart,
+  cacheDir: string,
+): LauncherOptions {
+  return {
+    name: program.name,
+    version,
+    permissions: program.permissions,
+    runFlags: program.runFlags,
+    runtime,
+    cacheDir,
+    mainFd: program.mainFd,
+    ...(program.versionAnswer && { versionAnswer: program.versionAnswer }),
+  };
+}

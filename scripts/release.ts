@@ -16,7 +16,7 @@
 import { systemRunner } from "../netns/mod.ts";
 import { prepareCodeCache, type WarmProgram } from "./code_cache.ts";
 import { programFile } from "./launcher.ts";
-import type { Program } from "./programs.ts";
+import { launcherOptions, type Program } from "./programs.ts";
 
 /** Where the release is unpacked on a node; `EVE_CNI_PREFIX` at build time changes it. */
 export const RELEASE_PREFIX = Deno.env.get("EVE_CNI_PREFIX") ?? "/opt/eve-cni";
@@ -109,16 +109,15 @@ export async function buildRelease(
   const archivePath = `${root}/dist/eve-cni-${version}-linux-${Deno.build.arch}.tar.gz`;
   const libs = await runtimeLibraries(Deno.execPath());
   const texts = built.map(({ program, bundle }) =>
-    programFile({
-      name: program.name,
-      version,
-      permissions: program.permissions,
-      runFlags: program.runFlags,
-      runtime: { kind: "loader", dir: `${RELEASE_PREFIX}/runtime`, loader: libs.loader },
-      cacheDir: `${RELEASE_PREFIX}/cache`,
-      mainFd: program.mainFd,
-      ...(program.versionAnswer && { versionAnswer: program.versionAnswer }),
-    }, bundle)
+    programFile(
+      launcherOptions(
+        program,
+        version,
+        { kind: "loader", dir: `${RELEASE_PREFIX}/runtime`, loader: libs.loader },
+        `${RELEASE_PREFIX}/cache`,
+      ),
+      bundle,
+    )
   );
   const stampPath = `${root}/dist/.release-stamp`;
   const stamp = await releaseStamp(texts, libs);

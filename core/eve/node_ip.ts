@@ -5,8 +5,7 @@
  * prefix length names a network, not the node, and is refused.
  */
 import * as v from "valibot";
-import { isStrictIp } from "../values.ts";
-import { parseIp } from "../values.ts";
+import { isStrictIp, parseIp } from "../values.ts";
 
 /** The host prefix length of an address family: 32 for IPv4, 128 for IPv6. */
 function hostBits(ip: string): number {

@@ -47,11 +47,10 @@ if (Deno.args[0] === DHCP_EVENT_COMMAND) {
 const env = Deno.env.toObject();
 // A VERSION the launcher did not answer itself (scripts/launcher.ts) comes with the stdin it
 // read already; stdin is still read (then at its end), so the process waits on I/O once.
-const piped = await readStdin();
-const stdin = env.CNI_COMMAND === "VERSION" ? env[VERSION_STDIN_ENV] ?? piped : piped;
+const stdin = await readStdin();
 
 const output = env.CNI_COMMAND === "VERSION"
-  ? { stdout: versionAnswer(stdin), exitCode: 0 }
+  ? { stdout: versionAnswer(env[VERSION_STDIN_ENV] ?? stdin), exitCode: 0 }
   : await runPlugin(env, stdin);
 
 async function runPlugin(

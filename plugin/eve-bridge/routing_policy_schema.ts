@@ -20,8 +20,7 @@
  */
 import * as v from "valibot";
 import ipaddr from "ipaddr.js";
-import { parseCidr } from "../../core/mod.ts";
-import { CidrSchema } from "../../core/mod.ts";
+import { CidrSchema, parseCidr } from "../../core/mod.ts";
 
 /** Tables the kernel reserves: 0 unspec, 253 default, 254 main, 255 local. */
 export const RESERVED_TABLES = new Set([0, 253, 254, 255]);
