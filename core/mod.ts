@@ -8,3 +8,4 @@ export * from "./path_schema.ts";
 export * from "./trusted_file.ts";
 export * from "./timers.ts";
 export * from "./dir_wake.ts";
+export * from "./iso_time.ts";

@@ -8,6 +8,7 @@ import ipaddr from "ipaddr.js";
 import {
   CidrSchema,
   IpSchema,
+  isoTime,
   parentDirectory,
   readTextFileIfExists,
   watchDirectory,
@@ -145,7 +146,7 @@ export function leaseFromEvent(event: DhcpEvent): Lease {
     domain: event.domain === "" ? null : event.domain,
     leaseSeconds: Number.isFinite(leaseSeconds) ? leaseSeconds : 0,
     serverId: event.serverid === "" ? null : checked(IpSchema, event.serverid, "server id"),
-    obtainedAt: new Date(eventTime(event)).toISOString(),
+    obtainedAt: isoTime(eventTime(event)),
   };
 }
 

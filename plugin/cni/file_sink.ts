@@ -31,13 +31,17 @@ export interface LineSink {
   close(): void;
 }
 
-/** Opens (creating) `path` for appending; throws when it cannot (the caller falls back). */
+/**
+ * Appends to `opened` (the log file at `path`, open for appending, which the sink then owns),
+ * or else to `path` opened (created) here; throws when it cannot (the caller falls back).
+ */
 export function getRotatingFileSink(
   path: string,
   options: RotatingFileSinkOptions,
+  opened?: Deno.FsFile,
 ): LineSink {
   const encoder = new TextEncoder();
-  let file = Deno.openSync(path, { create: true, append: true });
+  let file = opened ?? Deno.openSync(path, { create: true, append: true });
   let size = file.statSync().size;
   const rotate = () => {
     const problem = options.rotationProblem?.();

@@ -1,7 +1,7 @@
 /**
  * Where a CNI invocation's log may go. The plugin runs as root and its config may come from a
- * NAD (namespace-user input), so before the file sink opens `logFile` (it appends, and its
- * rotation renames `<file>` to `<file>.1` ... `<file>.N`):
+ * NAD (namespace-user input), so before `logFile` is handed, open, to the file sink (it
+ * appends, and its rotation renames `<file>` to `<file>.1` ... `<file>.N`):
  *
  * - the file's directory must be a trusted directory (core/trusted_dir.ts): then nobody but
  *   root can plant a symlink or swap a file between this check and the open;
@@ -27,22 +27,13 @@ import {
 /** What every line jsonLinesFormatter writes begins with. */
 const LOG_LINE_START = '{"@timestamp":';
 
-/** Why `path` is not a log of ours, "missing" when it is absent, undefined when it is one. */
-function existingLogProblem(path: string): string | undefined {
-  // The mode is the operator's business (a log may be made readable); the rest must hold.
-  const problem = ownFileProblem(path, {});
-  if (problem === "missing") return problem;
-  if (problem !== undefined) return `"${path}" ${problem}`;
+/** Why the open `file` (at `path`) does not start as a log of ours, if so. */
+function headProblem(path: string, file: Deno.FsFile): string | undefined {
   let head = "";
   try {
-    const file = Deno.openSync(path, { read: true });
-    try {
-      const buffer = new Uint8Array(LOG_LINE_START.length);
-      const count = file.readSync(buffer) ?? 0;
-      head = new TextDecoder().decode(buffer.subarray(0, count));
-    } finally {
-      file.close();
-    }
+    const buffer = new Uint8Array(LOG_LINE_START.length);
+    const count = file.readSync(buffer) ?? 0;
+    head = new TextDecoder().decode(buffer.subarray(0, count));
   } catch (error) {
     return `"${path}" cannot be read (${errorMessage(error)})`;
   }
@@ -52,34 +43,59 @@ function existingLogProblem(path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * `path` opened for reading (and appending, with `append`) when it is a log of ours; "missing"
+ * when it is absent; else why it is not ours. Reading the head and appending through one open
+ * file costs one open instead of two, and the file written is the file checked.
+ */
+function openExistingLog(path: string, append: boolean): Deno.FsFile | string {
+  // The mode is the operator's business (a log may be made readable); the rest must hold.
+  const problem = ownFileProblem(path, {});
+  if (problem === "missing") return problem;
+  if (problem !== undefined) return `"${path}" ${problem}`;
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true, append });
+  } catch (error) {
+    return `"${path}" cannot be read (${errorMessage(error)})`;
+  }
+  const headRefused = headProblem(path, file);
+  if (headRefused === undefined) return file;
+  file.close();
+  return headRefused;
+}
+
 /** Why the rotated names `path.1` ... `path.<rotations>` must not be renamed over, if so. */
 export function rotationProblem(path: string, rotations: number): string | undefined {
   for (let i = 1; i <= rotations; i++) {
-    const problem = existingLogProblem(`${path}.${i}`);
-    if (problem !== undefined && problem !== "missing") return problem;
+    const opened = openExistingLog(`${path}.${i}`, false);
+    if (typeof opened !== "string") opened.close();
+    else if (opened !== "missing") return opened;
   }
   return undefined;
 }
 
 /**
- * Checks `path` as above and creates it when missing; returns why it must not be used, or
- * undefined when the sink may open it.
+ * Checks `path` as above, creating it when missing; returns it open for appending (and
+ * reading), or why it must not be used.
  */
-export function prepareLogFile(path: string): string | undefined {
+export function openLogFile(path: string): Deno.FsFile | string {
   if (!path.startsWith("/") || path.includes("\0")) return `"${path}" is not an absolute path`;
   try {
     ensureTrustedDirectory(parentDirectory(path));
   } catch (error) {
     return errorMessage(error);
   }
-  const problem = existingLogProblem(path);
-  if (problem !== "missing") return problem;
+  const opened = openExistingLog(path, true);
+  if (opened !== "missing") return opened;
   // Only when it was missing: a refused exclusive open costs ~1 ms (Deno builds the error),
-  // on every call where the log exists.
+  // on every call where the log exists. Exclusive, so never through a name planted since.
   try {
-    Deno.openSync(path, { write: true, createNew: true, mode: 0o640 }).close();
+    return Deno.openSync(path, { read: true, append: true, createNew: true, mode: 0o640 });
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) return errorMessage(error);
   }
-  return undefined;
+  // Another invocation made it in between: it is checked as any existing log.
+  const raced = openExistingLog(path, true);
+  return raced === "missing" ? `"${path}" vanished while it was opened` : raced;
 }

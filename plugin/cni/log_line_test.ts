@@ -6,6 +6,7 @@ import {
   jsonLinesFormatter,
   type LogRecord,
 } from "@logtape/logtape";
+import fc from "fast-check";
 import { formatLogLine, type LogLevel } from "./log_line.ts";
 
 /** The line LogTape's jsonLinesFormatter writes for the same call, through LogTape itself. */
@@ -43,6 +44,7 @@ Deno.test("formatLogLine: the same bytes as LogTape's jsonLinesFormatter", async
     ["error", "Failed: {error} {missing} {{literal}}", { error, n: 10n, cyclic }],
     ["info", "no placeholders \u0085 ctl", { s: "tab\tnl\n\u2028 \u009f" }],
     ["info", "{count} items, {ok}", { count: 3, ok: true, when: new Date(0) }],
+    ["info", "odd {braces { {a}} {{ok} {b c}} }", { a: 1, ok: 2, "b c": "x" }],
   ];
   for (const [level, template, properties] of cases) {
     const fields = { command: "ADD", containerID: "c1", ifname: "eth0", podName: "p" };
@@ -53,4 +55,32 @@ Deno.test("formatLogLine: the same bytes as LogTape's jsonLinesFormatter", async
       expected.line,
     );
   }
+});
+
+Deno.test("formatLogLine fills any template as LogTape does, odd braces and C1 controls included", async () => {
+  const piece = fc.constantFrom(
+    "{",
+    "}",
+    "{{",
+    "}}",
+    "a",
+    " a ",
+    "b c",
+    "\u007f",
+    "\u0085",
+    "{a}",
+    "{}",
+  );
+  const properties = { a: 1, " a ": "spaced\u009f", "b c": [1, 2] };
+  const fields = { command: "DEL" };
+  await fc.assert(
+    fc.asyncProperty(fc.array(piece, { maxLength: 10 }).map((p) => p.join("")), async (t) => {
+      const expected = await logtapeLine("info", t, fields, properties);
+      assert.equal(
+        formatLogLine("info", t, { ...fields, ...properties }, expected.timestamp),
+        expected.line,
+      );
+    }),
+    { numRuns: 300 },
+  );
 });

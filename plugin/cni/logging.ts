@@ -10,7 +10,7 @@
  * run), against the issue 11 budget of 2 ms; a format function and a file append do the job.
  */
 import { errorMessage } from "../../core/mod.ts";
-import { prepareLogFile, rotationProblem } from "./log_file.ts";
+import { openLogFile, rotationProblem } from "./log_file.ts";
 import { formatLogLine, type LogLevel } from "./log_line.ts";
 import { getRotatingFileSink, type LineSink, RotationRefused } from "./file_sink.ts";
 
@@ -42,15 +42,16 @@ function stderrSink(): LineSink {
 
 /** The log file's sink, or why it cannot be used. */
 function openFileSink(path: string): LineSink | string {
-  const refused = prepareLogFile(path);
-  if (refused !== undefined) return refused;
+  const file = openLogFile(path);
+  if (typeof file === "string") return file;
   try {
     return getRotatingFileSink(path, {
       maxSize: LOG_MAX_BYTES,
       maxFiles: LOG_MAX_FILES,
       rotationProblem: () => rotationProblem(path, LOG_MAX_FILES),
-    });
+    }, file);
   } catch (error) {
+    file.close();
     return errorMessage(error);
   }
 }

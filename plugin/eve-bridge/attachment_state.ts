@@ -157,10 +157,6 @@ function ifnameOfAttachmentFile(file: string): string | undefined {
   return suffix === undefined ? undefined : file.slice(0, -suffix.length);
 }
 
-export function nowIso(): string {
-  return new Date().toISOString();
-}
-
 /**
  * withAttachmentLock for a caller that must never create an attachment's files: the DHCP
  * hook's callback, which can start after DEL (or eve-cni-debug's --fix) removed them and

@@ -10,10 +10,10 @@
  * best-effort (an ADD that failed before L2 must not make its DEL fail), and a lease of EVE's
  * Go plugin (the pod was attached before the upgrade) is released through the dhcp plugin.
  */
-import { errorMessage, ZERO_UUID } from "../../core/mod.ts";
+import { errorMessage, isoTime, ZERO_UUID } from "../../core/mod.ts";
 import type { Runner } from "../../netns/mod.ts";
 import type { CniLogger } from "../cni/mod.ts";
-import { nowIso, removeAttachmentFiles, writeState } from "./attachment_state.ts";
+import { removeAttachmentFiles, writeState } from "./attachment_state.ts";
 import type { AttachmentPaths, AttachmentState } from "../../core/eve/mod.ts";
 import { clientOf, type GoPluginLease, stopAttachmentDhcp } from "./dhcp/mod.ts";
 import { type PodIdentity, podInterfaceOf, podOf } from "./pod_args.ts";
@@ -100,7 +100,7 @@ export async function detach(
   if (state?.dhcp) {
     // The client is gone: a retried DEL need not look for it again (it would find it gone:
     // isOurDhcpClient). Best effort, as DEL must finish in a read-only or full state dir.
-    await writeState(target.paths.state, { ...state, dhcp: null, updatedAt: nowIso() })
+    await writeState(target.paths.state, { ...state, dhcp: null, updatedAt: isoTime() })
       .catch((error) => warnKept(logger, target.paths.state, error));
   }
   const releaseMs = ms(started);

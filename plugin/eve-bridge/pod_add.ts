@@ -13,7 +13,7 @@
  * startDhcp and connectL3. Any failure unwinds the registered undos, newest first.
  */
 import { DEFAULT_LEASE_POLICY, leasePolicyRecord, requireAcceptableLease } from "./lease_guard.ts";
-import { errorMessage } from "../../core/mod.ts";
+import { errorMessage, isoTime } from "../../core/mod.ts";
 import { type ConnectPodAtL2Result, DEFAULT_CALL_TIMEOUT_MS, type Pod } from "../../rpc/mod.ts";
 import { getLink, type Runner } from "../../netns/mod.ts";
 import {
@@ -33,7 +33,6 @@ import {
   STATE_VERSION,
 } from "../../core/eve/mod.ts";
 import {
-  nowIso,
   readState,
   removeAttachmentFiles,
   reserveUsed,
@@ -299,8 +298,8 @@ async function record(
     phase: "adding",
     dhcp: null,
     lease: null,
-    createdAt: nowIso(),
-    updatedAt: nowIso(),
+    createdAt: isoTime(),
+    updatedAt: isoTime(),
   };
   await writeState(paths.state, state);
   undo.push("remove state", () => removeAttachmentFiles(paths));
@@ -315,7 +314,7 @@ async function startDhcp(attaching: Attaching): Promise<void> {
   // Before the client: a state dir too full for it fails here, before any lease exists.
   await writeReserve(paths);
   const client = await startLeaseClient(paths, ctx.netns, ctx.ifname, hook);
-  attaching.state = { ...attaching.state, dhcp: client.record, updatedAt: nowIso() };
+  attaching.state = { ...attaching.state, dhcp: client.record, updatedAt: isoTime() };
   // Registered before the state write: a client running is ours to stop even when the write
   // fails. Reads the state at unwind time: the lease, if one came, is in it.
   attaching.undo.push(
@@ -330,7 +329,7 @@ async function startDhcp(attaching: Attaching): Promise<void> {
     });
   // Policy before anything is applied: a refused lease is undone (released) like a failed one.
   requireAcceptableLease(attaching.state.leasePolicy ?? DEFAULT_LEASE_POLICY, lease, ctx.ifname);
-  attaching.state = { ...attaching.state, lease, updatedAt: nowIso() };
+  attaching.state = { ...attaching.state, lease, updatedAt: isoTime() };
   // The undo above releases the lease: its hook had to use the reserve to record it.
   if (await reserveUsed(paths)) throw stateDirFull(paths);
   await writeState(paths.state, attaching.state).catch((error) => {
@@ -379,6 +378,6 @@ async function routing(attaching: Attaching, l2: ConnectPodAtL2Result): Promise<
 
 /** The state file, phase "ready": ADD succeeded. */
 async function ready(attaching: Attaching): Promise<void> {
-  attaching.state = { ...attaching.state, phase: "ready", updatedAt: nowIso() };
+  attaching.state = { ...attaching.state, phase: "ready", updatedAt: isoTime() };
   await writeState(attaching.paths.state, attaching.state);
 }

@@ -5,6 +5,7 @@
  * address is on the interface (read from the kernel) and is the one prevResult lists, or the
  * one a renewal moved the pod to.
  */
+import { isoTime } from "../../core/mod.ts";
 import { getLink, listAddrs, type Runner } from "../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniResult, EveErrorCode } from "../cni/mod.ts";
 import { readState, withAttachmentLock } from "./attachment_state.ts";
@@ -92,9 +93,7 @@ async function checkLease(
   const expires = Date.parse(lease.obtainedAt) + lease.leaseSeconds * 1000;
   if (lease.leaseSeconds > 0 && expires < Date.now()) {
     throw checkFailed(
-      `The DHCP lease ${lease.address} of "${ctx.ifname}" expired at ${
-        new Date(expires).toISOString()
-      }`,
+      `The DHCP lease ${lease.address} of "${ctx.ifname}" expired at ${isoTime(expires)}`,
       "udhcpc did not renew it; check the network instance's DHCP server",
     );
   }

@@ -13,7 +13,7 @@ import {
   routingRecordPath,
   type TableRoute,
 } from "../../core/eve/mod.ts";
-import { writeFileAtomic } from "../../core/mod.ts";
+import { isoTime, writeFileAtomic } from "../../core/mod.ts";
 import {
   listRules,
   type Netns,
@@ -129,7 +129,7 @@ async function apply(
     hostNetns,
     intent,
     applied: plan.applied,
-    updatedAt: new Date().toISOString(),
+    updatedAt: isoTime(),
   };
   await writeRoutingRecord(path, record);
   await runIpBatch(runner, ns, plan.pod);

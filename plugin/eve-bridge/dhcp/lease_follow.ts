@@ -11,10 +11,10 @@
  * alone, so running it twice, late, or out of order is harmless.
  */
 import { DEFAULT_LEASE_POLICY, leaseRefusals } from "../lease_guard.ts";
-import { errorMessage, isTrustedDirectory, sleep } from "../../../core/mod.ts";
+import { errorMessage, isoTime, isTrustedDirectory, sleep } from "../../../core/mod.ts";
 import { addAddr, delAddr, listAddrs, type Runner, systemRunner } from "../../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniLogger, openLog } from "../../cni/mod.ts";
-import { nowIso, readState, withExistingAttachmentLock, writeState } from "../attachment_state.ts";
+import { readState, withExistingAttachmentLock, writeState } from "../attachment_state.ts";
 import {
   type AttachmentPaths,
   attachmentPaths,
@@ -104,7 +104,7 @@ export async function followLease(
     if (
       old !== null && sameAddressing(old, lease) && await hasAddress(runner, state, old.address)
     ) {
-      await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
+      await writeState(paths.state, { ...state, lease, updatedAt: isoTime() });
       logger.debug("Lease {address} renewed", { address: lease.address });
       // A policy whose re-apply failed after the last move gets another go.
       await followRoutingPolicy(runner, paths.routing, lease, logger);
@@ -133,7 +133,7 @@ export async function followLease(
       throw error;
     });
     const l3Ms = Math.round(performance.now() - started);
-    await writeState(paths.state, { ...state, lease, updatedAt: nowIso() });
+    await writeState(paths.state, { ...state, lease, updatedAt: isoTime() });
     logger.info("Lease moved {ifname} from {from} to {to}", {
       from: old?.address ?? null,
       to: lease.address,
