@@ -2,7 +2,9 @@
  * `deno task bench:log`: what one invocation's logging costs (issue 11: ≤ 2 ms), in a fresh
  * process of a bundle run with the launchers' flags and a warm code cache, as eve-bridge runs:
  * open the log, 8 JSON lines with the invocation's fields, close. "own" is eve-bridge's log
- * (plugin/cni/logging.ts: LogTape's line format, written without LogTape), "@logtape/file"
+ * (plugin/cni/logging.ts: LogTape's line format, written without LogTape); "own, added" the
+ * same after what every eve-bridge command does anyway, logging or not (log_probe.ts): what
+ * logging adds to an invocation, the figure issue 11's target is about; "@logtape/file"
  * what it replaced: LogTape with @logtape/file's rotating sink (which loads Deno's Node layer
  * and fsyncs every line). Also the whole process beside an empty script's. The log
  * file is in a temp dir (BENCH_LOG_DIR to put it on another file system). Asserts nothing.
@@ -45,6 +47,7 @@ try {
   const variants = {
     "empty script": [...run, `${dir}/empty.js`],
     own: [...run, own, `${logDir}/own.log`],
+    "own, added": [...run, own, `${logDir}/own-added.log`, dir],
     "@logtape/file": [...run, logtapeFile, `${logDir}/logtape-file.log`],
   };
   for (const args of Object.values(variants)) for (let i = 0; i < 3; i++) await timed(args);
