@@ -124,6 +124,12 @@ export interface VethPairOptions {
   peerMac?: string;
   /** Applied to both ends. */
   mtu?: number;
+  /**
+   * Make the peer end administratively up as it is made (one command fewer than a `link set
+   * up` after it). It has no carrier until the host end is up, so what waits for the link
+   * (IPv6 DAD, arp_notify) still starts then.
+   */
+  peerUp?: boolean;
 }
 
 /**
@@ -144,6 +150,7 @@ export async function createVethPair(
   if (options.peerMac !== undefined) {
     args.push("address", checked(MacSchema, options.peerMac, "peer MAC"));
   }
+  if (options.peerUp) args.push("up");
   // `netns X` takes a path when X contains "/", which works for names and /proc paths alike.
   args.push("netns", netnsPath(options.peerNetns));
   await runChecked(runner, ipArgv(ns, args));
@@ -169,6 +176,7 @@ export async function createVethPairFromPeer(
   if (options.peerMac !== undefined) {
     args.push("address", checked(MacSchema, options.peerMac, "peer MAC"));
   }
+  if (options.peerUp) args.push("up");
   args.push(...mtu, "type", "veth", "peer", "name", host, ...mtu);
   args.push("netns", ns === undefined ? String(Deno.pid) : netnsPath(ns));
   await runChecked(runner, ipArgv(options.peerNetns, args));

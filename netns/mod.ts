@@ -24,7 +24,7 @@ export {
   ipPoolRunner,
   type IpPoolStats,
 } from "./ip_pool.ts";
-export { spawn, type SpawnOutput } from "./spawn.ts";
+export { loadProcessSupport, spawn, type SpawnOutput } from "./spawn.ts";
 export {
   bridgeArgv,
   describeNetns,

@@ -5,6 +5,16 @@
  * the inherited environment, nothing of this process's environment leaks into the child.
  */
 
+/**
+ * Makes Deno load its process module now (reading `Deno.Command` does), so a caller about to
+ * wait on I/O anyway can pay that ~8 ms of CPU (measured: the first read of Deno.Command, warm
+ * code cache, eve-bridge's V8 flags) while it waits, instead of when it starts its first
+ * process. Deno loads that module on first use; nothing else changes.
+ */
+export function loadProcessSupport(): void {
+  void Deno.Command;
+}
+
 export interface SpawnOutput {
   readonly code: number;
   readonly stdout: string;

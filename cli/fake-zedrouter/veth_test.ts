@@ -23,15 +23,39 @@ Deno.test("createPodVeth: one veth add with the pod end born in the pod netns", 
   assert.match(podEnd!, /^ip -n pod1 link add (name )?net1 /);
   assert.match(podEnd!, / address 02:16:3e:00:00:01( |$)/);
   assert.match(podEnd!, / mtu 1400( |$)/);
+  // Up from birth: no `link set up` inside the pod afterwards.
+  assert.match(podEnd!, / up( |$)/);
   assert.match(hostEnd!, /^name nbu1x1 /);
   assert.match(hostEnd!, / mtu 1400 /);
   assert.match(hostEnd!, new RegExp(` netns ${Deno.pid}$`));
   const text = rest.map((argv) => argv.join(" "));
   assert.ok(text.includes("ip link set dev nbu1x1 master bn1"));
-  assert.ok(text.some((t) => t.endsWith("net/ipv6/conf/net1/accept_dad=0")));
-  assert.ok(text.some((t) => t.endsWith("net/ipv4/conf/net1/arp_notify=1")));
-  assert.ok(text.includes("ip link set dev nbu1x1 up"));
-  assert.ok(text.includes("ip -n pod1 link set dev net1 up"));
+  // Both pod-side sysctls in one process, before the host end (and so the carrier) is up.
+  const sysctl = text.findIndex((t) =>
+    t.endsWith("net/ipv6/conf/net1/accept_dad=0 net/ipv4/conf/net1/arp_notify=1")
+  );
+  assert.ok(sysctl > 0, text.join("\n"));
+  assert.ok(text.indexOf("ip link set dev nbu1x1 up") > sysctl);
+  assert.ok(!text.includes("ip -n pod1 link set dev net1 up"));
+  assert.equal(text.filter((t) => t.includes("sysctl")).length, 1);
+});
+
+Deno.test("createPodVeth: a pod without IPv6 gets arp_notify, accept_dad is skipped", async () => {
+  const noIpv6 = (argv: readonly string[]) =>
+    argv.some((a) => a.includes("net/ipv6/"))
+      ? {
+        code: 255,
+        stdout: "",
+        stderr:
+          "sysctl: cannot stat /proc/sys/net/ipv6/conf/net1/accept_dad: No such file or directory\n",
+      }
+      : undefined;
+  const runner = recordingRunner(noIpv6);
+  await createPodVeth({ runner, host: undefined }, plan);
+  const sysctls = runner.calls.map((argv) => argv.join(" ")).filter((t) => t.includes("sysctl"));
+  assert.equal(sysctls.length, 3, "both at once, then one at a time");
+  assert.ok(sysctls[2]!.endsWith(" net/ipv4/conf/net1/arp_notify=1"), sysctls.join("\n"));
+  assert.ok(runner.calls.at(-1)!.join(" ") === "ip link set dev nbu1x1 up");
 });
 
 Deno.test("createPodVeth: a failure after the veth exists deletes it", async () => {

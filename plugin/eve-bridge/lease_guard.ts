@@ -7,7 +7,7 @@
  * ADD (a netX config carries no nodeIP) and recorded too: a renewal's callback runs in the
  * pod's namespace (udhcpc's), where the host's addresses cannot be listed.
  */
-import { type Lease, listAddrs, type Runner } from "../../netns/mod.ts";
+import type { Lease } from "../../netns/mod.ts";
 import { CniError, EveErrorCode } from "../cni/mod.ts";
 import type { LeasePolicyRecord } from "../../core/eve/mod.ts";
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_SERVICE_CIDR } from "../../core/eve/mod.ts";
@@ -15,11 +15,8 @@ import { leasePolicyProblems } from "./lease_policy.ts";
 import type { EveBridgeConfig } from "./config.ts";
 
 /** The record ADD keeps (in the host namespace): the config's ranges and the node's addresses. */
-export async function leasePolicyRecord(
-  runner: Runner,
-  config: EveBridgeConfig,
-): Promise<LeasePolicyRecord> {
-  const nodeAddresses = new Set(await hostAddresses(runner));
+export function leasePolicyRecord(config: EveBridgeConfig): LeasePolicyRecord {
+  const nodeAddresses = new Set(hostAddresses());
   if (config.nodeIP !== undefined) nodeAddresses.add(config.nodeIP);
   return {
     clusterRanges: [config.serviceCIDR, config.clusterCIDR],
@@ -35,10 +32,15 @@ export const DEFAULT_LEASE_POLICY: LeasePolicyRecord = {
   allowLinkLocal: false,
 };
 
-async function hostAddresses(runner: Runner): Promise<string[]> {
-  const addrs = await listAddrs(runner, undefined);
-  return addrs.filter((a) => a.family === "inet" && a.scope !== "host")
-    .map((a) => a.cidr.slice(0, a.cidr.indexOf("/")));
+/**
+ * The IPv4 addresses of this (the host's) network namespace, loopback's aside (the policy
+ * refuses 127.0.0.0/8 anyway). Read by Deno itself (getifaddrs, ~0.3 ms): an `ip addr` cost
+ * every ADD a process (issue 11: no subprocess where Deno can read the fact itself).
+ */
+export function hostAddresses(): string[] {
+  return Deno.networkInterfaces()
+    .filter((i) => i.family === "IPv4" && !i.address.startsWith("127."))
+    .map((i) => i.address);
 }
 
 /** Every reason to refuse `lease` under `record`. */

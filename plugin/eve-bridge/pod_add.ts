@@ -15,7 +15,7 @@
 import { DEFAULT_LEASE_POLICY, leasePolicyRecord, requireAcceptableLease } from "./lease_guard.ts";
 import { errorMessage, isoTime } from "../../core/mod.ts";
 import { type ConnectPodAtL2Result, DEFAULT_CALL_TIMEOUT_MS, type Pod } from "../../rpc/mod.ts";
-import { getLink, type Runner } from "../../netns/mod.ts";
+import { getLink, loadProcessSupport, type Runner } from "../../netns/mod.ts";
 import {
   CniError,
   CniErrorCode,
@@ -125,14 +125,16 @@ async function attach(
     podNamespace: ctx.args.podNamespace ?? "",
     netnsPath: ctx.netns,
   });
-  // The node's addresses (an `ip addr` in the host namespace, for the lease policy) are read
-  // while zedrouter connects the pod at L2, not after it: ~7 ms off every ADD. They are asked
-  // for behind the L2 request (a microtask later), because the first process an invocation
-  // starts makes Deno load its process module (~10 ms of CPU), which then overlaps zedrouter's
-  // work instead of delaying the request. Handled here so a failed L2 call leaves no unhandled
-  // rejection behind; record() awaits it.
+  // While zedrouter connects the pod at L2, Deno loads its process module (~8 ms of CPU; the
+  // first process this ADD starts, udhcpc, needs it) and the node's addresses are read for
+  // the lease policy: that work overlaps zedrouter's instead of following it. A microtask
+  // later, so the request is written first (the client writes it in a microtask of its own,
+  // and Deno sends at once). Handled here so a failed L2 call leaves no unhandled rejection.
   const l2Call = connectL2(ctx, session, undo, pod, requestedMac);
-  const leasePolicy = Promise.resolve().then(() => leasePolicyRecord(deps.runner, ctx.config));
+  const leasePolicy = Promise.resolve().then(() => {
+    loadProcessSupport();
+    return leasePolicyRecord(ctx.config);
+  });
   leasePolicy.catch(() => {});
   const l2 = await l2Call;
   const mac = await podEndMac(deps.runner, l2.result, ctx.netns, ctx.ifname);
