@@ -79,6 +79,12 @@ sandboxTest(
         await getSysctl(systemRunner, pod.ns, interfaceSysctlKey("ipv6", "net1", "accept_dad")),
         "0",
       );
+      // The pod end was up before accept_dad was set (from birth): its link-local address
+      // must still come without DAD, i.e. never tentative.
+      const linkLocal = (await sb.exec(pod, ["ip", "-6", "-o", "addr", "show", "dev", "net1"]))
+        .stdout;
+      assert.match(linkLocal, /inet6 fe80::/);
+      assert.doesNotMatch(linkLocal, /tentative/);
 
       // DHCP from inside the pod: dnsmasq hands out the reservation with a default route.
       const lease = await leaseFromPod(sb, pod, "net1");
