@@ -97,14 +97,14 @@ Deno.test("delegate: findPlugin takes the first executable on CNI_PATH, else nam
     await Deno.mkdir(`${dir}/b`);
     await Deno.writeTextFile(`${dir}/a/bridge`, "not executable");
     await fakePlugin(`${dir}/b`, "bridge", "");
-    assert.equal(await findPlugin("bridge", [`${dir}/a`, `${dir}/b`]), `${dir}/b/bridge`);
-    await assert.rejects(
-      findPlugin("tuning", [`${dir}/a`]),
+    assert.equal(findPlugin("bridge", [`${dir}/a`, `${dir}/b`]), `${dir}/b/bridge`);
+    assert.throws(
+      () => findPlugin("tuning", [`${dir}/a`]),
       (e: unknown) =>
         e instanceof CniError && e.code === 7 && /"tuning"/.test(e.msg) &&
         e.details.includes(`${dir}/a`),
     );
-    await assert.rejects(findPlugin("../bridge", [dir]), (e: unknown) => e instanceof CniError);
+    assert.throws(() => findPlugin("../bridge", [dir]), (e: unknown) => e instanceof CniError);
   });
 });
 

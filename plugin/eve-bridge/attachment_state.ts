@@ -25,15 +25,41 @@ export async function writeState(path: string, state: AttachmentState): Promise<
   await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
-/** Removes every file of the attachment (lock last) and the container dir once empty. */
-export async function removeAttachmentFiles(paths: AttachmentPaths): Promise<void> {
+/**
+ * Removes every file of the attachment (lock last) and the container dir once empty. The
+ * directory is listed once and only what is there is removed, synchronously: a remove of a
+ * missing file makes Deno build a NotFound error, and each async remove is a trip to Deno's
+ * blocking pool; 3-5.7 ms for the five names against 0.5-2.5 ms this way (a fresh process,
+ * eve-bridge's flags), on every DEL.
+ */
+export function removeAttachmentFiles(paths: AttachmentPaths): Promise<void> {
+  let present: Set<string>;
+  try {
+    present = new Set(Array.from(Deno.readDirSync(paths.dir), (entry) => entry.name));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return Promise.resolve();
+    return Promise.reject(error);
+  }
+  const prefix = `${paths.dir}/`;
   for (const file of [paths.state, paths.events, paths.pid, paths.reserve, paths.lock]) {
-    await Deno.remove(file).catch((error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    });
+    const name = file.slice(prefix.length);
+    if (!present.has(name)) continue;
+    try {
+      Deno.removeSync(file);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) return Promise.reject(error);
+    }
+    present.delete(name);
   }
   // Another interface of the same container may still have files here: then it stays.
-  await Deno.remove(paths.dir).catch(() => {});
+  if (present.size === 0) {
+    try {
+      Deno.removeSync(paths.dir);
+    } catch {
+      // Someone added a file in between, or it is gone already: either way, not ours to do.
+    }
+  }
+  return Promise.resolve();
 }
 
 /**
@@ -45,13 +71,24 @@ export async function withAttachmentLock<T>(
   paths: AttachmentPaths,
   body: () => Promise<T>,
 ): Promise<T> {
-  await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
-  const file = await Deno.open(paths.lock, { create: true, write: true });
+  // mkdir and open synchronously (an async call is a trip to Deno's blocking pool each); the
+  // flock stays async, as it may wait for another holder.
+  Deno.mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const file = Deno.openSync(paths.lock, { create: true, write: true });
   try {
     await file.lock(true);
     return await body();
   } finally {
     file.close(); // closing drops the flock
+  }
+}
+
+/** The lock file opened read-only, or undefined when it cannot be. */
+function openOrUndefined(path: string): Deno.FsFile | undefined {
+  try {
+    return Deno.openSync(path, { read: true });
+  } catch {
+    return undefined;
   }
 }
 
@@ -69,10 +106,10 @@ export async function withDelLock<T>(
 ): Promise<T> {
   let file: Deno.FsFile | undefined;
   try {
-    await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
-    file = await Deno.open(paths.lock, { create: true, write: true });
+    Deno.mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+    file = Deno.openSync(paths.lock, { create: true, write: true });
   } catch (error) {
-    file = await Deno.open(paths.lock, { read: true }).catch(() => undefined);
+    file = openOrUndefined(paths.lock);
     if (file === undefined) warn("DEL runs without the attachment's lock: {error}", error);
   }
   try {
@@ -93,14 +130,15 @@ export async function withDelLock<T>(
 export const RESERVE_BYTES = 16 * 1024;
 
 export async function writeReserve(paths: AttachmentPaths): Promise<void> {
-  await Deno.writeFile(paths.reserve, new Uint8Array(RESERVE_BYTES), { mode: 0o600 });
+  Deno.writeFileSync(paths.reserve, new Uint8Array(RESERVE_BYTES), { mode: 0o600 });
+  await Promise.resolve();
 }
 
 /** Whether the hook had to use the reserve: the state dir ran out of space while DHCP ran. */
 export async function reserveUsed(paths: AttachmentPaths): Promise<boolean> {
   try {
-    await Deno.stat(paths.reserve);
-    return false;
+    Deno.statSync(paths.reserve);
+    return await Promise.resolve(false);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return true;
     throw error;
@@ -170,7 +208,7 @@ export async function withExistingAttachmentLock<T>(
 ): Promise<T> {
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(paths.lock, { write: true });
+    file = Deno.openSync(paths.lock, { write: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return absent;
     throw error;

@@ -143,7 +143,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
     const config = bridgeConfig(ctx, true);
     checkRoutingPolicyConfig(ctx);
     return withUndo(ctx.logger, async (undo) => {
-      await findPlugin(BRIDGE_PLUGIN, ctx.path);
+      findPlugin(BRIDGE_PLUGIN, ctx.path);
       const undoBridge = () =>
         undo.push(`${BRIDGE_PLUGIN} DEL`, () => delEth0(ctx, config, { prevResult: null }));
       const { result } = await delegate(ctx, BRIDGE_PLUGIN, config, { command: "ADD" })

@@ -133,7 +133,7 @@ export function createEveBridgePlugin(deps: EveBridgeDeps = {}): CniPlugin<EveBr
       }
       for (const type of eth0Delegates(ctx)) {
         try {
-          await findPlugin(type, ctx.path);
+          findPlugin(type, ctx.path);
         } catch (error) {
           const cni = error as CniError;
           throw new CniError(CniErrorCode.PluginNotAvailable, cni.msg, cni.details);

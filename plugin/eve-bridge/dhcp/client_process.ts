@@ -56,8 +56,8 @@ export type StopOutcome =
  */
 async function eventsRecordable(eventFile: string): Promise<boolean> {
   try {
-    (await Deno.open(eventFile, { append: true })).close();
-    return true;
+    Deno.openSync(eventFile, { append: true }).close();
+    return await Promise.resolve(true);
   } catch {
     return false;
   }

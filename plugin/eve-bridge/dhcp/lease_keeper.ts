@@ -56,8 +56,14 @@ export async function startLeaseClient(
   hookScript: string,
 ): Promise<StartedClient> {
   // A stale event file from an earlier life of this attachment must not look like a lease.
-  await Deno.remove(paths.events).catch(() => {});
-  await Deno.remove(paths.pid).catch(() => {});
+  // Synchronous: an async remove is a trip to Deno's blocking pool each, on every ADD.
+  for (const stale of [paths.events, paths.pid]) {
+    try {
+      Deno.removeSync(stale);
+    } catch {
+      // None yet: the common case.
+    }
+  }
   const daemon = await startDhcpClient({
     netnsPath,
     ifname,
