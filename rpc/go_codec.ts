@@ -6,8 +6,7 @@
  */
 import * as v from "valibot";
 import ipaddr from "ipaddr.js";
-import { parseCidr, parseIp } from "../core/mod.ts";
-import { describeIssues, errorMessage, ZERO_UUID } from "../core/mod.ts";
+import { describeIssues, errorMessage, parseCidr, parseIp, ZERO_UUID } from "../core/mod.ts";
 import type { Friendly, GoType } from "./go_types.ts";
 
 /** A value that Go could not have written or would not accept; names the field path. */

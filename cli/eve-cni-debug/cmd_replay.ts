@@ -109,7 +109,7 @@ export async function replay(ctx: CommandContext, options: ReplayOptions): Promi
   const env = replayEnv(from, options, cniPath);
   const stdin = await replayStdin(from, options);
   const plugin = await findPlugin(cniPath, options.plugin ?? "eve-bridge");
-  const refusals = await replayRefusals({
+  const refusals = replayRefusals({
     logFile: ctx.globals.logFile,
     plugin,
     stdin,

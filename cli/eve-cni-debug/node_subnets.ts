@@ -7,9 +7,8 @@
  * already allocated; persistence and locking live in node_subnet_file.ts.
  */
 import ipaddr from "ipaddr.js";
-import { parseCidr } from "../../core/mod.ts";
 import * as v from "valibot";
-import { CidrSchema } from "../../core/mod.ts";
+import { CidrSchema, parseCidr } from "../../core/mod.ts";
 import { UsageError } from "./exit_codes.ts";
 
 export const NodeSubnetSchema = v.strictObject({

@@ -73,12 +73,12 @@ function configProblems(stdin: string): string[] {
 }
 
 /** Every reason not to run the replay; empty when it may run. */
-export async function replayRefusals(input: {
+export function replayRefusals(input: {
   readonly logFile: string;
   readonly plugin: string;
   readonly stdin: string;
   readonly netns: string | undefined;
-}): Promise<string[]> {
+}): string[] {
   const out: string[] = [];
   const logDir = trustedDir(`log "${input.logFile}"`, parentDirectory(input.logFile));
   if (logDir) out.push(logDir);
@@ -88,9 +88,12 @@ export async function replayRefusals(input: {
   if (plugin) out.push(plugin);
   out.push(...configProblems(input.stdin));
   if (input.netns !== undefined) {
-    await guardNetns(input.netns, false).catch((error) =>
-      out.push(`CNI_NETNS: ${errorMessage(error)}${error?.details ? `: ${error.details}` : ""}`)
-    );
+    try {
+      guardNetns(input.netns, false);
+    } catch (error) {
+      const details = (error as { details?: string })?.details;
+      out.push(`CNI_NETNS: ${errorMessage(error)}${details ? `: ${details}` : ""}`);
+    }
   }
   return out;
 }

@@ -15,9 +15,7 @@ import { CniError, CniErrorCode } from "./errors.ts";
 export type NetnsState = "exists" | "missing";
 
 /** `dev:inode` of our namespace and of `netns` (undefined when `netns` does not exist). */
-export async function netnsIdentities(
-  netns: string,
-): Promise<{ ours: string; theirs: string | undefined }> {
+export function netnsIdentities(netns: string): { ours: string; theirs: string | undefined } {
   let ours: string;
   try {
     ours = identity("/proc/self/ns/net");
@@ -29,7 +27,7 @@ export async function netnsIdentities(
     );
   }
   try {
-    return await Promise.resolve({ ours, theirs: identity(netns) });
+    return { ours, theirs: identity(netns) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { ours, theirs: undefined };
     throw new CniError(
@@ -46,8 +44,8 @@ function identity(path: string): string {
 }
 
 /** Throws code 4 when `netns` is our own namespace; tells whether the path exists. */
-export async function guardNetns(netns: string, override: boolean): Promise<NetnsState> {
-  const { ours, theirs } = await netnsIdentities(netns);
+export function guardNetns(netns: string, override: boolean): NetnsState {
+  const { ours, theirs } = netnsIdentities(netns);
   if (theirs === undefined) return "missing";
   if (ours === theirs && !override) {
     throw new CniError(

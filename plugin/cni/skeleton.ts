@@ -133,7 +133,7 @@ async function dispatch<T extends NetConf>(
   }
   let netnsExists = false;
   if (env.netns !== "") {
-    netnsExists = (await guardNetns(env.netns, env.netnsOverride)) === "exists";
+    netnsExists = guardNetns(env.netns, env.netnsOverride) === "exists";
     if (!netnsExists && env.command !== "DEL") {
       throw new CniError(
         CniErrorCode.ContainerUnknown,

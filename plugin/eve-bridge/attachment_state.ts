@@ -32,13 +32,13 @@ export async function writeState(path: string, state: AttachmentState): Promise<
  * blocking pool; 3-5.7 ms for the five names against 0.5-2.5 ms this way (a fresh process,
  * eve-bridge's flags), on every DEL.
  */
-export function removeAttachmentFiles(paths: AttachmentPaths): Promise<void> {
+export function removeAttachmentFiles(paths: AttachmentPaths): void {
   let present: Set<string>;
   try {
     present = new Set(Array.from(Deno.readDirSync(paths.dir), (entry) => entry.name));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return Promise.resolve();
-    return Promise.reject(error);
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
   }
   const prefix = `${paths.dir}/`;
   for (const file of [paths.state, paths.events, paths.pid, paths.reserve, paths.lock]) {
@@ -47,7 +47,7 @@ export function removeAttachmentFiles(paths: AttachmentPaths): Promise<void> {
     try {
       Deno.removeSync(file);
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) return Promise.reject(error);
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
     present.delete(name);
   }
@@ -59,7 +59,6 @@ export function removeAttachmentFiles(paths: AttachmentPaths): Promise<void> {
       // Someone added a file in between, or it is gone already: either way, not ours to do.
     }
   }
-  return Promise.resolve();
 }
 
 /**
@@ -129,16 +128,15 @@ export async function withDelLock<T>(
  */
 export const RESERVE_BYTES = 16 * 1024;
 
-export async function writeReserve(paths: AttachmentPaths): Promise<void> {
+export function writeReserve(paths: AttachmentPaths): void {
   Deno.writeFileSync(paths.reserve, new Uint8Array(RESERVE_BYTES), { mode: 0o600 });
-  await Promise.resolve();
 }
 
 /** Whether the hook had to use the reserve: the state dir ran out of space while DHCP ran. */
-export async function reserveUsed(paths: AttachmentPaths): Promise<boolean> {
+export function reserveUsed(paths: AttachmentPaths): boolean {
   try {
     Deno.statSync(paths.reserve);
-    return await Promise.resolve(false);
+    return false;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return true;
     throw error;

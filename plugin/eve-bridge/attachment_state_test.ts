@@ -93,11 +93,11 @@ Deno.test("listStates: every record, unreadable ones reported; removal cleans th
     assert.match(problems[0]!, /c3\/net1\.json/);
     const c1 = attachmentPaths(dir, "c1", "net1");
     await Deno.writeTextFile(c1.events, "");
-    await removeAttachmentFiles(c1);
+    removeAttachmentFiles(c1);
     assert.deepEqual([...Deno.readDirSync(c1.dir)].map((e) => e.name), ["net2.json"]);
-    await removeAttachmentFiles(attachmentPaths(dir, "c1", "net2"));
+    removeAttachmentFiles(attachmentPaths(dir, "c1", "net2"));
     assert.throws(() => Deno.statSync(c1.dir), Deno.errors.NotFound);
-    await removeAttachmentFiles(c1); // twice is fine
+    removeAttachmentFiles(c1); // twice is fine
     assert.deepEqual(await listStates(`${dir}/absent`), { states: [], orphans: [], problems: [] });
   });
 });

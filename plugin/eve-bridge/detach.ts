@@ -134,8 +134,11 @@ export async function detach(
   // Everything is released by now: files that cannot go (read-only state dir) are reported,
   // and DEL succeeds (CNI: DEL of what is gone succeeds); the runtime's retry could not
   // remove them either. A later DEL or GC finds them and has nothing left to undo.
-  await removeAttachmentFiles(target.paths)
-    .catch((error) => warnKept(logger, target.paths.dir, error));
+  try {
+    removeAttachmentFiles(target.paths);
+  } catch (error) {
+    warnKept(logger, target.paths.dir, error);
+  }
   logger.info("Detached {ifname}", {
     appUUID,
     releaseOutcome: leaseOutcome(releaseOutcome, serverLease),

@@ -93,7 +93,11 @@ export async function addPodInterface(ctx: EveContext, deps: AddDeps): Promise<C
     // file (and the container dir) this ADD created.
     const forget = async (error: unknown): Promise<never> => {
       if (!(await readState(paths.state).catch(() => undefined))) {
-        await removeAttachmentFiles(paths).catch(() => {});
+        try {
+          removeAttachmentFiles(paths);
+        } catch {
+          // Best effort: the error that matters is the one thrown below.
+        }
       }
       throw error;
     };
@@ -282,6 +286,7 @@ async function record(
   mac: string,
   leasePolicy: LeasePolicyRecord,
 ): Promise<AttachmentState> {
+  const now = isoTime();
   const state: AttachmentState = {
     version: STATE_VERSION,
     containerID: ctx.containerId,
@@ -300,11 +305,11 @@ async function record(
     phase: "adding",
     dhcp: null,
     lease: null,
-    createdAt: isoTime(),
-    updatedAt: isoTime(),
+    createdAt: now,
+    updatedAt: now,
   };
   await writeState(paths.state, state);
-  undo.push("remove state", () => removeAttachmentFiles(paths));
+  undo.push("remove state", () => Promise.resolve().then(() => removeAttachmentFiles(paths)));
   return state;
 }
 
@@ -314,7 +319,7 @@ async function startDhcp(attaching: Attaching): Promise<void> {
   const started = performance.now();
   const hook = await installHook(ctx.config.stateDir, attaching.deps.selfCommand());
   // Before the client: a state dir too full for it fails here, before any lease exists.
-  await writeReserve(paths);
+  writeReserve(paths);
   const client = await startLeaseClient(paths, ctx.netns, ctx.ifname, hook);
   attaching.state = { ...attaching.state, dhcp: client.record, updatedAt: isoTime() };
   // Registered before the state write: a client running is ours to stop even when the write
@@ -326,14 +331,14 @@ async function startDhcp(attaching: Attaching): Promise<void> {
   );
   await writeState(paths.state, attaching.state);
   const lease = await waitFirstLease(client, ctx.config.dhcp, ctx.ifname, ctx.logger)
-    .catch(async (error) => {
-      throw (await reserveUsed(paths)) ? stateDirFull(paths) : error;
+    .catch((error) => {
+      throw reserveUsed(paths) ? stateDirFull(paths) : error;
     });
   // Policy before anything is applied: a refused lease is undone (released) like a failed one.
   requireAcceptableLease(attaching.state.leasePolicy ?? DEFAULT_LEASE_POLICY, lease, ctx.ifname);
   attaching.state = { ...attaching.state, lease, updatedAt: isoTime() };
   // The undo above releases the lease: its hook had to use the reserve to record it.
-  if (await reserveUsed(paths)) throw stateDirFull(paths);
+  if (reserveUsed(paths)) throw stateDirFull(paths);
   await writeState(paths.state, attaching.state).catch((error) => {
     throw (error as { code?: string }).code === "ENOSPC" ? stateDirFull(paths, error) : error;
   });

@@ -54,10 +54,10 @@ export type StopOutcome =
  * Whether the client's hook can record events: not in a read-only state dir (or one whose
  * event file is gone), where `deconfig` can never show and waiting for it is only a delay.
  */
-async function eventsRecordable(eventFile: string): Promise<boolean> {
+function eventsRecordable(eventFile: string): boolean {
   try {
     Deno.openSync(eventFile, { append: true }).close();
-    return await Promise.resolve(true);
+    return true;
   } catch {
     return false;
   }
@@ -93,7 +93,7 @@ export async function stopDhcpClient(
   // A client known from its pid file only (`<stateDir>/<id>/<if>.pid`) runs the state dir's.
   const stateDir = client.pidFile.split("/").slice(0, -2).join("/");
   await verifyHook(client.hookScript || `${stateDir}/${HOOK_SCRIPT_NAME}`);
-  if (!(await eventsRecordable(client.eventFile))) {
+  if (!eventsRecordable(client.eventFile)) {
     signalPid(client.pid, "SIGUSR2");
     await endClient(client, timeoutMs);
     return "unrecorded";
