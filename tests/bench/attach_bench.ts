@@ -18,7 +18,11 @@
  * 3. Floors (attach_floors.ts): every cycle also times an empty-script Deno start with the
  *    launcher's flags and an eve-bridge VERSION, and each net1 cycle a bare udhcpc lease on
  *    the attached interface; each path's p50 is printed beside its floor (the sum of its
- *    parts' p50s from this run) and issue 11's target.
+ *    parts' p50s from this run) and issue 11's target. A reference row: eth0 through a Deno
+ *    plugin that only hands its stdin to bridge (minimal_eth0_plugin.js), what any
+ *    delegating Deno plugin pays; the difference to it is eve-bridge's own.
+ *    The burst also prints the node's CPU time per attachment (node_cpu.ts), every process's,
+ *    against what 20 attachments/s allows on this node's CPUs.
  *
  * Bounded: every invocation times out after 60 s, the run stops issuing work after
  * BENCH_DEADLINE_S; the sandbox (namespaces, fake-zedrouter, DHCP clients) is always removed.
@@ -31,12 +35,25 @@ import {
   startNode,
   type ZedrouterConfig,
 } from "../../scripts/sandbox/node.ts";
-import { cnidriveArgv, createPod, type E2ePod } from "../../scripts/sandbox/pod.ts";
+import {
+  type Attachment,
+  cnidriveArgv,
+  createPod,
+  type E2ePod,
+} from "../../scripts/sandbox/pod.ts";
 import { findLeaks, stopStrayDhcpClients } from "../../scripts/sandbox/leaks.ts";
 import { e2eSkipReason } from "../e2e/harness.ts";
 import { findCnidrive } from "../../scripts/sandbox/paths.ts";
 import { listAddrs, systemRunner } from "../../netns/mod.ts";
-import { floorTable, type FloorTools, floorTools, p50, percentile } from "./attach_floors.ts";
+import {
+  floorTable,
+  type FloorTools,
+  floorTools,
+  MINIMAL_PLUGIN,
+  p50,
+  percentile,
+} from "./attach_floors.ts";
+import { nodeBusyMs } from "./node_cpu.ts";
 import { logField, type LogLine, readLog } from "./attach_log.ts";
 import { sliceTable } from "./attach_slices.ts";
 
@@ -96,14 +113,16 @@ function benchConfig(): ZedrouterConfig {
 
 /**
  * Debian's bridge + host-local alone: exactly what eve-bridge hands `bridge` for the bench's
- * pods (EVE apps: no default gateway, routes to the service CIDR and the node IP).
+ * pods (EVE apps: no default gateway, routes to the service CIDR and the node IP). With
+ * `type` MINIMAL_PLUGIN the same config goes through the reference Deno plugin, which hands
+ * it on unchanged (its own host-local data dir, so the two never share addresses).
  */
-function baselineConflist(node: E2eNode): Record<string, unknown> {
+function baselineConflist(node: E2eNode, type = "bridge"): Record<string, unknown> {
   return {
     cniVersion: "1.0.0",
-    name: "baseline",
+    name: type === "bridge" ? "baseline" : type,
     plugins: [{
-      type: "bridge",
+      type,
       bridge: POD_NETWORK.bridge,
       isGateway: true,
       isDefaultGateway: false,
@@ -111,7 +130,7 @@ function baselineConflist(node: E2eNode): Record<string, unknown> {
       hairpinMode: true,
       ipam: {
         type: "host-local",
-        dataDir: `${node.ipamDir}-baseline`,
+        dataDir: `${node.ipamDir}-${type === "bridge" ? "baseline" : type}`,
         ranges: [[{ subnet: POD_NETWORK.subnet, gateway: POD_NETWORK.gateway }]],
         routes: [{ dst: POD_NETWORK.serviceCIDR }, { dst: `${POD_NETWORK.nodeIP}/32` }],
       },
@@ -132,7 +151,7 @@ async function drive(
   node: E2eNode,
   op: "add" | "del",
   pod: E2ePod,
-  attachment: { ifname: string; conflist: string; mac?: string },
+  attachment: Attachment,
 ): Promise<Timed> {
   const [program, ...args] = cnidriveArgv(cnidrive, node, op, pod, attachment);
   const started = performance.now();
@@ -197,7 +216,7 @@ async function serialCycles(
   cnidrive: string,
   node: E2eNode,
   pod: E2ePod,
-  attachment: { ifname: string; conflist: string; mac?: string },
+  attachment: Attachment,
   label: string,
   deadline: number,
   bareLease = false,
@@ -228,6 +247,8 @@ async function parallelPods(
   {
     failures: string[];
     attachMs: number;
+    /** The node's busy CPU time (every process, all CPUs) during the ADD phase. */
+    attachCpuMs: number;
     detachMs: number;
     attachments: number;
     pods: E2ePod[];
@@ -255,6 +276,7 @@ async function parallelPods(
   };
 
   let started = performance.now();
+  const cpuBefore = nodeBusyMs();
   await pool(async (i) => {
     const pod = pods[i]!;
     added[i] = true;
@@ -267,13 +289,18 @@ async function parallelPods(
       addMs.push(r.ms);
       attachments += 1;
     }
+  });
+  const attachMs = performance.now() - started;
+  const attachCpuMs = nodeBusyMs() - cpuBefore;
+  // Checked once the burst is over: the bench's own `ip` calls are not the node's work.
+  for (const [i, pod] of pods.entries()) {
+    if (!added[i]) continue;
     const addrs = (await listAddrs(systemRunner, pod.netns.ns, "net1"))
       .filter((a) => a.family === "inet").map((a) => a.cidr);
     if (addrs.join() !== `${appOf(i).ip}/16`) {
       failures.push(`${pod.name} net1 has ${addrs.join() || "no address"}, not ${appOf(i).ip}/16`);
     }
-  });
-  const attachMs = performance.now() - started;
+  }
 
   started = performance.now();
   await pool(async (i) => {
@@ -284,14 +311,44 @@ async function parallelPods(
     }
   });
   const detachMs = performance.now() - started;
-  return { failures, attachMs, detachMs, attachments, pods, addMs };
+  return { failures, attachMs, attachCpuMs, detachMs, attachments, pods, addMs };
 }
 
 type Cycles = { add: number[]; del: number[]; containers: Set<string> };
 
+/**
+ * eth0 through the reference Deno plugin (attach_floors.ts) on the baseline's config; one
+ * cycle first, unrecorded, fills its code cache as eve-bridge's build fills eve-bridge's.
+ */
+async function minimalPluginCycles(
+  cnidrive: string,
+  node: E2eNode,
+  pod: E2ePod,
+  deadline: number,
+): Promise<Cycles & { failures: string[] }> {
+  const conflist = `${node.dir}/net.d/00-minimal.conflist`;
+  await Deno.writeTextFile(conflist, JSON.stringify(baselineConflist(node, MINIMAL_PLUGIN)));
+  const attachment = {
+    ifname: "eth0",
+    conflist,
+    path: `${tools!.minimalPluginDir}:${node.cniPath}`,
+  };
+  const warm = withNewContainer(pod);
+  const failures: string[] = [];
+  for (const op of ["add", "del"] as const) {
+    const r = await drive(cnidrive, node, op, warm, attachment);
+    if (!r.ok) failures.push(`minimal warm-up ${op.toUpperCase()}: ${r.stderr}`);
+  }
+  const cycles = await serialCycles(cnidrive, node, pod, attachment, "minimal", deadline);
+  return { ...cycles, failures: [...failures, ...cycles.failures] };
+}
+
 /** Each path beside its floor (attach_floors.ts), issue 11's targets. */
-function printFloors(log: LogLine[], runs: { netx: Cycles; eth0: Cycles; base: Cycles }): void {
-  const { netx, eth0, base } = runs;
+function printFloors(
+  log: LogLine[],
+  runs: { netx: Cycles; eth0: Cycles; base: Cycles; minimal: Cycles },
+): void {
+  const { netx, eth0, base, minimal } = runs;
   const deno = { name: "Deno start", samples: floorSamples.deno };
   const table = floorTable([
     {
@@ -330,6 +387,18 @@ function printFloors(log: LogLine[], runs: { netx: Cycles; eth0: Cycles; base: C
       target: "ratio",
     },
     { path: "VERSION", samples: floorSamples.version, parts: [deno], plusMs: 5, target: "plus" },
+    {
+      path: "eth0 ADD, minimal Deno plugin",
+      samples: minimal.add,
+      parts: [deno, { name: "bridge+host-local ADD", samples: base.add }],
+      target: "reference",
+    },
+    {
+      path: "eth0 DEL, minimal Deno plugin",
+      samples: minimal.del,
+      parts: [deno, { name: "bridge+host-local DEL", samples: base.del }],
+      target: "reference",
+    },
   ]);
   printTable(
     "Paths beside their floors (ms; runtime wall times through libcni; floor parts from this run)",
@@ -337,6 +406,16 @@ function printFloors(log: LogLine[], runs: { netx: Cycles; eth0: Cycles; base: C
     table.body,
   );
   out("  net1's floor has no libcni/tuning and no DHCPRELEASE (DEL) in it; ours do.");
+  out(
+    "  The minimal Deno plugin only hands its stdin to bridge (minimal_eth0_plugin.js): the " +
+      "floor plus Deno's process module.",
+  );
+  const f = (n: number) => n.toFixed(1);
+  out(
+    `  eve-bridge beyond it: eth0 ADD +${f(p50(eth0.add) - p50(minimal.add))} ms, ` +
+      `eth0 DEL +${f(p50(eth0.del) - p50(minimal.del))} ms (loading its program, ` +
+      "checking the config and the netns, logging).",
+  );
 }
 
 async function bench(): Promise<number> {
@@ -397,6 +476,7 @@ async function bench(): Promise<number> {
         "baseline",
         deadline,
       );
+      const minimal = await minimalPluginCycles(cnidrive, node, serialPod, deadline);
 
       // The same net1 with a routingPolicy block (every knob that applies to an NI interface).
       const policyPath = `${node.dir}/net.d/ni-policy.conflist`;
@@ -472,6 +552,8 @@ async function bench(): Promise<number> {
       );
       row("eth0 ADD  baseline (bridge + host-local)", base.add);
       row("eth0 DEL  baseline (bridge + host-local)", base.del);
+      row("eth0 ADD  minimal Deno plugin (-> bridge)", minimal.add);
+      row("eth0 DEL  minimal Deno plugin (-> bridge)", minimal.del);
       printTable(
         `Serial cycles (ms; p99 of ${CYCLES} samples is close to the maximum)`,
         ["phase", "n", "p50", "p99"],
@@ -486,6 +568,7 @@ async function bench(): Promise<number> {
         ...netx.failures,
         ...eth0.failures,
         ...base.failures,
+        ...minimal.failures,
         ...routed.failures,
         ...par.failures,
       ];
@@ -493,11 +576,19 @@ async function bench(): Promise<number> {
       const burstP50 = p50(par.addMs);
       const burstP99 = percentile(par.addMs, 0.99);
       const perSecond = par.attachments / (par.attachMs / 1000);
+      const cpus = navigator.hardwareConcurrency;
+      const cpuPerAttachment = par.attachCpuMs / Math.max(par.attachments, 1);
       printTable(`Parallel: ${PODS} pods x 2 interfaces, ${PARALLEL}-way`, ["measure", "value"], [
-        ["node CPUs", String(navigator.hardwareConcurrency)],
+        ["node CPUs", String(cpus)],
         ["attachments made", `${par.attachments} of ${planned}`],
         ["ADD wall time", `${(par.attachMs / 1000).toFixed(2)} s`],
         ["attachments/s (ADD)", `${perSecond.toFixed(1)} (target >= 20)`],
+        [
+          "node CPU per attachment",
+          `${cpuPerAttachment.toFixed(1)} ms (20/s on ${cpus} CPUs needs <= ${
+            ((cpus * 1000) / 20).toFixed(0)
+          }; CPU busy ${((100 * par.attachCpuMs) / (cpus * par.attachMs)).toFixed(0)}%)`,
+        ],
         ["ADD call p50 / p99", `${burstP50.toFixed(1)} / ${burstP99.toFixed(1)} ms`],
         ["ADD p99 / p50", `${(burstP99 / burstP50).toFixed(2)} (target <= 2)`],
         ["DEL wall time", `${(par.detachMs / 1000).toFixed(2)} s`],
@@ -505,7 +596,7 @@ async function bench(): Promise<number> {
         ["failures (all phases)", String(failures.length)],
         ["leaks after DEL", String(leaks.length + strays.length)],
       ]);
-      printFloors(log, { netx, eth0, base });
+      printFloors(log, { netx, eth0, base, minimal });
       printTable(
         "Per-slice table of the serial cycles (p50 ms, from eve-bridge's log of this run)",
         ["slice", "p50"],
