@@ -72,8 +72,15 @@ const DAEMON = ["--v8-flags=--max-semi-space-size=2"];
 // calls; any refusal of a config, ADD 42.6 -> 40.6). --no-enable-lazy-source-positions
 // keeps them in the cache (605 -> 665 KB); eth0 and net1 ADD/DEL that succeed were unchanged
 // (within 2 ms either way, 25 interleaved cycles through libcni).
+// --jitless: a call lives ~50-150 ms, too short for V8's optimising tiers to pay back what
+// they cost (background compile threads, executable memory and its protection switches); the
+// bytecode in the cache is what runs. Task-clock p50 of 25 interleaved cycles through libcni,
+// with vs without: eth0 ADD 65.1 -> 57.6 ms, eth0 DEL 61.0 -> 57.4, net1 ADD 75.3 -> 69.9,
+// net1 DEL 54.1 -> 51.7 (no optimising tiers but keeping the JIT: 61.3, 59.6, 70.3, 49.9).
+// The CPU a burst of attachments has is what limits it (bench:attach). No WebAssembly runs
+// without a JIT; none of eve-bridge's code or packages uses it.
 const PER_CALL_PLUGIN = [
-  "--v8-flags=--no-lazy,--min-semi-space-size=8,--no-enable-lazy-source-positions",
+  "--v8-flags=--no-lazy,--min-semi-space-size=8,--no-enable-lazy-source-positions,--jitless",
 ];
 
 export const PROGRAMS: readonly Program[] = [
