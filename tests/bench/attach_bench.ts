@@ -29,12 +29,7 @@
  * Root only; prints a table.
  */
 import { withSandbox } from "../../scripts/sandbox/sandbox.ts";
-import {
-  type E2eNode,
-  POD_NETWORK,
-  startNode,
-  type ZedrouterConfig,
-} from "../../scripts/sandbox/node.ts";
+import { type E2eNode, startNode, type ZedrouterConfig } from "../../scripts/sandbox/node.ts";
 import {
   type Attachment,
   cnidriveArgv,
@@ -46,10 +41,11 @@ import { e2eSkipReason } from "../e2e/harness.ts";
 import { findCnidrive } from "../../scripts/sandbox/paths.ts";
 import { listAddrs, systemRunner } from "../../netns/mod.ts";
 import {
+  baselineConflist,
   floorTable,
   type FloorTools,
   floorTools,
-  MINIMAL_PLUGIN,
+  minimalPluginAttachment,
   p50,
   percentile,
 } from "./attach_floors.ts";
@@ -108,33 +104,6 @@ function benchConfig(): ZedrouterConfig {
         adapters: [{ networkInstance: NI_NAME, mac: app.mac, ip: app.ip }],
       };
     }),
-  };
-}
-
-/**
- * Debian's bridge + host-local alone: exactly what eve-bridge hands `bridge` for the bench's
- * pods (EVE apps: no default gateway, routes to the service CIDR and the node IP). With
- * `type` MINIMAL_PLUGIN the same config goes through the reference Deno plugin, which hands
- * it on unchanged (its own host-local data dir, so the two never share addresses).
- */
-function baselineConflist(node: E2eNode, type = "bridge"): Record<string, unknown> {
-  return {
-    cniVersion: "1.0.0",
-    name: type === "bridge" ? "baseline" : type,
-    plugins: [{
-      type,
-      bridge: POD_NETWORK.bridge,
-      isGateway: true,
-      isDefaultGateway: false,
-      forceAddress: true,
-      hairpinMode: true,
-      ipam: {
-        type: "host-local",
-        dataDir: `${node.ipamDir}-${type === "bridge" ? "baseline" : type}`,
-        ranges: [[{ subnet: POD_NETWORK.subnet, gateway: POD_NETWORK.gateway }]],
-        routes: [{ dst: POD_NETWORK.serviceCIDR }, { dst: `${POD_NETWORK.nodeIP}/32` }],
-      },
-    }],
   };
 }
 
@@ -326,13 +295,7 @@ async function minimalPluginCycles(
   pod: E2ePod,
   deadline: number,
 ): Promise<Cycles & { failures: string[] }> {
-  const conflist = `${node.dir}/net.d/00-minimal.conflist`;
-  await Deno.writeTextFile(conflist, JSON.stringify(baselineConflist(node, MINIMAL_PLUGIN)));
-  const attachment = {
-    ifname: "eth0",
-    conflist,
-    path: `${tools!.minimalPluginDir}:${node.cniPath}`,
-  };
+  const attachment = await minimalPluginAttachment(node, tools!);
   const warm = withNewContainer(pod);
   const failures: string[] = [];
   for (const op of ["add", "del"] as const) {

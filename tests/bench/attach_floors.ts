@@ -17,6 +17,8 @@
  */
 import { DENO_ENV, denoRunArgs } from "../../scripts/launcher.ts";
 import { PROGRAMS } from "../../scripts/programs.ts";
+import { type E2eNode, POD_NETWORK } from "../../scripts/sandbox/node.ts";
+import type { Attachment } from "../../scripts/sandbox/pod.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const EVE_BRIDGE = PROGRAMS.find((p) => p.name === "eve-bridge")!;
@@ -35,6 +37,44 @@ export interface FloorTools {
 
 /** The reference plugin's CNI type (minimal_eth0_plugin.js). */
 export const MINIMAL_PLUGIN = "minimal-eth0";
+
+/**
+ * Debian's bridge + host-local alone: exactly what eve-bridge hands `bridge` for the bench's
+ * pods (EVE apps: no default gateway, routes to the service CIDR and the node IP). With
+ * `type` MINIMAL_PLUGIN the same config goes through the reference Deno plugin, which hands
+ * it on unchanged (its own host-local data dir, so the two never share addresses).
+ */
+export function baselineConflist(node: E2eNode, type = "bridge"): Record<string, unknown> {
+  const name = type === "bridge" ? "baseline" : type;
+  return {
+    cniVersion: "1.0.0",
+    name,
+    plugins: [{
+      type,
+      bridge: POD_NETWORK.bridge,
+      isGateway: true,
+      isDefaultGateway: false,
+      forceAddress: true,
+      hairpinMode: true,
+      ipam: {
+        type: "host-local",
+        dataDir: `${node.ipamDir}-${name}`,
+        ranges: [[{ subnet: POD_NETWORK.subnet, gateway: POD_NETWORK.gateway }]],
+        routes: [{ dst: POD_NETWORK.serviceCIDR }, { dst: `${POD_NETWORK.nodeIP}/32` }],
+      },
+    }],
+  };
+}
+
+/** eth0 through the reference plugin on the baseline's config: its conflist, written now. */
+export async function minimalPluginAttachment(
+  node: E2eNode,
+  tools: Pick<FloorTools, "minimalPluginDir">,
+): Promise<Attachment> {
+  const conflist = `${node.dir}/net.d/00-minimal.conflist`;
+  await Deno.writeTextFile(conflist, JSON.stringify(baselineConflist(node, MINIMAL_PLUGIN)));
+  return { ifname: "eth0", conflist, path: `${tools.minimalPluginDir}:${node.cniPath}` };
+}
 
 /** A single-quoted sh word (the flags and paths below hold no quote of their own). */
 const shWord = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;

@@ -1,14 +1,13 @@
 /**
  * bench:attach's reference Deno plugin (tests/bench/minimal_eth0_plugin.js), driven by libcni
- * as the bench drives it: its ADD must do bridge's work (an eth0 with an address from
+ * on the bench's own attachment (attach_floors.ts): its ADD must do bridge's work (an eth0 with an address from
  * host-local, read back from the pod's kernel) and its DEL undo it, or the bench's reference
  * row would time a failure.
  */
 import assert from "node:assert/strict";
 import { listAddrs, systemRunner } from "../../netns/mod.ts";
-import { POD_NETWORK } from "../../scripts/sandbox/node.ts";
 import { cniOk } from "../../scripts/sandbox/pod.ts";
-import { floorTools, MINIMAL_PLUGIN } from "../bench/attach_floors.ts";
+import { floorTools, minimalPluginAttachment } from "../bench/attach_floors.ts";
 import { APPS, CNIDRIVE, e2eTest, podLink, trackedPod } from "./harness.ts";
 
 e2eTest(
@@ -18,29 +17,7 @@ e2eTest(
     const { node } = ctx;
     const tools = await floorTools();
     try {
-      const conflist = `${node.dir}/net.d/00-minimal.conflist`;
-      await Deno.writeTextFile(
-        conflist,
-        JSON.stringify({
-          cniVersion: "1.0.0",
-          name: MINIMAL_PLUGIN,
-          plugins: [{
-            type: MINIMAL_PLUGIN,
-            bridge: POD_NETWORK.bridge,
-            isGateway: true,
-            ipam: {
-              type: "host-local",
-              dataDir: `${node.ipamDir}-minimal`,
-              ranges: [[{ subnet: POD_NETWORK.subnet, gateway: POD_NETWORK.gateway }]],
-            },
-          }],
-        }),
-      );
-      const attachment = {
-        ifname: "eth0",
-        conflist,
-        path: `${tools.minimalPluginDir}:${node.cniPath}`,
-      };
+      const attachment = await minimalPluginAttachment(node, tools);
       const pod = await trackedPod(ctx, "minimal", APPS.nginx);
       const result = await cniOk(CNIDRIVE, node, "add", pod, attachment);
       const address = result.ips?.[0]?.address;
