@@ -61,6 +61,42 @@ Deno.test("the store persists every update and reads it back", async () => {
   }
 });
 
+Deno.test("each update's promise settles once the file holds its change", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/state.json`;
+    const store = await StateStore.open(path);
+    const keys = Array.from({ length: 12 }, (_, i) => attachmentKey(APP, i));
+    // Fired together: they share writes, but none may settle before its change is on disk.
+    const seen = await Promise.all(keys.map(async (key, i) => {
+      await store.update((s) => s.attachments[key] = { ...attachment(), adapterIndex: i });
+      return Object.keys((await readStateFile(path)).attachments);
+    }));
+    for (const [i, onDisk] of seen.entries()) assert.ok(onDisk.includes(keys[i]!), keys[i]);
+    // An update made once the others settled gets a write of its own.
+    await store.update((s) => delete s.attachments[keys[0]!]);
+    assert.equal(Object.keys((await readStateFile(path)).attachments).length, 11);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a failed state write fails its updates and not the ones after it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/sub/state.json`;
+    await Deno.mkdir(`${dir}/sub`);
+    const store = await StateStore.open(path);
+    await Deno.remove(`${dir}/sub`, { recursive: true });
+    await assert.rejects(store.update((s) => s.appNums[APP] = 1), Deno.errors.NotFound);
+    await Deno.mkdir(`${dir}/sub`);
+    await store.update((s) => s.appNums[NI] = 2);
+    assert.deepEqual((await readStateFile(path)).appNums, { [APP]: 1, [NI]: 2 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a corrupt state file is a clear error, a missing one is empty", async () => {
   const dir = await Deno.makeTempDir();
   try {
