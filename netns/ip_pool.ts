@@ -18,8 +18,9 @@
  * so an outside change costs one spawn, never a wrong answer about a link by name.
  */
 import { type BatchCommand, toBatchCommand } from "./ip_pool_line.ts";
+import { looksStale, NetnsSessions } from "./ip_pool_netns.ts";
 import { type BatchKind, type BatchOutcome, IpProcess } from "./ip_pool_process.ts";
-import { netnsExists } from "./namespaces.ts";
+import { netnsInode } from "./namespaces.ts";
 import { type Runner, type RunOptions, type RunResult, systemRunner } from "./runner.ts";
 import { NETNS_RUN_DIR } from "./target.ts";
 
@@ -27,6 +28,10 @@ export interface IpPoolOptions {
   /** ip processes for `netns exec` lines at once; more lines wait (default 2). Lines in our
    * own netns always have one process of their own. */
   readonly netnsProcesses?: number;
+  /** ips living inside a named netns at once (ip_pool_netns.ts; default 8, 0 for none). */
+  readonly insideProcesses?: number;
+  /** How long such an ip waits for the next line in its netns before it ends (default 1 s). */
+  readonly insideIdleMs?: number;
   /** A line that runs longer kills its process (default 30 s, or the call's timeoutMs). */
   readonly timeoutMs?: number;
   /** Runs what cannot be batched (default: systemRunner). */
@@ -40,8 +45,10 @@ export interface IpPoolStats {
   readonly lines: number;
   /** Commands handed to the fallback runner. */
   readonly fallbacks: number;
-  /** ip batch processes started (each one spawn). */
+  /** ip batch processes started (each one spawn), those inside a named netns included. */
   readonly processesStarted: number;
+  /** Of those, the ones started inside a named netns. */
+  readonly insideStarted: number;
   /** Lines run again on fresh processes because ip's name memory was stale. */
   readonly staleRetries: number;
   /** Pids of the ip batch processes that take lines now. */
@@ -50,17 +57,18 @@ export interface IpPoolStats {
 
 export interface IpPoolRunner extends Runner {
   stats(): IpPoolStats;
+  /**
+   * The caller is done with this named netns for now: the ip living inside it (if any) ends,
+   * so it no longer keeps a deleted netns, and the veths in it, alive. Resolves once it has.
+   */
+  leave(netnsName: string): Promise<void>;
   /** Ends the batch processes; later calls start new ones. */
   close(): Promise<void>;
 }
 
-/** What the kernel answers when ip sends an ifindex the name no longer has. */
-const STALE_FAILURE = /No such device|Invalid argument/;
-/** A read whose ifindex is gone prints an empty object. */
-const STALE_READ = /(^|[[,])\{\}(?=[,\]])/;
-
 export function ipPoolRunner(options: IpPoolOptions = {}): IpPoolRunner {
   const pool = new ProcessPool({ host: 1, netns: options.netnsProcesses ?? 2 });
+  const inside = new NetnsSessions(options.insideProcesses ?? 8, options.insideIdleMs ?? 1000);
   const fallback = options.fallback ?? systemRunner;
   const counts = { fallbacks: 0, staleRetries: 0 };
   let broken = false;
@@ -88,15 +96,23 @@ export function ipPoolRunner(options: IpPoolOptions = {}): IpPoolRunner {
       counts.fallbacks++;
       return await fallback(argv, opts);
     }
-    if (command.netnsName !== null && !await netnsExists(`${NETNS_RUN_DIR}/${command.netnsName}`)) {
-      // ip would fork a child that fails to switch and then reads our stdin (iproute2 lets
-      // it return into the batch loop): answer as ip would, without sending the line.
-      const stderr = `Cannot open network namespace "${command.netnsName}": ` +
-        "No such file or directory";
-      return { code: 1, stdout: "", stderr };
-    }
     const timeoutMs = opts.timeoutMs ?? options.timeoutMs ?? 30_000;
-    let outcome = await runLine(command, timeoutMs);
+    let outcome: BatchOutcome | undefined;
+    if (command.netnsName !== null) {
+      const inode = await netnsInode(`${NETNS_RUN_DIR}/${command.netnsName}`);
+      if (inode === undefined) {
+        // ip would fork a child that fails to switch and then reads our stdin (iproute2 lets
+        // it return into the batch loop): answer as ip would, without sending the line.
+        const stderr = `Cannot open network namespace "${command.netnsName}": ` +
+          "No such file or directory";
+        return { code: 1, stdout: "", stderr };
+      }
+      outcome = await inside.run(command, inode, timeoutMs);
+      if (outcome !== undefined) {
+        return { code: outcome.code, stdout: outcome.stdout, stderr: outcome.stderr };
+      }
+    }
+    outcome = await runLine(command, timeoutMs);
     if (outcome.lost && command.read) {
       // The ip ended before answering (killed while idle, say): a read runs again on a new
       // one; a write is reported as it is, since it may have been done.
@@ -110,14 +126,22 @@ export function ipPoolRunner(options: IpPoolOptions = {}): IpPoolRunner {
   };
 
   return Object.assign(runner, {
-    stats: (): IpPoolStats => ({ ...pool.counts, ...counts, pids: pool.pids() }),
-    close: () => pool.close(),
+    stats: (): IpPoolStats => ({
+      lines: pool.counts.lines + inside.lines,
+      processesStarted: pool.counts.processesStarted + inside.started,
+      insideStarted: inside.started,
+      ...counts,
+      pids: [...pool.pids(), ...inside.pids()],
+    }),
+    leave: (netnsName: string) => inside.leave(netnsName),
+    close: async () => {
+      await Promise.all([pool.close(), inside.close()]);
+    },
   });
 }
 
-function looksStale(outcome: BatchOutcome): boolean {
-  return outcome.code !== 0 ? STALE_FAILURE.test(outcome.stderr) : STALE_READ.test(outcome.stdout);
-}
+/** The kinds this pool holds (an "inside" ip belongs to its netns's session). */
+type PooledKind = Exclude<BatchKind, "inside">;
 
 /** Up to `limits[kind]` processes of each kind; a line waits for a free one. */
 class ProcessPool {
@@ -128,7 +152,7 @@ class ProcessPool {
   }>();
   readonly counts = { lines: 0, processesStarted: 0 };
 
-  constructor(private readonly limits: Readonly<Record<BatchKind, number>>) {}
+  constructor(private readonly limits: Readonly<Record<PooledKind, number>>) {}
 
   #kind(kind: BatchKind) {
     let k = this.#kinds.get(kind);
@@ -137,7 +161,7 @@ class ProcessPool {
   }
 
   /** A process that takes lines now (one retired while the caller waited is skipped). */
-  async acquire(kind: BatchKind): Promise<IpProcess> {
+  async acquire(kind: PooledKind): Promise<IpProcess> {
     for (;;) {
       const p = await this.#next(kind);
       if (p.usable) {
@@ -148,7 +172,7 @@ class ProcessPool {
     }
   }
 
-  #next(kind: BatchKind): Promise<IpProcess> {
+  #next(kind: PooledKind): Promise<IpProcess> {
     const k = this.#kind(kind);
     for (let p = k.idle.pop(); p !== undefined; p = k.idle.pop()) {
       if (p.usable) return Promise.resolve(p);
@@ -158,7 +182,7 @@ class ProcessPool {
     return new Promise((resolve) => k.waiting.push(resolve));
   }
 
-  #start(kind: BatchKind): IpProcess {
+  #start(kind: PooledKind): IpProcess {
     const p = new IpProcess(kind);
     this.counts.processesStarted++;
     this.#kind(kind).all.add(p);
@@ -176,11 +200,11 @@ class ProcessPool {
     const next = k.waiting.shift();
     if (next === undefined) {
       if (p.usable) k.idle.push(p);
-    } else next(p.usable ? p : this.#start(p.kind));
+    } else next(p.usable ? p : this.#start(p.kind as PooledKind)); // only pooled kinds get here
   }
 
   /** The processes of `kind` take no more lines (those running finish theirs). */
-  retire(kind: BatchKind): void {
+  retire(kind: PooledKind): void {
     for (const p of this.#kind(kind).all) p.retire("stale");
   }
 

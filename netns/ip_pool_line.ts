@@ -26,6 +26,12 @@ export interface BatchCommand {
   readonly netnsName: string | null;
   /** It only reads (show, list, sysctl -n): safe to run again. */
   readonly read: boolean;
+  /**
+   * The line for an ip already inside `netnsName` that runs with `-j -d` (ip_pool_netns.ts):
+   * an ip command's own words. Null for sysctl, and for a read without -j (that ip prints
+   * JSON), which only a `netns exec` line can run.
+   */
+  readonly inNetns: readonly string[] | null;
 }
 
 /** Objects and verbs we batch. A read (show, list) prints to stdout; the rest print nothing. */
@@ -69,6 +75,17 @@ function parseIp(args: readonly string[]): IpParts | undefined {
   return { json, details, netnsName, rest, read: READS.has(rest[1]!) };
 }
 
+/**
+ * Whether a line may run in an ip that has run other lines. Not an address read: iproute2
+ * (6.1) sets its global address family to AF_PACKET for any `link show` (our stderr marker
+ * is one) and never resets it in batch mode, so every later `addr show` prints the links
+ * without their addresses. Measured: the first `addr show dev lo` of a batch lists 127.0.0.1,
+ * the next ones list none. A `netns exec` line is a fresh ip and reads them right.
+ */
+function runsInSharedIp(ip: IpParts): boolean {
+  return !(ip.read && (ip.rest[0] === "addr" || ip.rest[0] === "address"));
+}
+
 /** `nsenter --net=/var/run/netns/NAME ...` names NAME; any other target is not batched. */
 function nsenterNetnsName(option: string | undefined): string | null {
   const prefix = `--net=${NETNS_RUN_DIR}/`;
@@ -85,15 +102,17 @@ function isSysctlArgs(args: readonly string[]): boolean {
 function netnsExec(name: string, program: readonly string[]): BatchCommand | undefined {
   const [tool, ...args] = program;
   let read: boolean;
+  let inNetns: readonly string[] | null = null;
   if (tool === "ip") {
     const ip = parseIp(args);
     if (ip === undefined || ip.netnsName !== null) return undefined;
     read = ip.read;
+    if ((!ip.read || ip.json) && runsInSharedIp(ip)) inNetns = ip.rest;
   } else if (tool === "sysctl" && isSysctlArgs(args)) {
     read = !args.includes("-w") && args.every((a) => !a.includes("="));
   } else return undefined;
   const words = ["netns", "exec", name, ...program];
-  return finish({ words, netnsName: name, read });
+  return finish({ words, netnsName: name, read, inNetns });
 }
 
 function finish(command: BatchCommand): BatchCommand | undefined {
@@ -120,6 +139,6 @@ export function toBatchCommand(argv: readonly string[]): BatchCommand | undefine
     const inner = [...(ip.json ? ["-j"] : []), ...(ip.details ? ["-d"] : []), ...ip.rest];
     return netnsExec(ip.netnsName, ["ip", ...inner]);
   }
-  if (ip.read && !ip.json) return undefined;
-  return finish({ words: ip.rest, netnsName: null, read: ip.read });
+  if ((ip.read && !ip.json) || !runsInSharedIp(ip)) return undefined;
+  return finish({ words: ip.rest, netnsName: null, read: ip.read, inNetns: null });
 }

@@ -9,18 +9,26 @@ Deno.test("toBatchCommand: our netns's ip commands become plain lines", () => {
     words: ["link", "show", "dev", "bn1"],
     netnsName: null,
     read: true,
+    inNetns: null,
   });
   assert.deepEqual(toBatchCommand(["ip", "link", "set", "dev", "nbu1x1", "master", "bn1"]), {
     words: ["link", "set", "dev", "nbu1x1", "master", "bn1"],
     netnsName: null,
     read: false,
+    inNetns: null,
   });
-  assert.deepEqual(toBatchCommand(["ip", "-j", "addr", "show", "dev", "bn1"])?.words, [
-    "addr",
-    "show",
-    "dev",
-    "bn1",
-  ]);
+  assert.deepEqual(
+    toBatchCommand(["ip", "-j", "addr", "add", "10.0.0.1/24", "dev", "bn1"])?.words,
+    [
+      "addr",
+      "add",
+      "10.0.0.1/24",
+      "dev",
+      "bn1",
+    ],
+  );
+  // After any `link show` (the marker is one), iproute2's batch mode lists no addresses.
+  assert.equal(toBatchCommand(["ip", "-j", "addr", "show", "dev", "bn1"]), undefined);
 });
 
 Deno.test("toBatchCommand: a named netns becomes netns exec, for ip and for sysctl", () => {
@@ -28,7 +36,28 @@ Deno.test("toBatchCommand: a named netns becomes netns exec, for ip and for sysc
     words: ["netns", "exec", "cni-1", "ip", "-j", "-d", "link", "show"],
     netnsName: "cni-1",
     read: true,
+    inNetns: ["link", "show"],
   });
+  // An ip already inside prints JSON, and lists no addresses once it has shown a link.
+  const inside = (args: string[]) => toBatchCommand(ipArgv({ name: "cni-1" }, args))?.inNetns;
+  assert.deepEqual(inside(["link", "set", "dev", "net1", "up"]), [
+    "link",
+    "set",
+    "dev",
+    "net1",
+    "up",
+  ]);
+  assert.equal(inside(["link", "show"]), null);
+  assert.equal(inside(["-j", "addr", "show", "dev", "net1"]), null);
+  assert.deepEqual(toBatchCommand(ipArgv({ name: "cni-1" }, ["-j", "addr", "show"]))?.words, [
+    "netns",
+    "exec",
+    "cni-1",
+    "ip",
+    "-j",
+    "addr",
+    "show",
+  ]);
   const sysctl = execArgv({ name: "cni-1" }, [
     "sysctl",
     "-q",
@@ -36,6 +65,7 @@ Deno.test("toBatchCommand: a named netns becomes netns exec, for ip and for sysc
     "net/ipv6/conf/net1/accept_dad=0",
   ]);
   assert.equal(toBatchCommand(sysctl)?.read, false);
+  assert.equal(toBatchCommand(sysctl)?.inNetns, null);
   assert.equal(toBatchCommand(execArgv({ name: "cni-1" }, ["sysctl", "-n", "k"]))?.read, true);
   assert.deepEqual(toBatchCommand(sysctl)?.words, [
     "netns",

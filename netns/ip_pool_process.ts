@@ -20,12 +20,14 @@ const NETNS_SWITCH_FAILED =
 
 /**
  * "host": the one process whose lines run in our own netns (ip remembers names there, see
- * ip_pool.ts); "netns": processes whose lines are `netns exec` (a fresh ip each).
+ * ip_pool.ts); "netns": processes whose lines are `netns exec` (a fresh ip each); "inside":
+ * a process started inside one named netns (`ip -n NAME`, ip_pool_netns.ts).
  */
-export type BatchKind = "host" | "netns";
+export type BatchKind = "host" | "netns" | "inside";
 const GLOBALS: Readonly<Record<BatchKind, readonly string[]>> = {
   host: ["-j", "-d"],
   netns: ["-j"],
+  inside: ["-j", "-d"],
 };
 
 export type RetiredBecause =
@@ -61,9 +63,11 @@ export class IpProcess {
   #retired: RetiredBecause | null = null;
   readonly exited: Promise<void>;
 
-  constructor(readonly kind: BatchKind) {
+  /** `netnsName`: the named netns an "inside" process switches to (checked by the caller). */
+  constructor(readonly kind: BatchKind, netnsName?: string) {
+    const inside = kind === "inside" && netnsName !== undefined ? ["-n", netnsName] : [];
     this.#child = new Deno.Command("ip", {
-      args: ["-force", ...GLOBALS[kind], "-batch", "-"],
+      args: [...inside, "-force", ...GLOBALS[kind], "-batch", "-"],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

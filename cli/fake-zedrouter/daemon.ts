@@ -90,7 +90,11 @@ export async function startZedrouter(options: ServeOptions): Promise<RunningZedr
   // start that fails before dnsmasq runs exits the process, which ends them too.
   const batch = options.runner ? null : ipPoolRunner({ log });
   const closeKernel = async () => await batch?.close();
-  const kernel: Kernel = { runner: options.runner ?? batch!, host: undefined };
+  const kernel: Kernel = {
+    runner: options.runner ?? batch!,
+    host: undefined,
+    ...(batch && { leave: (ns: { readonly name: string }) => batch.leave(ns.name) }),
+  };
   const config = await readConfig(options.configPath);
   // Root writes dnsmasq's configs and leases and its state here: a trusted directory only.
   ensureTrustedDirectory(options.stateDir, { create: true, mode: 0o700 });

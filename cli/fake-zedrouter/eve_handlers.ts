@@ -237,7 +237,12 @@ async function connectPodAtL3(
     const routes = (args.routes ?? []).flatMap((route) =>
       route.dst === null ? [] : [{ dst: route.dst, gw: route.gw }]
     );
-    await applyL3(core.kernel, podNetns, attachment.podIfName, { ips, routes });
+    try {
+      await applyL3(core.kernel, podNetns, attachment.podIfName, { ips, routes });
+    } finally {
+      // The last of ADD's work in the pod (udhcpc holds its netns from here on).
+      await core.kernel.leave?.(podNetns);
+    }
     const dns = {
       nameservers: args.dns.nameservers ?? [],
       domain: args.dns.domain,
@@ -250,6 +255,11 @@ async function connectPodAtL3(
     });
     return { appUUID: app.uuid };
   });
+}
+
+/** Ends our ip inside the pod's netns (kernel.leave): a netns the runtime deleted can go. */
+async function leavePodNetns(core: ZedrouterCore, podNetnsPath: string): Promise<void> {
+  if (core.kernel.leave) await core.kernel.leave(podNetnsFromPath(podNetnsPath));
 }
 
 async function disconnectPod(
@@ -269,6 +279,7 @@ async function disconnectPod(
     }
     const attachment = attachmentOf(core, app.uuid, args);
     if (!attachment) return { appUUID: ZERO_UUID, usedDHCP: false };
+    await leavePodNetns(core, attachment.podNetnsPath);
     await removePodVeth(core.kernel, attachment.hostIfName, ovsDbOf(core.config()));
     await core.state.update((draft) => {
       delete draft.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];

@@ -8,4 +8,9 @@ export interface Kernel {
   readonly runner: Runner;
   /** Where the NI bridges and host veth ends live; undefined = our own netns. */
   readonly host: Netns | undefined;
+  /**
+   * Done with a pod's netns for now (its L3 is applied, or it is disconnected): the runner's
+   * ip inside it ends, so a netns the runtime deletes goes at once, with its veths.
+   */
+  readonly leave?: (ns: { readonly name: string }) => Promise<void>;
 }
