@@ -14,7 +14,6 @@ import {
   ensureBridge,
   ensureOvsBridge,
   getLink,
-  listAddrs,
   listBridgePorts,
   listOvsPorts,
   type OvsDb,
@@ -148,25 +147,22 @@ export async function removeNetworkInstance(
 
 /**
  * Kernel facts of an NI's bridge for Inspect.NetworkInstances. An OVS bridge's own
- * interface is a link like a Linux bridge (present, up, MAC, addresses); its ports are the
+ * interface is a link like a Linux bridge (present, up, MAC); its ports are the
  * database's, since the kernel does not list them as a bridge's.
  */
 export async function bridgeFacts(kernel: Kernel, ni: NetworkInstance, ovs: OvsSettings): Promise<{
   present: boolean;
   mac: string | null;
   up: boolean;
-  addresses: string[];
   ports: string[];
 }> {
   const link = await getLink(kernel.runner, kernel.host, ni.bridge);
-  if (!link) return { present: false, mac: null, up: false, addresses: [], ports: [] };
-  const addresses = (await listAddrs(kernel.runner, kernel.host, ni.bridge))
-    .filter((a) => a.scope !== "link").map((a) => a.cidr);
+  if (!link) return { present: false, mac: null, up: false, ports: [] };
   const db = niOvsDb(ni, ovs);
   const ports = db
     ? await listOvsPorts(kernel.runner, db, ni.bridge).catch(() => [])
     : (await listBridgePorts(kernel.runner, kernel.host, ni.bridge)).map((p) => p.name);
-  return { present: true, mac: link.mac, up: link.adminUp, addresses, ports };
+  return { present: true, mac: link.mac, up: link.adminUp, ports };
 }
 
 /**
