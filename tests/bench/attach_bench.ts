@@ -1,6 +1,8 @@
 /**
  * `deno task bench:attach`: pod attachments end to end, driven as a runtime drives them
- * (libcni via cnidrive, inside a sandbox node namespace running the built fake-zedrouter).
+ * (libcni via cnidrive, inside a sandbox node namespace running the built fake-zedrouter;
+ * every call is started by a runtime process living in that namespace, node_runtime.ts, as
+ * containerd starts CNI from the node's own, so no call pays an nsenter).
  *
  * 1. Serial: CYCLES ADD/DEL cycles of net1 (eve-bridge -> zedrouter -> DHCP -> L3, chained
  *    before tuning), of eth0 through eve-bridge, and of eth0 through Debian's bridge +
@@ -29,6 +31,7 @@
  * Root only; prints a table.
  */
 import { withSandbox } from "../../scripts/sandbox/sandbox.ts";
+import { type NodeRuntime, type RuntimeAnswer, startNodeRuntime } from "./node_runtime.ts";
 import { type E2eNode, startNode, type ZedrouterConfig } from "../../scripts/sandbox/node.ts";
 import {
   type Attachment,
@@ -57,7 +60,6 @@ const CYCLES = Number(Deno.env.get("BENCH_CYCLES") ?? 50);
 const PODS = Number(Deno.env.get("BENCH_PODS") ?? 100);
 const PARALLEL = Number(Deno.env.get("BENCH_PARALLEL") ?? 8);
 const DEADLINE_MS = Number(Deno.env.get("BENCH_DEADLINE_S") ?? 600) * 1000;
-const CALL_TIMEOUT_MS = 60_000;
 /** The routingPolicy of the "net1+policy" path: every knob that applies to an NI's interface. */
 const ROUTING_POLICY = {
   migrateRoute: 1,
@@ -109,36 +111,18 @@ function benchConfig(): ZedrouterConfig {
 
 // ---- Running and timing invocations ------------------------------------------------------
 
-interface Timed {
-  ok: boolean;
-  ms: number;
-  stderr: string;
-}
-
 async function drive(
   cnidrive: string,
   node: E2eNode,
   op: "add" | "del",
   pod: E2ePod,
   attachment: Attachment,
-): Promise<Timed> {
-  const [program, ...args] = cnidriveArgv(cnidrive, node, op, pod, attachment);
-  const started = performance.now();
-  try {
-    const r = await new Deno.Command(program!, {
-      args,
-      stdout: "null",
-      stderr: "piped",
-      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-    }).output();
-    return {
-      ok: r.success,
-      ms: performance.now() - started,
-      stderr: new TextDecoder().decode(r.stderr).trim(),
-    };
-  } catch (error) {
-    return { ok: false, ms: performance.now() - started, stderr: String(error) };
-  }
+): Promise<RuntimeAnswer> {
+  const argv = cnidriveArgv(cnidrive, node, op, pod, attachment);
+  // The runtime already runs inside the node's netns: the argv without its nsenter.
+  const enter = ["nsenter", `--net=${node.ns.path}`];
+  if (!enter.every((word, i) => argv[i] === word)) throw new Error(`Not a node call: ${argv}`);
+  return await runtime!.run(argv.slice(enter.length));
 }
 
 /** A new sandbox container id per cycle, as a runtime makes one per pod sandbox. */
@@ -173,6 +157,8 @@ function printTable(title: string, header: string[], body: string[][]): void {
 /** Floor samples, taken between the cycles so they see the same load. */
 const floorSamples = { deno: [] as number[], version: [] as number[], lease: [] as number[] };
 let tools: FloorTools | undefined;
+/** Runs every timed CNI call from inside the node's netns (node_runtime.ts). */
+let runtime: NodeRuntime | undefined;
 
 async function sampleFloors(pod: E2ePod, ifname: string, leaseToo: boolean): Promise<void> {
   if (!tools) return;
@@ -393,6 +379,7 @@ async function bench(): Promise<number> {
   await withSandbox(async (sb) => {
     const node = await startNode(sb, { config: benchConfig() });
     tools = await floorTools();
+    runtime = startNodeRuntime(sb, node.ns.path);
     const allPods: E2ePod[] = [];
     try {
       const baselinePath = `${node.dir}/net.d/00-baseline.conflist`;
@@ -575,6 +562,7 @@ async function bench(): Promise<number> {
         exitCode = 1;
       }
     } finally {
+      await runtime?.close();
       await tools?.close();
       await stopStrayDhcpClients(node, allPods);
       await node.stopZedrouter();
