@@ -18,8 +18,8 @@
  * so an outside change costs one spawn, never a wrong answer about a link by name.
  */
 import { type BatchCommand, toBatchCommand } from "./ip_pool_line.ts";
-import { looksStale, NetnsSessions } from "./ip_pool_netns.ts";
-import { type BatchKind, type BatchOutcome, IpProcess } from "./ip_pool_process.ts";
+import { NetnsSessions } from "./ip_pool_netns.ts";
+import { type BatchKind, type BatchOutcome, IpProcess, looksStale } from "./ip_pool_process.ts";
 import { netnsInode } from "./namespaces.ts";
 import { type Runner, type RunOptions, type RunResult, systemRunner } from "./runner.ts";
 import { NETNS_RUN_DIR } from "./target.ts";

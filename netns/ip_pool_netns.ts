@@ -9,22 +9,12 @@
  * nothing holds it. So a session ends when its user says it is done with the netns (`leave`:
  * fake-zedrouter after a pod's L3 and at its DisconnectPod), after `idleMs` without a line
  * (for whoever does not say), when the name comes to mean another netns (the caller passes
- * the inode it sees now), and at close. Anything a
- * session cannot answer for sure (no loopback in the pod for the output markers, a name ip
- * remembers with an old ifindex, a read that lost its process) is left to the caller, which
- * sends the `netns exec` line instead.
+ * the inode it sees now), and at close. Anything a session cannot answer for sure (no
+ * loopback in the pod for the output markers, a name ip remembers with an old ifindex, a
+ * read that lost its process) is left to the caller, which sends the `netns exec` line.
  */
 import type { BatchCommand } from "./ip_pool_line.ts";
-import { type BatchOutcome, IpProcess } from "./ip_pool_process.ts";
-
-/** What the kernel answers when ip sends an ifindex the name no longer has. */
-export const STALE_FAILURE = /No such device|Invalid argument/;
-/** A read whose ifindex is gone prints an empty object. */
-export const STALE_READ = /(^|[[,])\{\}(?=[,\]])/;
-
-export function looksStale(outcome: BatchOutcome): boolean {
-  return outcome.code !== 0 ? STALE_FAILURE.test(outcome.stderr) : STALE_READ.test(outcome.stdout);
-}
+import { type BatchOutcome, IpProcess, looksStale } from "./ip_pool_process.ts";
 
 interface Session {
   readonly process: IpProcess;
@@ -43,7 +33,7 @@ export class NetnsSessions {
   readonly #sessions = new Map<string, Session>();
   /** Netns where the output markers failed (loopback down): their lines stay `netns exec`. */
   readonly #noLoopback = new Set<string>();
-  /** Sessions started, and lines they were given. */
+  /** Sessions started, and lines sent to them. */
   started = 0;
   lines = 0;
 
@@ -65,11 +55,12 @@ export class NetnsSessions {
     if (session === undefined) return undefined;
     clearTimeout(session.idle);
     session.queued++;
-    this.lines++;
     // A line whose turn comes after its session ended was never sent: undefined.
-    const line = session.tail.then(() =>
-      session.process.usable ? session.process.run(words, timeoutMs) : undefined
-    );
+    const line = session.tail.then(() => {
+      if (!session.process.usable) return undefined;
+      this.lines++;
+      return session.process.run(words, timeoutMs);
+    });
     session.tail = line.catch(() => {});
     let outcome: BatchOutcome | undefined;
     try {

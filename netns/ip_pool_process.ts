@@ -30,6 +30,19 @@ const GLOBALS: Readonly<Record<BatchKind, readonly string[]>> = {
   inside: ["-j", "-d"],
 };
 
+/** What the kernel answers when ip sends an ifindex the name no longer has. */
+const STALE_FAILURE = /No such device|Invalid argument/;
+/** A read whose ifindex is gone prints an empty object. */
+const STALE_READ = /(^|[[,])\{\}(?=[,\]])/;
+
+/**
+ * Whether a batch ip's answer may come from its memory of names (ip_pool.ts): an ifindex that
+ * name no longer has, which a fresh ip would look up again.
+ */
+export function looksStale(outcome: BatchOutcome): boolean {
+  return outcome.code !== 0 ? STALE_FAILURE.test(outcome.stderr) : STALE_READ.test(outcome.stdout);
+}
+
 export type RetiredBecause =
   | "exited"
   | "timed-out"

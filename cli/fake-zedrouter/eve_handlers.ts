@@ -257,11 +257,6 @@ async function connectPodAtL3(
   });
 }
 
-/** Ends our ip inside the pod's netns (kernel.leave): a netns the runtime deleted can go. */
-async function leavePodNetns(core: ZedrouterCore, podNetnsPath: string): Promise<void> {
-  if (core.kernel.leave) await core.kernel.leave(podNetnsFromPath(podNetnsPath));
-}
-
 async function disconnectPod(
   core: ZedrouterCore,
   args: DisconnectPodArgs,
@@ -279,7 +274,8 @@ async function disconnectPod(
     }
     const attachment = attachmentOf(core, app.uuid, args);
     if (!attachment) return { appUUID: ZERO_UUID, usedDHCP: false };
-    await leavePodNetns(core, attachment.podNetnsPath);
+    // Our ip inside the pod's netns ends, so a netns the runtime deleted can go.
+    await core.kernel.leave?.(podNetnsFromPath(attachment.podNetnsPath));
     await removePodVeth(core.kernel, attachment.hostIfName, ovsDbOf(core.config()));
     await core.state.update((draft) => {
       delete draft.attachments[attachmentKey(app.uuid, attachment.adapterIndex)];

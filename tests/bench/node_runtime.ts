@@ -23,6 +23,19 @@ export interface RuntimeAnswer {
 
 const CALL_TIMEOUT_MS = 60_000;
 
+/** The JSON values of a stream of JSON lines (both ends of the runtime speak them). */
+async function* jsonLines<T>(stream: ReadableStream<Uint8Array>): AsyncGenerator<T> {
+  let buffered = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      yield JSON.parse(line) as T;
+    }
+  }
+}
+
 async function answer(request: Request): Promise<RuntimeAnswer & { id: number }> {
   const [program, ...args] = request.argv;
   const started = performance.now();
@@ -44,17 +57,10 @@ async function serve(): Promise<void> {
   const encoder = new TextEncoder();
   const writer = Deno.stdout.writable.getWriter();
   const running: Promise<void>[] = [];
-  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
-  let buffered = "";
-  for await (const chunk of lines) {
-    buffered += chunk;
-    for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
-      const request = JSON.parse(buffered.slice(0, nl)) as Request;
-      buffered = buffered.slice(nl + 1);
-      running.push(
-        answer(request).then((a) => writer.write(encoder.encode(`${JSON.stringify(a)}\n`))),
-      );
-    }
+  for await (const request of jsonLines<Request>(Deno.stdin.readable)) {
+    running.push(
+      answer(request).then((a) => writer.write(encoder.encode(`${JSON.stringify(a)}\n`))),
+    );
   }
   await Promise.all(running);
   await writer.close();
@@ -79,15 +85,9 @@ export function startNodeRuntime(sb: Sandbox, nodeNetnsPath: string): NodeRuntim
   sb.track(child.pid);
   const waiting = new Map<number, (a: RuntimeAnswer) => void>();
   const pump = (async () => {
-    let buffered = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
-      for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
-        const { id, ...a } = JSON.parse(buffered.slice(0, nl)) as RuntimeAnswer & { id: number };
-        buffered = buffered.slice(nl + 1);
-        waiting.get(id)?.(a);
-        waiting.delete(id);
-      }
+    for await (const { id, ...a } of jsonLines<RuntimeAnswer & { id: number }>(child.stdout)) {
+      waiting.get(id)?.(a);
+      waiting.delete(id);
     }
     for (const resolve of waiting.values()) {
       resolve({ ok: false, ms: 0, stderr: "the bench's node runtime ended" });
