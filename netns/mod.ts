@@ -117,10 +117,12 @@ export { getSysctl, getSysctls, interfaceSysctlKey, setSysctl, setSysctls } from
 export {
   type Daemon,
   type DaemonOptions,
+  type DetachedDaemon,
   isAlive,
   readPidFile,
   signalPid,
   spawnDaemon,
+  startDetachedDaemon,
   stopPid,
   waitGone,
 } from "./process.ts";

@@ -2,9 +2,10 @@
  * Long-running processes (dnsmasq, udhcpc): spawn without a shell, probe, stop by pid.
  * Short commands go through a Runner instead; this file is for daemons that outlive a call.
  */
-import { sleep } from "../core/timers.ts";
+import { after, sleep } from "../core/timers.ts";
 import { readTextFileIfExists } from "../core/mod.ts";
 import { sendSignal } from "./signal.ts";
+import { libcForSpawn, libcSpawnDetached } from "./libc_spawn.ts";
 
 export interface DaemonOptions {
   /** Child stdout is appended to this file (pumped by this process); otherwise discarded. */
@@ -50,6 +51,54 @@ export function spawnDaemon(argv: readonly string[], options: DaemonOptions = {}
   if (options.detach) child.unref();
   const exited = Promise.all([child.status, ...pumps]).then(([status]) => status);
   return { pid: child.pid, child, exited };
+}
+
+/** A daemon started by startDetachedDaemon. */
+export interface DetachedDaemon {
+  pid: number;
+  /** Resolves once the daemon has exited (while this process runs). */
+  exited: Promise<unknown>;
+}
+
+/**
+ * Starts argv (argv[0] resolved on PATH, no shell) as spawnDaemon's `detach` does, stdin,
+ * stdout and stderr on /dev/null, `env` added to the inherited environment. With libc's
+ * posix_spawn where it can be loaded (libc_spawn.ts: eve-bridge's netX ADD then never loads
+ * Deno's process module), else with spawnDaemon. The daemon does not keep this process
+ * alive; waiting on `exited` does, until the daemon is gone (as awaiting a child's status).
+ */
+export async function startDetachedDaemon(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+): Promise<DetachedDaemon> {
+  const libc = libcForSpawn();
+  if (libc === null) return spawnDaemon(argv, { detach: true, env });
+  const pid = await libcSpawnDetached(libc, argv, { ...Deno.env.toObject(), ...env });
+  // Watched only once someone asks: a caller that never waits must be free to exit.
+  let exited: Promise<void> | undefined;
+  return {
+    pid,
+    get exited() {
+      return exited ??= watchExit(pid);
+    },
+  };
+}
+
+/** How often watchExit looks at /proc. */
+const EXIT_POLL_MS = 50;
+
+/**
+ * Resolves once `pid` is gone (or a zombie: nobody here reaps it; once this process exits,
+ * init does).
+ */
+function watchExit(pid: number): Promise<void> {
+  return new Promise((resolve) => {
+    const poll = () => {
+      if (isAlive(pid)) after(EXIT_POLL_MS, poll);
+      else resolve();
+    };
+    poll();
+  });
 }
 
 async function pumpToFile(stream: ReadableStream<Uint8Array>, path: string): Promise<void> {

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { isAlive, readPidFile, signalPid, spawnDaemon, stopPid, waitGone } from "./process.ts";
+import {
+  isAlive,
+  readPidFile,
+  signalPid,
+  spawnDaemon,
+  startDetachedDaemon,
+  stopPid,
+  waitGone,
+} from "./process.ts";
 
 Deno.test("spawnDaemon + stopPid: SIGTERM stops a cooperative daemon", async () => {
   const daemon = spawnDaemon(["sleep", "60"]);
@@ -152,4 +160,24 @@ Deno.test("signalPid: delivers each signal the toolkit sends; false once the pro
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("startDetachedDaemon: own session, stdio on /dev/null, env added; exited follows it", async () => {
+  const daemon = await startDetachedDaemon(["sleep", "60"], { EVE_TEST_MARK: "m1" });
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${daemon.pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields after the name: state, ppid, pgrp, session; a new session is led by the daemon.
+    assert.equal(Number(fields[3]), daemon.pid, "the daemon leads a session of its own");
+    for (const fd of [0, 1, 2]) {
+      assert.equal(Deno.readLinkSync(`/proc/${daemon.pid}/fd/${fd}`), "/dev/null");
+    }
+    const environ = Deno.readTextFileSync(`/proc/${daemon.pid}/environ`).split("\0");
+    assert.ok(environ.includes("EVE_TEST_MARK=m1"));
+    assert.ok(environ.some((entry) => entry.startsWith("PATH=")), "the inherited environment");
+  } finally {
+    signalPid(daemon.pid, "SIGKILL");
+  }
+  await daemon.exited;
+  assert.equal(isAlive(daemon.pid), false);
 });

@@ -15,7 +15,13 @@ import {
   waitForDhcpEvent,
 } from "./dhcp_events.ts";
 import { CommandError, EXIT_TIMED_OUT, type Runner } from "./runner.ts";
-import { type Daemon, signalPid, spawnDaemon, stopPid } from "./process.ts";
+import {
+  type DetachedDaemon,
+  signalPid,
+  spawnDaemon,
+  startDetachedDaemon,
+  stopPid,
+} from "./process.ts";
 export interface DhcpClientIdentity {
   /** A netns path (`/var/run/netns/X` or `/proc/<pid>/ns/net`). */
   netnsPath: string;
@@ -155,14 +161,14 @@ export interface DhcpClientOptions extends DhcpClientIdentity {
  * A long-running client that renews the lease (`udhcpc -f -R` as a detached daemon, in its
  * own session so it outlives a CNI plugin invocation). -R releases the lease on SIGTERM.
  */
-export function startDhcpClient(options: DhcpClientOptions): Promise<Daemon> {
+export function startDhcpClient(options: DhcpClientOptions): Promise<DetachedDaemon> {
   const argv = udhcpcArgv(options, [
     "-R",
     "-p",
     checkAbsPath(options.pidFile, "pid file path"),
   ]);
   const eventFile = checkAbsPath(options.eventFile, "event file path");
-  return Promise.resolve(spawnDaemon(argv, { detach: true, env: { [EVENT_FILE_ENV]: eventFile } }));
+  return startDetachedDaemon(argv, { [EVENT_FILE_ENV]: eventFile });
 }
 /** SIGUSR1: busybox udhcpc renews now (a `renew` event follows). */
 export function renewDhcpClient(pid: number): void {

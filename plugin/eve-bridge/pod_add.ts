@@ -129,8 +129,8 @@ async function attach(
     podNamespace: ctx.args.podNamespace ?? "",
     netnsPath: ctx.netns,
   });
-  // While zedrouter connects the pod at L2, Deno loads its process module (~8 ms of CPU; the
-  // first process this ADD starts, udhcpc, needs it) and the node's addresses are read for
+  // While zedrouter connects the pod at L2, what the first process this ADD starts (udhcpc)
+  // needs is loaded (netns/spawn.ts: libc's symbols) and the node's addresses are read for
   // the lease policy: that work overlaps zedrouter's instead of following it. A microtask
   // later, so the request is written first (the client writes it in a microtask of its own,
   // and Deno sends at once). Handled here so a failed L2 call leaves no unhandled rejection.

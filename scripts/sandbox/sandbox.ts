@@ -7,8 +7,8 @@
  */
 import {
   createNetns,
-  type Daemon,
   deleteNetns,
+  type DetachedDaemon,
   execArgv,
   listNetns,
   type Netns,
@@ -80,7 +80,7 @@ export interface Sandbox {
   /** Creates the namespace `${prefix}-${role}` (role: letters, digits, '-', short). */
   netns(role: string): Promise<SandboxNetns>;
   /** Stops this pid (or daemon, whose exit is then awaited) on cleanup, newest first. */
-  track(process: number | Daemon): void;
+  track(process: number | DetachedDaemon): void;
   /** Runs argv inside a sandbox namespace (nsenter --net), never through a shell. */
   exec(ns: SandboxNetns | Netns, argv: readonly string[]): Promise<RunResult>;
 }
@@ -96,7 +96,7 @@ export async function withSandbox(fn: (sb: Sandbox) => Promise<void>): Promise<v
   const prefix = `${SANDBOX_PREFIX}${randomId()}`;
   const dir = await Deno.makeTempDir({ prefix: `${prefix}-` });
   const names: string[] = [];
-  const tracked: (number | Daemon)[] = [];
+  const tracked: (number | DetachedDaemon)[] = [];
   const sb: Sandbox = {
     prefix,
     dir,
@@ -124,7 +124,11 @@ export async function withSandbox(fn: (sb: Sandbox) => Promise<void>): Promise<v
   }
 }
 
-async function cleanup(tracked: (number | Daemon)[], names: string[], dir: string): Promise<void> {
+async function cleanup(
+  tracked: (number | DetachedDaemon)[],
+  names: string[],
+  dir: string,
+): Promise<void> {
   const errors: unknown[] = [];
   for (const process of tracked.reverse()) {
     try {
