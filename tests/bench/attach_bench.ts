@@ -21,8 +21,10 @@
  *    launcher's flags and an eve-bridge VERSION, and each net1 cycle a bare udhcpc lease on
  *    the attached interface; each path's p50 is printed beside its floor (the sum of its
  *    parts' p50s from this run) and issue 11's target. A reference row: eth0 through a Deno
- *    plugin that only hands its stdin to bridge (minimal_eth0_plugin.js), what any
- *    delegating Deno plugin pays; the difference to it is eve-bridge's own.
+ *    plugin that only hands its stdin to bridge with Deno.Command (minimal_eth0_plugin.js),
+ *    what a delegating Deno plugin pays the usual way; eve-bridge starts bridge with libc's
+ *    posix_spawn instead (netns/libc_spawn.ts), so the difference to it is eve-bridge's own
+ *    cost less the process module it no longer loads.
  *    The burst also prints the node's CPU time per attachment (node_cpu.ts), every process's,
  *    against what 20 attachments/s allows on this node's CPUs.
  *
@@ -357,7 +359,7 @@ function printFloors(
   out("  net1's floor has no libcni/tuning and no DHCPRELEASE (DEL) in it; ours do.");
   out(
     "  The minimal Deno plugin only hands its stdin to bridge (minimal_eth0_plugin.js): the " +
-      "floor plus Deno's process module.",
+      "floor plus Deno's process module (Deno.Command; eve-bridge uses libc's posix_spawn).",
   );
   const f = (n: number) => n.toFixed(1);
   out(

@@ -5,7 +5,9 @@
  * environment, and prints what bridge printed with bridge's exit code: no validation, no log,
  * no checks. Run with eve-bridge's own flags and a warm code cache (attach_floors.ts), its
  * time is Deno's start plus Deno's process module plus bridge + host-local, the floor any
- * Deno plugin that delegates stands on. Not part of the toolkit: a measuring stick.
+ * Deno plugin that delegates with Deno.Command stands on (eve-bridge starts bridge with libc's
+ * posix_spawn, netns/libc_spawn.ts, and so does not load that module). Not part of the
+ * toolkit: a measuring stick.
  */
 const chunks = [];
 const buffer = new Uint8Array(64 * 1024);
