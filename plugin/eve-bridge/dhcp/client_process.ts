@@ -63,10 +63,21 @@ function eventsRecordable(eventFile: string): boolean {
   }
 }
 
-/** SIGTERM, then SIGKILL if it lingers; throws when even SIGKILL does not end it. */
-async function endClient(client: DhcpClientRecord, timeoutMs: number): Promise<void> {
-  signalPid(client.pid, "SIGTERM");
-  if (await waitNotOurs(client, timeoutMs)) return;
+/**
+ * SIGTERM, then SIGKILL if it lingers; throws when even SIGKILL does not end it. `released`:
+ * the release is confirmed (its `deconfig` came), so SIGKILL at once: with -R, SIGTERM makes
+ * busybox udhcpc "release" again, which runs the hook's `deconfig` a second time (a sh fork
+ * and exec) before it exits, for nothing.
+ */
+async function endClient(
+  client: DhcpClientRecord,
+  timeoutMs: number,
+  released = false,
+): Promise<void> {
+  if (!released) {
+    signalPid(client.pid, "SIGTERM");
+    if (await waitNotOurs(client, timeoutMs)) return;
+  }
   signalPid(client.pid, "SIGKILL");
   if (!(await waitNotOurs(client, 5000))) {
     throw new Error(`udhcpc (pid ${client.pid}) survived SIGKILL`);
@@ -104,7 +115,7 @@ export async function stopDhcpClient(
     skip: before,
     timeoutMs,
   });
-  await endClient(client, timeoutMs);
+  await endClient(client, timeoutMs, deconfig !== undefined);
   return deconfig !== undefined;
 }
 
