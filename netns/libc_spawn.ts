@@ -1,6 +1,7 @@
 /**
  * posix_spawn(3) through Deno's FFI, for the processes eve-bridge's CNI calls start: eth0's
- * `bridge` delegate, and netX's DHCP client (detached). `Deno.Command` is in Deno's process module, which Deno
+ * `bridge` delegate, netX's DHCP client (detached) and the routing policy's commands
+ * (libc_runner.ts). `Deno.Command` is in Deno's process module, which Deno
  * loads on first use together with what it imports (web streams, fetch's body and form
  * data, structured clone: ~350 KB of code cache, compiled whole under eve-bridge's
  * --no-lazy). Measured with eve-bridge's flags and a warm cache, one `cat` with a piped
@@ -253,6 +254,17 @@ async function waitExit(libc: Libc, memory: SpawnMemory, pid: number): Promise<n
   throw new Error(`Cannot wait for process ${pid}`);
 }
 
+/** posix_spawn failed: `errno` says why (2 ENOENT, 13 EACCES, ...); worded as Deno.Command's. */
+export class SpawnFailure extends Error {
+  override readonly name = "SpawnFailure";
+  readonly errno: number;
+
+  constructor(program: string, errno: number) {
+    super(`Failed to spawn '${program}': ${ERRNO_TEXT[errno] ?? "error"} (os error ${errno})`);
+    this.errno = errno;
+  }
+}
+
 /** posix_spawnp with the prepared memory; the child's pid. */
 async function spawnPrepared(
   libc: Libc,
@@ -272,9 +284,7 @@ async function spawnPrepared(
   await libc.posix_spawnattr_destroy(memory.attr);
   // strings' C memory must outlive the call above; referencing it here keeps it.
   void strings.bytes.length;
-  if (rc !== 0) {
-    throw new Error(`Failed to spawn '${program}': ${ERRNO_TEXT[rc] ?? "error"} (os error ${rc})`);
-  }
+  if (rc !== 0) throw new SpawnFailure(program, rc);
   return memory.pid[0]!;
 }
 
@@ -299,13 +309,15 @@ export async function libcSpawnDetached(
 
 /**
  * Runs `argv` with `env` as its whole environment and `stdin` as its input; resolves once it
- * has exited and both its outputs are read to their end.
+ * has exited and both its outputs are read to their end. `onStarted` learns the pid (to kill
+ * it on a timeout: it stays a zombie, not a reusable pid, until this reaps it).
  */
 export async function libcSpawn(
   libc: Libc,
   argv: readonly string[],
   env: Readonly<Record<string, string>>,
   stdin: Uint8Array,
+  onStarted?: (pid: number) => void,
 ): Promise<LibcSpawnOutput> {
   const [program] = argv;
   if (program === undefined) throw new Error("Cannot run an empty command");
@@ -319,28 +331,14 @@ export async function libcSpawn(
   try {
     await prepareFileActions(libc, memory);
     await prepareAttr(libc, memory);
-    const rc = await libc.posix_spawnp(
-      memory.pid,
-      strings.bytes, // argv[0] is the first string
-      memory.fileActions,
-      memory.attr,
-      strings.argv,
-      strings.envp,
-    );
-    await libc.posix_spawn_file_actions_destroy(memory.fileActions);
-    await libc.posix_spawnattr_destroy(memory.attr);
-    if (rc !== 0) {
-      throw new Error(
-        `Failed to spawn '${program}': ${ERRNO_TEXT[rc] ?? "error"} (os error ${rc})`,
-      );
-    }
-    pid = memory.pid[0]!;
+    pid = await spawnPrepared(libc, memory, strings, program);
   } catch (error) {
     for (const fd of [stdinWrite!, stdoutRead!, stderrRead!]) await libc.close(fd);
     throw error;
   } finally {
     for (const fd of [stdinRead!, stdoutWrite!, stderrWrite!]) await libc.close(fd);
   }
+  onStarted?.(pid);
   const [stdout, stderr] = await Promise.all([
     readAll(libc, stdoutRead!),
     readAll(libc, stderrRead!),

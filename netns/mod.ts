@@ -18,6 +18,7 @@ export {
   type RunResult,
   systemRunner,
 } from "./runner.ts";
+export { libcRunner } from "./libc_runner.ts";
 export {
   type IpPoolOptions,
   type IpPoolRunner,

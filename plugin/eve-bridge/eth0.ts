@@ -17,7 +17,7 @@ import {
   findPlugin,
   withUndo,
 } from "../cni/mod.ts";
-import { systemRunner } from "../../netns/mod.ts";
+import { libcRunner } from "../../netns/mod.ts";
 import { BRIDGE_PLUGIN, delEth0 } from "./eth0_del.ts";
 import { gcHostLocalAddresses } from "./eth0_gc.ts";
 import type { EveContext, InterfaceHandler } from "./handler.ts";
@@ -163,7 +163,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
           `Delegated plugin "${BRIDGE_PLUGIN}" printed no result for ADD`,
         );
       }
-      const routed = await addRoutingPolicy(systemRunner, ctx, undo, {
+      const routed = await addRoutingPolicy(libcRunner, ctx, undo, {
         hostEnd: hostEndOf(result),
       });
       return withInterfaceMac(withRouteGateways(result), ctx.ifname, routed?.applied.mac ?? null);
@@ -173,7 +173,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
   async del(ctx: EveContext): Promise<void> {
     // The policy's node-side entries go even when bridge's DEL fails, and the other way round.
     const record = routingRecordPath(ctx.config.stateDir, ctx.containerId, ctx.ifname);
-    const failed = await releaseRecordedPolicy(systemRunner, record, ctx.logger)
+    const failed = await releaseRecordedPolicy(libcRunner, record, ctx.logger)
       .then(() => undefined, (error: unknown) => error);
     await delEth0(ctx, bridgeConfig(ctx, false));
     if (failed !== undefined) throw failed;
@@ -181,7 +181,7 @@ export const eth0BridgeHandler: InterfaceHandler = {
 
   async check(ctx: EveContext): Promise<void> {
     await delegate(ctx, BRIDGE_PLUGIN, bridgeConfig(ctx, true), { command: "CHECK" });
-    await checkAppliedPolicy(systemRunner, ctx);
+    await checkAppliedPolicy(libcRunner, ctx);
   },
 
   gc: gcHostLocalAddresses,

@@ -24,7 +24,7 @@ import type { EveContext, EveGcContext, InterfaceHandler } from "./handler.ts";
 import { checkNodePaths, checkNodePathsForDel } from "./node_paths.ts";
 import { lazyHandler } from "./lazy_handler.ts";
 import { gcRoutingPolicies } from "./routing_policy.ts";
-import { systemRunner } from "../../netns/mod.ts";
+import { libcRunner } from "../../netns/mod.ts";
 import type { ZedrouterProbe } from "./zedrouter_probe.ts";
 
 export interface EveBridgeDeps {
@@ -69,7 +69,7 @@ async function forwardToModernDelegates(
 async function gcPolicies(ctx: EveGcContext): Promise<void> {
   const { stateDir, name } = ctx.config;
   const failures = await gcRoutingPolicies(
-    systemRunner,
+    libcRunner,
     stateDir,
     name,
     ctx.validAttachments,

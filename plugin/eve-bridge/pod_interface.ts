@@ -21,7 +21,7 @@
  */
 import { errorMessage } from "../../core/mod.ts";
 import { attachmentPaths, type AttachmentState } from "../../core/eve/mod.ts";
-import { type Runner, systemRunner } from "../../netns/mod.ts";
+import { libcRunner, type Runner } from "../../netns/mod.ts";
 import { readState, withDelLock } from "./attachment_state.ts";
 import { detach } from "./detach.ts";
 import { goPluginLeaseOf, requireDhcpTools, selfCommand } from "./dhcp/mod.ts";
@@ -38,7 +38,7 @@ export interface PodInterfaceDeps {
 }
 
 export function createPodInterfaceHandler(deps: PodInterfaceDeps = {}): InterfaceHandler {
-  const runner = deps.runner ?? systemRunner;
+  const runner = deps.runner ?? libcRunner;
   const self = deps.selfCommand ?? (() => selfCommand());
   return {
     name: "zedrouter",

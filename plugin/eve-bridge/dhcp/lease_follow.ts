@@ -12,7 +12,7 @@
  */
 import { DEFAULT_LEASE_POLICY, leaseRefusals } from "../lease_guard.ts";
 import { errorMessage, isoTime, isTrustedDirectory, sleep } from "../../../core/mod.ts";
-import { addAddr, delAddr, listAddrs, type Runner, systemRunner } from "../../../netns/mod.ts";
+import { addAddr, delAddr, libcRunner, listAddrs, type Runner } from "../../../netns/mod.ts";
 import { CniError, CniErrorCode, type CniLogger, openLog } from "../../cni/mod.ts";
 import { readState, withExistingAttachmentLock, writeState } from "../attachment_state.ts";
 import {
@@ -78,7 +78,7 @@ async function rollBackMove(
 export async function followLease(
   paths: AttachmentPaths,
   logger: CniLogger,
-  runner: Runner = systemRunner,
+  runner: Runner = libcRunner,
 ): Promise<FollowOutcome> {
   // Never creates the attachment's files: a callback that starts after DEL finds none.
   return await withExistingAttachmentLock(paths, async (): Promise<FollowOutcome> => {
