@@ -106,6 +106,24 @@ export function dhcpClientVerdict(
   return { ours: true };
 }
 
+/**
+ * Whether the process of `client` has ended: gone, a zombie, or its pid now names a process
+ * that started at another time. Not `!isOurDhcpClient`: an exiting udhcpc loses its command
+ * line (the kernel frees its memory) a moment before it becomes a zombie, and a stop that
+ * returned then would leave it running for that moment.
+ */
+export function dhcpClientEnded(
+  client: DhcpClientIdentity,
+  facts: ProcessFacts | undefined = readProcessFacts(client.pid),
+): boolean {
+  if (facts === undefined || facts.state === "Z" || facts.state === "X" || facts.state === "") {
+    return true;
+  }
+  if (client.startTime !== undefined) return facts.startTime !== client.startTime;
+  // A record without its start time: its command line is all there is to go by.
+  return facts.argv.length > 0 && !isOurDhcpClient(client);
+}
+
 export function isOurDhcpClient(client: DhcpClientIdentity, stateDir?: string): boolean {
   return dhcpClientVerdict(client, stateDir).ours;
 }

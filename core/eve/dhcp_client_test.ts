@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  dhcpClientEnded,
   dhcpClientVerdict,
   findDhcpClients,
   isOurDhcpClient,
@@ -82,4 +83,23 @@ Deno.test("findDhcpClients: the udhcpc processes whose pid file lies under the s
       assert.deepEqual(found.map((c) => [c.pid, c.pidFile]), [[pid, `${stateDir}/c1/net1.pid`]]);
     });
   });
+});
+
+Deno.test("dhcpClientEnded: gone, a zombie or a reused pid; not while an exiting client runs", () => {
+  const client = { pid: 4242, pidFile: "/run/s/udhcpc.pid", startTime: 900 };
+  const facts = (state: string, startTime: number, argv: string[]) => ({
+    pid: 4242,
+    state,
+    startTime,
+    argv,
+  });
+  const argv = ["udhcpc", "-p", "/run/s/udhcpc.pid"];
+  assert.equal(dhcpClientEnded({ ...client, pid: 0 }), true); // no such process
+  assert.equal(dhcpClientEnded(client, facts("Z", 900, [])), true);
+  assert.equal(dhcpClientEnded(client, facts("S", 901, ["sleep"])), true);
+  assert.equal(dhcpClientEnded(client, facts("S", 900, argv)), false);
+  // Exiting after SIGKILL: its command line is gone, it is not a zombie yet.
+  assert.equal(dhcpClientEnded(client, facts("R", 900, [])), false);
+  const { startTime: _, ...unrecorded } = client;
+  assert.equal(dhcpClientEnded(unrecorded, facts("R", 900, [])), false);
 });

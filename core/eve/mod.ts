@@ -51,6 +51,7 @@ export {
   STATE_VERSION,
 } from "./attachment_state.ts";
 export {
+  dhcpClientEnded,
   type DhcpClientIdentity,
   type DhcpClientVerdict,
   dhcpClientVerdict,

@@ -4,14 +4,15 @@
  * every call is started by a runtime process living in that namespace, node_runtime.ts, as
  * containerd starts CNI from the node's own, so no call pays an nsenter).
  *
- * 1. Serial: CYCLES ADD/DEL cycles of net1 (eve-bridge -> zedrouter -> DHCP -> L3, chained
- *    before tuning), of eth0 through eve-bridge, and of eth0 through Debian's bridge +
+ * 1. Serial: CYCLES ADD/DEL cycles of net1 (eve-bridge -> zedrouter -> DHCP -> L3, on the NAD
+ *    as EVE ships it: eve-bridge alone, cniVersion 0.3.1; once more with tuning chained after
+ *    it, the sandbox's NAD, as a reference), of eth0 through eve-bridge, and of eth0 through Debian's bridge +
  *    host-local directly (the same conflist minus eve-bridge: the baseline). Per-phase times
  *    of net1 come from eve-bridge's own log lines ("Attached"/"Detached": l2Ms, dhcpMs, l3Ms,
  *    releaseMs, disconnectMs); "in-process" is the plugin's time from the CNI call's start to its
  *    last log line (Deno's own start-up and the program's load are not in it; the per-slice
  *    table, attach_slices.ts, shows them); "runtime" is the wall time of the whole
- *    libcni invocation (process start-up, tuning, result cache).
+ *    libcni invocation (process start-up, chained plugins, result cache).
  *    The "net1+policy" path is net1 again with a `routingPolicy` block (its own step's time
  *    from the "Routing policy of" log line).
  * 2. Parallel: PODS pods x (eth0 + net1) at PARALLEL-way parallelism: failures (a failed
@@ -111,6 +112,19 @@ function benchConfig(): ZedrouterConfig {
   };
 }
 
+/**
+ * The NAD as EVE ships it (reference/eve-node.md): `{"cniVersion": "0.3.1", "type":
+ * "eve-bridge"}`, one plugin and nothing chained after it, with the sandbox node's socket, log
+ * and state paths. The sandbox's own NAD chains tuning after eve-bridge (the tests use it).
+ */
+async function eveNad(node: E2eNode): Promise<string> {
+  const nad = JSON.parse(await Deno.readTextFile(node.nad(NI_NAME)));
+  const path = `${node.dir}/net.d/ni-eve.conflist`;
+  const eve = { ...nad, cniVersion: "0.3.1", plugins: nad.plugins.slice(0, 1) };
+  await Deno.writeTextFile(path, JSON.stringify(eve));
+  return path;
+}
+
 // ---- Running and timing invocations ------------------------------------------------------
 
 async function drive(
@@ -199,6 +213,7 @@ async function serialCycles(
 async function parallelPods(
   cnidrive: string,
   node: E2eNode,
+  nadPath: string,
   deadline: number,
 ): Promise<
   {
@@ -219,7 +234,7 @@ async function parallelPods(
   const failures: string[] = [];
   const attachmentsOf = (i: number) => [
     { ifname: "eth0", conflist: node.primaryConflist },
-    { ifname: "net1", conflist: node.nad(NI_NAME), mac: appOf(i).mac },
+    { ifname: "net1", conflist: nadPath, mac: appOf(i).mac },
   ];
   const added: boolean[] = pods.map(() => false);
   const addMs: number[] = [];
@@ -297,9 +312,9 @@ async function minimalPluginCycles(
 /** Each path beside its floor (attach_floors.ts), issue 11's targets. */
 function printFloors(
   log: LogLine[],
-  runs: { netx: Cycles; eth0: Cycles; base: Cycles; minimal: Cycles },
+  runs: { netx: Cycles; tuned: Cycles; eth0: Cycles; base: Cycles; minimal: Cycles },
 ): void {
-  const { netx, eth0, base, minimal } = runs;
+  const { netx, tuned, eth0, base, minimal } = runs;
   const deno = { name: "Deno start", samples: floorSamples.deno };
   const table = floorTable([
     {
@@ -339,6 +354,17 @@ function printFloors(
     },
     { path: "VERSION", samples: floorSamples.version, parts: [deno], plusMs: 5, target: "plus" },
     {
+      path: "net1 ADD, tuning chained",
+      samples: tuned.add,
+      parts: [
+        deno,
+        { name: "L2", samples: logField(log, tuned.containers, "ADD", "Attached", "l2Ms") },
+        { name: "bare udhcpc lease", samples: floorSamples.lease },
+        { name: "L3", samples: logField(log, tuned.containers, "ADD", "Attached", "l3Ms") },
+      ],
+      target: "reference",
+    },
+    {
       path: "eth0 ADD, minimal Deno plugin",
       samples: minimal.add,
       parts: [deno, { name: "bridge+host-local ADD", samples: base.add }],
@@ -356,7 +382,7 @@ function printFloors(
     table.header,
     table.body,
   );
-  out("  net1's floor has no libcni/tuning and no DHCPRELEASE (DEL) in it; ours do.");
+  out("  net1's floor has no libcni and no DHCPRELEASE (DEL) in it; ours do.");
   out(
     "  The minimal Deno plugin only hands its stdin to bridge (minimal_eth0_plugin.js): the " +
       "floor plus Deno's process module (Deno.Command; eve-bridge uses libc's posix_spawn).",
@@ -384,6 +410,7 @@ async function bench(): Promise<number> {
     runtime = startNodeRuntime(sb, node.ns.path);
     const allPods: E2ePod[] = [];
     try {
+      const nadPath = await eveNad(node);
       const baselinePath = `${node.dir}/net.d/00-baseline.conflist`;
       await Deno.writeTextFile(baselinePath, JSON.stringify(baselineConflist(node)));
       const serialPod = await createPod(node, "serial", appOf(0));
@@ -397,11 +424,7 @@ async function bench(): Promise<number> {
         cnidrive,
         node,
         serialPod,
-        {
-          ifname: "net1",
-          conflist: node.nad(NI_NAME),
-          mac: appOf(0).mac,
-        },
+        { ifname: "net1", conflist: nadPath, mac: appOf(0).mac },
         "net1",
         deadline,
         true,
@@ -432,7 +455,7 @@ async function bench(): Promise<number> {
 
       // The same net1 with a routingPolicy block (every knob that applies to an NI interface).
       const policyPath = `${node.dir}/net.d/ni-policy.conflist`;
-      const nad = JSON.parse(await Deno.readTextFile(node.nad(NI_NAME)));
+      const nad = JSON.parse(await Deno.readTextFile(nadPath));
       nad.plugins[0].routingPolicy = ROUTING_POLICY;
       await Deno.writeTextFile(policyPath, JSON.stringify(nad));
       const routed = await serialCycles(
@@ -441,6 +464,16 @@ async function bench(): Promise<number> {
         serialPod,
         { ifname: "net1", conflist: policyPath, mac: appOf(0).mac },
         "net1+policy",
+        deadline,
+      );
+
+      // The sandbox's NAD: tuning chained after eve-bridge (a reference: EVE's NAD has none).
+      const tuned = await serialCycles(
+        cnidrive,
+        node,
+        serialPod,
+        { ifname: "net1", conflist: node.nad(NI_NAME), mac: appOf(0).mac },
+        "net1+tuning",
         deadline,
       );
 
@@ -465,7 +498,7 @@ async function bench(): Promise<number> {
         "net1 ADD  eve-bridge in-process",
         logField(log, netx.containers, "ADD", "Finished", "durationMs"),
       );
-      row("net1 ADD  runtime (libcni + tuning)", netx.add);
+      row("net1 ADD  runtime (libcni)", netx.add);
       row(
         "net1 DEL  release lease",
         logField(log, netx.containers, "DEL", "Detached", "releaseMs"),
@@ -478,7 +511,7 @@ async function bench(): Promise<number> {
         "net1 DEL  eve-bridge in-process",
         logField(log, netx.containers, "DEL", "Finished", "durationMs"),
       );
-      row("net1 DEL  runtime (libcni + tuning)", netx.del);
+      row("net1 DEL  runtime (libcni)", netx.del);
       row(
         "eth0 ADD  eve-bridge in-process",
         logField(log, eth0.containers, "ADD", "Finished", "durationMs"),
@@ -497,11 +530,13 @@ async function bench(): Promise<number> {
         "net1+policy ADD  eve-bridge in-process",
         logField(log, routed.containers, "ADD", "Finished", "durationMs"),
       );
-      row("net1+policy ADD  runtime (libcni + tuning)", routed.add);
+      row("net1+policy ADD  runtime (libcni)", routed.add);
       row(
         "net1+policy DEL  eve-bridge in-process",
         logField(log, routed.containers, "DEL", "Finished", "durationMs"),
       );
+      row("net1+tuning ADD  runtime (libcni, tuning chained)", tuned.add);
+      row("net1+tuning DEL  runtime (libcni, tuning chained)", tuned.del);
       row("eth0 ADD  baseline (bridge + host-local)", base.add);
       row("eth0 DEL  baseline (bridge + host-local)", base.del);
       row("eth0 ADD  minimal Deno plugin (-> bridge)", minimal.add);
@@ -512,7 +547,7 @@ async function bench(): Promise<number> {
         rows,
       );
 
-      const par = await parallelPods(cnidrive, node, deadline);
+      const par = await parallelPods(cnidrive, node, nadPath, deadline);
       allPods.push(...par.pods);
       const leaks = await findLeaks(node, allPods);
       const strays = await stopStrayDhcpClients(node, allPods);
@@ -522,6 +557,7 @@ async function bench(): Promise<number> {
         ...base.failures,
         ...minimal.failures,
         ...routed.failures,
+        ...tuned.failures,
         ...par.failures,
       ];
       const planned = PODS * 2;
@@ -548,7 +584,7 @@ async function bench(): Promise<number> {
         ["failures (all phases)", String(failures.length)],
         ["leaks after DEL", String(leaks.length + strays.length)],
       ]);
-      printFloors(log, { netx, eth0, base, minimal });
+      printFloors(log, { netx, tuned, eth0, base, minimal });
       printTable(
         "Per-slice table of the serial cycles (p50 ms, from eve-bridge's log of this run)",
         ["slice", "p50"],

@@ -18,6 +18,7 @@ import { HOOK_SCRIPT_NAME, verifyHook } from "./hook.ts";
 import {
   type AttachmentPaths,
   type AttachmentState,
+  dhcpClientEnded,
   type DhcpClientRecord,
   isOurDhcpClient,
 } from "../../../core/eve/mod.ts";
@@ -27,10 +28,10 @@ import { ensureLeasedAddress, releaseOrphanLease } from "./orphan_lease.ts";
 // /proc reads, so a short interval keeps DEL from waiting 5 ms on average for nothing.
 const EXIT_POLL_MS = 2;
 
-async function waitNotOurs(client: DhcpClientRecord, ms: number): Promise<boolean> {
+async function waitEnded(client: DhcpClientRecord, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
-    if (!isOurDhcpClient(client)) return true;
+    if (dhcpClientEnded(client)) return true;
     if (Date.now() >= deadline) return false;
     await sleep(EXIT_POLL_MS);
   }
@@ -76,10 +77,10 @@ async function endClient(
 ): Promise<void> {
   if (!released) {
     signalPid(client.pid, "SIGTERM");
-    if (await waitNotOurs(client, timeoutMs)) return;
+    if (await waitEnded(client, timeoutMs)) return;
   }
   signalPid(client.pid, "SIGKILL");
-  if (!(await waitNotOurs(client, 5000))) {
+  if (!(await waitEnded(client, 5000))) {
     throw new Error(`udhcpc (pid ${client.pid}) survived SIGKILL`);
   }
 }
