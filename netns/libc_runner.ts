@@ -13,9 +13,9 @@ import { after, type Timer } from "../core/timers.ts";
 import { libcForSpawn, libcSpawn, SpawnFailure } from "./libc_spawn.ts";
 import {
   EXIT_NOT_EXECUTABLE,
-  EXIT_TIMED_OUT,
   type RunOptions,
   type RunResult,
+  runResult,
   systemRunner,
 } from "./runner.ts";
 import { sendSignal } from "./signal.ts";
@@ -44,13 +44,7 @@ export async function libcRunner(
   };
   try {
     const output = await libcSpawn(libc, argv, env, stdin, killOnTimeout);
-    const decoder = new TextDecoder();
-    const stderr = decoder.decode(output.stderr);
-    return {
-      code: timedOut ? EXIT_TIMED_OUT : output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: timedOut ? `Timed out after ${options.timeoutMs} ms\n${stderr}` : stderr,
-    };
+    return runResult(output, timedOut ? options.timeoutMs : undefined);
   } catch (error) {
     if (error instanceof SpawnFailure && (error.errno === ENOENT || error.errno === EACCES)) {
       return {

@@ -29,6 +29,25 @@ export const EXIT_NOT_EXECUTABLE = 127;
 /** Exit code reported when the child was killed by our timeout (as coreutils `timeout` does). */
 export const EXIT_TIMED_OUT = 124;
 
+/**
+ * A finished child's result: its outputs as text; when our timeout (`timedOutAfterMs`) killed
+ * it, EXIT_TIMED_OUT and stderr saying so first.
+ */
+export function runResult(
+  output: { code: number; stdout: Uint8Array; stderr: Uint8Array },
+  timedOutAfterMs?: number,
+): RunResult {
+  const decoder = new TextDecoder();
+  const stderr = decoder.decode(output.stderr);
+  const stdout = decoder.decode(output.stdout);
+  if (timedOutAfterMs === undefined) return { code: output.code, stdout, stderr };
+  return {
+    code: EXIT_TIMED_OUT,
+    stdout,
+    stderr: `Timed out after ${timedOutAfterMs} ms\n${stderr}`,
+  };
+}
+
 /** Runs argv with Deno.Command: no shell; on timeout the child is SIGKILLed and reaped. */
 export const systemRunner: Runner = async (
   argv: readonly string[],
@@ -76,13 +95,7 @@ export const systemRunner: Runner = async (
       }
     }
     const output = await child.output();
-    const decoder = new TextDecoder();
-    const stderr = decoder.decode(output.stderr);
-    return {
-      code: timedOut ? EXIT_TIMED_OUT : output.code,
-      stdout: decoder.decode(output.stdout),
-      stderr: timedOut ? `Timed out after ${options.timeoutMs} ms\n${stderr}` : stderr,
-    };
+    return runResult(output, timedOut ? options.timeoutMs : undefined);
   } finally {
     timer?.cancel();
   }
