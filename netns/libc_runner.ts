@@ -29,8 +29,6 @@ export async function libcRunner(
 ): Promise<RunResult> {
   const libc = libcForSpawn();
   if (libc === null) return await systemRunner(argv, options);
-  const program = argv[0];
-  if (program === undefined) throw new Error("Cannot run an empty command");
   const env = { ...Deno.env.toObject(), ...options.env };
   const stdin = new TextEncoder().encode(options.stdin ?? "");
   let timer: Timer | undefined;
@@ -50,7 +48,7 @@ export async function libcRunner(
       return {
         code: EXIT_NOT_EXECUTABLE,
         stdout: "",
-        stderr: `Cannot run "${program}": ${error.message}`,
+        stderr: `Cannot run "${argv[0]}": ${error.message}`,
       };
     }
     throw error;

@@ -70,6 +70,11 @@ function pidFileArg(argv: readonly string[]): string | undefined {
   return p < 0 ? undefined : argv[p + 1];
 }
 
+/** No such process, or one that has exited (a zombie, or being reaped). */
+function hasExited(facts: ProcessFacts | undefined): facts is undefined {
+  return facts === undefined || facts.state === "Z" || facts.state === "X" || facts.state === "";
+}
+
 /**
  * Whether `client` names a live udhcpc of ours; `stateDir`, when given, is where its pid file
  * must lie. `facts` defaults to reading /proc now.
@@ -80,9 +85,7 @@ export function dhcpClientVerdict(
   facts: ProcessFacts | undefined = readProcessFacts(client.pid),
 ): DhcpClientVerdict {
   const pid = client.pid;
-  if (facts === undefined || facts.state === "Z" || facts.state === "X" || facts.state === "") {
-    return { ours: false, why: `pid ${pid} is gone` };
-  }
+  if (hasExited(facts)) return { ours: false, why: `pid ${pid} is gone` };
   if (client.startTime !== undefined && facts.startTime !== client.startTime) {
     return {
       ours: false,
@@ -116,12 +119,10 @@ export function dhcpClientEnded(
   client: DhcpClientIdentity,
   facts: ProcessFacts | undefined = readProcessFacts(client.pid),
 ): boolean {
-  if (facts === undefined || facts.state === "Z" || facts.state === "X" || facts.state === "") {
-    return true;
-  }
+  if (hasExited(facts)) return true;
   if (client.startTime !== undefined) return facts.startTime !== client.startTime;
   // A record without its start time: its command line is all there is to go by.
-  return facts.argv.length > 0 && !isOurDhcpClient(client);
+  return facts.argv.length > 0 && !dhcpClientVerdict(client, undefined, facts).ours;
 }
 
 export function isOurDhcpClient(client: DhcpClientIdentity, stateDir?: string): boolean {

@@ -6,10 +6,10 @@
  *
  * 1. Serial: CYCLES ADD/DEL cycles of net1 (eve-bridge -> zedrouter -> DHCP -> L3, on the NAD
  *    as EVE ships it: eve-bridge alone, cniVersion 0.3.1; once more with tuning chained after
- *    it, the sandbox's NAD, as a reference), of eth0 through eve-bridge, and of eth0 through Debian's bridge +
- *    host-local directly (the same conflist minus eve-bridge: the baseline). Per-phase times
- *    of net1 come from eve-bridge's own log lines ("Attached"/"Detached": l2Ms, dhcpMs, l3Ms,
- *    releaseMs, disconnectMs); "in-process" is the plugin's time from the CNI call's start to its
+ *    it, the sandbox's NAD, as a reference), of eth0 through eve-bridge, and of eth0 through
+ *    Debian's bridge + host-local directly (the same conflist minus eve-bridge: the baseline).
+ *    Per-phase times of net1 come from eve-bridge's own log lines ("Attached"/"Detached":
+ *    l2Ms, dhcpMs, l3Ms, releaseMs, disconnectMs); "in-process" is the plugin's time from the CNI call's start to its
  *    last log line (Deno's own start-up and the program's load are not in it; the per-slice
  *    table, attach_slices.ts, shows them); "runtime" is the wall time of the whole
  *    libcni invocation (process start-up, chained plugins, result cache).
@@ -44,6 +44,7 @@ import {
 } from "../../scripts/sandbox/pod.ts";
 import { findLeaks, stopStrayDhcpClients } from "../../scripts/sandbox/leaks.ts";
 import { e2eSkipReason } from "../e2e/harness.ts";
+import { conflistWithPolicy } from "../e2e/routing_harness.ts";
 import { findCnidrive } from "../../scripts/sandbox/paths.ts";
 import { listAddrs, systemRunner } from "../../netns/mod.ts";
 import {
@@ -452,10 +453,7 @@ async function bench(): Promise<number> {
       const minimal = await minimalPluginCycles(cnidrive, node, serialPod, deadline);
 
       // The same net1 with a routingPolicy block (every knob that applies to an NI interface).
-      const policyPath = `${node.dir}/net.d/ni-policy.conflist`;
-      const nad = JSON.parse(await Deno.readTextFile(nadPath));
-      nad.plugins[0].routingPolicy = ROUTING_POLICY;
-      await Deno.writeTextFile(policyPath, JSON.stringify(nad));
+      const policyPath = await conflistWithPolicy(node, nadPath, "ni-policy", ROUTING_POLICY);
       const routed = await serialCycles(
         cnidrive,
         node,
