@@ -23,7 +23,12 @@ export interface ProcessFacts {
   /** Clock ticks after boot when the process started (stat field 22); exec keeps it. */
   readonly startTime: number;
   readonly argv: readonly string[];
+  /** A kernel thread (PF_KTHREAD in stat field 9): never a udhcpc, and its argv is empty. */
+  readonly kernelThread?: boolean;
 }
+
+// include/linux/sched.h: the flag bit of a kernel thread.
+const PF_KTHREAD = 0x00200000;
 
 /** The facts of `pid`, or undefined when there is no such process (or /proc cannot say). */
 export function readProcessFacts(pid: number): ProcessFacts | undefined {
@@ -44,6 +49,7 @@ export function readProcessFacts(pid: number): ProcessFacts | undefined {
     state: fields[0] ?? "",
     startTime: Number.isInteger(startTime) ? startTime : -1,
     argv: cmdline.split("\0").filter((word) => word !== ""),
+    kernelThread: (Number(fields[6]) & PF_KTHREAD) !== 0,
   };
 }
 
@@ -121,7 +127,9 @@ export function dhcpClientEnded(
 ): boolean {
   if (hasExited(facts)) return true;
   if (client.startTime !== undefined) return facts.startTime !== client.startTime;
-  // A record without its start time: its command line is all there is to go by.
+  // A record without its start time: its command line is all there is to go by. An empty one
+  // is an exiting client's, unless the pid now names a kernel thread (which has none).
+  if (facts.kernelThread) return true;
   return facts.argv.length > 0 && !dhcpClientVerdict(client, undefined, facts).ours;
 }
 

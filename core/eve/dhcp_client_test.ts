@@ -102,4 +102,14 @@ Deno.test("dhcpClientEnded: gone, a zombie or a reused pid; not while an exiting
   assert.equal(dhcpClientEnded(client, facts("R", 900, [])), false);
   const { startTime: _, ...unrecorded } = client;
   assert.equal(dhcpClientEnded(unrecorded, facts("R", 900, [])), false);
+  // Its pid reused by a kernel thread, whose command line is empty too.
+  const kthread = { ...facts("S", 5, []), kernelThread: true };
+  assert.equal(dhcpClientEnded(unrecorded, kthread), true);
+});
+
+Deno.test("readProcessFacts: a kernel thread is one, this process is not", () => {
+  assert.equal(readProcessFacts(Deno.pid)?.kernelThread, false);
+  // kthreadd is pid 2 on Linux; it only shows up where the pid namespace is the machine's.
+  const kthreadd = readProcessFacts(2);
+  if (kthreadd?.argv.length === 0) assert.equal(kthreadd.kernelThread, true);
 });

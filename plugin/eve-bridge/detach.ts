@@ -14,8 +14,8 @@ import { errorMessage, isoTime, ZERO_UUID } from "../../core/mod.ts";
 import type { Runner } from "../../netns/mod.ts";
 import type { CniLogger } from "../cni/mod.ts";
 import { removeAttachmentFiles, writeState } from "./attachment_state.ts";
-import type { AttachmentPaths, AttachmentState } from "../../core/eve/mod.ts";
-import { clientOf, type GoPluginLease, stopAttachmentDhcp } from "./dhcp/mod.ts";
+import type { AttachmentPaths, AttachmentState, DhcpClientRecord } from "../../core/eve/mod.ts";
+import { type ClientEnd, clientOf, type GoPluginLease, releaseAttachmentDhcp } from "./dhcp/mod.ts";
 import { type PodIdentity, podInterfaceOf, podOf } from "./pod_args.ts";
 import { releaseRecordedPolicy } from "./routing_policy.ts";
 import { withZedrouter, type ZedrouterSession } from "./zedrouter_session.ts";
@@ -90,16 +90,38 @@ export async function detach(
   const routingFailed = await releaseRecordedPolicy(runner, target.paths.routing, logger)
     .then(() => undefined, (error: unknown) => error);
   const client = await clientOf(target.paths, state);
-  const releaseOutcome = await stopAttachmentDhcp(
+  const { outcome: releaseOutcome, ended } = await releaseAttachmentDhcp(
     runner,
     client,
     state,
     logger,
     target.fallback.netnsPath,
   );
+  // The release is out; a client SIGKILLed after it ends while zedrouter disconnects.
+  try {
+    await disconnectAndRemove(target, { client, releaseOutcome, ended }, started, logger);
+  } finally {
+    await ended();
+  }
+  if (routingFailed !== undefined) throw routingFailed;
+}
+
+/**
+ * detach's steps after the release: the state without the client, DisconnectPod, then, once
+ * the client has ended (its pid file is how a retry finds one that did not), the files.
+ */
+async function disconnectAndRemove(
+  target: DetachTarget,
+  released: { client: DhcpClientRecord | null; releaseOutcome: string; ended: ClientEnd },
+  started: number,
+  logger: CniLogger,
+): Promise<void> {
+  const { state } = target;
+  const { client, releaseOutcome } = released;
   if (state?.dhcp) {
-    // The client is gone: a retried DEL need not look for it again (it would find it gone:
-    // isOurDhcpClient). Best effort, as DEL must finish in a read-only or full state dir.
+    // The client is stopped (SIGKILLed at worst, which nothing survives but a hung kernel, and
+    // then `ended` fails DEL and a retry finds it by its pid file): a retried DEL need not look
+    // for it again. Best effort, as DEL must finish in a read-only or full state dir.
     await writeState(target.paths.state, { ...state, dhcp: null, updatedAt: isoTime() })
       .catch((error) => warnKept(logger, target.paths.state, error));
   }
@@ -131,6 +153,7 @@ export async function detach(
       });
     }
   }
+  await released.ended();
   // Everything is released by now: files that cannot go (read-only state dir) are reported,
   // and DEL succeeds (CNI: DEL of what is gone succeeds); the runtime's retry could not
   // remove them either. A later DEL or GC finds them and has nothing left to undo.
@@ -147,5 +170,4 @@ export async function detach(
     disconnectMs: ms(disconnectStarted),
     totalMs: ms(started),
   });
-  if (routingFailed !== undefined) throw routingFailed;
 }

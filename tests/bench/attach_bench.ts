@@ -19,8 +19,8 @@
  *    ADD/DEL or a wrong address) and leaks after DEL (both must be 0), attachments/s, the
  *    p50/p99 of the burst's ADD calls and the node's CPU count.
  * 3. Floors (attach_floors.ts): every cycle also times an empty-script Deno start with the
- *    launcher's flags and an eve-bridge VERSION, and each net1 cycle a bare udhcpc lease on
- *    the attached interface; each path's p50 is printed beside its floor (the sum of its
+ *    launcher's flags and an eve-bridge VERSION, and each net1 cycle a bare udhcpc lease and
+ *    a bare udhcpc release on the attached interface; each path's p50 is printed beside its floor (the sum of its
  *    parts' p50s from this run) and issue 11's target. A reference row: eth0 through a Deno
  *    plugin that only hands its stdin to bridge with Deno.Command (minimal_eth0_plugin.js),
  *    what a delegating Deno plugin pays the usual way; eve-bridge starts bridge with libc's
@@ -172,7 +172,12 @@ function printTable(title: string, header: string[], body: string[][]): void {
 // ---- The benchmark -----------------------------------------------------------------------
 
 /** Floor samples, taken between the cycles so they see the same load. */
-const floorSamples = { deno: [] as number[], version: [] as number[], lease: [] as number[] };
+const floorSamples = {
+  deno: [] as number[],
+  version: [] as number[],
+  lease: [] as number[],
+  release: [] as number[],
+};
 let tools: FloorTools | undefined;
 /** Runs every timed CNI call from inside the node's netns (node_runtime.ts). */
 let runtime: NodeRuntime | undefined;
@@ -181,7 +186,9 @@ async function sampleFloors(pod: E2ePod, ifname: string, leaseToo: boolean): Pro
   if (!tools) return;
   floorSamples.deno.push(await tools.denoStart());
   floorSamples.version.push(await tools.version());
-  if (leaseToo) floorSamples.lease.push(await tools.bareLease(pod.netns.path, ifname));
+  if (!leaseToo) return;
+  floorSamples.lease.push(await tools.bareLease(pod.netns.path, ifname));
+  floorSamples.release.push(await tools.bareRelease(pod.netns.path, ifname));
 }
 
 async function serialCycles(
@@ -353,6 +360,7 @@ function printFloors(
           name: "DisconnectPod",
           samples: logField(log, netx.containers, "DEL", "Detached", "disconnectMs"),
         },
+        { name: "bare udhcpc release", samples: floorSamples.release },
       ],
       target: "ratio",
     },
@@ -381,7 +389,7 @@ function printFloors(
     table.header,
     table.body,
   );
-  out("  net1's floor has no libcni and no DHCPRELEASE (DEL) in it; ours do.");
+  out("  net1's floor has no libcni in it; ours does.");
   out(
     "  The minimal Deno plugin only hands its stdin to bridge (minimal_eth0_plugin.js): the " +
       "floor plus Deno's process module (Deno.Command; eve-bridge uses libc's posix_spawn).",

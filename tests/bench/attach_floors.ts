@@ -6,6 +6,9 @@
  *   cache directory (what no Deno program can beat);
  * - a bare udhcpc lease: `udhcpc -f -q -n` with a no-op hook script in the pod's namespace on
  *   the same interface, MAC and dnsmasq (what udhcpc itself needs for a lease);
+ * - a bare udhcpc release: a bare client with `-R` that holds that lease, from SIGTERM to its
+ *   exit (its DHCPRELEASE, a no-op `deconfig` hook, the exit): what netX DEL cannot skip,
+ *   since the server must get the address back;
  * - L2 and L3 RPCs: ConnectPodAtL2 / ConnectPodAtL3 as eve-bridge timed them (its log lines),
  *   i.e. zedrouter's own work plus one round trip;
  * - Debian's bridge + host-local, run by the same libcni driver (the eth0 baseline).
@@ -30,6 +33,8 @@ export interface FloorTools {
   version(): Promise<number>;
   /** Times one bare udhcpc lease on `ifname` in `netnsPath` (ms); NaN when none came. */
   bareLease(netnsPath: string, ifname: string): Promise<number>;
+  /** Times one bare udhcpc release on `ifname` in `netnsPath` (ms); NaN when none went out. */
+  bareRelease(netnsPath: string, ifname: string): Promise<number>;
   /** A directory for CNI_PATH holding the reference plugin, `MINIMAL_PLUGIN`. */
   readonly minimalPluginDir: string;
   close(): Promise<void>;
@@ -121,12 +126,66 @@ async function timedRun(
   return status.success ? ms : NaN;
 }
 
+/** Whether `path` exists within `ms`, looked for every millisecond. */
+async function appears(path: string, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    try {
+      Deno.statSync(path);
+      return true;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+  return false;
+}
+
+/**
+ * One bare release: a bare udhcpc (`-f -n -R`) leases on `ifname`, where eve-bridge's
+ * attachment already holds the address (a DHCPRELEASE is sent from it); its hook only marks
+ * `bound` with builtins. Then SIGTERM, on which `-R` releases, runs `deconfig` and exits;
+ * timed to its exit. (Not SIGUSR2 and SIGTERM together: the kernel runs the handler of the
+ * later-delivered, higher-numbered SIGTERM first, and udhcpc then exits without a release.)
+ */
+async function timedBareRelease(
+  udhcpcArgv: string[],
+  hook: string,
+  marker: string,
+  env: Record<string, string>,
+): Promise<number> {
+  await Deno.remove(marker).catch(() => {});
+  const [program, ...args] = [...udhcpcArgv, "-s", hook];
+  const child = new Deno.Command(program!, {
+    args,
+    env: { ...env, EVE_BENCH_BOUND: marker },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    if (!(await appears(marker, 5000))) return NaN;
+    const started = performance.now();
+    child.kill("SIGTERM");
+    const status = await child.status;
+    return status.success ? performance.now() - started : NaN;
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended */ }
+    await child.status;
+  }
+}
+
 export async function floorTools(): Promise<FloorTools> {
   const dir = await Deno.makeTempDir({ prefix: "evetest-floors-" });
   const empty = `${dir}/empty.js`;
   await Deno.writeTextFile(empty, "");
   const noop = `${dir}/noop.sh`;
   await Deno.writeTextFile(noop, "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  const boundHook = `${dir}/bound.sh`;
+  const marks = '#!/bin/sh\n[ "$1" = bound ] && : >"$EVE_BENCH_BOUND"\nexit 0\n';
+  await Deno.writeTextFile(boundHook, marks, { mode: 0o755 });
   const path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   const denoArgv = [
     Deno.execPath(),
@@ -149,6 +208,26 @@ export async function floorTools(): Promise<FloorTools> {
         ["nsenter", `--net=${netnsPath}`, "udhcpc", "-i", ifname, "-f", "-q", "-n"].concat(
           ["-t", "3", "-T", "3", "-s", noop],
         ),
+        { PATH: path },
+      ),
+    bareRelease: (netnsPath, ifname) =>
+      timedBareRelease(
+        [
+          "nsenter",
+          `--net=${netnsPath}`,
+          "udhcpc",
+          "-i",
+          ifname,
+          "-f",
+          "-n",
+          "-R",
+          "-t",
+          "3",
+          "-T",
+          "3",
+        ],
+        boundHook,
+        `${dir}/bound`,
         { PATH: path },
       ),
     close: () => Deno.remove(dir, { recursive: true }),

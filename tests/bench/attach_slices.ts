@@ -78,7 +78,7 @@ function netxDelSlices(log: LogLine[], run: Run): Slice[] {
     const disconnect = values("Detached", (p) => Number(p.disconnectMs));
     const finished = values("Finished", (p) => Number(p.durationMs));
     return [
-      ["DHCP release (SIGUSR2 to udhcpc's exit)", release],
+      ["DHCP release (SIGUSR2 to deconfig, SIGKILL)", release],
       ["DisconnectPod", disconnect],
       ["config, checks, lock, state, log", finished - release - disconnect],
     ];

@@ -65,24 +65,42 @@ function eventsRecordable(eventFile: string): boolean {
 }
 
 /**
- * SIGTERM, then SIGKILL if it lingers; throws when even SIGKILL does not end it. `released`:
- * the release is confirmed (its `deconfig` came), so SIGKILL at once: with -R, SIGTERM makes
- * busybox udhcpc "release" again, which runs the hook's `deconfig` a second time (a sh fork
- * and exec) before it exits, for nothing.
+ * The wait for a SIGKILLed client's end, which a caller may overlap with other work (DEL:
+ * DisconnectPod): it resolves once the client has ended and throws when even SIGKILL did not
+ * end it. Settled in the background, so a failure is never an unhandled rejection.
+ */
+export type ClientEnd = () => Promise<void>;
+
+const ENDED: ClientEnd = () => Promise.resolve();
+
+function killClient(client: DhcpClientRecord): ClientEnd {
+  signalPid(client.pid, "SIGKILL");
+  const settled = waitEnded(client, 5000).then(
+    (ended) => ended ? undefined : new Error(`udhcpc (pid ${client.pid}) survived SIGKILL`),
+    (error: unknown) => error,
+  );
+  return async () => {
+    const error = await settled;
+    if (error !== undefined) throw error;
+  };
+}
+
+/**
+ * SIGTERM, then SIGKILL if it lingers. `released`: the release is confirmed (its `deconfig`
+ * came), so SIGKILL at once: with -R, SIGTERM makes busybox udhcpc "release" again, which runs
+ * the hook's `deconfig` a second time (a sh fork and exec) before it exits, for nothing. Once
+ * SIGKILL is sent nothing more goes out, so only its wait is left to the ClientEnd.
  */
 async function endClient(
   client: DhcpClientRecord,
   timeoutMs: number,
   released = false,
-): Promise<void> {
+): Promise<ClientEnd> {
   if (!released) {
     signalPid(client.pid, "SIGTERM");
-    if (await waitEnded(client, timeoutMs)) return;
+    if (await waitEnded(client, timeoutMs)) return ENDED;
   }
-  signalPid(client.pid, "SIGKILL");
-  if (!(await waitEnded(client, 5000))) {
-    throw new Error(`udhcpc (pid ${client.pid}) survived SIGKILL`);
-  }
+  return killClient(client);
 }
 
 /**
@@ -95,20 +113,30 @@ async function endClient(
  * its signal pipe, SIGUSR2 first, and `-R` releases on SIGTERM too), unconfirmed.
  */
 export async function stopDhcpClient(
-  _runner: Runner,
+  runner: Runner,
   client: DhcpClientRecord,
   options: { timeoutMs?: number } = {},
 ): Promise<boolean | "already-gone" | "unrecorded"> {
+  const { stopped, ended } = await releaseDhcpClient(runner, client, options);
+  await ended();
+  return stopped;
+}
+
+/** stopDhcpClient, whose SIGKILLed client may still be ending: `ended` waits for it. */
+async function releaseDhcpClient(
+  _runner: Runner,
+  client: DhcpClientRecord,
+  options: { timeoutMs?: number },
+): Promise<{ stopped: boolean | "already-gone" | "unrecorded"; ended: ClientEnd }> {
   const timeoutMs = options.timeoutMs ?? 3000;
-  if (!isOurDhcpClient(client)) return "already-gone";
+  if (!isOurDhcpClient(client)) return { stopped: "already-gone", ended: ENDED };
   // SIGUSR2 makes udhcpc run its hook as root: the hook must be ours first.
   // A client known from its pid file only (`<stateDir>/<id>/<if>.pid`) runs the state dir's.
   const stateDir = client.pidFile.split("/").slice(0, -2).join("/");
   await verifyHook(client.hookScript || `${stateDir}/${HOOK_SCRIPT_NAME}`);
   if (!eventsRecordable(client.eventFile)) {
     signalPid(client.pid, "SIGUSR2");
-    await endClient(client, timeoutMs);
-    return "unrecorded";
+    return { stopped: "unrecorded", ended: await endClient(client, timeoutMs) };
   }
   const before = (await readDhcpEvents(client.eventFile)).length;
   signalPid(client.pid, "SIGUSR2");
@@ -116,8 +144,8 @@ export async function stopDhcpClient(
     skip: before,
     timeoutMs,
   });
-  await endClient(client, timeoutMs, deconfig !== undefined);
-  return deconfig !== undefined;
+  const ended = await endClient(client, timeoutMs, deconfig !== undefined);
+  return { stopped: deconfig !== undefined, ended };
 }
 
 /**
@@ -164,10 +192,28 @@ export async function stopAttachmentDhcp(
   logger: CniLogger,
   netnsPath?: string,
 ): Promise<StopOutcome | "none"> {
-  if (client === null) return "none";
+  const { outcome, ended } = await releaseAttachmentDhcp(runner, client, state, logger, netnsPath);
+  await ended();
+  return outcome;
+}
+
+/**
+ * stopAttachmentDhcp, less the wait for a client SIGKILLed after its confirmed release:
+ * `ended` waits for it, so DEL overlaps that wait (~3 ms, measured in issue 11) with
+ * DisconnectPod. The release itself is on the wire before this resolves.
+ */
+export async function releaseAttachmentDhcp(
+  runner: Runner,
+  client: DhcpClientRecord | null,
+  state: AttachmentState | undefined,
+  logger: CniLogger,
+  netnsPath?: string,
+): Promise<{ outcome: StopOutcome | "none"; ended: ClientEnd }> {
+  if (client === null) return { outcome: "none", ended: ENDED };
   let held: DhcpEvent | undefined;
   let cannotSend: string | undefined;
   let stopped: boolean | "already-gone" | "unrecorded" = "already-gone";
+  let ended = ENDED;
   if (isOurDhcpClient(client)) {
     held = heldLease(await readDhcpEvents(client.eventFile).catch(() => []));
     const applied = state?.phase === "ready" && state.lease?.address.split("/")[0] === held?.ip;
@@ -175,7 +221,7 @@ export async function stopAttachmentDhcp(
       const ns = { path: `/proc/${client.pid}/ns/net` };
       cannotSend = await ensureLeasedAddress(runner, ns, state?.ifname ?? held.interface, held);
     }
-    stopped = await stopDhcpClient(runner, client);
+    ({ stopped, ended } = await releaseDhcpClient(runner, client, {}));
   }
   let outcome: StopOutcome;
   if (stopped === "already-gone") {
@@ -208,5 +254,5 @@ export async function stopAttachmentDhcp(
   } else {
     logger.info("DHCP client {pid} stopped: {outcome}", { pid: client.pid, outcome });
   }
-  return outcome;
+  return { outcome, ended };
 }

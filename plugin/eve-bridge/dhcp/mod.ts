@@ -7,7 +7,9 @@
  * udhcpc and parse its events for it.
  */
 export {
+  type ClientEnd,
   clientOf,
+  releaseAttachmentDhcp,
   stopAttachmentDhcp,
   stopDhcpClient,
   type StopOutcome,
