@@ -8,6 +8,8 @@
  *    as EVE ships it: eve-bridge alone, cniVersion 0.3.1; once more with tuning chained after
  *    it, the sandbox's NAD, as a reference), of eth0 through eve-bridge, and of eth0 through
  *    Debian's bridge + host-local directly (the same conflist minus eve-bridge: the baseline).
+ *    The paths' cycles are interleaved (cycle i of each, then cycle i + 1), so a drift in the
+ *    VM's speed reaches every path and every floor part alike.
  *    Per-phase times of net1 come from eve-bridge's own log lines ("Attached"/"Detached":
  *    l2Ms, dhcpMs, l3Ms, releaseMs, disconnectMs); "in-process" is the plugin's time from the CNI call's start to its
  *    last log line (Deno's own start-up and the program's load are not in it; the per-slice
@@ -191,31 +193,48 @@ async function sampleFloors(pod: E2ePod, ifname: string, leaseToo: boolean): Pro
   floorSamples.release.push(await tools.bareRelease(pod.netns.path, ifname));
 }
 
-async function serialCycles(
+type SerialRun = { add: number[]; del: number[]; containers: Set<string>; failures: string[] };
+
+/** One serially measured path: its attachment, and whether its cycles sample a bare lease. */
+interface SerialPath {
+  readonly label: string;
+  readonly attachment: Attachment;
+  readonly bareLease?: boolean;
+}
+
+/**
+ * CYCLES ADD/DEL cycles of every path, interleaved (cycle i of each path, then cycle i + 1):
+ * this VM's speed drifts by tens of percent over minutes, and paths measured one after the
+ * other in phases of their own put that drift into their ratios.
+ */
+async function interleavedCycles(
   cnidrive: string,
   node: E2eNode,
   pod: E2ePod,
-  attachment: Attachment,
-  label: string,
+  paths: readonly SerialPath[],
   deadline: number,
-  bareLease = false,
-): Promise<{ add: number[]; del: number[]; containers: Set<string>; failures: string[] }> {
-  const add: number[] = [];
-  const del: number[] = [];
-  const containers = new Set<string>();
-  const failures: string[] = [];
+): Promise<SerialRun[]> {
+  const runs: SerialRun[] = paths.map(() => ({
+    add: [],
+    del: [],
+    containers: new Set(),
+    failures: [],
+  }));
   for (let i = 0; i < CYCLES && performance.now() < deadline; i++) {
-    const p = withNewContainer(pod);
-    containers.add(p.containerId);
-    const a = await drive(cnidrive, node, "add", p, attachment);
-    if (a.ok) add.push(a.ms);
-    else failures.push(`${label} ADD ${i}: ${a.stderr}`);
-    await sampleFloors(p, attachment.ifname, bareLease && a.ok);
-    const d = await drive(cnidrive, node, "del", p, attachment);
-    if (d.ok) del.push(d.ms);
-    else failures.push(`${label} DEL ${i}: ${d.stderr}`);
+    for (const [j, path] of paths.entries()) {
+      const run = runs[j]!;
+      const p = withNewContainer(pod);
+      run.containers.add(p.containerId);
+      const a = await drive(cnidrive, node, "add", p, path.attachment);
+      if (a.ok) run.add.push(a.ms);
+      else run.failures.push(`${path.label} ADD ${i}: ${a.stderr}`);
+      await sampleFloors(p, path.attachment.ifname, (path.bareLease ?? false) && a.ok);
+      const d = await drive(cnidrive, node, "del", p, path.attachment);
+      if (d.ok) run.del.push(d.ms);
+      else run.failures.push(`${path.label} DEL ${i}: ${d.stderr}`);
+    }
   }
-  return { add, del, containers, failures };
+  return runs;
 }
 
 async function parallelPods(
@@ -297,15 +316,15 @@ async function parallelPods(
 type Cycles = { add: number[]; del: number[]; containers: Set<string> };
 
 /**
- * eth0 through the reference Deno plugin (attach_floors.ts) on the baseline's config; one
- * cycle first, unrecorded, fills its code cache as eve-bridge's build fills eve-bridge's.
+ * One unrecorded cycle of the reference Deno plugin (attach_floors.ts) on the baseline's
+ * config, which fills its code cache as eve-bridge's build fills eve-bridge's; its
+ * attachment, for the interleaved cycles, and the warm-up's failures.
  */
-async function minimalPluginCycles(
+async function warmMinimalPlugin(
   cnidrive: string,
   node: E2eNode,
   pod: E2ePod,
-  deadline: number,
-): Promise<Cycles & { failures: string[] }> {
+): Promise<{ attachment: Attachment; failures: string[] }> {
   const attachment = await minimalPluginAttachment(node, tools!);
   const warm = withNewContainer(pod);
   const failures: string[] = [];
@@ -313,8 +332,7 @@ async function minimalPluginCycles(
     const r = await drive(cnidrive, node, op, warm, attachment);
     if (!r.ok) failures.push(`minimal warm-up ${op.toUpperCase()}: ${r.stderr}`);
   }
-  const cycles = await serialCycles(cnidrive, node, pod, attachment, "minimal", deadline);
-  return { ...cycles, failures: [...failures, ...cycles.failures] };
+  return { attachment, failures };
 }
 
 /** Each path beside its floor (attach_floors.ts), issue 11's targets. */
@@ -423,63 +441,30 @@ async function bench(): Promise<number> {
       const serialPod = await createPod(node, "serial", appOf(0));
       allPods.push(serialPod);
       out(
-        `bench:attach: ${CYCLES} serial ADD/DEL cycles per path, then ${PODS} pods x ` +
+        `bench:attach: ${CYCLES} serial ADD/DEL cycles per path (interleaved), then ${PODS} pods x ` +
           `(eth0 + net1) at ${PARALLEL}-way parallelism; node ${node.ns.name}`,
       );
 
-      const netx = await serialCycles(
-        cnidrive,
-        node,
-        serialPod,
-        { ifname: "net1", conflist: nadPath, mac: appOf(0).mac },
-        "net1",
-        deadline,
-        true,
-      );
-      const eth0 = await serialCycles(
-        cnidrive,
-        node,
-        serialPod,
-        {
-          ifname: "eth0",
-          conflist: node.primaryConflist,
-        },
-        "eth0",
-        deadline,
-      );
-      const base = await serialCycles(
-        cnidrive,
-        node,
-        serialPod,
-        {
-          ifname: "eth0",
-          conflist: baselinePath,
-        },
-        "baseline",
-        deadline,
-      );
-      const minimal = await minimalPluginCycles(cnidrive, node, serialPod, deadline);
-
+      const minimalPlugin = await warmMinimalPlugin(cnidrive, node, serialPod);
       // The same net1 with a routingPolicy block (every knob that applies to an NI interface).
       const policyPath = await conflistWithPolicy(node, nadPath, "ni-policy", ROUTING_POLICY);
-      const routed = await serialCycles(
+      const net1 = (conflist: string) => ({ ifname: "net1", conflist, mac: appOf(0).mac });
+      const [netx, eth0, base, minimal, routed, tuned] = await interleavedCycles(
         cnidrive,
         node,
         serialPod,
-        { ifname: "net1", conflist: policyPath, mac: appOf(0).mac },
-        "net1+policy",
+        [
+          { label: "net1", attachment: net1(nadPath), bareLease: true },
+          { label: "eth0", attachment: { ifname: "eth0", conflist: node.primaryConflist } },
+          { label: "baseline", attachment: { ifname: "eth0", conflist: baselinePath } },
+          { label: "minimal", attachment: minimalPlugin.attachment },
+          { label: "net1+policy", attachment: net1(policyPath) },
+          // The sandbox's NAD: tuning chained after eve-bridge (a reference: EVE's has none).
+          { label: "net1+tuning", attachment: net1(node.nad(NI_NAME)) },
+        ],
         deadline,
-      );
-
-      // The sandbox's NAD: tuning chained after eve-bridge (a reference: EVE's NAD has none).
-      const tuned = await serialCycles(
-        cnidrive,
-        node,
-        serialPod,
-        { ifname: "net1", conflist: node.nad(NI_NAME), mac: appOf(0).mac },
-        "net1+tuning",
-        deadline,
-      );
+      ) as [SerialRun, SerialRun, SerialRun, SerialRun, SerialRun, SerialRun];
+      minimal.failures.unshift(...minimalPlugin.failures);
 
       const log = await readLog(node.logFile);
       row(
