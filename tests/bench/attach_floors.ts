@@ -100,7 +100,8 @@ async function installMinimalPlugin(dir: string): Promise<string> {
   return pluginDir;
 }
 
-async function timedRun(
+/** Times one run of argv with exactly `env` (ms); NaN when it failed. */
+export async function timedRun(
   argv: string[],
   env: Record<string, string>,
   stdin?: string,
