@@ -11,10 +11,10 @@
  *    The paths' cycles are interleaved (cycle i of each, then cycle i + 1), so a drift in the
  *    VM's speed reaches every path and every floor part alike.
  *    Per-phase times of net1 come from eve-bridge's own log lines ("Attached"/"Detached":
- *    l2Ms, dhcpMs, l3Ms, releaseMs, disconnectMs); "in-process" is the plugin's time from the CNI call's start to its
- *    last log line (Deno's own start-up and the program's load are not in it; the per-slice
- *    table, attach_slices.ts, shows them); "runtime" is the wall time of the whole
- *    libcni invocation (process start-up, chained plugins, result cache).
+ *    l2Ms, dhcpMs, l3Ms, releaseMs, disconnectMs); "in-process" is the plugin's time from the
+ *    CNI call's start to its last log line (Deno's own start-up and the program's load are
+ *    not in it; the per-slice table, attach_slices.ts, shows them); "runtime" is the wall
+ *    time of the whole libcni invocation (process start-up, chained plugins, result cache).
  *    The "net1+policy" path is net1 again with a `routingPolicy` block (its own step's time
  *    from the "Routing policy of" log line).
  * 2. Parallel: PODS pods x (eth0 + net1) at PARALLEL-way parallelism: failures (a failed
@@ -22,12 +22,12 @@
  *    p50/p99 of the burst's ADD calls and the node's CPU count.
  * 3. Floors (attach_floors.ts): every cycle also times an empty-script Deno start with the
  *    launcher's flags and an eve-bridge VERSION, and each net1 cycle a bare udhcpc lease and
- *    a bare udhcpc release on the attached interface; each path's p50 is printed beside its floor (the sum of its
- *    parts' p50s from this run) and issue 11's target. A reference row: eth0 through a Deno
- *    plugin that only hands its stdin to bridge with Deno.Command (minimal_eth0_plugin.js),
- *    what a delegating Deno plugin pays the usual way; eve-bridge starts bridge with libc's
- *    posix_spawn instead (netns/libc_spawn.ts), so the difference to it is eve-bridge's own
- *    cost less the process module it no longer loads.
+ *    a bare udhcpc release on the attached interface; each path's p50 is printed beside its
+ *    floor (the sum of its parts' p50s from this run) and issue 11's target. A reference
+ *    row: eth0 through a Deno plugin that only hands its stdin to bridge with Deno.Command
+ *    (minimal_eth0_plugin.js), what a delegating Deno plugin pays the usual way; eve-bridge
+ *    starts bridge with libc's posix_spawn instead (netns/libc_spawn.ts), so the difference
+ *    to it is eve-bridge's own cost less the process module it no longer loads.
  *    The burst also prints the node's CPU time per attachment (node_cpu.ts), every process's,
  *    against what 20 attachments/s allows on this node's CPUs.
  *
@@ -193,9 +193,12 @@ async function sampleFloors(pod: E2ePod, ifname: string, leaseToo: boolean): Pro
   floorSamples.release.push(await tools.bareRelease(pod.netns.path, ifname));
 }
 
-type SerialRun = { add: number[]; del: number[]; containers: Set<string>; failures: string[] };
+type SerialRun = Cycles & { failures: string[] };
 
-/** One serially measured path: its attachment, and whether its cycles sample a bare lease. */
+/**
+ * One serially measured path: its attachment, and whether its cycles sample a bare udhcpc
+ * lease and release (attach_floors.ts).
+ */
 interface SerialPath {
   readonly label: string;
   readonly attachment: Attachment;
@@ -441,8 +444,8 @@ async function bench(): Promise<number> {
       const serialPod = await createPod(node, "serial", appOf(0));
       allPods.push(serialPod);
       out(
-        `bench:attach: ${CYCLES} serial ADD/DEL cycles per path (interleaved), then ${PODS} pods x ` +
-          `(eth0 + net1) at ${PARALLEL}-way parallelism; node ${node.ns.name}`,
+        `bench:attach: ${CYCLES} serial ADD/DEL cycles per path (interleaved), then ` +
+          `${PODS} pods x (eth0 + net1) at ${PARALLEL}-way parallelism; node ${node.ns.name}`,
       );
 
       const minimalPlugin = await warmMinimalPlugin(cnidrive, node, serialPod);

@@ -3,7 +3,8 @@
  * log lines of the same run (p50s, ms). "Start-up" is Deno's time origin to the CNI call
  * (loading the program, reading stdin: the Started line's startupMs); each later slice is the
  * difference of two lines' durationMs; "outside" is what the runtime's wall time has beyond
- * those (Deno's own start before its time origin, the exit, libcni, and the plugins chained after eve-bridge, if any).
+ * those (Deno's own start before its time origin, the exit, libcni, and the plugins chained
+ * after eve-bridge, if any).
  */
 import { logField, type LogLine, logValues } from "./attach_log.ts";
 import { p50 } from "./attach_floors.ts";
